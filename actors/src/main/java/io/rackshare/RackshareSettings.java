@@ -1,0 +1,54 @@
+package io.rackshare;
+
+import com.typesafe.config.Config;
+import io.rackshare.access.AccessSettings;
+import io.rackshare.layout.Layouts;
+import io.rackshare.map.BladeId;
+import io.rackshare.map.VolumeSpec;
+import io.rackshare.smm.OobSettings;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Everything under {@code rackshare} in the configuration, checked at start-up: a bad setting is
+ * an {@link IllegalArgumentException} that names it, before any actor starts.
+ */
+public record RackshareSettings(
+    BladeId blade,
+    Config bladeConfig,
+    List<String> discovery,
+    List<VolumeSpec> volumes,
+    Layouts layouts,
+    OobSettings oob,
+    AccessSettings access,
+    Duration callTimeout,
+    Duration resyncDebounce) {
+
+  public static RackshareSettings fromConfig(Config root) {
+    Config c = root.getConfig("rackshare");
+    try {
+      Config blade = c.getConfig("blade");
+      Layouts layouts = Layouts.fromConfig(c.getConfig("layouts"));
+      List<VolumeSpec> volumes = VolumeSpec.listFromConfig(c, "volumes");
+      for (VolumeSpec v : volumes) {
+        try {
+          layouts.get(v.layout());
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("rackshare.volumes '" + v.name() + "': " + e.getMessage(), e);
+        }
+      }
+      return new RackshareSettings(
+          new BladeId(blade.getInt("rack"), blade.getInt("chassis"), blade.getInt("slot")),
+          blade,
+          blade.getStringList("discovery"),
+          volumes,
+          layouts,
+          OobSettings.fromConfig(c.getConfig("oob")),
+          AccessSettings.fromConfig(c.getConfig("access")),
+          c.getDuration("access.call-timeout"),
+          c.getDuration("manager.resync-debounce"));
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new IllegalArgumentException("bad rackshare configuration: " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+package io.rackshare.access;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A global volume as a local block device: what the NBD front end and embedding applications
+ * use. Offsets and lengths are in bytes and need not be aligned; the application never learns
+ * which blades hold the blocks. Failures complete the stage with a {@link BlockDeviceException}.
+ */
+public interface BlockDevice {
+
+  /** The volume's name. */
+  String name();
+
+  /** The size in bytes. */
+  long size();
+
+  /** The block size of the volume's members: the preferred I/O granularity. */
+  int blockSize();
+
+  CompletionStage<byte[]> read(long offset, int length);
+
+  /** Writes {@code data} at {@code offset}; with {@code fua} it is on stable storage when done. */
+  CompletionStage<Void> write(long offset, byte[] data, boolean fua);
+
+  default CompletionStage<Void> write(long offset, byte[] data) {
+    return write(offset, data, false);
+  }
+
+  /** Forces every completed write of the volume to stable storage on every member. */
+  CompletionStage<Void> flush();
+}

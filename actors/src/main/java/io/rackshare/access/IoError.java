@@ -1,0 +1,21 @@
+package io.rackshare.access;
+
+/** Why a volume request failed; the NBD front end maps these to protocol errors. */
+public enum IoError {
+  /** No volume of that name in the map. */
+  NO_SUCH_VOLUME,
+  /** Negative offset or length. */
+  INVALID,
+  /** The request reaches past the end of the volume. */
+  OUT_OF_RANGE,
+  /** A resource driver reported an I/O error. */
+  IO_ERROR,
+  /** A target did not answer in time. */
+  TIMEOUT,
+  /** A target left the cluster or cannot serve the request. */
+  UNAVAILABLE,
+  /** Too many requests wait for a target. */
+  OVERLOADED,
+  /** The maps stayed out of step after every retry. */
+  STALE_MAP
+}

@@ -1,0 +1,120 @@
+package io.rackshare.blade;
+
+import io.rackshare.access.AccessDriver;
+import io.rackshare.driver.BlockDriver;
+import io.rackshare.manager.ManagerProtocol;
+import io.rackshare.map.BladeId;
+import io.rackshare.map.DevicePath;
+import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.ResourceDescriptor;
+import io.rackshare.smm.SmmHandler;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * One blade (Figure 5): at start-up it has discovered its sharable resources and started their
+ * drivers; it registers them with the global resource manager whenever a manager appears (block
+ * 512), and keeps the local copy of the global resource map the manager sends (block 520, 812).
+ */
+public final class Blade extends AbstractBehavior<Blade.Command> {
+
+  public sealed interface Command {}
+
+  /** This blade's view, for status pages and tests. */
+  public record GetStatus(ActorRef<Status> replyTo) implements Command {}
+
+  public record Status(
+      BladeId id, List<ResourceDescriptor> resources, GlobalResourceMap map, Optional<BladeId> manager) {}
+
+  private record FromOob(SmmHandler.Delivery delivery) implements Command {}
+
+  private record TopologyChanged(SmmHandler.Topology topology) implements Command {}
+
+  /**
+   * Starts the blade with the resources discovery found; their drivers become children of the
+   * blade and are handed to the access driver, which serves verified requests with them.
+   */
+  public static Behavior<Command> create(
+      BladeId id,
+      List<DiscoveredResource> resources,
+      ActorRef<SmmHandler.Command> smm,
+      ActorRef<AccessDriver.Command> access) {
+    return Behaviors.setup(ctx -> new Blade(ctx, id, resources, smm, access));
+  }
+
+  private final BladeId id;
+  private final List<ResourceDescriptor> resources;
+  private final ActorRef<SmmHandler.Command> smm;
+  private final ActorRef<AccessDriver.Command> access;
+  private GlobalResourceMap map = GlobalResourceMap.EMPTY;
+  private Optional<BladeId> manager = Optional.empty();
+
+  private Blade(
+      ActorContext<Command> ctx,
+      BladeId id,
+      List<DiscoveredResource> discovered,
+      ActorRef<SmmHandler.Command> smm,
+      ActorRef<AccessDriver.Command> access) {
+    super(ctx);
+    this.id = id;
+    this.smm = smm;
+    this.access = access;
+    this.resources = discovered.stream().map(DiscoveredResource::descriptor).toList();
+    Map<DevicePath, ActorRef<BlockDriver.Command>> drivers = new TreeMap<>();
+    for (DiscoveredResource r : discovered) {
+      DevicePath p = r.descriptor().path();
+      drivers.put(p, ctx.spawn(r.driver(), p.kind().toLowerCase() + "-" + p.index()));
+    }
+    access.tell(new AccessDriver.LocalDrivers(drivers));
+    smm.tell(new SmmHandler.RegisterHandler(
+        "blade", m -> m instanceof ManagerProtocol.MapUpdate,
+        ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new)));
+    smm.tell(new SmmHandler.SubscribeTopology(
+        ctx.messageAdapter(SmmHandler.Topology.class, TopologyChanged::new)));
+    ctx.getLog().info("{} discovered {}", id, resources);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(FromOob.class, this::onOob)
+        .onMessage(TopologyChanged.class, this::onTopology)
+        .onMessage(GetStatus.class, g -> {
+          g.replyTo().tell(new Status(id, resources, map, manager));
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> onTopology(TopologyChanged t) {
+    Optional<BladeId> now = t.topology().manager();
+    if (now.isPresent() && !now.equals(manager)) {
+      // A new manager (first start or failover): tell it what this blade shares (block 512).
+      smm.tell(new SmmHandler.SendToManager(
+          new ManagerProtocol.RegisterResources(id, resources, map)));
+    }
+    manager = now;
+    return this;
+  }
+
+  private Behavior<Command> onOob(FromOob f) {
+    if (f.delivery().message() instanceof ManagerProtocol.MapUpdate u) {
+      // The manager is the authority on the map: its copy replaces ours (block 520).
+      if (u.map().epoch() != map.epoch() || !u.map().equals(map)) {
+        getContext().getLog().info("{} stores map epoch {} ({} volumes, digest {})",
+            id, u.map().epoch(), u.map().volumes().size(), u.map().digest());
+      }
+      map = u.map();
+      access.tell(new AccessDriver.MapInstalled(map));
+    }
+    return this;
+  }
+}

@@ -1,0 +1,27 @@
+package io.rackshare.map;
+
+import io.rackshare.serialization.RackshareSerializable;
+
+/**
+ * The configuration parameters a blade collects for a discovered resource (0063, 0070): what the
+ * manager needs to aggregate it into a global resource. One record per resource kind.
+ */
+public sealed interface ResourceConfig extends RackshareSerializable {
+
+  /** A block storage resource: a disk file or block device (and later a RAM disk). */
+  record Block(int blockSize, long blockCount) implements ResourceConfig {
+    public Block {
+      if (blockSize < 512 || Integer.bitCount(blockSize) != 1) {
+        throw new IllegalArgumentException(
+            "block size must be a power of two >= 512, got " + blockSize);
+      }
+      if (blockCount <= 0) {
+        throw new IllegalArgumentException("block count must be > 0, got " + blockCount);
+      }
+    }
+
+    public long sizeBytes() {
+      return blockSize * blockCount;
+    }
+  }
+}

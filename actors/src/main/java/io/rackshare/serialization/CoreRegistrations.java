@@ -1,0 +1,74 @@
+package io.rackshare.serialization;
+
+import com.esotericsoftware.kryo.Kryo;
+import io.rackshare.access.BlockIo;
+import io.rackshare.driver.BlockDriver;
+import io.rackshare.manager.ManagerEvent;
+import io.rackshare.manager.ManagerProtocol;
+import io.rackshare.map.BladeId;
+import io.rackshare.map.DevicePath;
+import io.rackshare.map.DeviceSegment;
+import io.rackshare.map.Extent;
+import io.rackshare.map.GlobalResourceDescriptor;
+import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.ResourceConfig;
+import io.rackshare.map.ResourceDescriptor;
+import io.rackshare.smm.SmmHandler;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Explicit Kryo ids of every core class that crosses JVMs. Never reuse or renumber an id. */
+public final class CoreRegistrations implements KryoRegistrar {
+
+  @Override
+  public void registerClasses(Kryo k) {
+    // JDK types (10-99)
+    k.register(byte[].class, 10);
+    k.register(List.of().getClass(), 20);
+    k.register(List.of(1).getClass(), 21);
+    k.register(Map.of().getClass(), 22);
+    k.register(Map.of(1, 1).getClass(), 23);
+    k.register(Set.of().getClass(), 24);
+    k.register(Set.of(1).getClass(), 25);
+
+    // map (100-199)
+    k.register(BladeId.class, 100);
+    k.register(DevicePath.class, 101);
+    k.register(ResourceConfig.Block.class, 102);
+    k.register(ResourceDescriptor.class, 103);
+    k.register(Extent.class, 104);
+    k.register(DeviceSegment.class, 105);
+    k.register(GlobalResourceDescriptor.class, 106);
+    k.register(GlobalResourceMap.class, 107);
+
+    // smm (200-299)
+    k.register(SmmHandler.Hello.class, 200);
+    k.register(SmmHandler.Envelope.class, 201);
+    k.register(SmmHandler.ReplyEnvelope.class, 202);
+    k.register(SmmHandler.ManagerAt.class, 203);
+    k.register(SmmHandler.ManagerGone.class, 204);
+    k.register(SmmHandler.Unclaimed.class, 205);
+
+    // driver (300-399)
+    k.register(BlockDriver.Data.class, 300);
+    k.register(BlockDriver.Done.class, 301);
+    k.register(BlockDriver.IoFailure.class, 302);
+
+    // access (400-499)
+    k.register(BlockIo.ReadSegment.class, 400);
+    k.register(BlockIo.WriteSegment.class, 401);
+    k.register(BlockIo.FlushDevice.class, 402);
+    k.register(BlockIo.WrongTarget.class, 403);
+
+    // manager (500-599)
+    k.register(ManagerProtocol.RegisterResources.class, 500);
+    k.register(ManagerProtocol.ResyncRequest.class, 501);
+    k.register(ManagerProtocol.GetMap.class, 502);
+    k.register(ManagerProtocol.MapUpdate.class, 503);
+    k.register(ManagerEvent.ResourceRegistered.class, 520);
+    k.register(ManagerEvent.BladeLost.class, 521);
+    k.register(ManagerEvent.VolumeCreated.class, 522);
+    k.register(ManagerEvent.MapAdopted.class, 523);
+  }
+}

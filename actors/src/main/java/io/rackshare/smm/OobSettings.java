@@ -1,0 +1,29 @@
+package io.rackshare.smm;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** The OOB channel's limits, from {@code rackshare.oob}. */
+public record OobSettings(
+    int maxInFlightPerTarget,
+    int maxQueuedPerTarget,
+    Duration requestTimeout,
+    Duration tickInterval,
+    Duration helloInterval) {
+
+  public OobSettings {
+    if (maxInFlightPerTarget < 1 || maxQueuedPerTarget < 0) {
+      throw new IllegalArgumentException(
+          "rackshare.oob: max-in-flight-per-target must be >= 1 and max-queued-per-target >= 0");
+    }
+  }
+
+  public static OobSettings fromConfig(Config c) {
+    return new OobSettings(
+        c.getInt("max-in-flight-per-target"),
+        c.getInt("max-queued-per-target"),
+        c.getDuration("request-timeout"),
+        c.getDuration("tick-interval"),
+        c.getDuration("hello-interval"));
+  }
+}

@@ -1,0 +1,531 @@
+package io.rackshare.smm;
+
+import io.rackshare.map.BladeId;
+import io.rackshare.serialization.RackshareSerializable;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+/**
+ * The blade's out-of-band communication handler (0061, 0065-0068, handler 604): the one endpoint
+ * through which all of the runtime's inter-blade traffic passes.
+ *
+ * <ul>
+ *   <li>Incoming OOB messages (the SMI) are dispatched to the registered handlers in registration
+ *       order until one claims the message.
+ *   <li>Requests carry a correlation id; each is answered exactly once, by the target's reply or
+ *       by a failure (time-out, target gone, overload). Late replies are dropped.
+ *   <li>Requests in flight are bounded per target; the rest wait in a bounded queue (back-pressure),
+ *       because the transport silently drops messages once its own send queue is full.
+ *   <li>Peers are found through cluster membership: each SMM handler greets the others, and knows
+ *       where the global resource manager currently runs.
+ * </ul>
+ */
+public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
+
+  /** The actor's name under {@code /system}: peers find each other at this path. */
+  public static final String NAME = "rackshare-smm";
+
+  public sealed interface Command {}
+
+  // ---- local protocol ------------------------------------------------------------------------
+
+  /** Registers a handler: it receives every incoming message that {@code claims} accepts and no
+   * earlier handler claimed. */
+  public record RegisterHandler(String name, Predicate<OobMessage> claims, ActorRef<Delivery> handler)
+      implements Command {}
+
+  /** One-way message to a blade (possibly this one). Dropped if the blade is unknown. */
+  public record Send(BladeId target, OobMessage message) implements Command {}
+
+  /** One-way message to every known blade, this one included. */
+  public record Broadcast(OobMessage message) implements Command {}
+
+  /** One-way message to the global resource manager; held (bounded) until its location is known. */
+  public record SendToManager(OobMessage message) implements Command {}
+
+  /** A request to a blade: exactly one {@link Response} with the same {@code tag} comes back. */
+  public record Request(BladeId target, OobMessage message, long tag, ActorRef<Response> replyTo)
+      implements Command {}
+
+  /** A local handler's reply to a delivered request (see {@link Responder}). */
+  public record Reply(BladeId origin, long correlation, OobMessage message) implements Command {}
+
+  /** The global resource manager started on this blade; it handles {@link OobMessage.ForManager}. */
+  public record ManagerStarted(ActorRef<Delivery> manager, long incarnation) implements Command {}
+
+  /** The manager on this blade stopped. */
+  public record ManagerStopped(long incarnation) implements Command {}
+
+  /** Subscribes to {@link Topology} changes (peers, manager location); the current one comes at once. */
+  public record SubscribeTopology(ActorRef<Topology> subscriber) implements Command {}
+
+  // ---- wire protocol (blade to blade) ----------------------------------------------------------
+
+  /** Greeting between SMM handlers; {@code answer} is false on the first greeting. */
+  public record Hello(
+      BladeId from, ActorRef<Command> smm, boolean answer, long managerIncarnation)
+      implements Command, RackshareSerializable {}
+
+  /** An OOB message from {@code from}; {@code correlation} is 0 for one-way messages. */
+  public record Envelope(BladeId from, long correlation, OobMessage message)
+      implements Command, RackshareSerializable {}
+
+  /** The answer to the request {@code correlation} of the receiving blade. */
+  public record ReplyEnvelope(long correlation, OobMessage message)
+      implements Command, RackshareSerializable {}
+
+  /** The manager runs on {@code blade} since {@code incarnation} (a later incarnation wins). */
+  public record ManagerAt(BladeId blade, long incarnation) implements Command, RackshareSerializable {}
+
+  /** The manager on {@code blade} of that incarnation stopped. */
+  public record ManagerGone(BladeId blade, long incarnation)
+      implements Command, RackshareSerializable {}
+
+  /** The reply a target sends when none of its handlers claims a request. */
+  public record Unclaimed(String messageType) implements OobMessage {}
+
+  // ---- what handlers and requesters receive ----------------------------------------------------
+
+  /** An incoming OOB message, handed to the handler that claimed it. */
+  public record Delivery(BladeId from, OobMessage message, Responder responder) {}
+
+  /** Answers a delivered request along the way it came. One-way messages have no responder. */
+  public record Responder(ActorRef<Command> smm, BladeId origin, long correlation) {
+    public void reply(OobMessage message) {
+      if (correlation != 0) smm.tell(new Reply(origin, correlation, message));
+    }
+
+    public boolean expectsReply() {
+      return correlation != 0;
+    }
+  }
+
+  /** The single answer to a {@link Request}. */
+  public sealed interface Response {
+    long tag();
+  }
+
+  public record Answered(long tag, BladeId from, OobMessage message) implements Response {}
+
+  public record Failed(long tag, BladeId target, Failure failure, String detail) implements Response {}
+
+  public enum Failure {
+    /** No answer within {@code rackshare.oob.request-timeout}. */
+    TIMEOUT,
+    /** The target left the cluster before answering. */
+    UNREACHABLE,
+    /** Too many requests were queued for the target. */
+    OVERLOADED,
+    /** The target has no handler for the request. */
+    NO_HANDLER
+  }
+
+  /** Who this blade can talk to, and where the manager runs. */
+  public record Topology(BladeId self, Set<BladeId> peers, Optional<BladeId> manager) {}
+
+  // ---- internal ------------------------------------------------------------------------------
+
+  private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
+
+  private enum Tick implements Command { INSTANCE }
+
+  private record Handler(String name, Predicate<OobMessage> claims, ActorRef<Delivery> ref) {}
+
+  private record Pending(
+      BladeId target, OobMessage message, long tag, ActorRef<Response> replyTo, long deadline) {}
+
+  /** Per-target window: requests in flight and the queue waiting for room. */
+  private static final class Channel {
+    int inFlight;
+    final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  }
+
+  public static Behavior<Command> create(BladeId self, OobSettings settings) {
+    return Behaviors.setup(
+        ctx -> Behaviors.withTimers(timers -> new SmmHandler(ctx, timers, self, settings)));
+  }
+
+  private final BladeId self;
+  private final OobSettings settings;
+  private final Address selfAddress;
+  private final ActorRefResolver resolver;
+  private final List<Handler> handlers = new ArrayList<>();
+  private final Map<BladeId, ActorRef<Command>> peers = new HashMap<>();
+  private final Map<Address, BladeId> bladeAt = new HashMap<>();
+  /** Members greeted that have not greeted back yet, with the ref greeted. */
+  private final Map<Address, ActorRef<Command>> greeting = new HashMap<>();
+  private final Map<BladeId, Channel> channels = new HashMap<>();
+  private final Map<Long, Pending> inFlight = new HashMap<>();
+  private final List<ActorRef<Topology>> subscribers = new ArrayList<>();
+  private final ArrayDeque<OobMessage> forManager = new ArrayDeque<>();
+  private ActorRef<Delivery> localManager;
+  private long localManagerIncarnation;
+  private BladeId managerBlade;
+  private long managerIncarnation;
+  private long nextCorrelation = 1;
+  private long lateReplies;
+
+  private SmmHandler(
+      ActorContext<Command> ctx, TimerScheduler<Command> timers, BladeId self, OobSettings settings) {
+    super(ctx);
+    this.self = self;
+    this.settings = settings;
+    this.resolver = ActorRefResolver.get(ctx.getSystem());
+    Cluster cluster = Cluster.get(ctx.getSystem());
+    this.selfAddress = cluster.selfMember().address();
+    peers.put(self, ctx.getSelf());
+    cluster
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                ctx.messageAdapter(ClusterEvent.MemberEvent.class, MemberChanged::new),
+                ClusterEvent.MemberEvent.class));
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tickInterval());
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(RegisterHandler.class, this::onRegister)
+        .onMessage(Send.class, this::onSend)
+        .onMessage(Broadcast.class, this::onBroadcast)
+        .onMessage(SendToManager.class, this::onSendToManager)
+        .onMessage(Request.class, this::onRequest)
+        .onMessage(Reply.class, this::onReply)
+        .onMessage(Envelope.class, this::onEnvelope)
+        .onMessage(ReplyEnvelope.class, this::onReplyEnvelope)
+        .onMessage(Hello.class, this::onHello)
+        .onMessage(ManagerStarted.class, this::onManagerStarted)
+        .onMessage(ManagerStopped.class, this::onManagerStopped)
+        .onMessage(ManagerAt.class, this::onManagerAt)
+        .onMessage(ManagerGone.class, this::onManagerGone)
+        .onMessage(SubscribeTopology.class, this::onSubscribe)
+        .onMessage(MemberChanged.class, this::onMemberChanged)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .build();
+  }
+
+  // ---- handlers and dispatch -------------------------------------------------------------------
+
+  private Behavior<Command> onRegister(RegisterHandler r) {
+    handlers.add(new Handler(r.name(), r.claims(), r.handler()));
+    return this;
+  }
+
+  /** The SMI: hand an incoming message to the first handler that claims it. */
+  private void dispatch(BladeId from, long correlation, OobMessage message) {
+    Responder responder = new Responder(getContext().getSelf(), from, correlation);
+    if (message instanceof OobMessage.ForManager && localManager != null) {
+      localManager.tell(new Delivery(from, message, responder));
+      return;
+    }
+    for (Handler h : handlers) {
+      if (h.claims().test(message)) {
+        h.ref().tell(new Delivery(from, message, responder));
+        return;
+      }
+    }
+    getContext().getLog().warn("no handler claims {} from {}", message.getClass().getName(), from);
+    responder.reply(new Unclaimed(message.getClass().getName()));
+  }
+
+  // ---- one-way messages ------------------------------------------------------------------------
+
+  private Behavior<Command> onSend(Send s) {
+    sendOneWay(s.target(), s.message());
+    return this;
+  }
+
+  private void sendOneWay(BladeId target, OobMessage message) {
+    if (target.equals(self)) {
+      dispatch(self, 0, message);
+    } else {
+      ActorRef<Command> peer = peers.get(target);
+      if (peer == null) {
+        getContext().getLog().debug("dropping {} for unknown blade {}", message, target);
+      } else {
+        peer.tell(new Envelope(self, 0, message));
+      }
+    }
+  }
+
+  private Behavior<Command> onBroadcast(Broadcast b) {
+    for (BladeId target : new ArrayList<>(peers.keySet())) sendOneWay(target, b.message());
+    return this;
+  }
+
+  private Behavior<Command> onSendToManager(SendToManager s) {
+    if (managerBlade != null) {
+      sendOneWay(managerBlade, s.message());
+    } else if (forManager.size() < settings.maxQueuedPerTarget()) {
+      forManager.add(s.message());
+    } else {
+      getContext().getLog().warn("no manager known and {} messages held: dropping {}",
+          forManager.size(), s.message());
+    }
+    return this;
+  }
+
+  private void flushForManager() {
+    while (managerBlade != null && !forManager.isEmpty()) {
+      sendOneWay(managerBlade, forManager.poll());
+    }
+  }
+
+  // ---- requests and replies --------------------------------------------------------------------
+
+  private Behavior<Command> onRequest(Request r) {
+    long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
+    Pending p = new Pending(r.target(), r.message(), r.tag(), r.replyTo(), deadline);
+    Channel ch = channels.computeIfAbsent(r.target(), t -> new Channel());
+    if (ch.inFlight < settings.maxInFlightPerTarget() && peers.containsKey(r.target())) {
+      transmit(ch, p);
+    } else if (ch.queue.size() < settings.maxQueuedPerTarget()) {
+      ch.queue.add(p);
+    } else {
+      r.replyTo().tell(new Failed(r.tag(), r.target(), Failure.OVERLOADED,
+          ch.queue.size() + " requests already wait for " + r.target()));
+    }
+    return this;
+  }
+
+  private void transmit(Channel ch, Pending p) {
+    long correlation = nextCorrelation++;
+    inFlight.put(correlation, p);
+    ch.inFlight++;
+    if (p.target().equals(self)) {
+      dispatch(self, correlation, p.message());
+    } else {
+      peers.get(p.target()).tell(new Envelope(self, correlation, p.message()));
+    }
+  }
+
+  /** Sends what fits into {@code target}'s window. */
+  private void drain(BladeId target) {
+    Channel ch = channels.get(target);
+    if (ch == null || !peers.containsKey(target)) return;
+    while (ch.inFlight < settings.maxInFlightPerTarget() && !ch.queue.isEmpty()) {
+      transmit(ch, ch.queue.poll());
+    }
+  }
+
+  private Behavior<Command> onEnvelope(Envelope e) {
+    dispatch(e.from(), e.correlation(), e.message());
+    return this;
+  }
+
+  private Behavior<Command> onReply(Reply r) {
+    if (r.origin().equals(self)) {
+      complete(r.correlation(), r.message());
+    } else {
+      ActorRef<Command> peer = peers.get(r.origin());
+      if (peer != null) peer.tell(new ReplyEnvelope(r.correlation(), r.message()));
+      else getContext().getLog().debug("reply for departed blade {} dropped", r.origin());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onReplyEnvelope(ReplyEnvelope r) {
+    complete(r.correlation(), r.message());
+    return this;
+  }
+
+  private void complete(long correlation, OobMessage message) {
+    Pending p = inFlight.remove(correlation);
+    if (p == null) {
+      lateReplies++;
+      getContext().getLog().debug("late reply {} dropped ({} so far)", correlation, lateReplies);
+      return;
+    }
+    Channel ch = channels.get(p.target());
+    ch.inFlight--;
+    if (message instanceof Unclaimed u) {
+      p.replyTo().tell(new Failed(p.tag(), p.target(), Failure.NO_HANDLER,
+          p.target() + " has no handler for " + u.messageType()));
+    } else {
+      p.replyTo().tell(new Answered(p.tag(), p.target(), message));
+    }
+    drain(p.target());
+  }
+
+  private Behavior<Command> onTick() {
+    long now = System.nanoTime();
+    Set<BladeId> touched = new HashSet<>();
+    for (Iterator<Pending> it = inFlight.values().iterator(); it.hasNext(); ) {
+      Pending p = it.next();
+      if (now - p.deadline() >= 0) {
+        it.remove();
+        channels.get(p.target()).inFlight--;
+        touched.add(p.target());
+        p.replyTo().tell(new Failed(p.tag(), p.target(), Failure.TIMEOUT,
+            "no answer from " + p.target() + " within " + settings.requestTimeout()));
+      }
+    }
+    for (Map.Entry<BladeId, Channel> e : channels.entrySet()) {
+      for (Iterator<Pending> it = e.getValue().queue.iterator(); it.hasNext(); ) {
+        Pending p = it.next();
+        if (now - p.deadline() >= 0) {
+          it.remove();
+          p.replyTo().tell(new Failed(p.tag(), p.target(), Failure.TIMEOUT,
+              peers.containsKey(p.target())
+                  ? "queued for " + p.target() + " longer than " + settings.requestTimeout()
+                  : "blade " + p.target() + " is not known on the OOB channel"));
+        }
+      }
+    }
+    touched.forEach(this::drain);
+    greeting.forEach(
+        (address, ref) -> ref.tell(new Hello(self, getContext().getSelf(), false, 0)));
+    return this;
+  }
+
+  // ---- peers through cluster membership --------------------------------------------------------
+
+  private Behavior<Command> onMemberChanged(MemberChanged m) {
+    Address address = m.event().member().address();
+    if (address.equals(selfAddress)) return this;
+    if (m.event() instanceof ClusterEvent.MemberUp) {
+      ActorRef<Command> ref =
+          resolver.resolveActorRef(address + "/system/" + NAME);
+      greeting.put(address, ref);
+      ref.tell(new Hello(self, getContext().getSelf(), false, localIncarnation()));
+    } else if (m.event() instanceof ClusterEvent.MemberRemoved
+        || m.event() instanceof ClusterEvent.MemberExited) {
+      greeting.remove(address);
+      BladeId gone = bladeAt.remove(address);
+      if (gone != null) peerGone(gone, "left the cluster (" + m.event().getClass().getSimpleName() + ")");
+    }
+    return this;
+  }
+
+  private long localIncarnation() {
+    return localManager != null ? localManagerIncarnation : 0;
+  }
+
+  private Behavior<Command> onHello(Hello h) {
+    Address address = h.smm().path().address();
+    greeting.remove(address);
+    ActorRef<Command> previous = peers.put(h.from(), h.smm());
+    bladeAt.put(address, h.from());
+    if (!h.answer()) {
+      h.smm().tell(new Hello(self, getContext().getSelf(), true, localIncarnation()));
+    }
+    if (h.managerIncarnation() > 0) learnManager(h.from(), h.managerIncarnation());
+    if (previous == null || !previous.equals(h.smm())) {
+      getContext().getLog().info("OOB peer {} at {}", h.from(), address);
+      publishTopology();
+    }
+    drain(h.from());
+    return this;
+  }
+
+  private void peerGone(BladeId blade, String why) {
+    peers.remove(blade);
+    getContext().getLog().info("OOB peer {} {}", blade, why);
+    for (Iterator<Pending> it = inFlight.values().iterator(); it.hasNext(); ) {
+      Pending p = it.next();
+      if (p.target().equals(blade)) {
+        it.remove();
+        p.replyTo().tell(new Failed(p.tag(), blade, Failure.UNREACHABLE, blade + " " + why));
+      }
+    }
+    Channel ch = channels.remove(blade);
+    if (ch != null) {
+      for (Pending p : ch.queue) {
+        p.replyTo().tell(new Failed(p.tag(), blade, Failure.UNREACHABLE, blade + " " + why));
+      }
+    }
+    if (blade.equals(managerBlade)) {
+      managerBlade = null;
+      managerIncarnation = 0;
+    }
+    publishTopology();
+  }
+
+  // ---- where the manager runs -----------------------------------------------------------------
+
+  private Behavior<Command> onManagerStarted(ManagerStarted m) {
+    localManager = m.manager();
+    localManagerIncarnation = m.incarnation();
+    learnManager(self, m.incarnation());
+    for (BladeId peer : peers.keySet()) {
+      if (!peer.equals(self)) peers.get(peer).tell(new ManagerAt(self, m.incarnation()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onManagerStopped(ManagerStopped m) {
+    if (localManagerIncarnation == m.incarnation()) {
+      localManager = null;
+      localManagerIncarnation = 0;
+      for (BladeId peer : peers.keySet()) {
+        peers.get(peer).tell(new ManagerGone(self, m.incarnation()));
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onManagerAt(ManagerAt m) {
+    learnManager(m.blade(), m.incarnation());
+    return this;
+  }
+
+  private Behavior<Command> onManagerGone(ManagerGone m) {
+    if (m.blade().equals(managerBlade) && m.incarnation() == managerIncarnation) {
+      managerBlade = null;
+      managerIncarnation = 0;
+      publishTopology();
+    }
+    return this;
+  }
+
+  private void learnManager(BladeId blade, long incarnation) {
+    if (incarnation < managerIncarnation) return;
+    boolean changed = !blade.equals(managerBlade) || incarnation != managerIncarnation;
+    managerBlade = blade;
+    managerIncarnation = incarnation;
+    if (changed) {
+      getContext().getLog().info("global resource manager is on {}", blade);
+      publishTopology();
+    }
+    flushForManager();
+  }
+
+  // ---- topology subscribers --------------------------------------------------------------------
+
+  private Behavior<Command> onSubscribe(SubscribeTopology s) {
+    subscribers.add(s.subscriber());
+    s.subscriber().tell(topology());
+    return this;
+  }
+
+  private Topology topology() {
+    return new Topology(self, Set.copyOf(new TreeSet<>(peers.keySet())), Optional.ofNullable(managerBlade));
+  }
+
+  private void publishTopology() {
+    Topology t = topology();
+    subscribers.forEach(s -> s.tell(t));
+  }
+}

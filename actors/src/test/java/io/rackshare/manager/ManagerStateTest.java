@@ -1,0 +1,121 @@
+package io.rackshare.manager;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rackshare.layout.Layouts;
+import io.rackshare.layout.SpanLayout;
+import io.rackshare.map.BladeId;
+import io.rackshare.map.DevicePath;
+import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.ResourceConfig;
+import io.rackshare.map.ResourceDescriptor;
+import io.rackshare.map.VolumeSpec;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ManagerStateTest {
+
+  static final BladeId B1 = new BladeId(1, 1, 1);
+  static final BladeId B2 = new BladeId(1, 1, 2);
+  static final Layouts LAYOUTS = Layouts.of(new SpanLayout());
+
+  static ResourceDescriptor disk(BladeId b, int blockSize, long blocks) {
+    return new ResourceDescriptor(DevicePath.disk(b, 0), new ResourceConfig.Block(blockSize, blocks));
+  }
+
+  static final List<VolumeSpec> SPECS = List.of(new VolumeSpec("v", "span",
+      List.of(DevicePath.disk(B1, 0), DevicePath.disk(B2, 0)), Map.of()));
+
+  static ManagerState replay(ManagerState s, List<ManagerEvent> events) {
+    for (ManagerEvent e : events) s = s.apply(e);
+    return s;
+  }
+
+  @Test
+  void aVolumeIsBuiltOnlyWhenAllItsMembersRegistered() {
+    ManagerState.Decision first = ManagerState.EMPTY.decide(
+        new ManagerProtocol.RegisterResources(B1, List.of(disk(B1, 4096, 10)), GlobalResourceMap.EMPTY),
+        SPECS, LAYOUTS);
+    assertEquals(1, first.events().size());
+    ManagerState s = replay(ManagerState.EMPTY, first.events());
+    assertTrue(s.map().volume("v").isEmpty());
+    assertEquals(Map.of("v", List.of(DevicePath.disk(B2, 0))), s.pendingVolumes(SPECS));
+
+    ManagerState.Decision second = s.decide(
+        new ManagerProtocol.RegisterResources(B2, List.of(disk(B2, 4096, 6)), GlobalResourceMap.EMPTY),
+        SPECS, LAYOUTS);
+    assertEquals(2, second.events().size());
+    assertInstanceOf(ManagerEvent.VolumeCreated.class, second.events().get(1));
+    s = replay(s, second.events());
+    assertEquals(16, s.map().volume("v").orElseThrow().capacityBlocks());
+    assertEquals(1, s.map().epoch());
+    assertEquals(1, s.map().volume("v").orElseThrow().epoch());
+  }
+
+  @Test
+  void reRegisteringTheSameResourcesChangesNothing() {
+    ManagerState s = ManagerState.EMPTY;
+    for (BladeId b : List.of(B1, B2)) {
+      s = replay(s, s.decide(new ManagerProtocol.RegisterResources(b, List.of(disk(b, 4096, 10)),
+          GlobalResourceMap.EMPTY), SPECS, LAYOUTS).events());
+    }
+    ManagerState.Decision again = s.decide(new ManagerProtocol.RegisterResources(
+        B1, List.of(disk(B1, 4096, 10)), s.map()), SPECS, LAYOUTS);
+    assertEquals(List.of(), again.events());
+  }
+
+  @Test
+  void aBladeReportsOnlyItsOwnResources() {
+    ManagerState.Decision d = ManagerState.EMPTY.decide(new ManagerProtocol.RegisterResources(
+        B1, List.of(disk(B2, 4096, 10)), GlobalResourceMap.EMPTY), SPECS, LAYOUTS);
+    assertEquals(List.of(), d.events());
+  }
+
+  @Test
+  void membersThatDoNotFitTheLayoutAreReportedNotBuilt() {
+    ManagerState s = replay(ManagerState.EMPTY, ManagerState.EMPTY.decide(
+        new ManagerProtocol.RegisterResources(B1, List.of(disk(B1, 4096, 10)), GlobalResourceMap.EMPTY),
+        SPECS, LAYOUTS).events());
+    ManagerState.Decision d = s.decide(new ManagerProtocol.RegisterResources(
+        B2, List.of(disk(B2, 512, 10)), GlobalResourceMap.EMPTY), SPECS, LAYOUTS);
+    assertEquals(1, d.problems().size());
+    assertTrue(d.problems().get(0).contains("different block sizes"), d.problems().get(0));
+    assertTrue(replay(s, d.events()).map().volume("v").isEmpty());
+  }
+
+  @Test
+  void aManagerWithoutStateAdoptsTheNewestMapABladeReports() {
+    ManagerState old = ManagerState.EMPTY;
+    for (BladeId b : List.of(B1, B2)) {
+      old = replay(old, old.decide(new ManagerProtocol.RegisterResources(b, List.of(disk(b, 4096, 10)),
+          GlobalResourceMap.EMPTY), SPECS, LAYOUTS).events());
+    }
+    GlobalResourceMap reported = old.map().with(old.map().volume("v").orElseThrow().withEpoch(7));
+    ManagerState.Decision d = ManagerState.EMPTY.decide(new ManagerProtocol.RegisterResources(
+        B1, List.of(disk(B1, 4096, 10)), reported), SPECS, LAYOUTS);
+    ManagerState fresh = replay(ManagerState.EMPTY, d.events());
+    assertEquals(7, fresh.map().epoch());
+    assertEquals(reported.volume("v"), fresh.map().volume("v"));
+  }
+
+  @Test
+  void bladesThatLeaveAreOfflineUntilTheyRegisterAgain() {
+    ManagerState s = ManagerState.EMPTY;
+    for (BladeId b : List.of(B1, B2)) {
+      s = replay(s, s.decide(new ManagerProtocol.RegisterResources(b, List.of(disk(b, 4096, 10)),
+          GlobalResourceMap.EMPTY), SPECS, LAYOUTS).events());
+    }
+    List<ManagerEvent> lost = s.bladesLost(Set.of(B1));
+    assertEquals(List.of(new ManagerEvent.BladeLost(B2)), lost);
+    s = replay(s, lost);
+    assertEquals(Set.of(B2), s.offline());
+    assertEquals(List.of(), s.bladesLost(Set.of(B1)));
+    s = replay(s, s.decide(new ManagerProtocol.RegisterResources(B2, List.of(disk(B2, 4096, 10)),
+        s.map()), SPECS, LAYOUTS).events());
+    assertEquals(Set.of(), s.offline());
+  }
+}

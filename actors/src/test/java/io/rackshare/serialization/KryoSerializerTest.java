@@ -1,0 +1,183 @@
+package io.rackshare.serialization;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.rackshare.access.BlockIo;
+import io.rackshare.driver.BlockDriver;
+import io.rackshare.manager.ManagerEvent;
+import io.rackshare.manager.ManagerProtocol;
+import io.rackshare.map.BladeId;
+import io.rackshare.map.DevicePath;
+import io.rackshare.map.DeviceSegment;
+import io.rackshare.map.Extent;
+import io.rackshare.map.GlobalResourceDescriptor;
+import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.ResourceConfig;
+import io.rackshare.map.ResourceDescriptor;
+import io.rackshare.smm.SmmHandler;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Every class that crosses JVMs goes through our Kryo serializer and comes back equal. */
+class KryoSerializerTest {
+
+  static ActorTestKit kit;
+  static Serialization serialization;
+
+  @BeforeAll
+  static void start() {
+    kit = ActorTestKit.create("kryo", ConfigFactory.parseString(
+        "pekko.actor.provider = cluster\n"
+            + "pekko.remote.artery.canonical.hostname = 127.0.0.1\n"
+            + "pekko.remote.artery.canonical.port = 0\n").withFallback(ConfigFactory.load()));
+    serialization = SerializationExtension.get(Adapter.toClassic(kit.system()));
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  static List<Object> samples(TestProbe<SmmHandler.Command> probe) {
+    BladeId b = new BladeId(1, 2, 3);
+    DevicePath d = DevicePath.disk(b, 0);
+    DeviceSegment seg = new DeviceSegment(d, 4096, 8192, 512);
+    ResourceDescriptor res = new ResourceDescriptor(d, new ResourceConfig.Block(4096, 100));
+    GlobalResourceDescriptor vol = new GlobalResourceDescriptor("v0", "span", 4096, 100, List.of(d),
+        List.of(new Extent(0, 100, d, 0)), Map.of("stripe", "64k"), 3);
+    GlobalResourceMap map = new GlobalResourceMap(3, Map.of("v0", vol));
+    byte[] bytes = {1, 2, 3, (byte) 0xff};
+    return List.of(
+        b, d, seg, res, new ResourceConfig.Block(512, 1), new Extent(5, 6, d, 7), vol, map,
+        GlobalResourceMap.EMPTY,
+        new SmmHandler.Hello(b, probe.ref(), true, 42),
+        new SmmHandler.Envelope(b, 9, new BlockIo.ReadSegment("v0", 3, seg)),
+        new SmmHandler.ReplyEnvelope(9, new BlockDriver.Data(bytes)),
+        new SmmHandler.ManagerAt(b, 77),
+        new SmmHandler.ManagerGone(b, 77),
+        new SmmHandler.Unclaimed("x.Y"),
+        new BlockDriver.Data(bytes), new BlockDriver.Done(), new BlockDriver.IoFailure("EIO"),
+        new BlockIo.ReadSegment("v0", 3, seg),
+        new BlockIo.WriteSegment("v0", 3, seg, new byte[512], true),
+        new BlockIo.FlushDevice("v0", 3, d),
+        new BlockIo.WrongTarget("v0", 2, "stale"),
+        new ManagerProtocol.RegisterResources(b, List.of(res), map),
+        new ManagerProtocol.RegisterResources(b, List.of(), GlobalResourceMap.EMPTY),
+        new ManagerProtocol.ResyncRequest(b, "v0", 1, "why"),
+        new ManagerProtocol.GetMap(),
+        new ManagerProtocol.MapUpdate(map),
+        new ManagerEvent.ResourceRegistered(res),
+        new ManagerEvent.BladeLost(b),
+        new ManagerEvent.VolumeCreated(vol),
+        new ManagerEvent.MapAdopted(map));
+  }
+
+  @Test
+  void everyMessageRoundTripsThroughKryo() {
+    TestProbe<SmmHandler.Command> probe = kit.createTestProbe();
+    for (Object o : samples(probe)) {
+      Serializer s = serialization.findSerializerFor(o);
+      assertInstanceOf(KryoSerializer.class, s, "serializer of " + o.getClass());
+      byte[] bin = s.toBinary(o);
+      Object back = serialization.deserialize(bin, s.identifier(), "").get();
+      assertDeepEquals(o, back);
+    }
+  }
+
+  @Test
+  void anActorRefStillReachesItsActorAfterTheRoundTrip() {
+    TestProbe<SmmHandler.Command> probe = kit.createTestProbe();
+    SmmHandler.Hello hello = new SmmHandler.Hello(new BladeId(1, 1, 1), probe.ref(), false, 0);
+    Serializer s = serialization.findSerializerFor(hello);
+    SmmHandler.Hello back = (SmmHandler.Hello) serialization.deserialize(s.toBinary(hello), s.identifier(), "").get();
+    back.smm().tell(new SmmHandler.ManagerAt(new BladeId(1, 1, 1), 5));
+    assertEquals(new SmmHandler.ManagerAt(new BladeId(1, 1, 1), 5), probe.receiveMessage());
+  }
+
+  /** Finds every concrete RackshareSerializable class and checks the samples cover it. */
+  @Test
+  void theSamplesCoverEveryClassThatCrossesJvms() throws Exception {
+    Path classes = Path.of(RackshareSerializable.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    Set<String> found = new TreeSet<>();
+    try (Stream<Path> files = Files.walk(classes)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".class")).toList()) {
+        String name = classes.relativize(f).toString().replace('/', '.').replaceAll("\\.class$", "");
+        Class<?> c = Class.forName(name, false, getClass().getClassLoader());
+        if (RackshareSerializable.class.isAssignableFrom(c) && !c.isInterface()
+            && !Modifier.isAbstract(c.getModifiers())) {
+          found.add(c.getName());
+        }
+      }
+    }
+    Set<String> sampled = new TreeSet<>();
+    samples(kit.createTestProbe()).forEach(o -> sampled.add(o.getClass().getName()));
+    assertTrue(found.size() > 20, "found only " + found);
+    assertEquals(found, sampled);
+  }
+
+  @Test
+  void malformedBytesAreAClearErrorNotAnyObject() throws Exception {
+    Serializer s = serialization.serializerFor(BladeId.class);
+    byte[] good = s.toBinary(new BladeId(1, 1, 1));
+    byte[] truncated = java.util.Arrays.copyOf(good, good.length - 1);
+    Throwable t = serialization.deserialize(truncated, s.identifier(), "").failed().get();
+    assertTrue(t.getMessage().contains("cannot deserialize"), t.getMessage());
+    Throwable unknownClass = serialization.deserialize(new byte[] {(byte) 0xf0, 0x7f}, s.identifier(), "").failed().get();
+    assertTrue(unknownClass.getMessage().contains("cannot deserialize"), unknownClass.getMessage());
+  }
+
+  @Test
+  void anUnregisteredClassIsRefused() throws Exception {
+    record NotRegistered(int x) implements RackshareSerializable {}
+    Serializer s = serialization.findSerializerFor(new NotRegistered(1));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.toBinary(new NotRegistered(1)));
+    assertTrue(e.getMessage().contains("NotRegistered"), e.getMessage());
+  }
+
+  /** Records compared component by component, arrays by content. */
+  static void assertDeepEquals(Object expected, Object actual) {
+    assertEquals(expected.getClass(), actual.getClass());
+    if (expected instanceof byte[] e) {
+      assertArrayEquals(e, (byte[]) actual);
+    } else if (expected.getClass().isRecord()) {
+      for (RecordComponent rc : expected.getClass().getRecordComponents()) {
+        try {
+          Object a = rc.getAccessor().invoke(expected);
+          Object b = rc.getAccessor().invoke(actual);
+          if (a == null || b == null) assertEquals(a, b);
+          else assertDeepEquals(a, b);
+        } catch (ReflectiveOperationException ex) {
+          throw new AssertionError(ex);
+        }
+      }
+    } else if (expected instanceof List<?> l) {
+      List<Object> r = new ArrayList<>((List<?>) actual);
+      assertEquals(l.size(), r.size());
+      for (int i = 0; i < l.size(); i++) assertDeepEquals(l.get(i), r.get(i));
+    } else {
+      assertEquals(expected, actual);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package io.rackshare.testkit;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.rackshare.Rackshare;
+import io.rackshare.blade.Blade;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+
+/**
+ * Blades as separate ActorSystems of one JVM, joined into a real Pekko cluster over Artery on
+ * loopback (random ports). Each blade gets its own data directory under {@code root}.
+ */
+public final class TestBlades implements AutoCloseable {
+
+  private final Path root;
+  private final String commonHocon;
+  private final Map<Integer, ActorTestKit> kits = new LinkedHashMap<>();
+  private Address seed;
+
+  /** {@code commonHocon} is shared by every blade (volumes, tuning). */
+  public TestBlades(Path root, String commonHocon) {
+    this.root = root;
+    this.commonHocon = commonHocon;
+  }
+
+  public Path dataDir(int slot) {
+    return root.resolve("blade" + slot);
+  }
+
+  /** The configuration of blade {@code slot} with the given {@code rackshare.blade.disks} list. */
+  public Config config(int slot, String disks) {
+    return ConfigFactory.parseString(
+            "rackshare.blade.slot = " + slot + "\n"
+                + "rackshare.blade.data-dir = \"" + dataDir(slot).toString().replace("\\", "/") + "\"\n"
+                + "rackshare.blade.disks = " + disks + "\n")
+        .withFallback(ConfigFactory.parseString(commonHocon))
+        .withFallback(ConfigFactory.parseString("""
+            pekko.actor.provider = cluster
+            pekko.remote.artery.canonical.hostname = 127.0.0.1
+            pekko.remote.artery.canonical.port = 0
+            pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+            pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
+            pekko.cluster.split-brain-resolver.stable-after = 2s
+            pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
+            pekko.coordinated-shutdown.terminate-actor-system = on
+            """))
+        .withFallback(ConfigFactory.load())
+        .resolve();
+  }
+
+  /** Starts blade {@code slot}, starts the runtime in it and joins it to the cluster. */
+  public ActorTestKit start(int slot, String disks) {
+    ActorTestKit kit = ActorTestKit.create("rackshare", config(slot, disks));
+    Rackshare.get(kit.system());
+    Cluster cluster = Cluster.get(kit.system());
+    if (seed == null) seed = cluster.selfMember().address();
+    cluster.manager().tell(Join.create(seed));
+    kits.put(slot, kit);
+    TestProbe<Object> probe = kit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(20), () -> {
+      if (cluster.selfMember().status() != MemberStatus.up()) {
+        throw new AssertionError("blade " + slot + " is " + cluster.selfMember().status());
+      }
+      return null;
+    });
+    return kit;
+  }
+
+  public ActorTestKit kit(int slot) {
+    return kits.get(slot);
+  }
+
+  public Rackshare rackshare(int slot) {
+    return Rackshare.get(kits.get(slot).system());
+  }
+
+  public List<Integer> slots() {
+    return new ArrayList<>(kits.keySet());
+  }
+
+  /** Blade {@code slot}'s own view: its resources, its local map and where it sees the manager. */
+  public Blade.Status status(int slot) {
+    TestProbe<Blade.Status> p = kits.get(slot).createTestProbe();
+    rackshare(slot).blade().tell(new Blade.GetStatus(p.ref()));
+    return p.receiveMessage(Duration.ofSeconds(5));
+  }
+
+  @Override
+  public void close() {
+    List<ActorTestKit> reversed = new ArrayList<>(kits.values());
+    java.util.Collections.reverse(reversed);
+    reversed.forEach(ActorTestKit::shutdownTestKit);
+    kits.clear();
+  }
+}
