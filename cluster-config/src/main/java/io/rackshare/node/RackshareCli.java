@@ -1,0 +1,78 @@
+package io.rackshare.node;
+
+import com.typesafe.config.Config;
+import io.rackshare.Rackshare;
+import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.VolumeSpec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code rackshare} command line. */
+@Command(
+    name = "rackshare",
+    mixinStandardHelpOptions = true,
+    version = "rackshare 0.1.0",
+    description = "Pools the disks of many blades into global volumes.",
+    subcommands = {RackshareCli.Node.class, Demo.class})
+public final class RackshareCli implements Callable<Integer> {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new RackshareCli())
+        .setExecutionExceptionHandler((e, cmd, parsed) -> {
+          if (e instanceof IllegalArgumentException) {
+            cmd.getErr().println("rackshare: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        })
+        .execute(args);
+    // Exit even while actor systems run; the demo's shutdown hook stops them and cleans up.
+    System.exit(code);
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(System.out);
+    return 0;
+  }
+
+  /** Starts one blade and runs until the node is stopped or downed. */
+  @Command(name = "node", mixinStandardHelpOptions = true,
+      description = "Start one blade from a configuration file.")
+  static final class Node implements Callable<Integer> {
+    @Option(names = "--config", required = true, description = "HOCON file with rackshare.* settings")
+    Path config;
+
+    @Option(names = "--ready-timeout", defaultValue = "PT120S",
+        description = "How long to wait for the declared volumes (ISO-8601, default ${DEFAULT-VALUE})")
+    Duration readyTimeout;
+
+    @Override
+    public Integer call() throws Exception {
+      Config c = RackshareNode.load(config);
+      ActorSystem<Void> system = RackshareNode.start(c);
+      Rackshare rackshare = Rackshare.get(system);
+      for (VolumeSpec v : rackshare.settings().volumes()) {
+        rackshare.awaitVolume(v.name(), readyTimeout).toCompletableFuture()
+            .get(readyTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      }
+      GlobalResourceMap map = rackshare.localMap();
+      // One line on stdout that launchers and tests wait for.
+      System.out.println("RACKSHARE READY blade=" + rackshare.settings().blade()
+          + " pid=" + ProcessHandle.current().pid()
+          + " epoch=" + map.epoch() + " digest=" + map.digest()
+          + " volumes=" + map.volumes().keySet());
+      System.out.flush();
+      system.getWhenTerminated().toCompletableFuture().get();
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package io.rackshare.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.rackshare.Rackshare;
+import io.rackshare.RackshareSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/** Starts one blade as a cluster node from a configuration file layered on the node defaults. */
+public final class RackshareNode {
+  private RackshareNode() {}
+
+  /** The actor system name every node of a Rackshare cluster shares. */
+  public static final String SYSTEM_NAME = "rackshare";
+
+  /** Reads {@code file} (HOCON) and layers it on the node defaults. */
+  public static Config load(Path file) {
+    if (!Files.isReadable(file)) {
+      throw new IllegalArgumentException("cannot read configuration file " + file);
+    }
+    return nodeConfig(ConfigFactory.parseFile(file.toFile()));
+  }
+
+  /**
+   * {@code user} over {@code rackshare-cluster.conf} over the reference configuration, with the
+   * {@code rackshare.oob} address and {@code rackshare.seed-nodes} turned into Pekko's settings.
+   */
+  public static Config nodeConfig(Config user) {
+    Config merged = user
+        .withFallback(ConfigFactory.parseResources("rackshare-cluster.conf"))
+        .withFallback(ConfigFactory.defaultReference())
+        .resolve();
+    Config oob = merged.getConfig("rackshare.oob");
+    String host = oob.getString("hostname");
+    int port = oob.getInt("port");
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("rackshare.oob.port must be 0-65535, got " + port);
+    }
+    List<String> seeds = merged.getStringList("rackshare.seed-nodes").stream()
+        .map(RackshareNode::seedAddress)
+        .toList();
+    Config derived = ConfigFactory.empty()
+        .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(host))
+        .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
+        .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds));
+    String bind = oob.getString("bind-hostname");
+    if (!bind.isEmpty()) {
+      derived = derived.withValue("pekko.remote.artery.bind.hostname", ConfigValueFactory.fromAnyRef(bind));
+    }
+    return derived.withFallback(merged);
+  }
+
+  static String seedAddress(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0 || colon == hostPort.length() - 1) {
+      throw new IllegalArgumentException(
+          "rackshare.seed-nodes: '" + hostPort + "' is not host:port");
+    }
+    try {
+      int port = Integer.parseInt(hostPort.substring(colon + 1));
+      if (port < 1 || port > 65535) throw new NumberFormatException();
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("rackshare.seed-nodes: bad port in '" + hostPort + "'");
+    }
+    return "pekko://" + SYSTEM_NAME + "@" + hostPort;
+  }
+
+  /** Starts the node: the actor system, the Rackshare runtime in it, and joins the seeds. */
+  public static ActorSystem<Void> start(Config config) {
+    // Check the whole rackshare section before anything starts: a bad config is a clear error.
+    RackshareSettings.fromConfig(config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config);
+    try {
+      Rackshare.get(system);
+    } catch (RuntimeException e) {
+      system.terminate();
+      throw e;
+    }
+    return system;
+  }
+}

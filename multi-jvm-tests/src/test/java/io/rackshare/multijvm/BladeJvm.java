@@ -1,0 +1,101 @@
+package io.rackshare.multijvm;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One blade as a real, separate JVM: {@code rackshare node --config FILE} on this test's class
+ * path. Its stdout and stderr go to a log file kept next to its config for failure analysis.
+ */
+public final class BladeJvm implements AutoCloseable {
+
+  private final String name;
+  private final Process process;
+  private final Path log;
+
+  private BladeJvm(String name, Process process, Path log) {
+    this.name = name;
+    this.process = process;
+    this.log = log;
+  }
+
+  /** Starts {@code rackshare node} with {@code configHocon} written to {@code dir/node.conf}. */
+  public static BladeJvm start(String name, Path dir, String configHocon) throws IOException {
+    Files.createDirectories(dir);
+    Path config = dir.resolve("node.conf");
+    Files.writeString(config, configHocon);
+    Path log = dir.resolve("node.log");
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        "-cp", System.getProperty("java.class.path"),
+        "io.rackshare.node.RackshareCli", "node", "--config", config.toString()));
+    Process p = new ProcessBuilder(cmd)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+    return new BladeJvm(name, p, log);
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public Path log() {
+    return log;
+  }
+
+  /** The first log line starting with {@code prefix}, waiting for it up to {@code timeout}. */
+  public String awaitLine(String prefix, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<String> line = lines().stream().filter(l -> l.startsWith(prefix)).findFirst();
+      if (line.isPresent()) return line.get();
+      if (!process.isAlive()) {
+        throw new AssertionError(name + " exited with " + process.exitValue() + " before '" + prefix
+            + "'; its log:\n" + String.join("\n", lines()));
+      }
+      // Polling a log file a child process writes: there is no event to wait on.
+      Thread.sleep(100);
+    }
+    throw new AssertionError(name + " printed no '" + prefix + "' within " + timeout + "; its log:\n"
+        + String.join("\n", lines()));
+  }
+
+  /** Waits for the process to end and returns its exit code. */
+  public int awaitExit(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError(name + " still runs after " + timeout);
+    }
+    return process.exitValue();
+  }
+
+  public List<String> lines() {
+    try {
+      return Files.readAllLines(log, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  /** SIGKILL: the blade dies without any goodbye. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(20, TimeUnit.SECONDS)) kill();
+    }
+  }
+}

@@ -1,0 +1,80 @@
+package io.rackshare.multijvm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Blades as real separate JVMs form a cluster over their OOB addresses and agree on the map. */
+class ClusterOfJvmsIT {
+
+  @TempDir Path dir;
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static String nodeConfig(int slot, int port, int seedPort, Path dataDir, String disks) {
+    return """
+        rackshare {
+          blade { slot = %d, data-dir = "%s", disks = %s }
+          oob { hostname = "127.0.0.1", port = %d }
+          seed-nodes = ["127.0.0.1:%d"]
+          volumes = [{ name = v0, layout = span, members = [
+            "Rack(1)/Chassis(1)/Blade(1)/Disk(0)", "Rack(1)/Chassis(1)/Blade(2)/Disk(0)",
+            "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
+        }
+        """.formatted(slot, dataDir, disks, port, seedPort);
+  }
+
+  static final Pattern READY = Pattern.compile("RACKSHARE READY blade=(\\S+) pid=(\\d+) epoch=(\\d+) digest=(\\w+) .*");
+
+  @Test
+  void threeBladeJvmsBuildTheSameMap() throws Exception {
+    int seedPort = freePort();
+    List<BladeJvm> jvms = new ArrayList<>();
+    try {
+      for (int slot = 1; slot <= 3; slot++) {
+        int port = slot == 1 ? seedPort : freePort();
+        Path d = dir.resolve("blade" + slot);
+        jvms.add(BladeJvm.start("blade" + slot, d, nodeConfig(slot, port, seedPort, d,
+            "[{ file = disk0.img, size = 4MiB }]")));
+      }
+      Set<String> digests = new HashSet<>();
+      for (BladeJvm jvm : jvms) {
+        Matcher m = READY.matcher(jvm.awaitLine("RACKSHARE READY", Duration.ofSeconds(90)));
+        assertTrue(m.matches());
+        assertEquals(jvm.pid(), Long.parseLong(m.group(2)), "each blade is its own process");
+        assertEquals("1", m.group(3));
+        digests.add(m.group(4));
+      }
+      assertEquals(1, digests.size(), "every blade holds the same map: " + digests);
+    } finally {
+      for (BladeJvm jvm : jvms) jvm.close();
+    }
+  }
+
+  @Test
+  void aBadConfigurationIsAClearErrorAndNothingStarts() throws Exception {
+    int port = freePort();
+    Path d = dir.resolve("bad");
+    BladeJvm jvm = BladeJvm.start("bad", d, nodeConfig(1, port, port, d, "[{ file = disk0.img }]")
+        + "rackshare.volumes = [{ name = v0, layout = raid7, members = [\"Rack(1)/Chassis(1)/Blade(1)/Disk(0)\"] }]\n");
+    assertEquals(2, jvm.awaitExit(Duration.ofSeconds(60)));
+    String out = String.join("\n", jvm.lines());
+    assertTrue(out.contains("unknown layout 'raid7'"), out);
+    assertTrue(!out.contains("\tat "), "no stack trace for a configuration mistake:\n" + out);
+  }
+}
