@@ -65,12 +65,17 @@ public final class Rackshare implements Extension {
     Executor io = system.dispatchers().lookup(DispatcherSelector.fromConfig("rackshare.io-dispatcher"));
     List<DiscoveredResource> discovered = discover(io);
 
+    // The SMM handler and access driver hold registrations and requests in flight: a bug hit by
+    // one message must not lose them, so they resume; the manager restarts and re-announces
+    // itself, and the blades register again with it.
     smm = system.systemActorOf(
         Behaviors.supervise(SmmHandler.create(settings.blade(), settings.oob()))
-            .onFailure(SupervisorStrategy.restart()),
+            .onFailure(SupervisorStrategy.resume()),
         SmmHandler.NAME, Props.empty());
     access = system.systemActorOf(
-        AccessDriver.create(settings.blade(), smm, settings.layouts(), settings.access(), localMap::set),
+        Behaviors.supervise(AccessDriver.create(
+                settings.blade(), smm, settings.layouts(), settings.access(), localMap::set))
+            .onFailure(SupervisorStrategy.resume()),
         "rackshare-access", Props.empty());
     blade = system.systemActorOf(
         Blade.create(settings.blade(), discovered, smm, access), "rackshare-blade", Props.empty());

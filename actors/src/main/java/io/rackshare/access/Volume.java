@@ -2,7 +2,6 @@ package io.rackshare.access;
 
 import io.rackshare.map.GlobalResourceDescriptor;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -67,10 +66,15 @@ final class Volume implements BlockDevice {
       Function<ActorRef<AccessDriver.IoResult>, AccessDriver.Command> request) {
     return AskPattern.<AccessDriver.Command, AccessDriver.IoResult>ask(
             access, request::apply, timeout, system.scheduler())
-        .thenCompose(r -> {
-          if (r instanceof AccessDriver.Ok ok) return CompletableFuture.completedFuture(ok);
+        .handle((r, t) -> {
+          if (t != null) {
+            // Only the ask's own time-out gets here: the access driver answers everything else.
+            throw new BlockDeviceException(IoError.TIMEOUT,
+                "no answer from the access driver within " + timeout + " (" + t + ")");
+          }
+          if (r instanceof AccessDriver.Ok ok) return ok;
           AccessDriver.Error e = (AccessDriver.Error) r;
-          return CompletableFuture.failedFuture(new BlockDeviceException(e.error(), e.message()));
+          throw new BlockDeviceException(e.error(), e.message());
         });
   }
 

@@ -185,6 +185,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private long managerIncarnation;
   private long nextCorrelation = 1;
   private long lateReplies;
+  private long lastGreetingNanos = System.nanoTime();
 
   private SmmHandler(
       ActorContext<Command> ctx, TimerScheduler<Command> timers, BladeId self, OobSettings settings) {
@@ -395,8 +396,12 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
       }
     }
     touched.forEach(this::drain);
-    greeting.forEach(
-        (address, ref) -> ref.tell(new Hello(self, getContext().getSelf(), false, 0)));
+    if (!greeting.isEmpty() && now - lastGreetingNanos >= settings.helloInterval().toNanos()) {
+      // Peers whose SMM handler had not started yet when we first greeted them.
+      lastGreetingNanos = now;
+      greeting.forEach((address, ref) ->
+          ref.tell(new Hello(self, getContext().getSelf(), false, localIncarnation())));
+    }
     return this;
   }
 
