@@ -52,6 +52,29 @@ class DiskDiscoveryTest {
     assertEquals(42, Files.readAllBytes(f)[12345]);
   }
 
+  /** A real block device: a loop device over a file (needs root and losetup, as on CI). */
+  @Test
+  void sizesABlockDeviceFromTheKernel() throws Exception {
+    Path backing = dir.resolve("loop.img");
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(backing.toFile(), "rw")) {
+      f.setLength(3 << 20);
+    }
+    Process attach = new ProcessBuilder("losetup", "-f", "--show", backing.toString())
+        .redirectErrorStream(true).start();
+    String device = new String(attach.getInputStream().readAllBytes()).trim();
+    org.junit.jupiter.api.Assumptions.assumeTrue(attach.waitFor() == 0,
+        "no loop devices on this machine: " + device);
+    try {
+      List<DiscoveredResource> found = discover("[{ device = \"" + device + "\", block-size = 512 }]");
+      assertEquals(new ResourceConfig.Block(512, 6144), found.get(0).descriptor().config());
+      // An explicit size may only shrink what the device has.
+      found = discover("[{ device = \"" + device + "\", size = 1MiB }]");
+      assertEquals(new ResourceConfig.Block(4096, 256), found.get(0).descriptor().config());
+    } finally {
+      new ProcessBuilder("losetup", "-d", device).start().waitFor();
+    }
+  }
+
   @Test
   void mistakesNameTheEntry() {
     assertError("disks[0]", "needs either file", "[{ size = 1MiB }]");
