@@ -8,6 +8,12 @@ import io.rackshare.blade.DiscoveredResource;
 import io.rackshare.blade.ResourceDiscovery;
 import io.rackshare.manager.ResourceManager;
 import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.nbd.NbdServer;
+import io.rackshare.nbd.VolumeExports;
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import io.rackshare.smm.SmmHandler;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,6 +64,7 @@ public final class Rackshare implements Extension {
   private final AtomicReference<GlobalResourceMap> localMap =
       new AtomicReference<>(GlobalResourceMap.EMPTY);
   private final Volumes volumes;
+  private final NbdServer nbd;
 
   private Rackshare(ActorSystem<?> system) {
     this.system = system;
@@ -81,6 +88,8 @@ public final class Rackshare implements Extension {
         Blade.create(settings.blade(), discovered, smm, access), "rackshare-blade", Props.empty());
     volumes = new Volumes(localMap::get, access, system, settings.callTimeout());
 
+    nbd = settings.nbd().enabled() ? startNbd() : null;
+
     ResourceManager.Settings managerSettings = new ResourceManager.Settings(
         settings.volumes(), settings.layouts(), settings.resyncDebounce());
     ClusterSingleton.get(system).init(
@@ -88,6 +97,21 @@ public final class Rackshare implements Extension {
             Behaviors.supervise(ResourceManager.create(smm, managerSettings))
                 .onFailure(SupervisorStrategy.restart()),
             "rackshare-manager"));
+  }
+
+  private NbdServer startNbd() {
+    NbdServer server;
+    try {
+      server = NbdServer.start(settings.nbd(), new VolumeExports(localMap::get, volumes));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("rackshare.nbd: " + e.getMessage(), e);
+    }
+    CoordinatedShutdown.get(system).addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(), "rackshare-nbd", () -> {
+          server.close();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    return server;
   }
 
   private List<DiscoveredResource> discover(Executor io) {
@@ -122,6 +146,11 @@ public final class Rackshare implements Extension {
   /** The volume as a block device as soon as this blade's map has it. */
   public CompletionStage<BlockDevice> awaitVolume(String name, Duration timeout) {
     return volumes.await(name, timeout);
+  }
+
+  /** The NBD server, when {@code rackshare.nbd.enabled}. */
+  public Optional<NbdServer> nbdServer() {
+    return Optional.ofNullable(nbd);
   }
 
   public ActorRef<SmmHandler.Command> smmHandler() {

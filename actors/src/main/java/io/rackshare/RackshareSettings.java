@@ -5,6 +5,7 @@ import io.rackshare.access.AccessSettings;
 import io.rackshare.layout.Layouts;
 import io.rackshare.map.BladeId;
 import io.rackshare.map.VolumeSpec;
+import io.rackshare.nbd.NbdSettings;
 import io.rackshare.smm.OobSettings;
 import java.time.Duration;
 import java.util.List;
@@ -22,7 +23,8 @@ public record RackshareSettings(
     OobSettings oob,
     AccessSettings access,
     Duration callTimeout,
-    Duration resyncDebounce) {
+    Duration resyncDebounce,
+    NbdSettings nbd) {
 
   public static RackshareSettings fromConfig(Config root) {
     Config c = root.getConfig("rackshare");
@@ -46,7 +48,8 @@ public record RackshareSettings(
           OobSettings.fromConfig(c.getConfig("oob")),
           AccessSettings.fromConfig(c.getConfig("access")),
           c.getDuration("access.call-timeout"),
-          c.getDuration("manager.resync-debounce"));
+          c.getDuration("manager.resync-debounce"),
+          NbdSettings.fromConfig(c.getConfig("nbd")));
     } catch (com.typesafe.config.ConfigException e) {
       throw new IllegalArgumentException("bad rackshare configuration: " + e.getMessage(), e);
     }

@@ -51,6 +51,10 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
   public record Write(String volume, long offset, byte[] data, boolean fua, ActorRef<IoResult> replyTo)
       implements Command {}
 
+  /** Zeroes {@code length} bytes (NBD WRITE_ZEROES and TRIM). */
+  public record WriteZeroes(String volume, long offset, long length, boolean fua, ActorRef<IoResult> replyTo)
+      implements Command {}
+
   public record Flush(String volume, ActorRef<IoResult> replyTo) implements Command {}
 
   /** The blade stored a new local copy of the global resource map. */
@@ -90,7 +94,10 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
         timers -> new AccessDriver(ctx, timers, self, smm, layouts, settings, mapListener)));
   }
 
-  private enum Kind { READ, WRITE, FLUSH }
+  private enum Kind { READ, WRITE, ZERO, FLUSH }
+
+  /** Largest zeroing one OOB message asks for: the target zeroes it without a payload. */
+  private static final int MAX_ZERO_SEGMENT = 64 << 20;
 
   /** One volume request from a local caller, answered once when all its pieces are done. */
   private static final class Op {
@@ -153,7 +160,7 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
     smm.tell(new SmmHandler.RegisterHandler(
         "access-driver",
         m -> m instanceof BlockIo.ReadSegment || m instanceof BlockIo.WriteSegment
-            || m instanceof BlockIo.FlushDevice,
+            || m instanceof BlockIo.ZeroSegment || m instanceof BlockIo.FlushDevice,
         ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new)));
   }
 
@@ -164,6 +171,8 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
             r.length() >= 0 ? new byte[r.length()] : null, false, r.replyTo()), r.length()))
         .onMessage(Write.class, w -> start(new Op(Kind.WRITE, w.volume(), w.offset(), w.data(),
             w.fua(), w.replyTo()), w.data().length))
+        .onMessage(WriteZeroes.class, z -> start(new Op(Kind.ZERO, z.volume(), z.offset(), NO_DATA,
+            z.fua(), z.replyTo()), z.length()))
         .onMessage(Flush.class, f -> start(new Op(Kind.FLUSH, f.volume(), 0, NO_DATA, false,
             f.replyTo()), 0))
         .onMessage(Answer.class, this::onAnswer)
@@ -194,8 +203,12 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
     }
     if (op.kind == Kind.FLUSH) {
       for (DevicePath d : layoutOf(v).devices(v)) send(new Piece(op, 0, 0, d, 0), v);
-    } else if (length > 0) {
-      route(new Piece(op, op.offset, (int) length, null, 0), v);
+    } else {
+      // Pieces are at most an int long; zeroing may cover more.
+      for (long done = 0; done < length; done += Integer.MAX_VALUE) {
+        int n = (int) Math.min(Integer.MAX_VALUE, length - done);
+        route(new Piece(op, op.offset + done, n, null, 0), v);
+      }
     }
     maybeComplete(op);
     return this;
@@ -212,9 +225,10 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
       fail(op, IoError.OUT_OF_RANGE, "volume '" + op.volume + "' shrank to " + v.sizeBytes());
       return;
     }
+    int max = op.kind == Kind.ZERO ? MAX_ZERO_SEGMENT : settings.maxSegmentBytes();
     for (DeviceSegment s : layoutOf(v).segments(v, piece.volumeOffset(), piece.length())) {
-      for (int done = 0; done < s.length(); done += settings.maxSegmentBytes()) {
-        int n = Math.min(settings.maxSegmentBytes(), s.length() - done);
+      for (int done = 0; done < s.length(); done += max) {
+        int n = Math.min(max, s.length() - done);
         send(new Piece(op, s.volumeOffset() + done, n, null, piece.attempt()),
             v, new DeviceSegment(s.device(), s.deviceOffset() + done, s.volumeOffset() + done, n));
       }
@@ -234,6 +248,9 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
       target = piece.flushDevice().blade();
     } else if (op.kind == Kind.READ) {
       message = new BlockIo.ReadSegment(v.name(), v.epoch(), segment);
+      target = segment.blade();
+    } else if (op.kind == Kind.ZERO) {
+      message = new BlockIo.ZeroSegment(v.name(), v.epoch(), segment, op.fua);
       target = segment.blade();
     } else {
       int from = (int) (segment.volumeOffset() - op.offset);
@@ -405,6 +422,11 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
       ActorRef<BlockDriver.Command> driver = verify(w.volume(), w.epoch(), w.segment(), responder);
       if (driver != null) {
         driver.tell(new BlockDriver.Write(w.segment().deviceOffset(), w.data(), w.fua(), responder));
+      }
+    } else if (m instanceof BlockIo.ZeroSegment z) {
+      ActorRef<BlockDriver.Command> driver = verify(z.volume(), z.epoch(), z.segment(), responder);
+      if (driver != null) {
+        driver.tell(new BlockDriver.WriteZeroes(z.segment().deviceOffset(), z.segment().length(), z.fua(), responder));
       }
     } else if (m instanceof BlockIo.FlushDevice fl) {
       GlobalResourceDescriptor v = map.volumes().get(fl.volume());

@@ -27,6 +27,12 @@ public interface BlockDevice {
     return write(offset, data, false);
   }
 
+  /**
+   * Makes {@code length} bytes at {@code offset} read as zeros, without sending them anywhere
+   * (NBD WRITE_ZEROES; TRIM uses it too, so trimmed ranges read as zeros).
+   */
+  CompletionStage<Void> writeZeroes(long offset, long length, boolean fua);
+
   /** Forces every completed write of the volume to stable storage on every member. */
   CompletionStage<Void> flush();
 }

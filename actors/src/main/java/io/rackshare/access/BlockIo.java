@@ -17,6 +17,10 @@ public final class BlockIo {
   public record WriteSegment(String volume, long epoch, DeviceSegment segment, byte[] data, boolean fua)
       implements OobMessage {}
 
+  /** Zeroes the segment (NBD WRITE_ZEROES and TRIM): no payload crosses the channel. */
+  public record ZeroSegment(String volume, long epoch, DeviceSegment segment, boolean fua)
+      implements OobMessage {}
+
   public record FlushDevice(String volume, long epoch, DevicePath device) implements OobMessage {}
 
   /**

@@ -58,6 +58,11 @@ final class Volume implements BlockDevice {
   }
 
   @Override
+  public CompletionStage<Void> writeZeroes(long offset, long length, boolean fua) {
+    return ask(r -> new AccessDriver.WriteZeroes(name, offset, length, fua, r)).thenApply(ok -> null);
+  }
+
+  @Override
   public CompletionStage<Void> flush() {
     return ask(r -> new AccessDriver.Flush(name, r)).thenApply(ok -> null);
   }

@@ -19,6 +19,10 @@ public final class BlockDriver {
   public record Write(long deviceOffset, byte[] data, boolean fua, Responder responder)
       implements Command {}
 
+  /** Writes {@code length} zero bytes; with {@code fua} they are on stable storage before the answer. */
+  public record WriteZeroes(long deviceOffset, int length, boolean fua, Responder responder)
+      implements Command {}
+
   /** Forces everything written so far to stable storage. */
   public record Flush(Responder responder) implements Command {}
 

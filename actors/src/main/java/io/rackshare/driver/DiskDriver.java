@@ -47,6 +47,15 @@ public final class DiskDriver {
                 }
                 return Behaviors.same();
               })
+              .onMessage(BlockDriver.WriteZeroes.class, z -> {
+                if (checkRange(path, size, z.deviceOffset(), z.length(), z.responder())) {
+                  run(io, z.responder(), () -> {
+                    writeZeroes(channel, z);
+                    return new BlockDriver.Done();
+                  });
+                }
+                return Behaviors.same();
+              })
               .onMessage(BlockDriver.Flush.class, f -> {
                 run(io, f.responder(), () -> {
                   channel.force(false);
@@ -105,6 +114,19 @@ public final class DiskDriver {
       pos += n;
     }
     return out;
+  }
+
+  private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+
+  private static void writeZeroes(FileChannel ch, BlockDriver.WriteZeroes z) throws IOException {
+    long pos = z.deviceOffset();
+    long end = pos + z.length();
+    while (pos < end) {
+      ByteBuffer buf = ZEROES.duplicate();
+      buf.limit((int) Math.min(buf.capacity(), end - pos));
+      while (buf.hasRemaining()) pos += ch.write(buf, pos);
+    }
+    if (z.fua()) ch.force(false);
   }
 
   private static void write(FileChannel ch, BlockDriver.Write w) throws IOException {

@@ -60,6 +60,7 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(BlockIo.WriteSegment.class, 401);
     k.register(BlockIo.FlushDevice.class, 402);
     k.register(BlockIo.WrongTarget.class, 403);
+    k.register(BlockIo.ZeroSegment.class, 404);
 
     // manager (500-599)
     k.register(ManagerProtocol.RegisterResources.class, 500);

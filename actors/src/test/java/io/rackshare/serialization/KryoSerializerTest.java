@@ -82,6 +82,7 @@ class KryoSerializerTest {
         new BlockIo.ReadSegment("v0", 3, seg),
         new BlockIo.WriteSegment("v0", 3, seg, new byte[512], true),
         new BlockIo.FlushDevice("v0", 3, d),
+        new BlockIo.ZeroSegment("v0", 3, seg, false),
         new BlockIo.WrongTarget("v0", 2, "stale"),
         new ManagerProtocol.RegisterResources(b, List.of(res), map),
         new ManagerProtocol.RegisterResources(b, List.of(), GlobalResourceMap.EMPTY),

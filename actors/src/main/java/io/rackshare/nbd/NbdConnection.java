@@ -1,0 +1,399 @@
+package io.rackshare.nbd;
+
+import static io.rackshare.nbd.NbdProtocol.*;
+
+import io.rackshare.access.BlockDevice;
+import io.rackshare.access.BlockDeviceException;
+import io.rackshare.access.IoError;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One NBD client connection: the fixed newstyle handshake, then transmission. A reader thread
+ * parses requests and starts them on the {@link BlockDevice}; replies are queued as requests
+ * complete, in any order, and written by a writer thread, so no caller's thread ever blocks on
+ * the socket. Requests in flight are bounded; when the bound is reached the reader stops reading
+ * and TCP pushes back on the client.
+ */
+final class NbdConnection implements Runnable {
+
+  private static final Logger log = LoggerFactory.getLogger(NbdConnection.class);
+  /** A queued reply: the 16-byte header and, for reads, the data. */
+  private record Reply(ByteBuffer header, ByteBuffer data) {}
+
+  private static final Reply POISON = new Reply(ByteBuffer.allocate(0), null);
+
+  /** The client broke the protocol in a way that leaves the stream unusable: close. */
+  static final class ProtocolViolation extends IOException {
+    ProtocolViolation(String message) {
+      super(message);
+    }
+  }
+
+  private final SocketChannel channel;
+  private final NbdExports exports;
+  private final NbdSettings settings;
+  private final String peer;
+  private final Runnable onClose;
+  private final DataInputStream in;
+  private final Semaphore inFlight;
+  private final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
+  private volatile boolean handshakeDone;
+  private volatile boolean closed;
+
+  NbdConnection(SocketChannel channel, NbdExports exports, NbdSettings settings, String peer, Runnable onClose) {
+    this.channel = channel;
+    this.exports = exports;
+    this.settings = settings;
+    this.peer = peer;
+    this.onClose = onClose;
+    this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 256 * 1024));
+    this.inFlight = new Semaphore(settings.maxInFlightPerConnection());
+  }
+
+  boolean handshakeDone() {
+    return handshakeDone;
+  }
+
+  @Override
+  public void run() {
+    try {
+      Optional<BlockDevice> device = handshake();
+      if (device.isPresent()) {
+        handshakeDone = true;
+        transmission(device.get());
+      }
+    } catch (ProtocolViolation e) {
+      log.warn("NBD client {}: {}; closing the connection", peer, e.getMessage());
+    } catch (EOFException e) {
+      log.debug("NBD client {} closed the connection", peer);
+    } catch (IOException e) {
+      if (!closed) log.debug("NBD client {}: {}", peer, e.toString());
+    } catch (RuntimeException e) {
+      log.error("NBD client {}: unexpected failure; closing the connection", peer, e);
+    } finally {
+      close();
+    }
+  }
+
+  void close() {
+    if (closed) return;
+    closed = true;
+    replies.offer(POISON);
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+    onClose.run();
+  }
+
+  // ---- handshake -----------------------------------------------------------------------------
+
+  private Optional<BlockDevice> handshake() throws IOException {
+    ByteBuffer greeting = ByteBuffer.allocate(18);
+    greeting.putLong(NBDMAGIC).putLong(IHAVEOPT).putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES));
+    write(greeting.flip());
+    int clientFlags = in.readInt();
+    if ((clientFlags & ~(CLIENT_FLAG_FIXED_NEWSTYLE | CLIENT_FLAG_NO_ZEROES)) != 0) {
+      throw new ProtocolViolation("unknown client flags 0x" + Integer.toHexString(clientFlags));
+    }
+    boolean noZeroes = (clientFlags & CLIENT_FLAG_NO_ZEROES) != 0;
+    while (true) {
+      long magic = in.readLong();
+      if (magic != IHAVEOPT) throw new ProtocolViolation("bad option magic 0x" + Long.toHexString(magic));
+      int option = in.readInt();
+      int length = in.readInt();
+      if (length < 0 || length > 64 * 1024) {
+        throw new ProtocolViolation("option " + option + " with " + Integer.toUnsignedString(length) + " bytes of data");
+      }
+      byte[] data = new byte[length];
+      in.readFully(data);
+      switch (option) {
+        case OPT_EXPORT_NAME -> {
+          String name = new String(data, StandardCharsets.UTF_8);
+          Optional<BlockDevice> d = exports.open(name);
+          if (d.isEmpty()) throw new ProtocolViolation("no export '" + name + "'");
+          ByteBuffer b = ByteBuffer.allocate(noZeroes ? 10 : 134);
+          b.putLong(d.get().size()).putShort(transmissionFlags());
+          write(b.position(b.capacity()).flip());
+          return d;
+        }
+        case OPT_ABORT -> {
+          optionReply(option, REP_ACK, new byte[0]);
+          return Optional.empty();
+        }
+        case OPT_LIST -> {
+          if (length != 0) {
+            optionError(option, REP_ERR_INVALID, "NBD_OPT_LIST takes no data");
+          } else {
+            for (String name : exports.names()) {
+              byte[] n = name.getBytes(StandardCharsets.UTF_8);
+              optionReply(option, REP_SERVER, ByteBuffer.allocate(4 + n.length).putInt(n.length).put(n).array());
+            }
+            optionReply(option, REP_ACK, new byte[0]);
+          }
+        }
+        case OPT_INFO, OPT_GO -> {
+          Optional<BlockDevice> d = infoOrGo(option, data);
+          if (option == OPT_GO && d.isPresent()) return d;
+        }
+        default -> optionError(option, REP_ERR_UNSUP, "option " + option + " is not supported");
+      }
+    }
+  }
+
+  private Optional<BlockDevice> infoOrGo(int option, byte[] data) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(data);
+    if (b.remaining() < 6) {
+      optionError(option, REP_ERR_INVALID, "truncated NBD_OPT_INFO/GO");
+      return Optional.empty();
+    }
+    int nameLength = b.getInt();
+    if (nameLength < 0 || nameLength > b.remaining() - 2) {
+      optionError(option, REP_ERR_INVALID, "bad name length " + nameLength);
+      return Optional.empty();
+    }
+    byte[] n = new byte[nameLength];
+    b.get(n);
+    int requests = Short.toUnsignedInt(b.getShort());
+    if (b.remaining() != requests * 2) {
+      optionError(option, REP_ERR_INVALID, "bad information request count " + requests);
+      return Optional.empty();
+    }
+    List<Short> wanted = new ArrayList<>();
+    for (int i = 0; i < requests; i++) wanted.add(b.getShort());
+    String name = new String(n, StandardCharsets.UTF_8);
+    Optional<BlockDevice> d = exports.open(name);
+    if (d.isEmpty()) {
+      optionError(option, REP_ERR_UNKNOWN, "no export '" + name + "' (exports: " + exports.names() + ")");
+      return Optional.empty();
+    }
+    BlockDevice dev = d.get();
+    optionReply(option, REP_INFO, ByteBuffer.allocate(12)
+        .putShort(INFO_EXPORT).putLong(dev.size()).putShort(transmissionFlags()).array());
+    // Sent whether asked or not: any alignment works, the volume's block size is preferred.
+    optionReply(option, REP_INFO, ByteBuffer.allocate(14).putShort(INFO_BLOCK_SIZE)
+        .putInt(1).putInt(Math.max(512, dev.blockSize())).putInt(settings.maxPayload()).array());
+    if (wanted.contains(INFO_NAME)) {
+      byte[] canonical = dev.name().getBytes(StandardCharsets.UTF_8);
+      optionReply(option, REP_INFO, ByteBuffer.allocate(2 + canonical.length).putShort(INFO_NAME).put(canonical).array());
+    }
+    if (wanted.contains(INFO_DESCRIPTION)) {
+      byte[] text = exports.describe(dev.name()).getBytes(StandardCharsets.UTF_8);
+      optionReply(option, REP_INFO, ByteBuffer.allocate(2 + text.length).putShort(INFO_DESCRIPTION).put(text).array());
+    }
+    optionReply(option, REP_ACK, new byte[0]);
+    return d;
+  }
+
+  private static short transmissionFlags() {
+    // CAN_MULTI_CONN is safe: a flush forces every member device, so it covers every write that
+    // completed on any connection before it.
+    return (short) (TF_HAS_FLAGS | TF_SEND_FLUSH | TF_SEND_FUA | TF_SEND_TRIM
+        | TF_SEND_WRITE_ZEROES | TF_CAN_MULTI_CONN);
+  }
+
+  private void optionReply(int option, int type, byte[] data) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(20 + data.length);
+    b.putLong(OPTION_REPLY_MAGIC).putInt(option).putInt(type).putInt(data.length).put(data);
+    write(b.flip());
+  }
+
+  private void optionError(int option, int type, String message) throws IOException {
+    log.debug("NBD client {}: option {} refused: {}", peer, option, message);
+    optionReply(option, type, message.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void write(ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) channel.write(b);
+  }
+
+  // ---- transmission --------------------------------------------------------------------------
+
+  private void transmission(BlockDevice device) throws IOException {
+    Thread writer = new Thread(this::writeReplies, "nbd-writer-" + peer);
+    writer.setDaemon(true);
+    writer.start();
+    log.info("NBD client {} uses export '{}' ({} bytes)", peer, device.name(), device.size());
+    try {
+      while (!closed) {
+        int magic = in.readInt();
+        if (magic != REQUEST_MAGIC) throw new ProtocolViolation("bad request magic 0x" + Integer.toHexString(magic));
+        int flags = in.readUnsignedShort();
+        int type = in.readUnsignedShort();
+        long handle = in.readLong();
+        long offset = in.readLong();
+        long length = Integer.toUnsignedLong(in.readInt());
+        if (type == CMD_DISC) {
+          log.debug("NBD client {} disconnects", peer);
+          return;
+        }
+        acquire();
+        serve(device, flags, type, handle, offset, length);
+      }
+    } finally {
+      drain();
+    }
+  }
+
+  private void acquire() throws IOException {
+    try {
+      inFlight.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted");
+    }
+  }
+
+  /** Waits (bounded) for the replies of requests in flight before the connection closes. */
+  private void drain() {
+    try {
+      if (!inFlight.tryAcquire(settings.maxInFlightPerConnection(), settings.drainTimeout().toMillis(),
+          TimeUnit.MILLISECONDS)) {
+        log.warn("NBD client {}: requests still in flight after {}; closing anyway", peer, settings.drainTimeout());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void serve(BlockDevice device, int flags, int type, long handle, long offset, long length)
+      throws IOException {
+    boolean fua = (flags & CMD_FLAG_FUA) != 0;
+    int knownFlags = CMD_FLAG_FUA | (type == CMD_WRITE_ZEROES ? CMD_FLAG_NO_HOLE : 0);
+    long size = device.size();
+    switch (type) {
+      case CMD_READ -> {
+        if ((flags & ~knownFlags) != 0 || length > settings.maxPayload() || offset < 0 || offset + length > size) {
+          reply(handle, EINVAL, null);
+          return;
+        }
+        complete(handle, type, device.read(offset, (int) length), true);
+      }
+      case CMD_WRITE -> {
+        if (length > settings.maxPayload()) {
+          in.skipNBytes(length);
+          reply(handle, EINVAL, null);
+          return;
+        }
+        byte[] data = new byte[(int) length];
+        in.readFully(data);
+        if ((flags & ~knownFlags) != 0) {
+          reply(handle, EINVAL, null);
+        } else if (offset < 0 || offset + length > size) {
+          reply(handle, ENOSPC, null);
+        } else {
+          complete(handle, type, device.write(offset, data, fua), false);
+        }
+      }
+      case CMD_WRITE_ZEROES, CMD_TRIM -> {
+        if ((flags & ~knownFlags) != 0) {
+          reply(handle, EINVAL, null);
+        } else if (offset < 0 || offset + length > size) {
+          reply(handle, ENOSPC, null);
+        } else {
+          complete(handle, type, device.writeZeroes(offset, length, fua), false);
+        }
+      }
+      case CMD_FLUSH -> {
+        if (flags != 0 || offset != 0 || length != 0) {
+          reply(handle, EINVAL, null);
+        } else {
+          complete(handle, type, device.flush(), false);
+        }
+      }
+      default -> {
+        log.debug("NBD client {}: unsupported {}", peer, commandName(type));
+        reply(handle, EINVAL, null);
+      }
+    }
+  }
+
+  private void complete(long handle, int type, CompletionStage<?> stage, boolean isRead) {
+    stage.whenComplete((result, failure) -> {
+      if (failure == null) {
+        reply(handle, 0, isRead ? (byte[]) result : null);
+      } else {
+        Throwable t = failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure;
+        int errno = errno(t, isRead);
+        log.warn("NBD client {}: {} failed ({}): {}", peer, commandName(type), errno, t.getMessage());
+        reply(handle, errno, null);
+      }
+    });
+  }
+
+  static int errno(Throwable t, boolean isRead) {
+    if (t instanceof BlockDeviceException e) {
+      IoError err = e.error();
+      return switch (err) {
+        case OUT_OF_RANGE -> isRead ? EINVAL : ENOSPC;
+        case INVALID -> EINVAL;
+        case NO_SUCH_VOLUME -> ESHUTDOWN;
+        default -> EIO;
+      };
+    }
+    return EIO;
+  }
+
+  /** Queues a simple reply; the writer thread sends it. */
+  private void reply(long handle, int error, byte[] data) {
+    ByteBuffer header = ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(handle).flip();
+    replies.offer(new Reply(header, data == null || error != 0 ? null : ByteBuffer.wrap(data)));
+  }
+
+  private void writeReplies() {
+    List<Reply> batch = new ArrayList<>();
+    List<ByteBuffer> buffers = new ArrayList<>();
+    try {
+      while (true) {
+        Reply first = replies.take();
+        if (first == POISON) return;
+        batch.add(first);
+        replies.drainTo(batch, 63);
+        boolean stop = batch.remove(POISON);
+        long total = 0;
+        for (Reply r : batch) {
+          buffers.add(r.header());
+          total += r.header().remaining();
+          if (r.data() != null) {
+            buffers.add(r.data());
+            total += r.data().remaining();
+          }
+        }
+        ByteBuffer[] bufs = buffers.toArray(new ByteBuffer[0]);
+        while (total > 0) total -= channel.write(bufs);
+        inFlight.release(batch.size());
+        batch.clear();
+        buffers.clear();
+        if (stop) return;
+      }
+    } catch (IOException e) {
+      if (!closed) log.debug("NBD client {}: write failed: {}", peer, e.toString());
+      close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      // Whatever is left will never be written: let a draining reader go.
+      inFlight.release(settings.maxInFlightPerConnection());
+    }
+  }
+}

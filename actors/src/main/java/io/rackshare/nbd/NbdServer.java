@@ -1,0 +1,143 @@
+package io.rackshare.nbd;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The NBD server of a blade: listens on TCP (the public address) and optionally a Unix socket,
+ * and serves each connection on its own threads. It only knows {@link NbdExports}.
+ */
+public final class NbdServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
+
+  private final NbdSettings settings;
+  private final NbdExports exports;
+  private final List<ServerSocketChannel> listeners = new ArrayList<>();
+  private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService watchdog;
+  private final AtomicLong connectionIds = new AtomicLong();
+  private InetSocketAddress tcpAddress;
+  private Path unixPath;
+  private volatile boolean closed;
+
+  private NbdServer(NbdSettings settings, NbdExports exports) {
+    this.settings = settings;
+    this.exports = exports;
+    this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "nbd-handshake-watchdog");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Binds the listeners and starts accepting. */
+  public static NbdServer start(NbdSettings settings, NbdExports exports) throws IOException {
+    NbdServer server = new NbdServer(settings, exports);
+    try {
+      ServerSocketChannel tcp = ServerSocketChannel.open();
+      tcp.bind(new InetSocketAddress(settings.hostname(), settings.port()), 64);
+      server.tcpAddress = (InetSocketAddress) tcp.getLocalAddress();
+      server.listen(tcp, "tcp");
+      if (settings.unixSocket().isPresent()) {
+        Path path = Path.of(settings.unixSocket().get());
+        Files.deleteIfExists(path);
+        ServerSocketChannel unix = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        unix.bind(UnixDomainSocketAddress.of(path), 64);
+        server.unixPath = path;
+        server.listen(unix, "unix");
+      }
+    } catch (IOException | RuntimeException e) {
+      server.close();
+      throw new IOException("cannot start the NBD server on " + settings.hostname() + ":"
+          + settings.port() + settings.unixSocket().map(u -> " and " + u).orElse("") + ": " + e.getMessage(), e);
+    }
+    log.info("NBD server listening on {}{}", server.tcpAddress,
+        server.unixPath == null ? "" : " and " + server.unixPath);
+    return server;
+  }
+
+  private void listen(ServerSocketChannel listener, String kind) {
+    listeners.add(listener);
+    Thread t = new Thread(() -> accept(listener, kind), "nbd-accept-" + kind);
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private void accept(ServerSocketChannel listener, String kind) {
+    while (!closed) {
+      try {
+        SocketChannel ch = listener.accept();
+        if (kind.equals("tcp")) ch.socket().setTcpNoDelay(true);
+        String peer = kind + "-" + connectionIds.incrementAndGet()
+            + (kind.equals("tcp") ? "@" + ch.getRemoteAddress() : "");
+        NbdConnection[] holder = new NbdConnection[1];
+        NbdConnection c = new NbdConnection(ch, exports, settings, peer, () -> connections.remove(holder[0]));
+        holder[0] = c;
+        connections.add(c);
+        Thread t = new Thread(c, "nbd-" + peer);
+        t.setDaemon(true);
+        t.start();
+        watchdog.schedule(() -> {
+          if (!c.handshakeDone()) c.close();
+        }, settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ClosedChannelException e) {
+        return;
+      } catch (IOException e) {
+        if (!closed) log.warn("NBD accept on {} failed: {}", kind, e.toString());
+      }
+    }
+  }
+
+  public InetSocketAddress tcpAddress() {
+    return tcpAddress;
+  }
+
+  public Optional<Path> unixPath() {
+    return Optional.ofNullable(unixPath);
+  }
+
+  /** Open connections, for status and tests. */
+  public int connectionCount() {
+    return connections.size();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    for (ServerSocketChannel l : listeners) {
+      try {
+        l.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+    }
+    connections.forEach(NbdConnection::close);
+    watchdog.shutdownNow();
+    if (unixPath != null) {
+      try {
+        Files.deleteIfExists(unixPath);
+      } catch (IOException ignored) {
+        // best effort
+      }
+    }
+  }
+}

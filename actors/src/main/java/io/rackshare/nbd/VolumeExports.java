@@ -1,0 +1,42 @@
+package io.rackshare.nbd;
+
+import io.rackshare.access.BlockDevice;
+import io.rackshare.access.Volumes;
+import io.rackshare.map.GlobalResourceDescriptor;
+import io.rackshare.map.GlobalResourceMap;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/** The volumes of this blade's local map as NBD exports, one per volume, named after it. */
+public final class VolumeExports implements NbdExports {
+  private final Supplier<GlobalResourceMap> map;
+  private final Volumes volumes;
+
+  public VolumeExports(Supplier<GlobalResourceMap> map, Volumes volumes) {
+    this.map = map;
+    this.volumes = volumes;
+  }
+
+  @Override
+  public List<String> names() {
+    return map.get().volumes().keySet().stream().sorted().toList();
+  }
+
+  @Override
+  public Optional<BlockDevice> open(String name) {
+    if (name.isEmpty()) {
+      List<String> all = names();
+      return all.size() == 1 ? volumes.volume(all.get(0)) : Optional.empty();
+    }
+    return volumes.volume(name);
+  }
+
+  @Override
+  public String describe(String name) {
+    return map.get().volume(name)
+        .map(GlobalResourceDescriptor::layout)
+        .map(layout -> "Rackshare " + layout + " volume " + name)
+        .orElse(name);
+  }
+}
