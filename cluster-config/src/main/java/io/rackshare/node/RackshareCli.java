@@ -66,10 +66,14 @@ public final class RackshareCli implements Callable<Integer> {
       }
       GlobalResourceMap map = rackshare.localMap();
       // One line on stdout that launchers and tests wait for.
+      String nbd = rackshare.nbdServer()
+          .map(s -> "nbd://" + s.tcpAddress().getHostString() + ":" + s.tcpAddress().getPort() + "/")
+          .orElse("-");
       System.out.println("RACKSHARE READY blade=" + rackshare.settings().blade()
           + " pid=" + ProcessHandle.current().pid()
           + " epoch=" + map.epoch() + " digest=" + map.digest()
-          + " volumes=" + map.volumes().keySet());
+          + " nbd=" + nbd
+          + " volumes=" + String.join(",", map.volumes().keySet()));
       System.out.flush();
       system.getWhenTerminated().toCompletableFuture().get();
       return 0;

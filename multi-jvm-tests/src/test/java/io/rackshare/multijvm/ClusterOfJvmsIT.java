@@ -3,6 +3,7 @@ package io.rackshare.multijvm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rackshare.node.BladeProcess;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +32,7 @@ class ClusterOfJvmsIT {
         rackshare {
           blade { slot = %d, data-dir = "%s", disks = %s }
           oob { hostname = "127.0.0.1", port = %d }
+          nbd.port = 0
           seed-nodes = ["127.0.0.1:%d"]
           volumes = [{ name = v0, layout = span, members = [
             "Rack(1)/Chassis(1)/Blade(1)/Disk(0)", "Rack(1)/Chassis(1)/Blade(2)/Disk(0)",
@@ -42,18 +44,18 @@ class ClusterOfJvmsIT {
   static final Pattern READY = Pattern.compile("RACKSHARE READY blade=(\\S+) pid=(\\d+) epoch=(\\d+) digest=(\\w+) .*");
 
   @Test
-  void threeBladeJvmsBuildTheSameMap() throws Exception {
+  void threeBladeProcesssBuildTheSameMap() throws Exception {
     int seedPort = freePort();
-    List<BladeJvm> jvms = new ArrayList<>();
+    List<BladeProcess> jvms = new ArrayList<>();
     try {
       for (int slot = 1; slot <= 3; slot++) {
         int port = slot == 1 ? seedPort : freePort();
         Path d = dir.resolve("blade" + slot);
-        jvms.add(BladeJvm.start("blade" + slot, d, nodeConfig(slot, port, seedPort, d,
+        jvms.add(BladeProcess.start("blade" + slot, d, nodeConfig(slot, port, seedPort, d,
             "[{ file = disk0.img, size = 4MiB }]")));
       }
       Set<String> digests = new HashSet<>();
-      for (BladeJvm jvm : jvms) {
+      for (BladeProcess jvm : jvms) {
         Matcher m = READY.matcher(jvm.awaitLine("RACKSHARE READY", Duration.ofSeconds(90)));
         assertTrue(m.matches());
         assertEquals(jvm.pid(), Long.parseLong(m.group(2)), "each blade is its own process");
@@ -62,7 +64,7 @@ class ClusterOfJvmsIT {
       }
       assertEquals(1, digests.size(), "every blade holds the same map: " + digests);
     } finally {
-      for (BladeJvm jvm : jvms) jvm.close();
+      for (BladeProcess jvm : jvms) jvm.close();
     }
   }
 
@@ -70,7 +72,7 @@ class ClusterOfJvmsIT {
   void aBadConfigurationIsAClearErrorAndNothingStarts() throws Exception {
     int port = freePort();
     Path d = dir.resolve("bad");
-    BladeJvm jvm = BladeJvm.start("bad", d, nodeConfig(1, port, port, d, "[{ file = disk0.img }]")
+    BladeProcess jvm = BladeProcess.start("bad", d, nodeConfig(1, port, port, d, "[{ file = disk0.img }]")
         + "rackshare.volumes = [{ name = v0, layout = raid7, members = [\"Rack(1)/Chassis(1)/Blade(1)/Disk(0)\"] }]\n");
     assertEquals(2, jvm.awaitExit(Duration.ofSeconds(60)));
     String out = String.join("\n", jvm.lines());

@@ -1,4 +1,4 @@
-package io.rackshare.multijvm;
+package io.rackshare.node;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,23 +11,24 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One blade as a real, separate JVM: {@code rackshare node --config FILE} on this test's class
- * path. Its stdout and stderr go to a log file kept next to its config for failure analysis.
+ * One blade as a real, separate JVM: {@code rackshare node --config FILE} on this JVM's class
+ * path. Its stdout and stderr go to a log file next to its config (kept for failure analysis).
+ * The demo starts its blades with it, and so do the multi-JVM tests.
  */
-public final class BladeJvm implements AutoCloseable {
+public final class BladeProcess implements AutoCloseable {
 
   private final String name;
   private final Process process;
   private final Path log;
 
-  private BladeJvm(String name, Process process, Path log) {
+  private BladeProcess(String name, Process process, Path log) {
     this.name = name;
     this.process = process;
     this.log = log;
   }
 
   /** Starts {@code rackshare node} with {@code configHocon} written to {@code dir/node.conf}. */
-  public static BladeJvm start(String name, Path dir, String configHocon) throws IOException {
+  public static BladeProcess start(String name, Path dir, String configHocon) throws IOException {
     Files.createDirectories(dir);
     Path config = dir.resolve("node.conf");
     Files.writeString(config, configHocon);
@@ -41,7 +42,15 @@ public final class BladeJvm implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();
-    return new BladeJvm(name, p, log);
+    return new BladeProcess(name, p, log);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   public long pid() {
@@ -59,20 +68,20 @@ public final class BladeJvm implements AutoCloseable {
       Optional<String> line = lines().stream().filter(l -> l.startsWith(prefix)).findFirst();
       if (line.isPresent()) return line.get();
       if (!process.isAlive()) {
-        throw new AssertionError(name + " exited with " + process.exitValue() + " before '" + prefix
-            + "'; its log:\n" + String.join("\n", lines()));
+        throw new IllegalStateException(name + " exited with " + process.exitValue() + " before '"
+            + prefix + "'; its log:\n" + String.join("\n", lines()));
       }
       // Polling a log file a child process writes: there is no event to wait on.
       Thread.sleep(100);
     }
-    throw new AssertionError(name + " printed no '" + prefix + "' within " + timeout + "; its log:\n"
-        + String.join("\n", lines()));
+    throw new IllegalStateException(name + " printed no '" + prefix + "' within " + timeout
+        + "; its log:\n" + String.join("\n", lines()));
   }
 
   /** Waits for the process to end and returns its exit code. */
   public int awaitExit(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      throw new AssertionError(name + " still runs after " + timeout);
+      throw new IllegalStateException(name + " still runs after " + timeout);
     }
     return process.exitValue();
   }

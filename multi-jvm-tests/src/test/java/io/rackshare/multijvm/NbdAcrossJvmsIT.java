@@ -1,0 +1,185 @@
+package io.rackshare.multijvm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rackshare.node.BladeProcess;
+import io.rackshare.testkit.Tool;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Four blades as real JVMs: blades 1-3 each share a 64 MiB disk file spanned into volume {@code
+ * v0}; blade 4 shares nothing. Real clients use the NBD exports of different blades.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NbdAcrossJvmsIT {
+
+  static final Duration T = Duration.ofMinutes(3);
+  static final long SIZE = 3L * 64 * 1024 * 1024;
+  static final Pattern READY = Pattern.compile("RACKSHARE READY .* nbd=(\\S+) .*");
+
+  @TempDir static Path dir;
+  static final List<BladeProcess> blades = new ArrayList<>();
+  static final List<String> uris = new ArrayList<>();
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @BeforeAll
+  static void startBlades() throws Exception {
+    int seed = freePort();
+    for (int slot = 1; slot <= 4; slot++) {
+      Path d = dir.resolve("blade" + slot);
+      String disks = slot <= 3 ? "[{ file = disk0.img, size = 64MiB }]" : "[]";
+      blades.add(BladeProcess.start("blade" + slot, d, """
+          rackshare {
+            blade { slot = %d, data-dir = "%s", disks = %s }
+            oob { hostname = "127.0.0.1", port = %d }
+            seed-nodes = ["127.0.0.1:%d"]
+            nbd.port = 0
+            volumes = [{ name = v0, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)",
+              "Rack(1)/Chassis(1)/Blade(2)/Disk(0)", "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
+          }
+          """.formatted(slot, d, disks, slot == 1 ? seed : freePort(), seed)));
+    }
+    for (BladeProcess b : blades) {
+      Matcher m = READY.matcher(b.awaitLine("RACKSHARE READY", Duration.ofSeconds(120)));
+      assertTrue(m.matches());
+      uris.add(m.group(1) + "v0");
+    }
+  }
+
+  @AfterAll
+  static void stopBlades() throws Exception {
+    for (BladeProcess b : blades) b.close();
+  }
+
+  static String uri(int slot) {
+    return uris.get(slot - 1);
+  }
+
+  @Test
+  @Order(1)
+  void nbdinfoListsTheExportWithTheRightSizeOnEveryBlade() {
+    for (int slot = 1; slot <= 4; slot++) {
+      String out = Tool.run(T, "nbdinfo", "--list", uri(slot).replace("/v0", "/")).ok().out();
+      assertTrue(out.contains("export=\"v0\"") && out.contains("export-size: " + SIZE), out);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void aPatternWrittenWithQemuIoThroughOneBladeReadsBackThroughAnother() {
+    // 3 MiB across the boundary between blade 1's and blade 2's disks.
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "write -P 0xc3 63M 3M", "-c", "flush", uri(1)).ok();
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "read -P 0xc3 63M 3M", uri(3)).ok();
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "read -P 0xc3 63M 3M", uri(4)).ok();
+  }
+
+  @Test
+  @Order(3)
+  void nbdcopyRoundTripGivesTheSameChecksumThroughTwoBlades() throws Exception {
+    Path src = dir.resolve("random.bin");
+    byte[] data = new byte[(int) SIZE];
+    new Random(11).nextBytes(data);
+    Files.write(src, data);
+    Tool.run(T, "nbdcopy", src.toString(), uri(2)).ok();
+    Path back = dir.resolve("back.bin");
+    Tool.run(T, "nbdcopy", uri(4), back.toString()).ok();
+    assertEquals(sha256(src), sha256(back));
+  }
+
+  @Test
+  @Order(4)
+  void fioVerifyWithTheNbdEnginePasses() {
+    Tool.run(T, "fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri(3), "--rw=randwrite",
+        "--bs=4k", "--iodepth=16", "--size=32M", "--offset=60M", "--verify=crc32c",
+        "--verify_fatal=1", "--do_verify=1").ok();
+  }
+
+  @Test
+  @Order(5)
+  void anExt4FilesystemOnTheVolumeWorksAndChecksClean() throws Exception {
+    Path mnt = dir.resolve("fuse");
+    Path files = dir.resolve("files");
+    Files.createDirectories(files);
+    for (int i = 0; i < 20; i++) {
+      byte[] b = new byte[100_000 + i * 37_000];
+      new Random(i).nextBytes(b);
+      Files.write(files.resolve("f" + i + ".bin"), b);
+    }
+    String script = """
+        set -euo pipefail
+        mkdir -p "$MNT" "$MNT.dir"
+        nbdfuse "$MNT" "$URI" &
+        for i in $(seq 100); do [ -e "$MNT/nbd" ] && break; sleep 0.1; done
+        dev=$(losetup -f --show "$MNT/nbd")
+        cleanup() { umount "$MNT.dir" 2>/dev/null || true; losetup -d "$dev" 2>/dev/null || true; fusermount3 -u "$MNT" 2>/dev/null || true; }
+        trap cleanup EXIT
+        mkfs.ext4 -q -F "$dev"
+        mount "$dev" "$MNT.dir"
+        cp -r "$FILES" "$MNT.dir/"
+        sync
+        (cd "$FILES" && sha256sum *) > "$MNT.sums"
+        umount "$MNT.dir"
+        e2fsck -fn "$dev"
+        mount "$dev" "$MNT.dir"
+        (cd "$MNT.dir/files" && sha256sum -c "$MNT.sums")
+        echo EXT4-OK
+        """;
+    Tool.Result r = Tool.run(T, Map.of("MNT", mnt.toString(), "URI", uri(2), "FILES", files.toString()),
+        List.of("bash", "-c", script));
+    assertEquals(0, r.exit(), r.out());
+    assertTrue(r.out().contains("EXT4-OK"), r.out());
+    assertFalse(r.out().contains("FAILED"), r.out());
+  }
+
+  @Test
+  @Order(6)
+  void killingABladeWithoutExtentsChangesNothingForClients() throws Exception {
+    // fio verifies through blade 1 while blade 4 (no extents) dies without a word.
+    Path state = dir.resolve("fio");
+    Files.createDirectories(state);
+    ProcessBuilder pb = new ProcessBuilder("fio", "--name=during-kill", "--ioengine=nbd", "--uri=" + uri(1),
+        "--rw=randwrite", "--bs=64k", "--iodepth=8", "--size=48M", "--offset=100M", "--verify=crc32c",
+        "--verify_fatal=1", "--do_verify=1", "--time_based=0", "--loops=3")
+        .directory(state.toFile()).redirectErrorStream(true).redirectOutput(state.resolve("fio.log").toFile());
+    Process fio = pb.start();
+    BladeProcess four = blades.get(3);
+    four.kill();
+    assertFalse(four.isAlive());
+    assertTrue(fio.waitFor(3, java.util.concurrent.TimeUnit.MINUTES), "fio finished");
+    assertEquals(0, fio.exitValue(), Files.readString(state.resolve("fio.log")));
+    // The survivors still serve, through other blades too.
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "write -P 0x4d 127M 2M", uri(2)).ok();
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "read -P 0x4d 127M 2M", uri(3)).ok();
+  }
+
+  static String sha256(Path p) throws Exception {
+    MessageDigest md = MessageDigest.getInstance("SHA-256");
+    md.update(Files.readAllBytes(p));
+    return HexFormat.of().formatHex(md.digest());
+  }
+}
