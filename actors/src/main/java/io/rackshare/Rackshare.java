@@ -6,22 +6,26 @@ import io.rackshare.access.Volumes;
 import io.rackshare.blade.Blade;
 import io.rackshare.blade.DiscoveredResource;
 import io.rackshare.blade.ResourceDiscovery;
+import io.rackshare.driver.BlockStore;
 import io.rackshare.manager.ResourceManager;
+import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceMap;
 import io.rackshare.nbd.NbdServer;
 import io.rackshare.nbd.VolumeExports;
-import java.io.IOException;
-import java.util.concurrent.CompletableFuture;
-import org.apache.pekko.Done;
-import org.apache.pekko.actor.CoordinatedShutdown;
+import io.rackshare.smm.DataLane;
 import io.rackshare.smm.SmmHandler;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -30,14 +34,16 @@ import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
 
 /**
  * The Rackshare runtime inside an {@link ActorSystem} (with the cluster provider): this blade's
- * SMM handler, access driver and blade actor, and its candidacy for the global resource manager.
- * Embedding services call {@code Rackshare.get(system)} and use {@link #volume}; nodes list it in
- * {@code pekko.actor.typed.extensions} to start it with the system.
+ * SMM handler with its data lane, the access path, the blade actor, the NBD front end if enabled,
+ * and its candidacy for the global resource manager. Embedding services call {@code
+ * Rackshare.get(system)} and use {@link #volume}; nodes list it in {@code
+ * pekko.actor.typed.extensions} or call {@code get} at start-up.
  */
 public final class Rackshare implements Extension {
 
@@ -59,10 +65,7 @@ public final class Rackshare implements Extension {
   private final ActorSystem<?> system;
   private final RackshareSettings settings;
   private final ActorRef<SmmHandler.Command> smm;
-  private final ActorRef<AccessDriver.Command> access;
   private final ActorRef<Blade.Command> blade;
-  private final AtomicReference<GlobalResourceMap> localMap =
-      new AtomicReference<>(GlobalResourceMap.EMPTY);
   private final Volumes volumes;
   private final NbdServer nbd;
 
@@ -71,24 +74,35 @@ public final class Rackshare implements Extension {
     this.settings = RackshareSettings.fromConfig(system.settings().config());
     Executor io = system.dispatchers().lookup(DispatcherSelector.fromConfig("rackshare.io-dispatcher"));
     List<DiscoveredResource> discovered = discover(io);
+    Map<DevicePath, BlockStore> stores = new HashMap<>();
+    discovered.forEach(r -> stores.put(r.descriptor().path(), r.store()));
 
-    // The SMM handler and access driver hold registrations and requests in flight: a bug hit by
-    // one message must not lose them, so they resume; the manager restarts and re-announces
-    // itself, and the blades register again with it.
+    // The data lane listens beside the OOB channel's Artery address.
+    String oobHost = Cluster.get(system).selfMember().address().host().getOrElse(() -> "127.0.0.1");
+    DataLane lane;
+    try {
+      lane = DataLane.start(settings.blade(), oobHost, settings.dataLanePort(), settings.oob());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("rackshare.oob.data-lane-port: cannot listen on " + oobHost + ":"
+          + settings.dataLanePort() + ": " + e.getMessage(), e);
+    }
+    // The SMM handler holds registrations and requests in flight: a bug hit by one message must
+    // not lose them, so it resumes; the manager restarts and re-announces itself, and the blades
+    // register again with it.
     smm = system.systemActorOf(
-        Behaviors.supervise(SmmHandler.create(settings.blade(), settings.oob()))
+        Behaviors.supervise(SmmHandler.create(settings.blade(), settings.oob(), lane))
             .onFailure(SupervisorStrategy.resume()),
         SmmHandler.NAME, Props.empty());
-    access = system.systemActorOf(
-        Behaviors.supervise(AccessDriver.create(
-                settings.blade(), smm, settings.layouts(), settings.access(), localMap::set))
-            .onFailure(SupervisorStrategy.resume()),
-        "rackshare-access", Props.empty());
+    volumes = new Volumes(system, settings.blade(), settings.layouts(), settings.access(), stores, io,
+        lane, smm, "rackshare-access");
     blade = system.systemActorOf(
-        Blade.create(settings.blade(), discovered, smm, access), "rackshare-blade", Props.empty());
-    volumes = new Volumes(localMap::get, access, system, settings.callTimeout());
-
+        Blade.create(settings.blade(), discovered, smm, volumes.driver()), "rackshare-blade", Props.empty());
     nbd = settings.nbd().enabled() ? startNbd() : null;
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+        "rackshare-access", () -> {
+          volumes.close();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
 
     ResourceManager.Settings managerSettings = new ResourceManager.Settings(
         settings.volumes(), settings.layouts(), settings.resyncDebounce());
@@ -102,7 +116,7 @@ public final class Rackshare implements Extension {
   private NbdServer startNbd() {
     NbdServer server;
     try {
-      server = NbdServer.start(settings.nbd(), new VolumeExports(localMap::get, volumes));
+      server = NbdServer.start(settings.nbd(), new VolumeExports(volumes::localMap, volumes));
     } catch (IOException e) {
       throw new IllegalArgumentException("rackshare.nbd: " + e.getMessage(), e);
     }
@@ -135,7 +149,7 @@ public final class Rackshare implements Extension {
 
   /** This blade's current copy of the global resource map. */
   public GlobalResourceMap localMap() {
-    return localMap.get();
+    return volumes.localMap();
   }
 
   /** The volume as a block device, if this blade's map has it. */
@@ -158,7 +172,7 @@ public final class Rackshare implements Extension {
   }
 
   public ActorRef<AccessDriver.Command> accessDriver() {
-    return access;
+    return volumes.driver();
   }
 
   public ActorRef<Blade.Command> blade() {

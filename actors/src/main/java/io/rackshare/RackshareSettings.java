@@ -22,7 +22,7 @@ public record RackshareSettings(
     Layouts layouts,
     OobSettings oob,
     AccessSettings access,
-    Duration callTimeout,
+    int dataLanePort,
     Duration resyncDebounce,
     NbdSettings nbd) {
 
@@ -47,7 +47,7 @@ public record RackshareSettings(
           layouts,
           OobSettings.fromConfig(c.getConfig("oob")),
           AccessSettings.fromConfig(c.getConfig("access")),
-          c.getDuration("access.call-timeout"),
+          c.getInt("oob.data-lane-port"),
           c.getDuration("manager.resync-debounce"),
           NbdSettings.fromConfig(c.getConfig("nbd")));
     } catch (com.typesafe.config.ConfigException e) {

@@ -1,7 +1,6 @@
 package io.rackshare.blade;
 
 import io.rackshare.access.AccessDriver;
-import io.rackshare.driver.BlockDriver;
 import io.rackshare.manager.ManagerProtocol;
 import io.rackshare.map.BladeId;
 import io.rackshare.map.DevicePath;
@@ -9,9 +8,7 @@ import io.rackshare.map.GlobalResourceMap;
 import io.rackshare.map.ResourceDescriptor;
 import io.rackshare.smm.SmmHandler;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -40,7 +37,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
 
   /**
    * Starts the blade with the resources discovery found; their drivers become children of the
-   * blade and are handed to the access driver, which serves verified requests with them.
+   * blade. Each map the manager sends goes to the access driver.
    */
   public static Behavior<Command> create(
       BladeId id,
@@ -68,12 +65,10 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
     this.smm = smm;
     this.access = access;
     this.resources = discovered.stream().map(DiscoveredResource::descriptor).toList();
-    Map<DevicePath, ActorRef<BlockDriver.Command>> drivers = new TreeMap<>();
     for (DiscoveredResource r : discovered) {
       DevicePath p = r.descriptor().path();
-      drivers.put(p, ctx.spawn(r.driver(), p.kind().toLowerCase() + "-" + p.index()));
+      ctx.spawn(r.driver(), p.kind().toLowerCase() + "-" + p.index());
     }
-    access.tell(new AccessDriver.LocalDrivers(drivers));
     smm.tell(new SmmHandler.RegisterHandler(
         "blade", m -> m instanceof ManagerProtocol.MapUpdate,
         ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new)));

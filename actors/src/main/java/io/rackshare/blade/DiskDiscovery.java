@@ -2,7 +2,9 @@ package io.rackshare.blade;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import io.rackshare.driver.BlockStore;
 import io.rackshare.driver.DiskDriver;
+import io.rackshare.driver.FileBlockStore;
 import io.rackshare.map.BladeId;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.ResourceConfig;
@@ -52,14 +54,22 @@ public final class DiskDiscovery implements ResourceDiscovery {
         }
         ResourceConfig.Block config = new ResourceConfig.Block(blockSize, sizeBytes / blockSize);
         DevicePath path = DevicePath.disk(blade, i);
-        out.add(
-            new DiscoveredResource(
-                new ResourceDescriptor(path, config), DiskDriver.create(path, file, config, io)));
+        BlockStore store = open(file, config.sizeBytes());
+        out.add(new DiscoveredResource(
+            new ResourceDescriptor(path, config), store, DiskDriver.create(path, store)));
       } catch (ConfigException | IllegalArgumentException | UncheckedIOException e) {
         throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
       }
     }
     return out;
+  }
+
+  private static BlockStore open(Path file, long size) {
+    try {
+      return new FileBlockStore(file, size);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open " + file + ": " + e.getMessage(), e);
+    }
   }
 
   /** Creates the file if absent and grows it (sparsely) to {@code size}; never shrinks it. */

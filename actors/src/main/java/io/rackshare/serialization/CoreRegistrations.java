@@ -1,8 +1,6 @@
 package io.rackshare.serialization;
 
 import com.esotericsoftware.kryo.Kryo;
-import io.rackshare.access.BlockIo;
-import io.rackshare.driver.BlockDriver;
 import io.rackshare.manager.ManagerEvent;
 import io.rackshare.manager.ManagerProtocol;
 import io.rackshare.map.BladeId;
@@ -50,17 +48,7 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(SmmHandler.ManagerGone.class, 204);
     k.register(SmmHandler.Unclaimed.class, 205);
 
-    // driver (300-399)
-    k.register(BlockDriver.Data.class, 300);
-    k.register(BlockDriver.Done.class, 301);
-    k.register(BlockDriver.IoFailure.class, 302);
-
-    // access (400-499)
-    k.register(BlockIo.ReadSegment.class, 400);
-    k.register(BlockIo.WriteSegment.class, 401);
-    k.register(BlockIo.FlushDevice.class, 402);
-    k.register(BlockIo.WrongTarget.class, 403);
-    k.register(BlockIo.ZeroSegment.class, 404);
+    // 300-404 were block messages on Artery; they travel on the data lane now (retired ids).
 
     // manager (500-599)
     k.register(ManagerProtocol.RegisterResources.class, 500);

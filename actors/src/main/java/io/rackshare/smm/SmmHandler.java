@@ -17,6 +17,7 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -84,7 +85,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
 
   /** Greeting between SMM handlers; {@code answer} is false on the first greeting. */
   public record Hello(
-      BladeId from, ActorRef<Command> smm, boolean answer, long managerIncarnation)
+      BladeId from, ActorRef<Command> smm, boolean answer, long managerIncarnation, int dataLanePort)
       implements Command, RackshareSerializable {}
 
   /** An OOB message from {@code from}; {@code correlation} is 0 for one-way messages. */
@@ -161,13 +162,20 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     final ArrayDeque<Pending> queue = new ArrayDeque<>();
   }
 
+  /** An SMM handler with no data lane (control messages only). */
   public static Behavior<Command> create(BladeId self, OobSettings settings) {
+    return create(self, settings, null);
+  }
+
+  /** An SMM handler that owns {@code lane}: it advertises it to peers and closes it on stop. */
+  public static Behavior<Command> create(BladeId self, OobSettings settings, DataLane lane) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new SmmHandler(ctx, timers, self, settings)));
+        ctx -> Behaviors.withTimers(timers -> new SmmHandler(ctx, timers, self, settings, lane)));
   }
 
   private final BladeId self;
   private final OobSettings settings;
+  private final DataLane lane;
   private final Address selfAddress;
   private final ActorRefResolver resolver;
   private final List<Handler> handlers = new ArrayList<>();
@@ -187,11 +195,12 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private long lateReplies;
   private long lastGreetingNanos = System.nanoTime();
 
-  private SmmHandler(
-      ActorContext<Command> ctx, TimerScheduler<Command> timers, BladeId self, OobSettings settings) {
+  private SmmHandler(ActorContext<Command> ctx, TimerScheduler<Command> timers, BladeId self,
+      OobSettings settings, DataLane lane) {
     super(ctx);
     this.self = self;
     this.settings = settings;
+    this.lane = lane;
     this.resolver = ActorRefResolver.get(ctx.getSystem());
     Cluster cluster = Cluster.get(ctx.getSystem());
     this.selfAddress = cluster.selfMember().address();
@@ -224,6 +233,10 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
         .onMessage(SubscribeTopology.class, this::onSubscribe)
         .onMessage(MemberChanged.class, this::onMemberChanged)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onSignal(PostStop.class, s -> {
+          if (lane != null) lane.close();
+          return this;
+        })
         .build();
   }
 
@@ -400,7 +413,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
       // Peers whose SMM handler had not started yet when we first greeted them.
       lastGreetingNanos = now;
       greeting.forEach((address, ref) ->
-          ref.tell(new Hello(self, getContext().getSelf(), false, localIncarnation())));
+          ref.tell(hello(false)));
     }
     return this;
   }
@@ -414,7 +427,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
       ActorRef<Command> ref =
           resolver.resolveActorRef(address + "/system/" + NAME);
       greeting.put(address, ref);
-      ref.tell(new Hello(self, getContext().getSelf(), false, localIncarnation()));
+      ref.tell(hello(false));
     } else if (m.event() instanceof ClusterEvent.MemberRemoved
         || m.event() instanceof ClusterEvent.MemberExited) {
       greeting.remove(address);
@@ -428,13 +441,18 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     return localManager != null ? localManagerIncarnation : 0;
   }
 
+  private Hello hello(boolean answer) {
+    return new Hello(self, getContext().getSelf(), answer, localIncarnation(), lane == null ? 0 : lane.port());
+  }
+
   private Behavior<Command> onHello(Hello h) {
     Address address = h.smm().path().address();
     greeting.remove(address);
     ActorRef<Command> previous = peers.put(h.from(), h.smm());
     bladeAt.put(address, h.from());
-    if (!h.answer()) {
-      h.smm().tell(new Hello(self, getContext().getSelf(), true, localIncarnation()));
+    if (!h.answer()) h.smm().tell(hello(true));
+    if (lane != null && h.dataLanePort() > 0 && address.host().isDefined()) {
+      lane.peerAt(h.from(), address.host().get(), h.dataLanePort());
     }
     if (h.managerIncarnation() > 0) learnManager(h.from(), h.managerIncarnation());
     if (previous == null || !previous.equals(h.smm())) {
@@ -447,6 +465,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
 
   private void peerGone(BladeId blade, String why) {
     peers.remove(blade);
+    if (lane != null) lane.peerGone(blade, why);
     getContext().getLog().info("OOB peer {} {}", blade, why);
     for (Iterator<Pending> it = inFlight.values().iterator(); it.hasNext(); ) {
       Pending p = it.next();

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.rackshare.access.BlockIo;
-import io.rackshare.driver.BlockDriver;
 import io.rackshare.manager.ManagerEvent;
 import io.rackshare.manager.ManagerProtocol;
 import io.rackshare.map.BladeId;
@@ -68,22 +66,15 @@ class KryoSerializerTest {
     GlobalResourceDescriptor vol = new GlobalResourceDescriptor("v0", "span", 4096, 100, List.of(d),
         List.of(new Extent(0, 100, d, 0)), Map.of("stripe", "64k"), 3);
     GlobalResourceMap map = new GlobalResourceMap(3, Map.of("v0", vol));
-    byte[] bytes = {1, 2, 3, (byte) 0xff};
     return List.of(
         b, d, seg, res, new ResourceConfig.Block(512, 1), new Extent(5, 6, d, 7), vol, map,
         GlobalResourceMap.EMPTY,
-        new SmmHandler.Hello(b, probe.ref(), true, 42),
-        new SmmHandler.Envelope(b, 9, new BlockIo.ReadSegment("v0", 3, seg)),
-        new SmmHandler.ReplyEnvelope(9, new BlockDriver.Data(bytes)),
+        new SmmHandler.Hello(b, probe.ref(), true, 42, 25599),
+        new SmmHandler.Envelope(b, 9, new ManagerProtocol.ResyncRequest(b, "v0", 1, "why")),
+        new SmmHandler.ReplyEnvelope(9, new ManagerProtocol.MapUpdate(map)),
         new SmmHandler.ManagerAt(b, 77),
         new SmmHandler.ManagerGone(b, 77),
         new SmmHandler.Unclaimed("x.Y"),
-        new BlockDriver.Data(bytes), new BlockDriver.Done(), new BlockDriver.IoFailure("EIO"),
-        new BlockIo.ReadSegment("v0", 3, seg),
-        new BlockIo.WriteSegment("v0", 3, seg, new byte[512], true),
-        new BlockIo.FlushDevice("v0", 3, d),
-        new BlockIo.ZeroSegment("v0", 3, seg, false),
-        new BlockIo.WrongTarget("v0", 2, "stale"),
         new ManagerProtocol.RegisterResources(b, List.of(res), map),
         new ManagerProtocol.RegisterResources(b, List.of(), GlobalResourceMap.EMPTY),
         new ManagerProtocol.ResyncRequest(b, "v0", 1, "why"),
@@ -110,7 +101,7 @@ class KryoSerializerTest {
   @Test
   void anActorRefStillReachesItsActorAfterTheRoundTrip() {
     TestProbe<SmmHandler.Command> probe = kit.createTestProbe();
-    SmmHandler.Hello hello = new SmmHandler.Hello(new BladeId(1, 1, 1), probe.ref(), false, 0);
+    SmmHandler.Hello hello = new SmmHandler.Hello(new BladeId(1, 1, 1), probe.ref(), false, 0, 0);
     Serializer s = serialization.findSerializerFor(hello);
     SmmHandler.Hello back = (SmmHandler.Hello) serialization.deserialize(s.toBinary(hello), s.identifier(), "").get();
     back.smm().tell(new SmmHandler.ManagerAt(new BladeId(1, 1, 1), 5));

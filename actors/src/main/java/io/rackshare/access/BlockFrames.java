@@ -1,0 +1,131 @@
+package io.rackshare.access;
+
+import io.rackshare.map.BladeId;
+import io.rackshare.map.DevicePath;
+import io.rackshare.map.DeviceSegment;
+import io.rackshare.smm.DataLane.Frame;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Block requests and replies as data-lane frames. Every request names the volume and the map
+ * epoch the requester routed it with, so that the target can verify it really holds that piece
+ * (0081, block 714) before serving it.
+ */
+final class BlockFrames {
+  private BlockFrames() {}
+
+  static final byte READ = 1;
+  static final byte WRITE = 2;
+  static final byte ZERO = 3;
+  static final byte FLUSH = 4;
+  static final byte DATA = 10;
+  static final byte DONE = 11;
+  static final byte IO_FAILURE = 12;
+  static final byte WRONG_TARGET = 13;
+
+  private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+  /** A decoded request: a segment (reads, writes, zeroes) or a device (flushes). */
+  record Request(byte type, String volume, long epoch, DeviceSegment segment, DevicePath device,
+      boolean fua, ByteBuffer data) {}
+
+  static Frame segment(byte type, String volume, long epoch, DeviceSegment s, boolean fua, ByteBuffer data) {
+    byte[] v = utf8(volume);
+    byte[] kind = utf8(s.device().kind());
+    ByteBuffer h = ByteBuffer.allocate(2 + v.length + 8 + 14 + kind.length + 4 + 8 + 8 + 4 + 1);
+    putString(h, v).putLong(epoch);
+    putDevice(h, s.device(), kind).putLong(s.deviceOffset()).putLong(s.volumeOffset()).putInt(s.length())
+        .put((byte) (fua ? 1 : 0));
+    return new Frame(type, h.flip(), data == null ? EMPTY : data);
+  }
+
+  static Frame flush(String volume, long epoch, DevicePath device) {
+    byte[] v = utf8(volume);
+    byte[] kind = utf8(device.kind());
+    ByteBuffer h = ByteBuffer.allocate(2 + v.length + 8 + 14 + kind.length + 4);
+    putString(h, v).putLong(epoch);
+    putDevice(h, device, kind);
+    return new Frame(FLUSH, h.flip(), EMPTY);
+  }
+
+  /** Decodes a request; a malformed one is an {@link IllegalArgumentException}. */
+  static Request decode(Frame f) {
+    try {
+      ByteBuffer h = f.header().duplicate();
+      String volume = getString(h);
+      long epoch = h.getLong();
+      DevicePath device = getDevice(h);
+      if (f.type() == FLUSH) return new Request(FLUSH, volume, epoch, null, device, false, null);
+      if (f.type() != READ && f.type() != WRITE && f.type() != ZERO) {
+        throw new IllegalArgumentException("unknown block request type " + f.type());
+      }
+      DeviceSegment s = new DeviceSegment(device, h.getLong(), h.getLong(), h.getInt());
+      boolean fua = h.get() != 0;
+      if (f.type() == WRITE && f.payload().remaining() != s.length()) {
+        throw new IllegalArgumentException("write of " + f.payload().remaining() + " bytes for a segment of " + s.length());
+      }
+      return new Request(f.type(), volume, epoch, s, device, fua, f.payload());
+    } catch (java.nio.BufferUnderflowException e) {
+      throw new IllegalArgumentException("truncated block request");
+    }
+  }
+
+  static Frame data(byte[] bytes) {
+    return new Frame(DATA, EMPTY, ByteBuffer.wrap(bytes));
+  }
+
+  static Frame done() {
+    return new Frame(DONE, EMPTY, EMPTY);
+  }
+
+  static Frame ioFailure(String message) {
+    return new Frame(IO_FAILURE, ByteBuffer.wrap(utf8(message)), EMPTY);
+  }
+
+  static Frame wrongTarget(long targetEpoch, String reason) {
+    byte[] r = utf8(reason);
+    return new Frame(WRONG_TARGET, ByteBuffer.allocate(8 + r.length).putLong(targetEpoch).put(r).flip(), EMPTY);
+  }
+
+  static String message(Frame f) {
+    ByteBuffer h = f.header().duplicate();
+    if (f.type() == WRONG_TARGET) h.getLong();
+    return StandardCharsets.UTF_8.decode(h).toString();
+  }
+
+  /** The payload as an array, without a copy when the frame owns a whole array. */
+  static byte[] bytes(ByteBuffer b) {
+    if (b.hasArray() && b.arrayOffset() == 0 && b.position() == 0 && b.remaining() == b.array().length) {
+      return b.array();
+    }
+    byte[] out = new byte[b.remaining()];
+    b.duplicate().get(out);
+    return out;
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static ByteBuffer putString(ByteBuffer b, byte[] s) {
+    return b.putShort((short) s.length).put(s);
+  }
+
+  private static String getString(ByteBuffer b) {
+    int n = Short.toUnsignedInt(b.getShort());
+    byte[] s = new byte[n];
+    b.get(s);
+    return new String(s, StandardCharsets.UTF_8);
+  }
+
+  private static ByteBuffer putDevice(ByteBuffer b, DevicePath d, byte[] kind) {
+    b.putInt(d.blade().rack()).putInt(d.blade().chassis()).putInt(d.blade().slot());
+    return putString(b, kind).putInt(d.index());
+  }
+
+  private static DevicePath getDevice(ByteBuffer b) {
+    BladeId blade = new BladeId(b.getInt(), b.getInt(), b.getInt());
+    return new DevicePath(blade, getString(b), b.getInt());
+  }
+}

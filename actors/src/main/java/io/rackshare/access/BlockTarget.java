@@ -1,0 +1,120 @@
+package io.rackshare.access;
+
+import io.rackshare.driver.BlockStore;
+import io.rackshare.layout.Layout;
+import io.rackshare.layout.Layouts;
+import io.rackshare.map.BladeId;
+import io.rackshare.map.DevicePath;
+import io.rackshare.map.GlobalResourceDescriptor;
+import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.smm.DataLane;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The target side of an access (blocks 712-716): verifies that a block request routed under its
+ * sender's map epoch really is for a device of this blade and a piece of that volume, then has
+ * the device's store serve it on the I/O executor. On a mismatch it answers "wrong target" and
+ * asks the manager to resynchronise the maps (0081).
+ */
+final class BlockTarget implements DataLane.Handler {
+
+  private static final Logger log = LoggerFactory.getLogger(BlockTarget.class);
+
+  private final BladeId self;
+  private final Supplier<GlobalResourceMap> map;
+  private final Layouts layouts;
+  private final Map<DevicePath, BlockStore> stores;
+  private final Executor io;
+  private final Resync resync;
+
+  BlockTarget(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts,
+      Map<DevicePath, BlockStore> stores, Executor io, Resync resync) {
+    this.self = self;
+    this.map = map;
+    this.layouts = layouts;
+    this.stores = Map.copyOf(stores);
+    this.io = io;
+    this.resync = resync;
+  }
+
+  @Override
+  public CompletionStage<DataLane.Frame> handle(BladeId from, DataLane.Frame frame) {
+    BlockFrames.Request r;
+    try {
+      r = BlockFrames.decode(frame);
+    } catch (IllegalArgumentException e) {
+      log.warn("{}: malformed block request from {}: {}", self, from, e.getMessage());
+      return CompletableFuture.completedFuture(BlockFrames.ioFailure("malformed request: " + e.getMessage()));
+    }
+    GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
+    String wrong = verify(r, v);
+    if (wrong != null) {
+      // The local maps disagree: have the manager resynchronise them.
+      resync.ask(r.volume(), r.epoch(), wrong);
+      return CompletableFuture.completedFuture(
+          BlockFrames.wrongTarget(v == null ? -1 : v.epoch(), self + ": " + wrong));
+    }
+    BlockStore store = stores.get(r.device());
+    CompletableFuture<DataLane.Frame> out = new CompletableFuture<>();
+    try {
+      io.execute(() -> out.complete(serve(r, store)));
+    } catch (RejectedExecutionException e) {
+      out.complete(BlockFrames.ioFailure("I/O executor rejected the request"));
+    }
+    return out;
+  }
+
+  /** Null if this blade holds exactly that piece under the request's epoch, else why not. */
+  private String verify(BlockFrames.Request r, GlobalResourceDescriptor v) {
+    if (v == null) return "no volume '" + r.volume() + "' in this blade's map";
+    if (v.epoch() != r.epoch()) return "request epoch " + r.epoch() + ", this blade's epoch " + v.epoch();
+    if (!stores.containsKey(r.device())) return r.device() + " is not a device of " + self;
+    Layout layout = layouts.get(v.layout());
+    if (r.type() == BlockFrames.FLUSH) {
+      return layout.devices(v).contains(r.device()) ? null
+          : r.device() + " is not a member of '" + r.volume() + "'";
+    }
+    if (!layout.owns(v, r.segment())) {
+      return "bytes " + r.segment().volumeOffset() + "+" + r.segment().length() + " of '" + r.volume()
+          + "' are not at " + r.device() + " offset " + r.segment().deviceOffset();
+    }
+    return null;
+  }
+
+  private static DataLane.Frame serve(BlockFrames.Request r, BlockStore store) {
+    try {
+      if (r.type() != BlockFrames.FLUSH && !store.inRange(r.segment().deviceOffset(), r.segment().length())) {
+        return BlockFrames.ioFailure("range " + r.segment().deviceOffset() + "+" + r.segment().length()
+            + " outside " + r.device() + " (" + store.size() + " bytes)");
+      }
+      switch (r.type()) {
+        case BlockFrames.READ -> {
+          return BlockFrames.data(store.read(r.segment().deviceOffset(), r.segment().length()));
+        }
+        case BlockFrames.WRITE -> {
+          java.nio.ByteBuffer d = r.data();
+          store.write(r.segment().deviceOffset(), d.array(), d.arrayOffset() + d.position(), d.remaining(), r.fua());
+        }
+        case BlockFrames.ZERO -> store.writeZeroes(r.segment().deviceOffset(), r.segment().length(), r.fua());
+        default -> store.flush();
+      }
+      return BlockFrames.done();
+    } catch (IOException | RuntimeException e) {
+      log.warn("I/O error on {}: {}", r.device(), e.toString());
+      return BlockFrames.ioFailure(r.device() + ": " + e);
+    }
+  }
+
+  /** Asks the manager, at most once per debounce time and volume, to resynchronise the maps. */
+  interface Resync {
+    void ask(String volume, long seenEpoch, String reason);
+  }
+}

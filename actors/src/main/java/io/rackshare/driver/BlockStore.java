@@ -1,0 +1,29 @@
+package io.rackshare.driver;
+
+import java.io.IOException;
+
+/**
+ * Positional, thread-safe, blocking I/O on one block device: what a resource driver does to its
+ * device. The driver actor owns it; the data lane calls it directly on I/O threads.
+ */
+public interface BlockStore extends AutoCloseable {
+
+  long size();
+
+  byte[] read(long offset, int length) throws IOException;
+
+  void write(long offset, byte[] data, int from, int length, boolean fua) throws IOException;
+
+  void writeZeroes(long offset, long length, boolean fua) throws IOException;
+
+  /** Forces everything written so far to stable storage. */
+  void flush() throws IOException;
+
+  /** Whether {@code [offset, offset + length)} lies on the device. */
+  default boolean inRange(long offset, long length) {
+    return offset >= 0 && length >= 0 && offset + length <= size();
+  }
+
+  @Override
+  void close() throws IOException;
+}

@@ -1,0 +1,69 @@
+package io.rackshare.driver;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/** A disk file or block device through a {@link FileChannel} (positional calls are thread-safe). */
+public final class FileBlockStore implements BlockStore {
+
+  private static final ByteBuffer ZEROES = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
+
+  private final FileChannel channel;
+  private final long size;
+
+  public FileBlockStore(Path file, long size) throws IOException {
+    this.channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    this.size = size;
+  }
+
+  @Override
+  public long size() {
+    return size;
+  }
+
+  @Override
+  public byte[] read(long offset, int length) throws IOException {
+    byte[] out = new byte[length];
+    ByteBuffer buf = ByteBuffer.wrap(out);
+    long pos = offset;
+    while (buf.hasRemaining()) {
+      int n = channel.read(buf, pos);
+      if (n < 0) break; // past the end of a sparse file: the rest reads as zeros
+      pos += n;
+    }
+    return out;
+  }
+
+  @Override
+  public void write(long offset, byte[] data, int from, int length, boolean fua) throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap(data, from, length);
+    long pos = offset;
+    while (buf.hasRemaining()) pos += channel.write(buf, pos);
+    if (fua) channel.force(false);
+  }
+
+  @Override
+  public void writeZeroes(long offset, long length, boolean fua) throws IOException {
+    long pos = offset;
+    long end = offset + length;
+    while (pos < end) {
+      ByteBuffer buf = ZEROES.duplicate();
+      buf.limit((int) Math.min(buf.capacity(), end - pos));
+      while (buf.hasRemaining()) pos += channel.write(buf, pos);
+    }
+    if (fua) channel.force(false);
+  }
+
+  @Override
+  public void flush() throws IOException {
+    channel.force(false);
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+}

@@ -1,0 +1,393 @@
+package io.rackshare.smm;
+
+import io.rackshare.map.BladeId;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bulk data lane of the OOB channel: plain TCP between SMM handlers for block payloads, beside
+ * Artery, which keeps the control messages. Pekko Artery moved 1 MiB messages at about 100 MB/s
+ * between two JVMs here and drops messages beyond its send queue; the lane streams frames with
+ * back-pressure (bounded windows) and no extra copies.
+ *
+ * <p>The SMM handler owns it: it binds the lane beside its Artery address, advertises the port in
+ * its greeting, and tells the lane where peers are and when they leave. Frames are opaque here
+ * (a type, a header and a payload); the lane correlates requests and replies, answers every
+ * request exactly once (the reply, or a {@link LaneException} for time-out, overload or a peer
+ * gone), and bounds the requests in flight per target.
+ *
+ * <p>Wire format, big-endian: a connection opens with {@code long MAGIC, int rack, int chassis,
+ * int slot} (who is asking); then each frame is {@code int length, byte type, long id, int
+ * headerLength, header, payload} where {@code length} counts everything after itself.
+ */
+public final class DataLane implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(DataLane.class);
+  private static final long MAGIC = 0x5253484c414e4531L; // "RSHLANE1"
+  /** Reserved frame type: the target failed to handle the request; the header is the reason. */
+  public static final byte TYPE_LANE_ERROR = 0;
+  private static final int MAX_FRAME = 64 << 20;
+
+  /** A request or reply on the lane. {@code payload} may be empty. */
+  public record Frame(byte type, ByteBuffer header, ByteBuffer payload) {}
+
+  /** Serves incoming requests (the target side). */
+  public interface Handler {
+    CompletionStage<Frame> handle(BladeId from, Frame request);
+  }
+
+  /** A request that got no reply from its target. */
+  public static final class LaneException extends RuntimeException {
+    private final SmmHandler.Failure failure;
+
+    public LaneException(SmmHandler.Failure failure, String message) {
+      super(message, null, false, false);
+      this.failure = failure;
+    }
+
+    public SmmHandler.Failure failure() {
+      return failure;
+    }
+  }
+
+  private final BladeId self;
+  private final OobSettings settings;
+  private final ServerSocketChannel server;
+  private final ScheduledExecutorService sweeper;
+  private final Map<BladeId, InetSocketAddress> addresses = new ConcurrentHashMap<>();
+  private final Map<BladeId, Peer> peers = new ConcurrentHashMap<>();
+  private final Map<SocketChannel, Boolean> accepted = new ConcurrentHashMap<>();
+  private volatile Handler handler;
+  private volatile boolean closed;
+
+  private DataLane(BladeId self, OobSettings settings, ServerSocketChannel server) {
+    this.self = self;
+    this.settings = settings;
+    this.server = server;
+    this.sweeper = Executors.newSingleThreadScheduledExecutor(daemon("data-lane-timeouts"));
+    long tick = settings.tickInterval().toMillis();
+    sweeper.scheduleWithFixedDelay(this::sweep, tick, tick, TimeUnit.MILLISECONDS);
+    Thread acceptor = daemon("data-lane-accept").newThread(this::accept);
+    acceptor.start();
+  }
+
+  /** Binds the lane on {@code hostname:port} (0 = any free port) and starts accepting. */
+  public static DataLane start(BladeId self, String hostname, int port, OobSettings settings)
+      throws IOException {
+    ServerSocketChannel s = ServerSocketChannel.open();
+    s.bind(new InetSocketAddress(hostname, port), 64);
+    DataLane lane = new DataLane(self, settings, s);
+    log.info("data lane of {} on {}", self, s.getLocalAddress());
+    return lane;
+  }
+
+  public int port() {
+    try {
+      return ((InetSocketAddress) server.getLocalAddress()).getPort();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** Sets the handler of incoming requests. */
+  public void serve(Handler h) {
+    this.handler = h;
+  }
+
+  /** The SMM handler learned (from its greeting) where {@code blade}'s lane listens. */
+  public void peerAt(BladeId blade, String host, int port) {
+    InetSocketAddress a = new InetSocketAddress(host, port);
+    InetSocketAddress old = addresses.put(blade, a);
+    if (old != null && !old.equals(a)) disconnect(blade, "moved to " + a);
+  }
+
+  /** {@code blade} left: its requests in flight fail at once, and no new ones are sent. */
+  public void peerGone(BladeId blade, String why) {
+    addresses.remove(blade);
+    disconnect(blade, why);
+  }
+
+  private void disconnect(BladeId blade, String why) {
+    Peer p = peers.remove(blade);
+    if (p != null) p.fail(SmmHandler.Failure.UNREACHABLE, blade + " " + why);
+  }
+
+  /** Sends a request; the stage completes with the reply, or a {@link LaneException}. */
+  public CompletableFuture<Frame> request(BladeId target, Frame request) {
+    if (target.equals(self)) {
+      Handler h = handler;
+      if (h == null) return failed(SmmHandler.Failure.NO_HANDLER, "no lane handler on " + self);
+      return h.handle(self, request).toCompletableFuture();
+    }
+    Peer p = peers.get(target);
+    if (p == null || p.dead) {
+      InetSocketAddress a = addresses.get(target);
+      if (a == null) return failed(SmmHandler.Failure.UNREACHABLE, target + " has no known data lane");
+      p = peers.compute(target, (k, old) -> old != null && !old.dead ? old : new Peer(k, a));
+    }
+    return p.send(request);
+  }
+
+  private static <T> CompletableFuture<T> failed(SmmHandler.Failure f, String message) {
+    return CompletableFuture.failedFuture(new LaneException(f, message));
+  }
+
+  // ---- requester side: one connection per target ----------------------------------------------
+
+  private record Pending(CompletableFuture<Frame> future, long deadline) {}
+
+  private final class Peer {
+    final BladeId target;
+    final InetSocketAddress address;
+    final Semaphore window = new Semaphore(settings.maxInFlightPerTarget());
+    final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    final AtomicLong ids = new AtomicLong();
+    SocketChannel channel;
+    volatile boolean dead;
+
+    Peer(BladeId target, InetSocketAddress address) {
+      this.target = target;
+      this.address = address;
+    }
+
+    CompletableFuture<Frame> send(Frame request) {
+      try {
+        if (!window.tryAcquire(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+          return failed(SmmHandler.Failure.OVERLOADED, settings.maxInFlightPerTarget()
+              + " requests in flight to " + target + " for " + settings.requestTimeout());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return failed(SmmHandler.Failure.UNREACHABLE, "interrupted");
+      }
+      long id = ids.incrementAndGet();
+      CompletableFuture<Frame> f = new CompletableFuture<>();
+      pending.put(id, new Pending(f, System.nanoTime() + settings.requestTimeout().toNanos()));
+      try {
+        write(id, request);
+      } catch (IOException e) {
+        fail(SmmHandler.Failure.UNREACHABLE, "data lane to " + target + " at " + address + ": " + e.getMessage());
+      }
+      return f;
+    }
+
+    private synchronized void write(long id, Frame r) throws IOException {
+      if (dead) throw new ClosedChannelException();
+      if (channel == null) connect();
+      writeFrame(channel, r.type(), id, r.header(), r.payload());
+    }
+
+    private void connect() throws IOException {
+      SocketChannel ch = SocketChannel.open(address);
+      ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      ByteBuffer hello = ByteBuffer.allocate(20).putLong(MAGIC)
+          .putInt(self.rack()).putInt(self.chassis()).putInt(self.slot()).flip();
+      while (hello.hasRemaining()) ch.write(hello);
+      channel = ch;
+      Thread reader = daemon("data-lane-from-" + target.slot()).newThread(() -> readReplies(ch));
+      reader.start();
+    }
+
+    private void readReplies(SocketChannel ch) {
+      try {
+        DataInputStream in = input(ch);
+        while (!dead) {
+          int length = in.readInt();
+          byte type = in.readByte();
+          long id = in.readLong();
+          Frame reply = readFrameBody(in, length, type);
+          Pending p = pending.remove(id);
+          if (p == null) continue; // timed out already: dropped
+          window.release();
+          if (type == TYPE_LANE_ERROR) {
+            p.future().completeExceptionally(new LaneException(SmmHandler.Failure.NO_HANDLER,
+                target + ": " + StandardCharsets.UTF_8.decode(reply.header())));
+          } else {
+            p.future().complete(reply);
+          }
+        }
+      } catch (IOException e) {
+        if (!dead && !closed) log.info("data lane to {} closed: {}", target, e.toString());
+      }
+      peers.remove(target, this);
+      fail(SmmHandler.Failure.UNREACHABLE, "data lane to " + target + " closed");
+    }
+
+    void fail(SmmHandler.Failure failure, String why) {
+      dead = true;
+      synchronized (this) {
+        if (channel != null) {
+          try {
+            channel.close();
+          } catch (IOException ignored) {
+            // closing anyway
+          }
+        }
+      }
+      for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+        Pending p = it.next().getValue();
+        it.remove();
+        window.release();
+        p.future().completeExceptionally(new LaneException(failure, why));
+      }
+    }
+
+    void sweep(long now) {
+      for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<Long, Pending> e = it.next();
+        if (now - e.getValue().deadline() >= 0 && pending.remove(e.getKey(), e.getValue())) {
+          window.release();
+          e.getValue().future().completeExceptionally(new LaneException(SmmHandler.Failure.TIMEOUT,
+              "no answer from " + target + " within " + settings.requestTimeout()));
+        }
+      }
+    }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    peers.values().forEach(p -> p.sweep(now));
+  }
+
+  // ---- target side ---------------------------------------------------------------------------
+
+  private void accept() {
+    while (!closed) {
+      try {
+        SocketChannel ch = server.accept();
+        ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        accepted.put(ch, Boolean.TRUE);
+        daemon("data-lane-in").newThread(() -> serveConnection(ch)).start();
+      } catch (ClosedChannelException e) {
+        return;
+      } catch (IOException e) {
+        if (!closed) log.warn("data lane accept failed: {}", e.toString());
+      }
+    }
+  }
+
+  private void serveConnection(SocketChannel ch) {
+    BladeId from = null;
+    try {
+      DataInputStream in = input(ch);
+      if (in.readLong() != MAGIC) throw new IOException("not a data lane client");
+      from = new BladeId(in.readInt(), in.readInt(), in.readInt());
+      Thread.currentThread().setName("data-lane-in-from-" + from.slot());
+      while (!closed) {
+        int length = in.readInt();
+        byte type = in.readByte();
+        long id = in.readLong();
+        Frame request = readFrameBody(in, length, type);
+        Handler h = handler;
+        CompletionStage<Frame> reply = h == null
+            ? CompletableFuture.completedFuture(error("no lane handler on " + self))
+            : h.handle(from, request);
+        reply.whenComplete((r, t) -> {
+          Frame out = t == null ? r : error(t.toString());
+          try {
+            synchronized (ch) {
+              writeFrame(ch, out.type(), id, out.header(), out.payload());
+            }
+          } catch (IOException e) {
+            log.debug("data lane reply to {} failed: {}", ch, e.toString());
+          }
+        });
+      }
+    } catch (EOFException | ClosedChannelException e) {
+      log.debug("data lane client {} went away", from);
+    } catch (IOException | IllegalArgumentException e) {
+      if (!closed) log.warn("data lane client {}: {}; closing", from, e.toString());
+    } finally {
+      accepted.remove(ch);
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+    }
+  }
+
+  private static Frame error(String message) {
+    return new Frame(TYPE_LANE_ERROR, ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)),
+        ByteBuffer.allocate(0));
+  }
+
+  // ---- framing -------------------------------------------------------------------------------
+
+  private static DataInputStream input(SocketChannel ch) {
+    return new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch), 256 * 1024));
+  }
+
+  private static Frame readFrameBody(DataInputStream in, int length, byte type) throws IOException {
+    if (length < 13 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
+    int headerLength = in.readInt();
+    int payloadLength = length - 13 - headerLength;
+    if (headerLength < 0 || payloadLength < 0) throw new IOException("bad header length " + headerLength);
+    byte[] header = new byte[headerLength];
+    in.readFully(header);
+    byte[] payload = new byte[payloadLength];
+    in.readFully(payload);
+    return new Frame(type, ByteBuffer.wrap(header), ByteBuffer.wrap(payload));
+  }
+
+  private static void writeFrame(SocketChannel ch, byte type, long id, ByteBuffer header, ByteBuffer payload)
+      throws IOException {
+    ByteBuffer h = header.duplicate();
+    ByteBuffer p = payload.duplicate();
+    ByteBuffer start = ByteBuffer.allocate(17);
+    start.putInt(13 + h.remaining() + p.remaining()).put(type).putLong(id).putInt(h.remaining()).flip();
+    ByteBuffer[] bufs = {start, h, p};
+    long left = start.remaining() + h.remaining() + p.remaining();
+    while (left > 0) left -= ch.write(bufs);
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      server.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+    peers.values().forEach(p -> p.fail(SmmHandler.Failure.UNREACHABLE, "data lane closed"));
+    peers.clear();
+    accepted.keySet().forEach(c -> {
+      try {
+        c.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+    });
+    sweeper.shutdownNow();
+  }
+}
