@@ -48,7 +48,7 @@ rackshare {
     "Rack(1)/Chassis(1)/Blade(2)/Disk(0)", "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
 }
 CONF
-  java ${RACKSHARE_JAVA_OPTS:-} -cp "$cp" io.rackshare.node.RackshareCli node --config "$work/blade$slot/node.conf" \
+  java ${RACKSHARE_JAVA_OPTS:--XX:G1HeapRegionSize=8m} -cp "$cp" io.rackshare.node.RackshareCli node --config "$work/blade$slot/node.conf" \
     > "$work/blade$slot/node.log" 2>&1 &
   pids+=($!)
 done

@@ -66,6 +66,29 @@ public final class AccessPath {
 
   public CompletableFuture<byte[]> read(String volume, long offset, int length) {
     if (length < 0) return invalid(offset, length);
+    GlobalResourceDescriptor v = map.get().volumes().get(volume);
+    if (v != null && offset >= 0 && length > 0 && length <= settings.maxSegmentBytes()
+        && offset + length <= v.sizeBytes()) {
+      List<DeviceSegment> s = layouts.get(v.layout()).segments(v, offset, length);
+      if (s.size() == 1) {
+        // One segment serves it all: its payload is the answer, no gathering copy.
+        return lane.request(s.get(0).blade(), BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(),
+            s.get(0), false, null)).handle((reply, failure) -> {
+              if (failure != null) return CompletableFuture.<byte[]>failedFuture(mapFailure(failure));
+              return switch (reply.type()) {
+                case BlockFrames.DATA -> CompletableFuture.completedFuture(BlockFrames.bytes(reply.payload()));
+                // The general path parks, resynchronises and routes again.
+                case BlockFrames.WRONG_TARGET -> gather(volume, offset, length);
+                default -> CompletableFuture.<byte[]>failedFuture(new BlockDeviceException(IoError.IO_ERROR,
+                    s.get(0).blade() + ": " + BlockFrames.message(reply)));
+              };
+            }).thenCompose(f -> f);
+      }
+    }
+    return gather(volume, offset, length);
+  }
+
+  private CompletableFuture<byte[]> gather(String volume, long offset, int length) {
     Op op = new Op(Kind.READ, volume, offset, new byte[length], false);
     return range(op, offset, length, 0).thenApply(x -> op.buf());
   }

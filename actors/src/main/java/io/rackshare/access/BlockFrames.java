@@ -75,6 +75,10 @@ final class BlockFrames {
     return new Frame(DATA, EMPTY, ByteBuffer.wrap(bytes));
   }
 
+  static Frame data(io.rackshare.smm.DataLane.Transfer transfer) {
+    return new Frame(DATA, EMPTY, EMPTY, transfer);
+  }
+
   static Frame done() {
     return new Frame(DONE, EMPTY, EMPTY);
   }

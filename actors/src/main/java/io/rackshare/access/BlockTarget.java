@@ -64,8 +64,9 @@ final class BlockTarget implements DataLane.Handler {
     }
     BlockStore store = stores.get(r.device());
     CompletableFuture<DataLane.Frame> out = new CompletableFuture<>();
+    boolean remote = !from.equals(self);
     try {
-      io.execute(() -> out.complete(serve(r, store)));
+      io.execute(() -> out.complete(serve(r, store, remote)));
     } catch (RejectedExecutionException e) {
       out.complete(BlockFrames.ioFailure("I/O executor rejected the request"));
     }
@@ -89,7 +90,7 @@ final class BlockTarget implements DataLane.Handler {
     return null;
   }
 
-  private static DataLane.Frame serve(BlockFrames.Request r, BlockStore store) {
+  private static DataLane.Frame serve(BlockFrames.Request r, BlockStore store, boolean remote) {
     try {
       if (r.type() != BlockFrames.FLUSH && !store.inRange(r.segment().deviceOffset(), r.segment().length())) {
         return BlockFrames.ioFailure("range " + r.segment().deviceOffset() + "+" + r.segment().length()
@@ -97,7 +98,23 @@ final class BlockTarget implements DataLane.Handler {
       }
       switch (r.type()) {
         case BlockFrames.READ -> {
-          return BlockFrames.data(store.read(r.segment().deviceOffset(), r.segment().length()));
+          long offset = r.segment().deviceOffset();
+          int length = r.segment().length();
+          if (remote) {
+            // Straight from the device to the lane's socket when the reply is written.
+            return BlockFrames.data(new DataLane.Transfer() {
+              @Override
+              public long size() {
+                return length;
+              }
+
+              @Override
+              public void writeTo(java.nio.channels.WritableByteChannel ch) throws IOException {
+                store.transferTo(offset, length, ch);
+              }
+            });
+          }
+          return BlockFrames.data(store.read(offset, length));
         }
         case BlockFrames.WRITE -> {
           java.nio.ByteBuffer d = r.data();

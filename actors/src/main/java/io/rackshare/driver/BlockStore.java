@@ -14,6 +14,13 @@ public interface BlockStore extends AutoCloseable {
 
   void write(long offset, byte[] data, int from, int length, boolean fua) throws IOException;
 
+  /** Writes {@code length} bytes at {@code offset} to {@code target} (zero-copy where possible). */
+  default void transferTo(long offset, int length, java.nio.channels.WritableByteChannel target)
+      throws IOException {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(read(offset, length));
+    while (b.hasRemaining()) target.write(b);
+  }
+
   void writeZeroes(long offset, long length, boolean fua) throws IOException;
 
   /** Forces everything written so far to stable storage. */

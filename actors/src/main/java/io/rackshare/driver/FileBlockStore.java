@@ -37,6 +37,24 @@ public final class FileBlockStore implements BlockStore {
     return out;
   }
 
+  /** sendfile(2): the bytes go from the page cache to the socket without passing the heap. */
+  @Override
+  public void transferTo(long offset, int length, java.nio.channels.WritableByteChannel target)
+      throws IOException {
+    long pos = offset;
+    long end = offset + length;
+    while (pos < end) {
+      long n = channel.transferTo(pos, end - pos, target);
+      if (n <= 0) {
+        // Past the end of a file that shrank underneath us: keep the stream whole with zeros.
+        ByteBuffer z = ZEROES.duplicate();
+        z.limit((int) Math.min(z.capacity(), end - pos));
+        n = target.write(z);
+      }
+      pos += n;
+    }
+  }
+
   @Override
   public void write(long offset, byte[] data, int from, int length, boolean fua) throws IOException {
     ByteBuffer buf = ByteBuffer.wrap(data, from, length);

@@ -12,6 +12,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
@@ -50,8 +51,27 @@ public final class DataLane implements AutoCloseable {
   public static final byte TYPE_LANE_ERROR = 0;
   private static final int MAX_FRAME = 64 << 20;
 
-  /** A request or reply on the lane. {@code payload} may be empty. */
-  public record Frame(byte type, ByteBuffer header, ByteBuffer payload) {}
+  /**
+   * A request or reply on the lane. {@code payload} may be empty; a frame sent to a peer may
+   * instead carry a {@link Transfer}, written straight from its source to the socket.
+   */
+  public record Frame(byte type, ByteBuffer header, ByteBuffer payload, Transfer transfer) {
+    public Frame(byte type, ByteBuffer header, ByteBuffer payload) {
+      this(type, header, payload, null);
+    }
+
+    long payloadSize() {
+      return transfer != null ? transfer.size() : payload.remaining();
+    }
+  }
+
+  /** A payload written directly to the socket (e.g. a file region with sendfile). */
+  public interface Transfer {
+    long size();
+
+    /** Writes exactly {@link #size()} bytes to {@code channel}. */
+    void writeTo(WritableByteChannel channel) throws IOException;
+  }
 
   /** Serves incoming requests (the target side). */
   public interface Handler {
@@ -196,7 +216,7 @@ public final class DataLane implements AutoCloseable {
     private synchronized void write(long id, Frame r) throws IOException {
       if (dead) throw new ClosedChannelException();
       if (channel == null) connect();
-      writeFrame(channel, r.type(), id, r.header(), r.payload());
+      writeFrame(channel, r.type(), id, r);
     }
 
     private void connect() throws IOException {
@@ -308,7 +328,7 @@ public final class DataLane implements AutoCloseable {
           Frame out = t == null ? r : error(t.toString());
           try {
             synchronized (ch) {
-              writeFrame(ch, out.type(), id, out.header(), out.payload());
+              writeFrame(ch, out.type(), id, out);
             }
           } catch (IOException e) {
             log.debug("data lane reply to {} failed: {}", ch, e.toString());
@@ -352,15 +372,17 @@ public final class DataLane implements AutoCloseable {
     return new Frame(type, ByteBuffer.wrap(header), ByteBuffer.wrap(payload));
   }
 
-  private static void writeFrame(SocketChannel ch, byte type, long id, ByteBuffer header, ByteBuffer payload)
-      throws IOException {
-    ByteBuffer h = header.duplicate();
-    ByteBuffer p = payload.duplicate();
+  private static void writeFrame(SocketChannel ch, byte type, long id, Frame f) throws IOException {
+    ByteBuffer h = f.header().duplicate();
+    ByteBuffer p = f.transfer() != null ? ByteBuffer.allocate(0) : f.payload().duplicate();
+    long size = 13L + h.remaining() + f.payloadSize();
+    if (size > MAX_FRAME) throw new IOException("frame of " + size + " bytes is too large");
     ByteBuffer start = ByteBuffer.allocate(17);
-    start.putInt(13 + h.remaining() + p.remaining()).put(type).putLong(id).putInt(h.remaining()).flip();
+    start.putInt((int) size).put(type).putLong(id).putInt(h.remaining()).flip();
     ByteBuffer[] bufs = {start, h, p};
     long left = start.remaining() + h.remaining() + p.remaining();
     while (left > 0) left -= ch.write(bufs);
+    if (f.transfer() != null) f.transfer().writeTo(ch);
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

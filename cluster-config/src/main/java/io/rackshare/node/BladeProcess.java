@@ -35,7 +35,8 @@ public final class BladeProcess implements AutoCloseable {
     Path log = dir.resolve("node.log");
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        // 1 MiB block buffers are humongous objects in G1's default regions of a small heap.
+        "-Xmx512m", "-XX:G1HeapRegionSize=8m",
         "-cp", System.getProperty("java.class.path"),
         "io.rackshare.node.RackshareCli", "node", "--config", config.toString()));
     Process p = new ProcessBuilder(cmd)
