@@ -38,7 +38,10 @@ class NbdFrontEndTest {
           "Rack(1)/Chassis(1)/Blade(2)/Disk(0)", "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
         rackshare.nbd { enabled = on, port = 0 }
         """);
-    for (int slot = 1; slot <= 3; slot++) blades.start(slot, "[{ file = disk0.img, size = 4MiB }]");
+    for (int slot = 1; slot <= 3; slot++) {
+      blades.start(slot, "[{ file = disk0.img, size = 4MiB }]",
+          slot == 2 ? "rackshare.nbd.unix-socket = \"" + root.resolve("blade2.sock") + "\"" : "");
+    }
     for (int slot = 1; slot <= 3; slot++) {
       blades.rackshare(slot).awaitVolume("v0", T).toCompletableFuture().get();
     }
@@ -72,6 +75,15 @@ class NbdFrontEndTest {
     }
     // The only export is also the default one.
     assertTrue(Tool.run(T, "nbdinfo", "--size", "nbd://127.0.0.1:" + port(1)).ok().out().contains(Long.toString(SIZE)));
+  }
+
+  @Test
+  void theExportIsAlsoOnAUnixSocket() {
+    String socket = blades.rackshare(2).nbdServer().orElseThrow().unixPath().orElseThrow().toString();
+    String unixUri = "nbd+unix:///v0?socket=" + socket;
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "write -P 0x77 5M 128k", "nbd:unix:" + socket + ":exportname=v0").ok();
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "read -P 0x77 5M 128k", uri(1)).ok();
+    assertTrue(Tool.run(T, "nbdinfo", "--size", unixUri).ok().out().contains(Long.toString(SIZE)));
   }
 
   @Test

@@ -40,10 +40,15 @@ public final class TestBlades implements AutoCloseable {
 
   /** The configuration of blade {@code slot} with the given {@code rackshare.blade.disks} list. */
   public Config config(int slot, String disks) {
-    return ConfigFactory.parseString(
+    return config(slot, disks, "");
+  }
+
+  /** As {@link #config(int, String)}, with {@code extraHocon} for this blade only. */
+  public Config config(int slot, String disks, String extraHocon) {
+    return ConfigFactory.parseString(extraHocon).withFallback(ConfigFactory.parseString(
             "rackshare.blade.slot = " + slot + "\n"
                 + "rackshare.blade.data-dir = \"" + dataDir(slot).toString().replace("\\", "/") + "\"\n"
-                + "rackshare.blade.disks = " + disks + "\n")
+                + "rackshare.blade.disks = " + disks + "\n"))
         .withFallback(ConfigFactory.parseString(commonHocon))
         .withFallback(ConfigFactory.parseString("""
             pekko.actor.provider = cluster
@@ -61,7 +66,12 @@ public final class TestBlades implements AutoCloseable {
 
   /** Starts blade {@code slot}, starts the runtime in it and joins it to the cluster. */
   public ActorTestKit start(int slot, String disks) {
-    ActorTestKit kit = ActorTestKit.create("rackshare", config(slot, disks));
+    return start(slot, disks, "");
+  }
+
+  /** As {@link #start(int, String)}, with {@code extraHocon} for this blade only. */
+  public ActorTestKit start(int slot, String disks, String extraHocon) {
+    ActorTestKit kit = ActorTestKit.create("rackshare", config(slot, disks, extraHocon));
     Rackshare.get(kit.system());
     Cluster cluster = Cluster.get(kit.system());
     if (seed == null) seed = cluster.selfMember().address();

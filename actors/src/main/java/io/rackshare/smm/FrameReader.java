@@ -1,0 +1,60 @@
+package io.rackshare.smm;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+
+/**
+ * Reads big-endian fields and payloads from a channel through one direct buffer, so that payloads
+ * land in their destination with a single copy out of the kernel (a heap buffer would be copied
+ * through a temporary direct buffer first).
+ */
+final class FrameReader {
+  private final ReadableByteChannel ch;
+  private final ByteBuffer buf;
+
+  FrameReader(ReadableByteChannel ch, int bufferSize) {
+    this.ch = ch;
+    this.buf = ByteBuffer.allocateDirect(bufferSize);
+    buf.flip(); // empty
+  }
+
+  private void need(int n) throws IOException {
+    if (buf.remaining() >= n) return;
+    buf.compact();
+    while (buf.position() < n) {
+      if (ch.read(buf) < 0) throw new EOFException();
+    }
+    buf.flip();
+  }
+
+  byte readByte() throws IOException {
+    need(1);
+    return buf.get();
+  }
+
+  int readInt() throws IOException {
+    need(4);
+    return buf.getInt();
+  }
+
+  long readLong() throws IOException {
+    need(8);
+    return buf.getLong();
+  }
+
+  /** Fills {@code dest} completely: what is buffered first, then straight from the channel. */
+  void readFully(ByteBuffer dest) throws IOException {
+    if (buf.hasRemaining()) {
+      int n = Math.min(buf.remaining(), dest.remaining());
+      ByteBuffer slice = buf.slice();
+      slice.limit(n);
+      dest.put(slice);
+      buf.position(buf.position() + n);
+    }
+    while (dest.hasRemaining()) {
+      if (ch.read(dest) < 0) throw new EOFException();
+    }
+  }
+}
