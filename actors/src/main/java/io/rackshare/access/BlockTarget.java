@@ -9,6 +9,7 @@ import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
 import io.rackshare.smm.DataLane;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -63,10 +64,20 @@ final class BlockTarget implements DataLane.Handler {
           BlockFrames.wrongTarget(v == null ? -1 : v.epoch(), self + ": " + wrong));
     }
     BlockStore store = stores.get(r.device());
-    CompletableFuture<DataLane.Frame> out = new CompletableFuture<>();
     boolean remote = !from.equals(self);
+    if (remote && r.type() == BlockFrames.WRITE) {
+      if (!r.fua()) {
+        // Into the page cache at once, from the lane's buffer: no copy, no thread hand-off.
+        return CompletableFuture.completedFuture(serve(r, store, true));
+      }
+      // The lane reuses its buffer: keep a copy for the I/O thread that waits for stable storage.
+      ByteBuffer copy = ByteBuffer.allocate(r.data().remaining()).put(r.data().duplicate()).flip();
+      r = new BlockFrames.Request(r.type(), r.volume(), r.epoch(), r.segment(), r.device(), true, copy);
+    }
+    BlockFrames.Request request = r;
+    CompletableFuture<DataLane.Frame> out = new CompletableFuture<>();
     try {
-      io.execute(() -> out.complete(serve(r, store, remote)));
+      io.execute(() -> out.complete(serve(request, store, remote)));
     } catch (RejectedExecutionException e) {
       out.complete(BlockFrames.ioFailure("I/O executor rejected the request"));
     }
@@ -116,10 +127,7 @@ final class BlockTarget implements DataLane.Handler {
           }
           return BlockFrames.data(store.read(offset, length));
         }
-        case BlockFrames.WRITE -> {
-          java.nio.ByteBuffer d = r.data();
-          store.write(r.segment().deviceOffset(), d.array(), d.arrayOffset() + d.position(), d.remaining(), r.fua());
-        }
+        case BlockFrames.WRITE -> store.write(r.segment().deviceOffset(), r.data(), r.fua());
         case BlockFrames.ZERO -> store.writeZeroes(r.segment().deviceOffset(), r.segment().length(), r.fua());
         default -> store.flush();
       }

@@ -12,7 +12,8 @@ public interface BlockStore extends AutoCloseable {
 
   byte[] read(long offset, int length) throws IOException;
 
-  void write(long offset, byte[] data, int from, int length, boolean fua) throws IOException;
+  /** Writes all of {@code data} (heap or direct) at {@code offset}. */
+  void write(long offset, java.nio.ByteBuffer data, boolean fua) throws IOException;
 
   /** Writes {@code length} bytes at {@code offset} to {@code target} (zero-copy where possible). */
   default void transferTo(long offset, int length, java.nio.channels.WritableByteChannel target)

@@ -56,8 +56,8 @@ public final class FileBlockStore implements BlockStore {
   }
 
   @Override
-  public void write(long offset, byte[] data, int from, int length, boolean fua) throws IOException {
-    ByteBuffer buf = ByteBuffer.wrap(data, from, length);
+  public void write(long offset, ByteBuffer data, boolean fua) throws IOException {
+    ByteBuffer buf = data.duplicate();
     long pos = offset;
     while (buf.hasRemaining()) pos += channel.write(buf, pos);
     if (fua) channel.force(false);

@@ -1,14 +1,11 @@
 package io.rackshare.smm;
 
 import io.rackshare.map.BladeId;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -50,6 +47,7 @@ public final class DataLane implements AutoCloseable {
   /** Reserved frame type: the target failed to handle the request; the header is the reason. */
   public static final byte TYPE_LANE_ERROR = 0;
   private static final int MAX_FRAME = 64 << 20;
+  private static final int REUSED_PAYLOAD = (1 << 20) + 4096;
 
   /**
    * A request or reply on the lane. {@code payload} may be empty; a frame sent to a peer may
@@ -73,7 +71,11 @@ public final class DataLane implements AutoCloseable {
     void writeTo(WritableByteChannel channel) throws IOException;
   }
 
-  /** Serves incoming requests (the target side). */
+  /**
+   * Serves incoming requests (the target side). A request from a peer may carry its payload in a
+   * buffer the lane reuses for the next request: it is valid only until {@code handle} returns,
+   * so a handler that needs it later copies it.
+   */
   public interface Handler {
     CompletionStage<Frame> handle(BladeId from, Frame request);
   }
@@ -232,12 +234,12 @@ public final class DataLane implements AutoCloseable {
 
     private void readReplies(SocketChannel ch) {
       try {
-        DataInputStream in = input(ch);
+        FrameReader in = new FrameReader(ch, 64 * 1024);
         while (!dead) {
           int length = in.readInt();
           byte type = in.readByte();
           long id = in.readLong();
-          Frame reply = readFrameBody(in, length, type);
+          Frame reply = readFrameBody(in, length, type, null);
           Pending p = pending.remove(id);
           if (p == null) continue; // timed out already: dropped
           window.release();
@@ -311,15 +313,17 @@ public final class DataLane implements AutoCloseable {
   private void serveConnection(SocketChannel ch) {
     BladeId from = null;
     try {
-      DataInputStream in = input(ch);
+      FrameReader in = new FrameReader(ch, 64 * 1024);
       if (in.readLong() != MAGIC) throw new IOException("not a data lane client");
       from = new BladeId(in.readInt(), in.readInt(), in.readInt());
       Thread.currentThread().setName("data-lane-in-from-" + from.slot());
+      // Request payloads land here, one copy out of the kernel; reused for the next request.
+      ByteBuffer payloads = ByteBuffer.allocateDirect(REUSED_PAYLOAD);
       while (!closed) {
         int length = in.readInt();
         byte type = in.readByte();
         long id = in.readLong();
-        Frame request = readFrameBody(in, length, type);
+        Frame request = readFrameBody(in, length, type, payloads);
         Handler h = handler;
         CompletionStage<Frame> reply = h == null
             ? CompletableFuture.completedFuture(error("no lane handler on " + self))
@@ -356,20 +360,29 @@ public final class DataLane implements AutoCloseable {
 
   // ---- framing -------------------------------------------------------------------------------
 
-  private static DataInputStream input(SocketChannel ch) {
-    return new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch), 256 * 1024));
-  }
-
-  private static Frame readFrameBody(DataInputStream in, int length, byte type) throws IOException {
+  /**
+   * Reads the rest of a frame. With {@code reuse}, a payload that fits lands in it (valid until
+   * the next frame); otherwise in a new heap array.
+   */
+  private static Frame readFrameBody(FrameReader in, int length, byte type, ByteBuffer reuse)
+      throws IOException {
     if (length < 13 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
     int headerLength = in.readInt();
     int payloadLength = length - 13 - headerLength;
     if (headerLength < 0 || payloadLength < 0) throw new IOException("bad header length " + headerLength);
-    byte[] header = new byte[headerLength];
+    ByteBuffer header = ByteBuffer.allocate(headerLength);
     in.readFully(header);
-    byte[] payload = new byte[payloadLength];
-    in.readFully(payload);
-    return new Frame(type, ByteBuffer.wrap(header), ByteBuffer.wrap(payload));
+    ByteBuffer payload;
+    if (reuse != null && payloadLength <= reuse.capacity()) {
+      payload = reuse.clear().limit(payloadLength);
+      in.readFully(payload);
+      payload.flip();
+    } else {
+      payload = ByteBuffer.allocate(payloadLength);
+      in.readFully(payload);
+      payload.flip();
+    }
+    return new Frame(type, header.flip(), payload);
   }
 
   private static void writeFrame(SocketChannel ch, byte type, long id, Frame f) throws IOException {
