@@ -61,8 +61,8 @@ public final class AccessPath {
 
   private enum Kind { READ, WRITE, ZERO }
 
-  /** One caller's request; reads gather into {@code buf}, writes take their data from it. */
-  private record Op(Kind kind, String volume, long offset, byte[] buf, boolean fua) {}
+  /** One caller's request; reads gather into {@code buf}, writes take their data from {@code data}. */
+  private record Op(Kind kind, String volume, long offset, byte[] buf, ByteBuffer data, boolean fua) {}
 
   public CompletableFuture<byte[]> read(String volume, long offset, int length) {
     if (length < 0) return invalid(offset, length);
@@ -89,17 +89,23 @@ public final class AccessPath {
   }
 
   private CompletableFuture<byte[]> gather(String volume, long offset, int length) {
-    Op op = new Op(Kind.READ, volume, offset, new byte[length], false);
+    Op op = new Op(Kind.READ, volume, offset, new byte[length], null, false);
     return range(op, offset, length, 0).thenApply(x -> op.buf());
   }
 
+  /** Writes the remaining bytes of {@code data}, which must not change until completion. */
+  public CompletableFuture<Void> write(String volume, long offset, ByteBuffer data, boolean fua) {
+    ByteBuffer d = data.slice();
+    return range(new Op(Kind.WRITE, volume, offset, null, d, fua), offset, d.remaining(), 0);
+  }
+
   public CompletableFuture<Void> write(String volume, long offset, byte[] data, boolean fua) {
-    return range(new Op(Kind.WRITE, volume, offset, data, fua), offset, data.length, 0);
+    return write(volume, offset, ByteBuffer.wrap(data), fua);
   }
 
   public CompletableFuture<Void> writeZeroes(String volume, long offset, long length, boolean fua) {
     if (length < 0) return invalid(offset, length);
-    return range(new Op(Kind.ZERO, volume, offset, null, fua), offset, length, 0);
+    return range(new Op(Kind.ZERO, volume, offset, null, null, fua), offset, length, 0);
   }
 
   public CompletableFuture<Void> flush(String volume) {
@@ -152,7 +158,7 @@ public final class AccessPath {
       case READ -> BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(), s, false, null);
       case ZERO -> BlockFrames.segment(BlockFrames.ZERO, v.name(), v.epoch(), s, op.fua(), null);
       case WRITE -> BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), s, op.fua(),
-          ByteBuffer.wrap(op.buf(), (int) (s.volumeOffset() - op.offset()), s.length()));
+          op.data().slice((int) (s.volumeOffset() - op.offset()), s.length()));
     };
     return lane.request(s.blade(), frame).handle((reply, failure) -> {
       if (failure != null) return CompletableFuture.<Void>failedFuture(mapFailure(failure));

@@ -20,8 +20,16 @@ public interface BlockDevice {
 
   CompletionStage<byte[]> read(long offset, int length);
 
+  /**
+   * Writes the remaining bytes of {@code data} at {@code offset}; with {@code fua} they are on
+   * stable storage when done. The buffer must not change until the stage completes.
+   */
+  CompletionStage<Void> write(long offset, java.nio.ByteBuffer data, boolean fua);
+
   /** Writes {@code data} at {@code offset}; with {@code fua} it is on stable storage when done. */
-  CompletionStage<Void> write(long offset, byte[] data, boolean fua);
+  default CompletionStage<Void> write(long offset, byte[] data, boolean fua) {
+    return write(offset, java.nio.ByteBuffer.wrap(data), fua);
+  }
 
   default CompletionStage<Void> write(long offset, byte[] data) {
     return write(offset, data, false);

@@ -41,7 +41,7 @@ final class Volume implements BlockDevice {
   }
 
   @Override
-  public CompletionStage<Void> write(long offset, byte[] data, boolean fua) {
+  public CompletionStage<Void> write(long offset, java.nio.ByteBuffer data, boolean fua) {
     return plain(path.write(name, offset, data, fua));
   }
 

@@ -5,12 +5,11 @@ import static io.rackshare.nbd.NbdProtocol.*;
 import io.rackshare.access.BlockDevice;
 import io.rackshare.access.BlockDeviceException;
 import io.rackshare.access.IoError;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
+import io.rackshare.io.ChannelReader;
+import io.rackshare.io.DirectBufferPool;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -52,19 +51,22 @@ final class NbdConnection implements Runnable {
   private final NbdSettings settings;
   private final String peer;
   private final Runnable onClose;
-  private final DataInputStream in;
+  private final ChannelReader in;
+  private final DirectBufferPool buffers;
   private final Semaphore inFlight;
   private final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
   private volatile boolean handshakeDone;
   private volatile boolean closed;
 
-  NbdConnection(SocketChannel channel, NbdExports exports, NbdSettings settings, String peer, Runnable onClose) {
+  NbdConnection(SocketChannel channel, NbdExports exports, NbdSettings settings, String peer,
+      DirectBufferPool buffers, Runnable onClose) {
     this.channel = channel;
     this.exports = exports;
     this.settings = settings;
     this.peer = peer;
     this.onClose = onClose;
-    this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel), 256 * 1024));
+    this.in = new ChannelReader(channel, 256 * 1024);
+    this.buffers = buffers;
     this.inFlight = new Semaphore(settings.maxInFlightPerConnection());
   }
 
@@ -237,8 +239,8 @@ final class NbdConnection implements Runnable {
       while (!closed) {
         int magic = in.readInt();
         if (magic != REQUEST_MAGIC) throw new ProtocolViolation("bad request magic 0x" + Integer.toHexString(magic));
-        int flags = in.readUnsignedShort();
-        int type = in.readUnsignedShort();
+        int flags = Short.toUnsignedInt(in.readShort());
+        int type = Short.toUnsignedInt(in.readShort());
         long handle = in.readLong();
         long offset = in.readLong();
         long length = Integer.toUnsignedLong(in.readInt());
@@ -290,18 +292,26 @@ final class NbdConnection implements Runnable {
       }
       case CMD_WRITE -> {
         if (length > settings.maxPayload()) {
-          in.skipNBytes(length);
+          in.skip(length);
           reply(handle, EINVAL, null);
           return;
         }
-        byte[] data = new byte[(int) length];
+        // Large payloads go to a pooled direct buffer: one kernel copy in, one out.
+        ByteBuffer pooled = length > 64 * 1024 ? buffers.acquire((int) length) : null;
+        ByteBuffer data = pooled != null ? pooled : ByteBuffer.allocate((int) length);
         in.readFully(data);
+        data.flip();
         if ((flags & ~knownFlags) != 0) {
+          buffers.release(pooled);
           reply(handle, EINVAL, null);
         } else if (offset < 0 || offset + length > size) {
+          buffers.release(pooled);
           reply(handle, ENOSPC, null);
         } else {
-          complete(handle, type, device.write(offset, data, fua), false);
+          CompletionStage<Void> written = device.write(offset, data, fua);
+          // The buffer is free again once the write is done (every segment of it answered).
+          written.whenComplete((v, t) -> buffers.release(pooled));
+          complete(handle, type, written, false);
         }
       }
       case CMD_WRITE_ZEROES, CMD_TRIM -> {

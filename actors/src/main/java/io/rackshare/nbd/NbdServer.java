@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import io.rackshare.io.DirectBufferPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,8 @@ public final class NbdServer implements AutoCloseable {
   private final Set<NbdConnection> connections = ConcurrentHashMap.newKeySet();
   private final ScheduledExecutorService watchdog;
   private final AtomicLong connectionIds = new AtomicLong();
+  /** Write payloads of up to 1 MiB, for all connections: at most 64 MiB of direct memory. */
+  private final DirectBufferPool buffers = new DirectBufferPool(1 << 20, 64);
   private InetSocketAddress tcpAddress;
   private Path unixPath;
   private volatile boolean closed;
@@ -90,7 +93,8 @@ public final class NbdServer implements AutoCloseable {
         String peer = kind + "-" + connectionIds.incrementAndGet()
             + (kind.equals("tcp") ? "@" + ch.getRemoteAddress() : "");
         NbdConnection[] holder = new NbdConnection[1];
-        NbdConnection c = new NbdConnection(ch, exports, settings, peer, () -> connections.remove(holder[0]));
+        NbdConnection c = new NbdConnection(ch, exports, settings, peer, buffers,
+            () -> connections.remove(holder[0]));
         holder[0] = c;
         connections.add(c);
         Thread t = new Thread(c, "nbd-" + peer);

@@ -1,5 +1,6 @@
 package io.rackshare.smm;
 
+import io.rackshare.io.ChannelReader;
 import io.rackshare.map.BladeId;
 import java.io.EOFException;
 import java.io.IOException;
@@ -11,7 +12,10 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -100,6 +104,10 @@ public final class DataLane implements AutoCloseable {
   private final ScheduledExecutorService sweeper;
   private final Map<BladeId, InetSocketAddress> addresses = new ConcurrentHashMap<>();
   private final Map<BladeId, Peer> peers = new ConcurrentHashMap<>();
+  /** Requests for blades whose lane address is not known yet; guarded by itself. */
+  private final Map<BladeId, List<Waiting>> waiting = new HashMap<>();
+  /** Blades that left the cluster (and why): their requests fail at once until they greet again. */
+  private final Map<BladeId, String> gone = new HashMap<>();
   private final Map<SocketChannel, Boolean> accepted = new ConcurrentHashMap<>();
   private volatile Handler handler;
   private volatile boolean closed;
@@ -141,13 +149,29 @@ public final class DataLane implements AutoCloseable {
   /** The SMM handler learned (from its greeting) where {@code blade}'s lane listens. */
   public void peerAt(BladeId blade, String host, int port) {
     InetSocketAddress a = new InetSocketAddress(host, port);
-    InetSocketAddress old = addresses.put(blade, a);
-    if (old != null && !old.equals(a)) disconnect(blade, "moved to " + a);
+    List<Waiting> ready;
+    synchronized (waiting) {
+      gone.remove(blade);
+      InetSocketAddress old = addresses.put(blade, a);
+      if (old != null && !old.equals(a)) disconnect(blade, "moved to " + a);
+      ready = waiting.remove(blade);
+    }
+    if (ready != null) {
+      for (Waiting w : ready) {
+        request(blade, w.request()).whenComplete((r, t) -> {
+          if (t == null) w.future().complete(r);
+          else w.future().completeExceptionally(t);
+        });
+      }
+    }
   }
 
   /** {@code blade} left: its requests in flight fail at once, and no new ones are sent. */
   public void peerGone(BladeId blade, String why) {
-    addresses.remove(blade);
+    synchronized (waiting) {
+      addresses.remove(blade);
+      gone.put(blade, blade + " " + why);
+    }
     disconnect(blade, why);
   }
 
@@ -165,12 +189,26 @@ public final class DataLane implements AutoCloseable {
     }
     Peer p = peers.get(target);
     if (p == null || p.dead) {
-      InetSocketAddress a = addresses.get(target);
-      if (a == null) return failed(SmmHandler.Failure.UNREACHABLE, target + " has no known data lane");
+      InetSocketAddress a;
+      synchronized (waiting) {
+        a = addresses.get(target);
+        String left = gone.get(target);
+        if (a == null && left != null) return failed(SmmHandler.Failure.UNREACHABLE, left);
+        if (a == null) {
+          // Not greeted yet (a blade can hold the map before every greeting is done): wait for
+          // its address, up to the request time-out.
+          Waiting w = new Waiting(request, new CompletableFuture<>(),
+              System.nanoTime() + settings.requestTimeout().toNanos());
+          waiting.computeIfAbsent(target, k -> new ArrayList<>()).add(w);
+          return w.future();
+        }
+      }
       p = peers.compute(target, (k, old) -> old != null && !old.dead ? old : new Peer(k, a));
     }
     return p.send(request);
   }
+
+  private record Waiting(Frame request, CompletableFuture<Frame> future, long deadline) {}
 
   private static <T> CompletableFuture<T> failed(SmmHandler.Failure f, String message) {
     return CompletableFuture.failedFuture(new LaneException(f, message));
@@ -234,7 +272,7 @@ public final class DataLane implements AutoCloseable {
 
     private void readReplies(SocketChannel ch) {
       try {
-        FrameReader in = new FrameReader(ch, 64 * 1024);
+        ChannelReader in = new ChannelReader(ch, 64 * 1024);
         while (!dead) {
           int length = in.readInt();
           byte type = in.readByte();
@@ -291,6 +329,21 @@ public final class DataLane implements AutoCloseable {
   private void sweep() {
     long now = System.nanoTime();
     peers.values().forEach(p -> p.sweep(now));
+    List<Waiting> expired = new ArrayList<>();
+    synchronized (waiting) {
+      for (Map.Entry<BladeId, List<Waiting>> e : waiting.entrySet()) {
+        for (Iterator<Waiting> it = e.getValue().iterator(); it.hasNext(); ) {
+          Waiting w = it.next();
+          if (now - w.deadline() >= 0) {
+            it.remove();
+            expired.add(w);
+          }
+        }
+      }
+      waiting.values().removeIf(List::isEmpty);
+    }
+    expired.forEach(w -> w.future().completeExceptionally(new LaneException(
+        SmmHandler.Failure.UNREACHABLE, "no data lane known for the target within " + settings.requestTimeout())));
   }
 
   // ---- target side ---------------------------------------------------------------------------
@@ -313,7 +366,7 @@ public final class DataLane implements AutoCloseable {
   private void serveConnection(SocketChannel ch) {
     BladeId from = null;
     try {
-      FrameReader in = new FrameReader(ch, 64 * 1024);
+      ChannelReader in = new ChannelReader(ch, 64 * 1024);
       if (in.readLong() != MAGIC) throw new IOException("not a data lane client");
       from = new BladeId(in.readInt(), in.readInt(), in.readInt());
       Thread.currentThread().setName("data-lane-in-from-" + from.slot());
@@ -364,7 +417,7 @@ public final class DataLane implements AutoCloseable {
    * Reads the rest of a frame. With {@code reuse}, a payload that fits lands in it (valid until
    * the next frame); otherwise in a new heap array.
    */
-  private static Frame readFrameBody(FrameReader in, int length, byte type, ByteBuffer reuse)
+  private static Frame readFrameBody(ChannelReader in, int length, byte type, ByteBuffer reuse)
       throws IOException {
     if (length < 13 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
     int headerLength = in.readInt();

@@ -1,4 +1,4 @@
-package io.rackshare.smm;
+package io.rackshare.io;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -10,11 +10,11 @@ import java.nio.channels.ReadableByteChannel;
  * land in their destination with a single copy out of the kernel (a heap buffer would be copied
  * through a temporary direct buffer first).
  */
-final class FrameReader {
+public final class ChannelReader {
   private final ReadableByteChannel ch;
   private final ByteBuffer buf;
 
-  FrameReader(ReadableByteChannel ch, int bufferSize) {
+  public ChannelReader(ReadableByteChannel ch, int bufferSize) {
     this.ch = ch;
     this.buf = ByteBuffer.allocateDirect(bufferSize);
     buf.flip(); // empty
@@ -29,23 +29,28 @@ final class FrameReader {
     buf.flip();
   }
 
-  byte readByte() throws IOException {
+  public byte readByte() throws IOException {
     need(1);
     return buf.get();
   }
 
-  int readInt() throws IOException {
+  public short readShort() throws IOException {
+    need(2);
+    return buf.getShort();
+  }
+
+  public int readInt() throws IOException {
     need(4);
     return buf.getInt();
   }
 
-  long readLong() throws IOException {
+  public long readLong() throws IOException {
     need(8);
     return buf.getLong();
   }
 
   /** Fills {@code dest} completely: what is buffered first, then straight from the channel. */
-  void readFully(ByteBuffer dest) throws IOException {
+  public void readFully(ByteBuffer dest) throws IOException {
     if (buf.hasRemaining()) {
       int n = Math.min(buf.remaining(), dest.remaining());
       ByteBuffer slice = buf.slice();
@@ -55,6 +60,20 @@ final class FrameReader {
     }
     while (dest.hasRemaining()) {
       if (ch.read(dest) < 0) throw new EOFException();
+    }
+  }
+
+  public void readFully(byte[] dest) throws IOException {
+    readFully(ByteBuffer.wrap(dest));
+  }
+
+  /** Reads and drops {@code n} bytes. */
+  public void skip(long n) throws IOException {
+    while (n > 0) {
+      need(1);
+      int k = (int) Math.min(n, buf.remaining());
+      buf.position(buf.position() + k);
+      n -= k;
     }
   }
 }

@@ -1,0 +1,147 @@
+package io.rackshare.smm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rackshare.map.BladeId;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The data lane between two blades of this JVM: correlation, windows, time-outs, peers. */
+class DataLaneTest {
+
+  static final BladeId A = new BladeId(1, 1, 1);
+  static final BladeId B = new BladeId(1, 1, 2);
+  final List<DataLane> lanes = new ArrayList<>();
+
+  DataLane lane(BladeId self, int window, Duration timeout) throws Exception {
+    return lane(self, window, timeout, Duration.ofMillis(50));
+  }
+
+  DataLane lane(BladeId self, int window, Duration timeout, Duration sweep) throws Exception {
+    DataLane l = DataLane.start(self, "127.0.0.1", 0,
+        new OobSettings(window, 16, timeout, sweep, Duration.ofSeconds(1)));
+    lanes.add(l);
+    return l;
+  }
+
+  @AfterEach
+  void close() {
+    lanes.forEach(DataLane::close);
+  }
+
+  static DataLane.Frame frame(String text) {
+    return new DataLane.Frame((byte) 1, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)),
+        ByteBuffer.wrap(new byte[] {1, 2, 3}));
+  }
+
+  static String text(DataLane.Frame f) {
+    return StandardCharsets.UTF_8.decode(f.header().duplicate()).toString();
+  }
+
+  static Throwable failure(CompletableFuture<?> f) {
+    try {
+      f.get(10, TimeUnit.SECONDS);
+      throw new AssertionError("expected a failure");
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause() instanceof CompletionException c ? c.getCause() : e.getCause();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void aRequestGetsItsOwnReplyWithHeaderAndPayload() throws Exception {
+    DataLane a = lane(A, 8, Duration.ofSeconds(5));
+    DataLane b = lane(B, 8, Duration.ofSeconds(5));
+    b.serve((from, req) -> CompletableFuture.completedFuture(new DataLane.Frame((byte) 2,
+        ByteBuffer.wrap((from.slot() + ":" + text(req)).getBytes(StandardCharsets.UTF_8)), req.payload())));
+    a.peerAt(B, "127.0.0.1", b.port());
+    List<CompletableFuture<DataLane.Frame>> replies = new ArrayList<>();
+    for (int i = 0; i < 100; i++) replies.add(a.request(B, frame("q" + i)));
+    for (int i = 0; i < 100; i++) {
+      DataLane.Frame r = replies.get(i).get(10, TimeUnit.SECONDS);
+      assertEquals("1:q" + i, text(r));
+      assertEquals(3, r.payload().remaining());
+    }
+  }
+
+  @Test
+  void aRequestForABladeNotGreetedYetWaitsForItsAddress() throws Exception {
+    DataLane a = lane(A, 8, Duration.ofSeconds(5));
+    DataLane b = lane(B, 8, Duration.ofSeconds(5));
+    b.serve((from, req) -> CompletableFuture.completedFuture(frame("pong")));
+    CompletableFuture<DataLane.Frame> early = a.request(B, frame("ping"));
+    assertTrue(!early.isDone());
+    a.peerAt(B, "127.0.0.1", b.port());
+    assertEquals("pong", text(early.get(10, TimeUnit.SECONDS)));
+  }
+
+  @Test
+  void aBladeThatLeftFailsAtOnceAndOneNeverGreetedTimesOut() throws Exception {
+    DataLane a = lane(A, 8, Duration.ofMillis(300));
+    DataLane b = lane(B, 8, Duration.ofSeconds(5));
+    a.peerAt(B, "127.0.0.1", b.port());
+    a.peerGone(B, "left the cluster");
+    DataLane.LaneException gone = assertInstanceOf(DataLane.LaneException.class, failure(a.request(B, frame("x"))));
+    assertEquals(SmmHandler.Failure.UNREACHABLE, gone.failure());
+    assertTrue(gone.getMessage().contains("left the cluster"), gone.getMessage());
+    DataLane.LaneException never = assertInstanceOf(DataLane.LaneException.class,
+        failure(a.request(new BladeId(9, 9, 9), frame("x"))));
+    assertEquals(SmmHandler.Failure.UNREACHABLE, never.failure());
+  }
+
+  @Test
+  void anUnansweredRequestTimesOutAndFreesItsPlaceInTheWindow() throws Exception {
+    DataLane a = lane(A, 1, Duration.ofMillis(300));
+    DataLane b = lane(B, 8, Duration.ofSeconds(5));
+    CompletableFuture<DataLane.Frame> never = new CompletableFuture<>();
+    b.serve((from, req) -> text(req).equals("slow") ? never : CompletableFuture.completedFuture(frame("fast")));
+    a.peerAt(B, "127.0.0.1", b.port());
+    DataLane.LaneException t = assertInstanceOf(DataLane.LaneException.class, failure(a.request(B, frame("slow"))));
+    assertEquals(SmmHandler.Failure.TIMEOUT, t.failure());
+    // The window of one is free again, and the late reply, when it comes, is dropped.
+    CompletableFuture<DataLane.Frame> next = a.request(B, frame("again"));
+    never.complete(frame("late"));
+    assertEquals("fast", text(next.get(10, TimeUnit.SECONDS)));
+  }
+
+  @Test
+  void aFullWindowThatStaysFullIsOverload() throws Exception {
+    // Time-outs are swept every 5 s here, so the first request surely holds the window while
+    // the second waits its 300 ms for it.
+    DataLane a = lane(A, 1, Duration.ofMillis(300), Duration.ofSeconds(5));
+    DataLane b = lane(B, 8, Duration.ofSeconds(5));
+    b.serve((from, req) -> new CompletableFuture<>());
+    a.peerAt(B, "127.0.0.1", b.port());
+    a.request(B, frame("first"));
+    DataLane.LaneException o = assertInstanceOf(DataLane.LaneException.class, failure(a.request(B, frame("second"))));
+    assertEquals(SmmHandler.Failure.OVERLOADED, o.failure());
+  }
+
+  @Test
+  void garbageOnTheLaneClosesOnlyThatConnection() throws Exception {
+    DataLane a = lane(A, 8, Duration.ofSeconds(5));
+    DataLane b = lane(B, 8, Duration.ofSeconds(5));
+    b.serve((from, req) -> CompletableFuture.completedFuture(frame("ok")));
+    try (Socket s = new Socket("127.0.0.1", b.port())) {
+      OutputStream out = s.getOutputStream();
+      out.write(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20});
+      out.flush();
+      assertEquals(-1, s.getInputStream().read(), "the lane closes a connection that is not a lane client");
+    }
+    a.peerAt(B, "127.0.0.1", b.port());
+    assertEquals("ok", text(a.request(B, frame("still")).get(10, TimeUnit.SECONDS)));
+  }
+}
