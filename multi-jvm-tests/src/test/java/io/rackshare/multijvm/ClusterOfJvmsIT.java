@@ -14,12 +14,11 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Blades as real separate JVMs form a cluster over their OOB addresses and agree on the map. */
 class ClusterOfJvmsIT {
 
-  @TempDir Path dir;
+  static final Path dir = TestDirs.fresh(ClusterOfJvmsIT.class);
 
   static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {

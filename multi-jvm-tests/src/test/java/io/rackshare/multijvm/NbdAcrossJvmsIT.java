@@ -24,7 +24,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Four blades as real JVMs: blades 1-3 each share a 64 MiB disk file spanned into volume {@code
@@ -37,7 +36,7 @@ class NbdAcrossJvmsIT {
   static final long SIZE = 3L * 64 * 1024 * 1024;
   static final Pattern READY = Pattern.compile("RACKSHARE READY .* nbd=(\\S+) .*");
 
-  @TempDir static Path dir;
+  static Path dir;
   static final List<BladeProcess> blades = new ArrayList<>();
   static final List<String> uris = new ArrayList<>();
 
@@ -49,6 +48,7 @@ class NbdAcrossJvmsIT {
 
   @BeforeAll
   static void startBlades() throws Exception {
+    dir = TestDirs.fresh(NbdAcrossJvmsIT.class);
     int seed = freePort();
     for (int slot = 1; slot <= 4; slot++) {
       Path d = dir.resolve("blade" + slot);

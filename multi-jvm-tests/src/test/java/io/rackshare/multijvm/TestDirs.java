@@ -1,0 +1,31 @@
+package io.rackshare.multijvm;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * A fresh directory per test class under {@code target/multi-jvm/}, where each blade JVM keeps its
+ * configuration, disks and log. It is emptied when the class starts and kept afterwards, so the
+ * logs of a failed run can be read (CI keeps the workspace).
+ */
+final class TestDirs {
+  private TestDirs() {}
+
+  static Path fresh(Class<?> testClass) {
+    Path dir = Path.of("target", "multi-jvm", testClass.getSimpleName()).toAbsolutePath();
+    try {
+      if (Files.exists(dir)) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+          paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+      }
+      return Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
