@@ -65,6 +65,23 @@ public final class AccessPath {
   private record Op(Kind kind, String volume, long offset, byte[] buf, ByteBuffer data, boolean fua) {}
 
   public CompletableFuture<byte[]> read(String volume, long offset, int length) {
+    return readBuffer(volume, offset, length).thenApply(b -> {
+      byte[] out = BlockFrames.bytes(b);
+      release(b);
+      return out;
+    });
+  }
+
+  /** Gives back a buffer from {@link #readBuffer} once its bytes are consumed. */
+  public void release(ByteBuffer b) {
+    lane.release(b);
+  }
+
+  /**
+   * Reads into a buffer, which may be a pooled direct one: give it back with {@link #release}
+   * once its bytes are consumed (forgetting costs speed, not correctness).
+   */
+  public CompletableFuture<ByteBuffer> readBuffer(String volume, long offset, int length) {
     if (length < 0) return invalid(offset, length);
     GlobalResourceDescriptor v = map.get().volumes().get(volume);
     if (v != null && offset >= 0 && length > 0 && length <= settings.maxSegmentBytes()
@@ -74,12 +91,12 @@ public final class AccessPath {
         // One segment serves it all: its payload is the answer, no gathering copy.
         return lane.request(s.get(0).blade(), BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(),
             s.get(0), false, null)).handle((reply, failure) -> {
-              if (failure != null) return CompletableFuture.<byte[]>failedFuture(mapFailure(failure));
+              if (failure != null) return CompletableFuture.<ByteBuffer>failedFuture(mapFailure(failure));
               return switch (reply.type()) {
-                case BlockFrames.DATA -> CompletableFuture.completedFuture(BlockFrames.bytes(reply.payload()));
+                case BlockFrames.DATA -> CompletableFuture.completedFuture(reply.payload());
                 // The general path parks, resynchronises and routes again.
                 case BlockFrames.WRONG_TARGET -> gather(volume, offset, length);
-                default -> CompletableFuture.<byte[]>failedFuture(new BlockDeviceException(IoError.IO_ERROR,
+                default -> CompletableFuture.<ByteBuffer>failedFuture(new BlockDeviceException(IoError.IO_ERROR,
                     s.get(0).blade() + ": " + BlockFrames.message(reply)));
               };
             }).thenCompose(f -> f);
@@ -88,9 +105,9 @@ public final class AccessPath {
     return gather(volume, offset, length);
   }
 
-  private CompletableFuture<byte[]> gather(String volume, long offset, int length) {
+  private CompletableFuture<ByteBuffer> gather(String volume, long offset, int length) {
     Op op = new Op(Kind.READ, volume, offset, new byte[length], null, false);
-    return range(op, offset, length, 0).thenApply(x -> op.buf());
+    return range(op, offset, length, 0).thenApply(x -> ByteBuffer.wrap(op.buf()));
   }
 
   /** Writes the remaining bytes of {@code data}, which must not change until completion. */
@@ -166,6 +183,7 @@ public final class AccessPath {
         case BlockFrames.DATA -> {
           ByteBuffer d = reply.payload();
           d.duplicate().get(op.buf(), (int) (s.volumeOffset() - op.offset()), d.remaining());
+          lane.release(d);
           return CompletableFuture.<Void>completedFuture(null);
         }
         case BlockFrames.DONE -> {

@@ -21,6 +21,17 @@ public interface BlockDevice {
   CompletionStage<byte[]> read(long offset, int length);
 
   /**
+   * Reads into a buffer that may come from a pool of direct buffers (fewer copies on the way to a
+   * socket). Give it back with {@link #release} once its bytes are consumed.
+   */
+  default CompletionStage<java.nio.ByteBuffer> readBuffer(long offset, int length) {
+    return read(offset, length).thenApply(java.nio.ByteBuffer::wrap);
+  }
+
+  /** Gives back a buffer from {@link #readBuffer}. */
+  default void release(java.nio.ByteBuffer buffer) {}
+
+  /**
    * Writes the remaining bytes of {@code data} at {@code offset}; with {@code fua} they are on
    * stable storage when done. The buffer must not change until the stage completes.
    */

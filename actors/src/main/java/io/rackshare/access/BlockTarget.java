@@ -35,9 +35,11 @@ final class BlockTarget implements DataLane.Handler {
   private final Map<DevicePath, BlockStore> stores;
   private final Executor io;
   private final Resync resync;
+  private final io.rackshare.io.DirectBufferPool buffers;
 
   BlockTarget(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts,
-      Map<DevicePath, BlockStore> stores, Executor io, Resync resync) {
+      Map<DevicePath, BlockStore> stores, Executor io, Resync resync, io.rackshare.io.DirectBufferPool buffers) {
+    this.buffers = buffers;
     this.self = self;
     this.map = map;
     this.layouts = layouts;
@@ -68,7 +70,7 @@ final class BlockTarget implements DataLane.Handler {
     if (remote && r.type() == BlockFrames.WRITE) {
       if (!r.fua()) {
         // Into the page cache at once, from the lane's buffer: no copy, no thread hand-off.
-        return CompletableFuture.completedFuture(serve(r, store, true));
+        return CompletableFuture.completedFuture(serve(r, store, true, buffers));
       }
       // The lane reuses its buffer: keep a copy for the I/O thread that waits for stable storage.
       ByteBuffer copy = ByteBuffer.allocate(r.data().remaining()).put(r.data().duplicate()).flip();
@@ -77,7 +79,7 @@ final class BlockTarget implements DataLane.Handler {
     BlockFrames.Request request = r;
     CompletableFuture<DataLane.Frame> out = new CompletableFuture<>();
     try {
-      io.execute(() -> out.complete(serve(request, store, remote)));
+      io.execute(() -> out.complete(serve(request, store, remote, buffers)));
     } catch (RejectedExecutionException e) {
       out.complete(BlockFrames.ioFailure("I/O executor rejected the request"));
     }
@@ -101,7 +103,8 @@ final class BlockTarget implements DataLane.Handler {
     return null;
   }
 
-  private static DataLane.Frame serve(BlockFrames.Request r, BlockStore store, boolean remote) {
+  private static DataLane.Frame serve(BlockFrames.Request r, BlockStore store, boolean remote,
+      io.rackshare.io.DirectBufferPool buffers) {
     try {
       if (r.type() != BlockFrames.FLUSH && !store.inRange(r.segment().deviceOffset(), r.segment().length())) {
         return BlockFrames.ioFailure("range " + r.segment().deviceOffset() + "+" + r.segment().length()
@@ -125,7 +128,16 @@ final class BlockTarget implements DataLane.Handler {
               }
             });
           }
-          return BlockFrames.data(store.read(offset, length));
+          // A local requester gets a pooled direct buffer for large reads (it releases it).
+          ByteBuffer pooled = length > 64 * 1024 ? buffers.acquire(length) : null;
+          if (pooled == null) return BlockFrames.data(store.read(offset, length));
+          try {
+            store.read(offset, pooled);
+          } catch (IOException | RuntimeException e) {
+            buffers.release(pooled);
+            throw e;
+          }
+          return new DataLane.Frame(BlockFrames.DATA, ByteBuffer.allocate(0), pooled.flip());
         }
         case BlockFrames.WRITE -> store.write(r.segment().deviceOffset(), r.data(), r.fua());
         case BlockFrames.ZERO -> store.writeZeroes(r.segment().deviceOffset(), r.segment().length(), r.fua());

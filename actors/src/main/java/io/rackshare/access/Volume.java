@@ -41,6 +41,16 @@ final class Volume implements BlockDevice {
   }
 
   @Override
+  public CompletionStage<java.nio.ByteBuffer> readBuffer(long offset, int length) {
+    return plain(path.readBuffer(name, offset, length));
+  }
+
+  @Override
+  public void release(java.nio.ByteBuffer buffer) {
+    path.release(buffer);
+  }
+
+  @Override
   public CompletionStage<Void> write(long offset, java.nio.ByteBuffer data, boolean fua) {
     return plain(path.write(name, offset, data, fua));
   }

@@ -52,7 +52,7 @@ public final class Volumes {
       lastAsk.put(volume, now);
       smm.tell(new SmmHandler.SendToManager(new ManagerProtocol.ResyncRequest(self, volume, seenEpoch, reason)));
     };
-    lane.serve(new BlockTarget(self, map::get, layouts, stores, io, resync));
+    lane.serve(new BlockTarget(self, map::get, layouts, stores, io, resync, lane.buffers()));
     this.path = new AccessPath(self, map::get, layouts, settings, lane, resync, timer);
     this.driver = system.systemActorOf(AccessDriver.create(path, map::set), driverName,
         org.apache.pekko.actor.typed.Props.empty());

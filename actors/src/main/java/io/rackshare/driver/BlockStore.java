@@ -12,6 +12,11 @@ public interface BlockStore extends AutoCloseable {
 
   byte[] read(long offset, int length) throws IOException;
 
+  /** Fills the remaining room of {@code dest} from {@code offset}. */
+  default void read(long offset, java.nio.ByteBuffer dest) throws IOException {
+    dest.put(read(offset, dest.remaining()));
+  }
+
   /** Writes all of {@code data} (heap or direct) at {@code offset}. */
   void write(long offset, java.nio.ByteBuffer data, boolean fua) throws IOException;
 

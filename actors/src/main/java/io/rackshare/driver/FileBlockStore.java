@@ -27,14 +27,22 @@ public final class FileBlockStore implements BlockStore {
   @Override
   public byte[] read(long offset, int length) throws IOException {
     byte[] out = new byte[length];
-    ByteBuffer buf = ByteBuffer.wrap(out);
+    read(offset, ByteBuffer.wrap(out));
+    return out;
+  }
+
+  @Override
+  public void read(long offset, ByteBuffer dest) throws IOException {
     long pos = offset;
-    while (buf.hasRemaining()) {
-      int n = channel.read(buf, pos);
-      if (n < 0) break; // past the end of a sparse file: the rest reads as zeros
+    while (dest.hasRemaining()) {
+      int n = channel.read(dest, pos);
+      if (n < 0) {
+        // Past the end of a sparse file: the rest reads as zeros.
+        while (dest.hasRemaining()) dest.put((byte) 0);
+        break;
+      }
       pos += n;
     }
-    return out;
   }
 
   /** sendfile(2): the bytes go from the page cache to the socket without passing the heap. */

@@ -34,10 +34,10 @@ import org.slf4j.LoggerFactory;
 final class NbdConnection implements Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(NbdConnection.class);
-  /** A queued reply: the 16-byte header and, for reads, the data. */
-  private record Reply(ByteBuffer header, ByteBuffer data) {}
+  /** A queued reply: the 16-byte header and, for reads, the data and who takes its buffer back. */
+  private record Reply(ByteBuffer header, ByteBuffer data, Runnable written) {}
 
-  private static final Reply POISON = new Reply(ByteBuffer.allocate(0), null);
+  private static final Reply POISON = new Reply(ByteBuffer.allocate(0), null, null);
 
   /** The client broke the protocol in a way that leaves the stream unusable: close. */
   static final class ProtocolViolation extends IOException {
@@ -285,15 +285,21 @@ final class NbdConnection implements Runnable {
     switch (type) {
       case CMD_READ -> {
         if ((flags & ~knownFlags) != 0 || length > settings.maxPayload() || offset < 0 || offset + length > size) {
-          reply(handle, EINVAL, null);
+          reply(handle, EINVAL);
           return;
         }
-        complete(handle, type, device.read(offset, (int) length), true);
+        device.readBuffer(offset, (int) length).whenComplete((data, failure) -> {
+          if (failure == null) {
+            replies.offer(new Reply(header(handle, 0), data, () -> device.release(data)));
+          } else {
+            fail(handle, type, failure, true);
+          }
+        });
       }
       case CMD_WRITE -> {
         if (length > settings.maxPayload()) {
           in.skip(length);
-          reply(handle, EINVAL, null);
+          reply(handle, EINVAL);
           return;
         }
         // Large payloads go to a pooled direct buffer: one kernel copy in, one out.
@@ -303,10 +309,10 @@ final class NbdConnection implements Runnable {
         data.flip();
         if ((flags & ~knownFlags) != 0) {
           buffers.release(pooled);
-          reply(handle, EINVAL, null);
+          reply(handle, EINVAL);
         } else if (offset < 0 || offset + length > size) {
           buffers.release(pooled);
-          reply(handle, ENOSPC, null);
+          reply(handle, ENOSPC);
         } else {
           CompletionStage<Void> written = device.write(offset, data, fua);
           // The buffer is free again once the write is done (every segment of it answered).
@@ -316,39 +322,40 @@ final class NbdConnection implements Runnable {
       }
       case CMD_WRITE_ZEROES, CMD_TRIM -> {
         if ((flags & ~knownFlags) != 0) {
-          reply(handle, EINVAL, null);
+          reply(handle, EINVAL);
         } else if (offset < 0 || offset + length > size) {
-          reply(handle, ENOSPC, null);
+          reply(handle, ENOSPC);
         } else {
           complete(handle, type, device.writeZeroes(offset, length, fua), false);
         }
       }
       case CMD_FLUSH -> {
         if (flags != 0 || offset != 0 || length != 0) {
-          reply(handle, EINVAL, null);
+          reply(handle, EINVAL);
         } else {
           complete(handle, type, device.flush(), false);
         }
       }
       default -> {
         log.debug("NBD client {}: unsupported {}", peer, commandName(type));
-        reply(handle, EINVAL, null);
+        reply(handle, EINVAL);
       }
     }
   }
 
   private void complete(long handle, int type, CompletionStage<?> stage, boolean isRead) {
     stage.whenComplete((result, failure) -> {
-      if (failure == null) {
-        reply(handle, 0, isRead ? (byte[]) result : null);
-      } else {
-        Throwable t = failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause() : failure;
-        int errno = errno(t, isRead);
-        log.warn("NBD client {}: {} failed ({}): {}", peer, commandName(type), errno, t.getMessage());
-        reply(handle, errno, null);
-      }
+      if (failure == null) reply(handle, 0);
+      else fail(handle, type, failure, isRead);
     });
+  }
+
+  private void fail(long handle, int type, Throwable failure, boolean isRead) {
+    Throwable t = failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause() : failure;
+    int errno = errno(t, isRead);
+    log.warn("NBD client {}: {} failed ({}): {}", peer, commandName(type), errno, t.getMessage());
+    reply(handle, errno);
   }
 
   static int errno(Throwable t, boolean isRead) {
@@ -364,15 +371,18 @@ final class NbdConnection implements Runnable {
     return EIO;
   }
 
-  /** Queues a simple reply; the writer thread sends it. */
-  private void reply(long handle, int error, byte[] data) {
-    ByteBuffer header = ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(handle).flip();
-    replies.offer(new Reply(header, data == null || error != 0 ? null : ByteBuffer.wrap(data)));
+  /** Queues a simple reply without data; the writer thread sends it. */
+  private void reply(long handle, int error) {
+    replies.offer(new Reply(header(handle, error), null, null));
+  }
+
+  private static ByteBuffer header(long handle, int error) {
+    return ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(handle).flip();
   }
 
   private void writeReplies() {
     List<Reply> batch = new ArrayList<>();
-    List<ByteBuffer> buffers = new ArrayList<>();
+    List<ByteBuffer> out = new ArrayList<>();
     try {
       while (true) {
         Reply first = replies.take();
@@ -382,18 +392,21 @@ final class NbdConnection implements Runnable {
         boolean stop = batch.remove(POISON);
         long total = 0;
         for (Reply r : batch) {
-          buffers.add(r.header());
+          out.add(r.header());
           total += r.header().remaining();
           if (r.data() != null) {
-            buffers.add(r.data());
+            out.add(r.data());
             total += r.data().remaining();
           }
         }
-        ByteBuffer[] bufs = buffers.toArray(new ByteBuffer[0]);
+        ByteBuffer[] bufs = out.toArray(new ByteBuffer[0]);
         while (total > 0) total -= channel.write(bufs);
+        for (Reply r : batch) {
+          if (r.written() != null) r.written().run();
+        }
         inFlight.release(batch.size());
         batch.clear();
-        buffers.clear();
+        out.clear();
         if (stop) return;
       }
     } catch (IOException e) {

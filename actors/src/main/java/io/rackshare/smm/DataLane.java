@@ -1,6 +1,7 @@
 package io.rackshare.smm;
 
 import io.rackshare.io.ChannelReader;
+import io.rackshare.io.DirectBufferPool;
 import io.rackshare.map.BladeId;
 import java.io.EOFException;
 import java.io.IOException;
@@ -109,6 +110,8 @@ public final class DataLane implements AutoCloseable {
   /** Blades that left the cluster (and why): their requests fail at once until they greet again. */
   private final Map<BladeId, String> gone = new HashMap<>();
   private final Map<SocketChannel, Boolean> accepted = new ConcurrentHashMap<>();
+  /** Large reply payloads land in these; {@link #release} gives them back. */
+  private final DirectBufferPool buffers = new DirectBufferPool(1 << 20, 64);
   private volatile Handler handler;
   private volatile boolean closed;
 
@@ -139,6 +142,19 @@ public final class DataLane implements AutoCloseable {
     } catch (IOException e) {
       return 0;
     }
+  }
+
+  /**
+   * Large payloads of replies come in pooled direct buffers: whoever consumes a reply's payload
+   * gives it back here when done with it (heap buffers are ignored).
+   */
+  public void release(ByteBuffer payload) {
+    buffers.release(payload);
+  }
+
+  /** The pool replies use, for callers that produce payloads of the same kind. */
+  public DirectBufferPool buffers() {
+    return buffers;
   }
 
   /** Sets the handler of incoming requests. */
@@ -277,11 +293,15 @@ public final class DataLane implements AutoCloseable {
           int length = in.readInt();
           byte type = in.readByte();
           long id = in.readLong();
-          Frame reply = readFrameBody(in, length, type, null);
+          Frame reply = readFrameBody(in, length, type, null, buffers);
           Pending p = pending.remove(id);
-          if (p == null) continue; // timed out already: dropped
+          if (p == null) {
+            buffers.release(reply.payload()); // timed out already: dropped
+            continue;
+          }
           window.release();
           if (type == TYPE_LANE_ERROR) {
+            buffers.release(reply.payload());
             p.future().completeExceptionally(new LaneException(SmmHandler.Failure.NO_HANDLER,
                 target + ": " + StandardCharsets.UTF_8.decode(reply.header())));
           } else {
@@ -376,7 +396,7 @@ public final class DataLane implements AutoCloseable {
         int length = in.readInt();
         byte type = in.readByte();
         long id = in.readLong();
-        Frame request = readFrameBody(in, length, type, payloads);
+        Frame request = readFrameBody(in, length, type, payloads, null);
         Handler h = handler;
         CompletionStage<Frame> reply = h == null
             ? CompletableFuture.completedFuture(error("no lane handler on " + self))
@@ -415,10 +435,11 @@ public final class DataLane implements AutoCloseable {
 
   /**
    * Reads the rest of a frame. With {@code reuse}, a payload that fits lands in it (valid until
-   * the next frame); otherwise in a new heap array.
+   * the next frame); a large one may land in a buffer of {@code pool}; otherwise in a new heap
+   * array.
    */
-  private static Frame readFrameBody(ChannelReader in, int length, byte type, ByteBuffer reuse)
-      throws IOException {
+  private static Frame readFrameBody(ChannelReader in, int length, byte type, ByteBuffer reuse,
+      DirectBufferPool pool) throws IOException {
     if (length < 13 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
     int headerLength = in.readInt();
     int payloadLength = length - 13 - headerLength;
@@ -431,7 +452,8 @@ public final class DataLane implements AutoCloseable {
       in.readFully(payload);
       payload.flip();
     } else {
-      payload = ByteBuffer.allocate(payloadLength);
+      ByteBuffer pooled = pool != null && payloadLength > 64 * 1024 ? pool.acquire(payloadLength) : null;
+      payload = pooled != null ? pooled : ByteBuffer.allocate(payloadLength);
       in.readFully(payload);
       payload.flip();
     }
