@@ -95,6 +95,11 @@ public final class BladeProcess implements AutoCloseable {
     }
   }
 
+  /** SIGTERM without waiting: the blade leaves the cluster and stops (see {@link #close}). */
+  public void terminate() {
+    process.destroy();
+  }
+
   /** SIGKILL: the blade dies without any goodbye. */
   public void kill() throws InterruptedException {
     process.destroyForcibly();

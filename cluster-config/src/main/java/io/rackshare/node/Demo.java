@@ -50,6 +50,8 @@ final class Demo implements Callable<Integer> {
     List<BladeProcess> nodes = new ArrayList<>();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      // Signal every blade first, then wait for each: they leave the cluster together.
+      nodes.forEach(BladeProcess::terminate);
       for (BladeProcess p : nodes) {
         try {
           p.close();
