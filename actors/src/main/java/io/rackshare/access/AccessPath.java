@@ -61,8 +61,46 @@ public final class AccessPath {
 
   private enum Kind { READ, WRITE, ZERO }
 
-  /** One caller's request; reads gather into {@code buf}, writes take their data from {@code data}. */
-  private record Op(Kind kind, String volume, long offset, byte[] buf, ByteBuffer data, boolean fua) {}
+  /**
+   * One caller's request. Writes take their data from {@code data}. A read served by one segment
+   * answers with that segment's payload as it came; a read of several gathers them into an array
+   * made on the first one.
+   */
+  private static final class Op {
+    final Kind kind;
+    final String volume;
+    final long offset;
+    final int length;
+    final ByteBuffer data;
+    final boolean fua;
+    private ByteBuffer whole;
+    private byte[] gathered;
+
+    Op(Kind kind, String volume, long offset, int length, ByteBuffer data, boolean fua) {
+      this.kind = kind;
+      this.volume = volume;
+      this.offset = offset;
+      this.length = length;
+      this.data = data;
+      this.fua = fua;
+    }
+
+    /** Takes a read segment's payload: kept as it is if it is the whole read, else copied in. */
+    synchronized boolean take(long volumeOffset, ByteBuffer payload) {
+      if (volumeOffset == offset && payload.remaining() == length) {
+        whole = payload;
+        return true;
+      }
+      if (gathered == null) gathered = new byte[length];
+      payload.duplicate().get(gathered, (int) (volumeOffset - offset), payload.remaining());
+      return false;
+    }
+
+    synchronized ByteBuffer result() {
+      if (whole != null) return whole;
+      return ByteBuffer.wrap(gathered != null ? gathered : new byte[length]);
+    }
+  }
 
   public CompletableFuture<byte[]> read(String volume, long offset, int length) {
     return readBuffer(volume, offset, length).thenApply(b -> {
@@ -83,37 +121,14 @@ public final class AccessPath {
    */
   public CompletableFuture<ByteBuffer> readBuffer(String volume, long offset, int length) {
     if (length < 0) return invalid(offset, length);
-    GlobalResourceDescriptor v = map.get().volumes().get(volume);
-    if (v != null && offset >= 0 && length > 0 && length <= settings.maxSegmentBytes()
-        && offset + length <= v.sizeBytes()) {
-      List<DeviceSegment> s = layouts.get(v.layout()).segments(v, offset, length);
-      if (s.size() == 1) {
-        // One segment serves it all: its payload is the answer, no gathering copy.
-        return lane.request(s.get(0).blade(), BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(),
-            s.get(0), false, null)).handle((reply, failure) -> {
-              if (failure != null) return CompletableFuture.<ByteBuffer>failedFuture(mapFailure(failure));
-              return switch (reply.type()) {
-                case BlockFrames.DATA -> CompletableFuture.completedFuture(reply.payload());
-                // The general path parks, resynchronises and routes again.
-                case BlockFrames.WRONG_TARGET -> gather(volume, offset, length);
-                default -> CompletableFuture.<ByteBuffer>failedFuture(new BlockDeviceException(IoError.IO_ERROR,
-                    s.get(0).blade() + ": " + BlockFrames.message(reply)));
-              };
-            }).thenCompose(f -> f);
-      }
-    }
-    return gather(volume, offset, length);
-  }
-
-  private CompletableFuture<ByteBuffer> gather(String volume, long offset, int length) {
-    Op op = new Op(Kind.READ, volume, offset, new byte[length], null, false);
-    return range(op, offset, length, 0).thenApply(x -> ByteBuffer.wrap(op.buf()));
+    Op op = new Op(Kind.READ, volume, offset, length, null, false);
+    return range(op, offset, length, 0).thenApply(x -> op.result());
   }
 
   /** Writes the remaining bytes of {@code data}, which must not change until completion. */
   public CompletableFuture<Void> write(String volume, long offset, ByteBuffer data, boolean fua) {
     ByteBuffer d = data.slice();
-    return range(new Op(Kind.WRITE, volume, offset, null, d, fua), offset, d.remaining(), 0);
+    return range(new Op(Kind.WRITE, volume, offset, d.remaining(), d, fua), offset, d.remaining(), 0);
   }
 
   public CompletableFuture<Void> write(String volume, long offset, byte[] data, boolean fua) {
@@ -122,7 +137,7 @@ public final class AccessPath {
 
   public CompletableFuture<Void> writeZeroes(String volume, long offset, long length, boolean fua) {
     if (length < 0) return invalid(offset, length);
-    return range(new Op(Kind.ZERO, volume, offset, null, null, fua), offset, length, 0);
+    return range(new Op(Kind.ZERO, volume, offset, 0, null, fua), offset, length, 0);
   }
 
   public CompletableFuture<Void> flush(String volume) {
@@ -147,16 +162,16 @@ public final class AccessPath {
   // ---- routing -------------------------------------------------------------------------------
 
   private CompletableFuture<Void> range(Op op, long offset, long length, int attempt) {
-    GlobalResourceDescriptor v = map.get().volumes().get(op.volume());
-    if (v == null) return noVolume(op.volume());
+    GlobalResourceDescriptor v = map.get().volumes().get(op.volume);
+    if (v == null) return noVolume(op.volume);
     if (offset < 0) return invalid(offset, length);
     if (offset + length > v.sizeBytes()) {
       return CompletableFuture.failedFuture(new BlockDeviceException(IoError.OUT_OF_RANGE, "range " + offset
-          + "+" + length + " is past the end of '" + op.volume() + "' (" + v.sizeBytes() + " bytes)"));
+          + "+" + length + " is past the end of '" + op.volume + "' (" + v.sizeBytes() + " bytes)"));
     }
     if (length == 0) return CompletableFuture.completedFuture(null);
     Layout layout = layouts.get(v.layout());
-    int max = op.kind() == Kind.ZERO ? MAX_ZERO_SEGMENT : settings.maxSegmentBytes();
+    int max = op.kind == Kind.ZERO ? MAX_ZERO_SEGMENT : settings.maxSegmentBytes();
     List<CompletableFuture<Void>> parts = new ArrayList<>();
     for (long done = 0; done < length; done += Integer.MAX_VALUE) {
       int n = (int) Math.min(Integer.MAX_VALUE, length - done);
@@ -171,26 +186,24 @@ public final class AccessPath {
   }
 
   private CompletableFuture<Void> segment(Op op, GlobalResourceDescriptor v, DeviceSegment s, int attempt) {
-    DataLane.Frame frame = switch (op.kind()) {
+    DataLane.Frame frame = switch (op.kind) {
       case READ -> BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(), s, false, null);
-      case ZERO -> BlockFrames.segment(BlockFrames.ZERO, v.name(), v.epoch(), s, op.fua(), null);
-      case WRITE -> BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), s, op.fua(),
-          op.data().slice((int) (s.volumeOffset() - op.offset()), s.length()));
+      case ZERO -> BlockFrames.segment(BlockFrames.ZERO, v.name(), v.epoch(), s, op.fua, null);
+      case WRITE -> BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), s, op.fua,
+          op.data.slice((int) (s.volumeOffset() - op.offset), s.length()));
     };
     return lane.request(s.blade(), frame).handle((reply, failure) -> {
       if (failure != null) return CompletableFuture.<Void>failedFuture(mapFailure(failure));
       switch (reply.type()) {
         case BlockFrames.DATA -> {
-          ByteBuffer d = reply.payload();
-          d.duplicate().get(op.buf(), (int) (s.volumeOffset() - op.offset()), d.remaining());
-          lane.release(d);
+          if (!op.take(s.volumeOffset(), reply.payload())) lane.release(reply.payload());
           return CompletableFuture.<Void>completedFuture(null);
         }
         case BlockFrames.DONE -> {
           return CompletableFuture.<Void>completedFuture(null);
         }
         case BlockFrames.WRONG_TARGET -> {
-          return retry(op.volume(), v.epoch(), attempt, BlockFrames.message(reply),
+          return retry(op.volume, v.epoch(), attempt, BlockFrames.message(reply),
               () -> range(op, s.volumeOffset(), s.length(), attempt + 1));
         }
         default -> {
