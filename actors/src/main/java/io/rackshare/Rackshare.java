@@ -73,7 +73,7 @@ public final class Rackshare implements Extension {
     this.system = system;
     this.settings = RackshareSettings.fromConfig(system.settings().config());
     Executor io = system.dispatchers().lookup(DispatcherSelector.fromConfig("rackshare.io-dispatcher"));
-    List<DiscoveredResource> discovered = discover(io);
+    List<DiscoveredResource> discovered = discover();
     Map<DevicePath, BlockStore> stores = new HashMap<>();
     discovered.forEach(r -> stores.put(r.descriptor().path(), r.store()));
 
@@ -128,7 +128,7 @@ public final class Rackshare implements Extension {
     return server;
   }
 
-  private List<DiscoveredResource> discover(Executor io) {
+  private List<DiscoveredResource> discover() {
     List<DiscoveredResource> out = new ArrayList<>();
     for (String className : settings.discovery()) {
       ResourceDiscovery d;
@@ -138,7 +138,7 @@ public final class Rackshare implements Extension {
         throw new IllegalArgumentException(
             "rackshare.blade.discovery: cannot load " + className + ": " + e, e);
       }
-      out.addAll(d.discover(settings.blade(), settings.bladeConfig(), io));
+      out.addAll(d.discover(settings.blade(), settings.bladeConfig()));
     }
     return out;
   }

@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -88,7 +87,7 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
       if (failure == null) {
         replyTo.tell(new Ok(result instanceof byte[] b ? b : NO_DATA));
       } else {
-        Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable t = BlockDeviceException.cause(failure);
         replyTo.tell(t instanceof BlockDeviceException e
             ? new Error(e.error(), e.getMessage())
             : new Error(IoError.IO_ERROR, t.toString()));

@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -252,7 +251,7 @@ public final class AccessPath {
   }
 
   private static BlockDeviceException mapFailure(Throwable t) {
-    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    Throwable c = BlockDeviceException.cause(t);
     if (c instanceof BlockDeviceException b) return b;
     if (c instanceof DataLane.LaneException l) {
       IoError e = switch (l.failure()) {

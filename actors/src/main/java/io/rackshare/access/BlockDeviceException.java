@@ -12,4 +12,9 @@ public final class BlockDeviceException extends RuntimeException {
   public IoError error() {
     return error;
   }
+
+  /** The failure a completion stage carries, without the {@code CompletionException} around it. */
+  public static Throwable cause(Throwable t) {
+    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
 }

@@ -2,7 +2,6 @@ package io.rackshare.access;
 
 import io.rackshare.map.GlobalResourceDescriptor;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
@@ -69,8 +68,7 @@ final class Volume implements BlockDevice {
   private static <T> CompletionStage<T> plain(CompletableFuture<T> f) {
     return f.handle((v, t) -> {
       if (t == null) return CompletableFuture.completedFuture(v);
-      Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-      return CompletableFuture.<T>failedFuture(c);
+      return CompletableFuture.<T>failedFuture(BlockDeviceException.cause(t));
     }).thenCompose(x -> x);
   }
 

@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
 
 /**
  * Discovers the disks listed in {@code rackshare.blade.disks}: each entry is either a {@code file}
@@ -26,7 +25,7 @@ import java.util.concurrent.Executor;
 public final class DiskDiscovery implements ResourceDiscovery {
 
   @Override
-  public List<DiscoveredResource> discover(BladeId blade, Config bladeConfig, Executor io) {
+  public List<DiscoveredResource> discover(BladeId blade, Config bladeConfig) {
     List<DiscoveredResource> out = new ArrayList<>();
     List<? extends Config> disks = bladeConfig.getConfigList("disks");
     Path dataDir = Path.of(bladeConfig.getString("data-dir"));

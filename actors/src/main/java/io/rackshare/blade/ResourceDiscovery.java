@@ -3,7 +3,6 @@ package io.rackshare.blade;
 import com.typesafe.config.Config;
 import io.rackshare.map.BladeId;
 import java.util.List;
-import java.util.concurrent.Executor;
 
 /**
  * Finds one kind of sharable resource on a blade at start-up (0062-0063) and describes each with
@@ -13,9 +12,8 @@ import java.util.concurrent.Executor;
 public interface ResourceDiscovery {
 
   /**
-   * Discovers the resources of this kind. {@code bladeConfig} is {@code rackshare.blade}; {@code io}
-   * is the executor drivers must use for blocking calls. A misconfiguration is an {@link
-   * IllegalArgumentException} naming the setting.
+   * Discovers the resources of this kind. {@code bladeConfig} is {@code rackshare.blade}. A
+   * misconfiguration is an {@link IllegalArgumentException} naming the setting.
    */
-  List<DiscoveredResource> discover(BladeId blade, Config bladeConfig, Executor io);
+  List<DiscoveredResource> discover(BladeId blade, Config bladeConfig);
 }

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -351,8 +350,7 @@ final class NbdConnection implements Runnable {
   }
 
   private void fail(long handle, int type, Throwable failure, boolean isRead) {
-    Throwable t = failure instanceof CompletionException && failure.getCause() != null
-        ? failure.getCause() : failure;
+    Throwable t = BlockDeviceException.cause(failure);
     int errno = errno(t, isRead);
     log.warn("NBD client {}: {} failed ({}): {}", peer, commandName(type), errno, t.getMessage());
     reply(handle, errno);

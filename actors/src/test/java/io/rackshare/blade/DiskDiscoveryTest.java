@@ -25,7 +25,7 @@ class DiskDiscoveryTest {
   }
 
   List<DiscoveredResource> discover(String disks) {
-    return new DiskDiscovery().discover(BLADE, blade(disks), Runnable::run);
+    return new DiskDiscovery().discover(BLADE, blade(disks));
   }
 
   @Test
