@@ -4,6 +4,7 @@
 #
 #   bench/run.sh                 # 3 rounds of 10 s per job
 #   ROUNDS=1 RUNTIME=3 bench/run.sh
+#   JOBS='^seq' OUT=/tmp/b.md bench/run.sh   # only the jobs whose name matches, table elsewhere
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROUNDS=${ROUNDS:-3}
@@ -11,6 +12,7 @@ RUNTIME=${RUNTIME:-10}
 RAMP=${RAMP:-2}
 DISK_MIB=${DISK_MIB:-384}           # per blade; nbdkit serves a file of 3x this size
 OUT=${OUT:-$here/docs/benchmarks.md}
+JOBS=${JOBS:-.}
 for tool in fio nbdkit nbdinfo; do
   command -v $tool >/dev/null || { echo "bench: needs $tool (apt-get install fio nbdkit libnbd-bin)" >&2; exit 2; }
 done
@@ -79,6 +81,7 @@ results="$work/results.tsv"
 for round in $(seq "$ROUNDS"); do
   for job in "${jobs[@]}"; do
     name=${job%%|*}; args=${job#*|}
+    [[ $name =~ $JOBS ]] || continue
     for server in nbdkit rackshare; do
       uri=$([[ $server == nbdkit ]] && echo "$kuri" || echo "$ruri")
       echo "round $round: $name on $server" >&2
