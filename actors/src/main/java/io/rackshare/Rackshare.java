@@ -94,7 +94,7 @@ public final class Rackshare implements Extension {
             .onFailure(SupervisorStrategy.resume()),
         SmmHandler.NAME, Props.empty());
     volumes = new Volumes(system, settings.blade(), settings.layouts(), settings.access(), stores, io,
-        lane, smm, "rackshare-access");
+        lane, smm, "rackshare-access", settings.dataDir());
     blade = system.systemActorOf(
         Blade.create(settings.blade(), discovered, smm, volumes.driver()), "rackshare-blade", Props.empty());
     nbd = settings.nbd().enabled() ? startNbd() : null;
@@ -105,7 +105,8 @@ public final class Rackshare implements Extension {
         });
 
     ResourceManager.Settings managerSettings = new ResourceManager.Settings(
-        settings.volumes(), settings.layouts(), settings.resyncDebounce());
+        settings.volumes(), settings.layouts(), settings.resyncDebounce(), settings.confirmTimeout(),
+        settings.offlineRetry());
     ClusterSingleton.get(system).init(
         SingletonActor.of(
             Behaviors.supervise(ResourceManager.create(smm, managerSettings))

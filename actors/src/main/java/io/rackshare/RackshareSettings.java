@@ -24,6 +24,9 @@ public record RackshareSettings(
     AccessSettings access,
     int dataLanePort,
     Duration resyncDebounce,
+    Duration confirmTimeout,
+    Duration offlineRetry,
+    java.nio.file.Path dataDir,
     NbdSettings nbd) {
 
   public static RackshareSettings fromConfig(Config root) {
@@ -49,6 +52,9 @@ public record RackshareSettings(
           AccessSettings.fromConfig(c.getConfig("access")),
           c.getInt("oob.data-lane-port"),
           c.getDuration("manager.resync-debounce"),
+          c.getDuration("manager.confirm-timeout"),
+          c.getDuration("manager.offline-retry"),
+          java.nio.file.Path.of(blade.getString("data-dir")),
           NbdSettings.fromConfig(c.getConfig("nbd")));
     } catch (com.typesafe.config.ConfigException e) {
       throw new IllegalArgumentException("bad rackshare configuration: " + e.getMessage(), e);

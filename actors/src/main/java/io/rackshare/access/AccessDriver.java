@@ -2,6 +2,9 @@ package io.rackshare.access;
 
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.Member;
+import io.rackshare.manager.ManagerProtocol;
+import io.rackshare.smm.SmmHandler;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -38,8 +41,15 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
 
   public record Flush(String volume, ActorRef<IoResult> replyTo) implements Command {}
 
-  /** The blade stored a new local copy of the global resource map. */
-  public record MapInstalled(GlobalResourceMap map) implements Command {}
+  /**
+   * The blade stored a new local copy of the global resource map; {@code responder} (if the
+   * manager asked) hears once the access path routes with it.
+   */
+  public record MapInstalled(GlobalResourceMap map, SmmHandler.Responder responder) implements Command {
+    public MapInstalled(GlobalResourceMap map) {
+      this(map, null);
+    }
+  }
 
   /** Answers with the volume's descriptor as soon as the local map has it. */
   public record AwaitVolume(String volume, ActorRef<GlobalResourceDescriptor> replyTo) implements Command {}
@@ -54,19 +64,27 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
 
   private static final byte[] NO_DATA = new byte[0];
 
-  static Behavior<Command> create(AccessPath path, Consumer<GlobalResourceMap> mapListener) {
-    return Behaviors.setup(ctx -> new AccessDriver(ctx, path, mapListener));
+  static Behavior<Command> create(AccessPath path, Consumer<GlobalResourceMap> mapListener,
+      Rebuilder.Context rebuilds, StripeCoordinator coordinator) {
+    return Behaviors.setup(ctx -> new AccessDriver(ctx, path, mapListener, rebuilds, coordinator));
   }
 
   private final AccessPath path;
   private final Consumer<GlobalResourceMap> mapListener;
+  private final Rebuilder.Context rebuildContext;
+  private final StripeCoordinator coordinator;
   private final Map<String, List<ActorRef<GlobalResourceDescriptor>>> waiters = new HashMap<>();
+  /** Rebuilds running on this blade, by volume, position, device and epoch. */
+  private final Map<String, ActorRef<Rebuilder.Command>> rebuilders = new HashMap<>();
   private GlobalResourceMap map = GlobalResourceMap.EMPTY;
 
-  private AccessDriver(ActorContext<Command> ctx, AccessPath path, Consumer<GlobalResourceMap> mapListener) {
+  private AccessDriver(ActorContext<Command> ctx, AccessPath path, Consumer<GlobalResourceMap> mapListener,
+      Rebuilder.Context rebuildContext, StripeCoordinator coordinator) {
     super(ctx);
     this.path = path;
     this.mapListener = mapListener;
+    this.rebuildContext = rebuildContext;
+    this.coordinator = coordinator;
   }
 
   @Override
@@ -79,6 +97,10 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
         .onMessage(Flush.class, f -> answer(path.flush(f.volume()), f.replyTo()))
         .onMessage(MapInstalled.class, this::onMap)
         .onMessage(AwaitVolume.class, this::onAwait)
+        .onSignal(org.apache.pekko.actor.typed.Terminated.class, t -> {
+          rebuilders.values().remove(t.getRef());
+          return this;
+        })
         .build();
   }
 
@@ -100,6 +122,9 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
     map = m.map();
     mapListener.accept(map);
     path.mapInstalled(map);
+    if (m.responder() != null) m.responder().reply(new ManagerProtocol.MapInstalled(map.epoch()));
+    startRebuilds();
+    coordinator.resyncDirty(map);
     for (Iterator<Map.Entry<String, List<ActorRef<GlobalResourceDescriptor>>>> it =
             waiters.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<String, List<ActorRef<GlobalResourceDescriptor>>> e = it.next();
@@ -110,6 +135,30 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
       }
     }
     return this;
+  }
+
+  /** Starts a rebuilder for each member of this blade being rebuilt; the others stop themselves. */
+  private void startRebuilds() {
+    java.util.Set<String> wanted = new java.util.HashSet<>();
+    for (GlobalResourceDescriptor v : map.volumes().values()) {
+      for (int i = 0; i < v.members().size(); i++) {
+        Member m = v.member(i);
+        if (m.state() != Member.State.REBUILDING || !m.blade().equals(rebuildContext.self())) continue;
+        String key = v.name() + "#" + i + "#" + m.device() + "#" + m.since();
+        wanted.add(key);
+        if (!rebuilders.containsKey(key)) {
+          ActorRef<Rebuilder.Command> r = getContext().spawnAnonymous(
+              Rebuilder.create(rebuildContext, v.name(), i, m.device(), m.since()));
+          getContext().watch(r);
+          rebuilders.put(key, r);
+        }
+      }
+    }
+    rebuilders.entrySet().removeIf(e -> {
+      if (wanted.contains(e.getKey())) return false;
+      getContext().stop(e.getValue());
+      return true;
+    });
   }
 
   private Behavior<Command> onAwait(AwaitVolume a) {

@@ -1,12 +1,18 @@
 package io.rackshare.access;
 
+import io.rackshare.layout.Health;
 import io.rackshare.layout.Layout;
+import io.rackshare.layout.LayoutOptions;
 import io.rackshare.layout.Layouts;
+import io.rackshare.layout.ReadPiece;
+import io.rackshare.layout.RebuildStep;
+import io.rackshare.layout.WritePiece;
 import io.rackshare.map.BladeId;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.DeviceSegment;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.Member;
 import io.rackshare.smm.DataLane;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -21,11 +27,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The requester side of an access (Figure 7, blocks 702-706 and 724): looks the volume up in this
- * blade's local copy of the map, cuts the byte range into device segments with the volume's
- * layout, sends each to the blade that holds it on the OOB data lane (this blade's own segments
- * go straight to its target side), and completes when every segment is done. A segment answered
- * "wrong target" waits for a resynchronised map (or a back-off), is routed again on it, and fails
- * with {@link IoError#STALE_MAP} after {@code rackshare.access.max-attempts}.
+ * blade's local copy of the map, has the volume's layout cut the byte range into pieces (which
+ * device to read, which devices to write, which stripe coordinator to ask), sends each to the
+ * blade that holds it on the OOB data lane (this blade's own pieces go straight to its target
+ * side), and completes when every piece is done.
+ *
+ * <p>When something goes wrong with a piece:
+ *
+ * <ul>
+ *   <li>"wrong target": the maps disagree; the piece waits for a resynchronised map (or a
+ *       back-off) and is routed again, failing with {@link IoError#STALE_MAP} after {@code
+ *       rackshare.access.max-attempts};
+ *   <li>a member failed (its blade left, did not answer in time, or its device reported an I/O
+ *       error): the manager is told, and once it confirms a map without that member installed on
+ *       every blade the piece is planned again on it. A write is therefore acknowledged only when
+ *       it is on every member the map still counts as live (DRBD's protocol C), and a failed
+ *       member is never read again;
+ *   <li>the volume lost more members than its redundancy covers: {@link IoError#VOLUME_FAILED}.
+ * </ul>
  *
  * <p>Thread-safe and actor-free on purpose: it reads an immutable map snapshot, so requests cost
  * no actor hops; the {@link AccessDriver} actor installs each new map.
@@ -42,27 +61,47 @@ public final class AccessPath {
   private final AccessSettings settings;
   private final DataLane lane;
   private final BlockTarget.Resync resync;
+  private final FailureReport report;
+  private final RangeLocks locks;
   private final ScheduledExecutorService timer;
   private final List<MapWaiter> waiters = new CopyOnWriteArrayList<>();
 
-  private record MapWaiter(String volume, long epoch, CompletableFuture<Void> changed) {}
+  /** Waits for volume {@code volume}'s epoch to differ from {@code epoch} (or the map to reach {@code atLeast}). */
+  private record MapWaiter(String volume, long epoch, long atLeast, CompletableFuture<Void> changed) {
+    boolean satisfied(GlobalResourceMap m) {
+      if (atLeast > 0) return m.epoch() >= atLeast;
+      return m.volume(volume).map(GlobalResourceDescriptor::epoch).orElse(-1L) != epoch;
+    }
+  }
+
+  /** Tells the global resource manager that a member failed. */
+  interface FailureReport {
+    /**
+     * Completes with a map epoch at which {@code device} is no longer used by {@code volume}, once
+     * every blade has installed that map.
+     */
+    CompletableFuture<Long> memberFailed(String volume, DevicePath device, long seenEpoch, String reason);
+  }
 
   AccessPath(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts, AccessSettings settings,
-      DataLane lane, BlockTarget.Resync resync, ScheduledExecutorService timer) {
+      DataLane lane, BlockTarget.Resync resync, FailureReport report, RangeLocks locks,
+      ScheduledExecutorService timer) {
     this.self = self;
     this.map = map;
     this.layouts = layouts;
     this.settings = settings;
     this.lane = lane;
     this.resync = resync;
+    this.report = report;
+    this.locks = locks;
     this.timer = timer;
   }
 
   private enum Kind { READ, WRITE, ZERO }
 
   /**
-   * One caller's request. Writes take their data from {@code data}. A read served by one segment
-   * answers with that segment's payload as it came; a read of several gathers them into an array
+   * One caller's request. Writes take their data from {@code data}. A read served by one piece
+   * answers with that piece's payload as it came; a read of several gathers them into an array
    * made on the first one.
    */
   private static final class Op {
@@ -84,13 +123,20 @@ public final class AccessPath {
       this.fua = fua;
     }
 
-    /** Takes a read segment's payload: kept as it is if it is the whole read, else copied in. */
+    /** Takes a read piece's payload: kept as it is if it is the whole read, else copied in. */
     synchronized boolean take(long volumeOffset, ByteBuffer payload) {
-      if (volumeOffset == offset && payload.remaining() == length) {
+      if (volumeOffset == offset && payload.remaining() == length && gathered == null) {
         whole = payload;
         return true;
       }
-      if (gathered == null) gathered = new byte[length];
+      if (gathered == null) {
+        gathered = new byte[length];
+        if (whole != null) {
+          // A retried piece after a whole answer: keep the whole one's bytes.
+          whole.duplicate().get(gathered);
+          whole = null;
+        }
+      }
       payload.duplicate().get(gathered, (int) (volumeOffset - offset), payload.remaining());
       return false;
     }
@@ -98,6 +144,11 @@ public final class AccessPath {
     synchronized ByteBuffer result() {
       if (whole != null) return whole;
       return ByteBuffer.wrap(gathered != null ? gathered : new byte[length]);
+    }
+
+    /** The bytes to write for volume range {@code [at, at + n)}. */
+    ByteBuffer slice(long at, int n) {
+      return data.slice((int) (at - offset), n);
     }
   }
 
@@ -140,25 +191,32 @@ public final class AccessPath {
   }
 
   public CompletableFuture<Void> flush(String volume) {
-    GlobalResourceDescriptor v = map.get().volumes().get(volume);
-    if (v == null) return noVolume(volume);
-    List<CompletableFuture<Void>> parts = new ArrayList<>();
-    for (DevicePath d : layouts.get(v.layout()).devices(v)) parts.add(flushDevice(volume, d, 0));
-    return CompletableFuture.allOf(parts.toArray(new CompletableFuture[0]));
+    return flush(volume, 0);
   }
 
-  /** This blade stored a new map: segments waiting for one go again. */
+  private CompletableFuture<Void> flush(String volume, int attempt) {
+    GlobalResourceDescriptor v = map.get().volumes().get(volume);
+    if (v == null) return noVolume(volume);
+    Health h = layouts.get(v.layout()).health(v);
+    if (h.failed()) return volumeFailed(v, h);
+    List<CompletableFuture<Outcome>> parts = new ArrayList<>();
+    for (DevicePath d : layouts.get(v.layout()).devices(v)) {
+      parts.add(send(d.blade(), d, BlockFrames.flush(volume, v.epoch(), d), true));
+    }
+    return settle(v, parts, attempt, () -> flush(volume, attempt + 1));
+  }
+
+  /** This blade stored a new map: pieces waiting for one go again. */
   void mapInstalled(GlobalResourceMap m) {
     for (MapWaiter w : waiters) {
-      long now = m.volume(w.volume()).map(GlobalResourceDescriptor::epoch).orElse(-1L);
-      if (now != w.epoch()) {
+      if (w.satisfied(m)) {
         waiters.remove(w);
         w.changed().complete(null);
       }
     }
   }
 
-  // ---- routing -------------------------------------------------------------------------------
+  // ---- planning ------------------------------------------------------------------------------
 
   private CompletableFuture<Void> range(Op op, long offset, long length, int attempt) {
     GlobalResourceDescriptor v = map.get().volumes().get(op.volume);
@@ -170,61 +228,238 @@ public final class AccessPath {
     }
     if (length == 0) return CompletableFuture.completedFuture(null);
     Layout layout = layouts.get(v.layout());
-    int max = op.kind == Kind.ZERO ? MAX_ZERO_SEGMENT : settings.maxSegmentBytes();
+    Health h = layout.health(v);
+    if (h.failed()) return volumeFailed(v, h);
+    if (op.kind != Kind.READ && LayoutOptions.offlineRebuild(v) && rebuilding(v)) {
+      // rebuild = offline: writes wait until the volume is whole again.
+      return mapChange(v.name(), v.epoch(), 0, 0).thenCompose(x -> range(op, offset, length, attempt));
+    }
     List<CompletableFuture<Void>> parts = new ArrayList<>();
-    for (long done = 0; done < length; done += Integer.MAX_VALUE) {
-      int n = (int) Math.min(Integer.MAX_VALUE, length - done);
-      for (DeviceSegment s : layout.segments(v, offset + done, n)) {
-        for (int at = 0; at < s.length(); at += max) {
-          int m = Math.min(max, s.length() - at);
-          parts.add(segment(op, v, new DeviceSegment(s.device(), s.deviceOffset() + at, s.volumeOffset() + at, m), attempt));
+    try {
+      for (long done = 0; done < length; done += Integer.MAX_VALUE) {
+        int n = (int) Math.min(Integer.MAX_VALUE, length - done);
+        if (op.kind == Kind.READ) {
+          for (ReadPiece p : layout.reads(v, offset + done, n)) read(op, v, p, attempt, parts);
+        } else {
+          for (WritePiece p : layout.writes(v, offset + done, n)) write(op, v, p, attempt, parts);
         }
       }
+    } catch (IllegalStateException e) {
+      return CompletableFuture.failedFuture(new BlockDeviceException(IoError.VOLUME_FAILED, e.getMessage()));
     }
     return parts.size() == 1 ? parts.get(0) : CompletableFuture.allOf(parts.toArray(new CompletableFuture[0]));
   }
 
-  private CompletableFuture<Void> segment(Op op, GlobalResourceDescriptor v, DeviceSegment s, int attempt) {
-    DataLane.Frame frame = switch (op.kind) {
-      case READ -> BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(), s, false, null);
-      case ZERO -> BlockFrames.segment(BlockFrames.ZERO, v.name(), v.epoch(), s, op.fua, null);
-      case WRITE -> BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), s, op.fua,
-          op.data.slice((int) (s.volumeOffset() - op.offset), s.length()));
-    };
-    return lane.request(s.blade(), frame).handle((reply, failure) -> {
-      if (failure != null) return CompletableFuture.<Void>failedFuture(mapFailure(failure));
-      switch (reply.type()) {
-        case BlockFrames.DATA -> {
-          if (!op.take(s.volumeOffset(), reply.payload())) lane.release(reply.payload());
-          return CompletableFuture.<Void>completedFuture(null);
-        }
-        case BlockFrames.DONE -> {
-          return CompletableFuture.<Void>completedFuture(null);
-        }
-        case BlockFrames.WRONG_TARGET -> {
-          return retry(op.volume, v.epoch(), attempt, BlockFrames.message(reply),
-              () -> range(op, s.volumeOffset(), s.length(), attempt + 1));
-        }
-        default -> {
-          return CompletableFuture.<Void>failedFuture(new BlockDeviceException(IoError.IO_ERROR,
-              s.blade() + ": " + BlockFrames.message(reply)));
-        }
-      }
-    }).thenCompose(f -> f);
+  private static boolean rebuilding(GlobalResourceDescriptor v) {
+    return v.members().stream().anyMatch(m -> m.state() == Member.State.REBUILDING);
   }
 
-  private CompletableFuture<Void> flushDevice(String volume, DevicePath device, int attempt) {
-    GlobalResourceDescriptor v = map.get().volumes().get(volume);
-    if (v == null) return noVolume(volume);
-    return lane.request(device.blade(), BlockFrames.flush(volume, v.epoch(), device)).handle((reply, failure) -> {
-      if (failure != null) return CompletableFuture.<Void>failedFuture(mapFailure(failure));
+  private void read(Op op, GlobalResourceDescriptor v, ReadPiece p, int attempt, List<CompletableFuture<Void>> parts) {
+    int max = settings.maxSegmentBytes();
+    if (p instanceof ReadPiece.Direct d) {
+      DeviceSegment s = d.segment();
+      for (int at = 0; at < s.length(); at += max) {
+        DeviceSegment piece = s.slice(at, Math.min(max, s.length() - at));
+        CompletableFuture<Outcome> o = send(piece.blade(), piece.device(),
+            BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(), piece, false, null), true);
+        parts.add(settle(v, List.of(o), attempt, () -> range(op, piece.volumeOffset(), piece.length(), attempt + 1))
+            .thenRun(() -> take(op, piece.volumeOffset(), o.join())));
+      }
+    } else if (p instanceof ReadPiece.Reconstructed r) {
+      for (int at = 0; at < r.length(); at += max) {
+        long vo = r.volumeOffset() + at;
+        int n = Math.min(max, r.length() - at);
+        CompletableFuture<Outcome> o = send(r.coordinator().blade(), r.coordinator(),
+            BlockFrames.stripe(BlockFrames.STRIPE_READ, v.name(), v.epoch(), r.stripe(), vo, n, -1, false, false, null),
+            true);
+        parts.add(settle(v, List.of(o), attempt, () -> range(op, vo, n, attempt + 1))
+            .thenRun(() -> take(op, vo, o.join())));
+      }
+    }
+  }
+
+  /** Keeps a read piece's payload, if this outcome carried one (a retried piece took its own). */
+  private void take(Op op, long volumeOffset, Outcome o) {
+    if (o instanceof Outcome.Ok ok && ok.reply().type() == BlockFrames.DATA) {
+      ByteBuffer payload = ok.reply().payload();
+      if (!op.take(volumeOffset, payload)) lane.release(payload);
+    }
+  }
+
+  private void write(Op op, GlobalResourceDescriptor v, WritePiece p, int attempt, List<CompletableFuture<Void>> parts) {
+    int max = op.kind == Kind.ZERO ? MAX_ZERO_SEGMENT : settings.maxSegmentBytes();
+    for (int at = 0; at < p.length(); at += max) {
+      long vo = p.volumeOffset() + at;
+      int n = Math.min(max, p.length() - at);
+      int from = at;
+      if (p instanceof WritePiece.Copies c) {
+        parts.add(copies(op, v, slices(c.inSync(), from, n), slices(c.rebuilding(), from, n), vo, n, attempt));
+      } else if (p instanceof WritePiece.Parity s) {
+        boolean zero = op.kind == Kind.ZERO;
+        Supplier<CompletableFuture<Outcome>> send = () -> send(s.coordinator().blade(), s.coordinator(),
+            BlockFrames.stripe(BlockFrames.STRIPE_WRITE, v.name(), v.epoch(), s.stripe(), vo, n, -1, op.fua, zero,
+                zero ? null : op.slice(vo, n)), true);
+        parts.add(settle(v, List.of(send.get()), attempt, () -> range(op, vo, n, attempt + 1)));
+      }
+    }
+  }
+
+  private static List<DeviceSegment> slices(List<DeviceSegment> segments, int from, int n) {
+    List<DeviceSegment> out = new ArrayList<>(segments.size());
+    for (DeviceSegment s : segments) out.add(s.slice(from, n));
+    return out;
+  }
+
+  /**
+   * Writes the same bytes to every copy: the ones in sync first, then those being rebuilt, so that
+   * a rebuild copying this range reads either the old bytes before this write reaches the rebuilt
+   * copy, or the new ones.
+   */
+  private CompletableFuture<Void> copies(Op op, GlobalResourceDescriptor v, List<DeviceSegment> inSync,
+      List<DeviceSegment> rebuilding, long vo, int n, int attempt) {
+    Supplier<CompletableFuture<Void>> again = () -> range(op, vo, n, attempt + 1);
+    if (rebuilding.isEmpty()) return settle(v, writeAll(op, v, inSync, vo), attempt, again);
+    return settle(v, writeAll(op, v, inSync, vo), attempt, again,
+        () -> settle(v, writeAll(op, v, rebuilding, vo), attempt, again));
+  }
+
+  private List<CompletableFuture<Outcome>> writeAll(Op op, GlobalResourceDescriptor v, List<DeviceSegment> segments,
+      long vo) {
+    List<CompletableFuture<Outcome>> out = new ArrayList<>(segments.size());
+    for (DeviceSegment s : segments) {
+      DataLane.Frame frame = op.kind == Kind.ZERO
+          ? BlockFrames.segment(BlockFrames.ZERO, v.name(), v.epoch(), s, op.fua, null)
+          : BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), s, op.fua, op.slice(vo, s.length()));
+      out.add(send(s.blade(), s.device(), frame, true));
+    }
+    return out;
+  }
+
+  // ---- rebuilding ----------------------------------------------------------------------------
+
+  /**
+   * Performs one step of rebuilding a member of this blade. A copy locks the target range on this
+   * blade, so that client writes to it wait while the range is copied (they reach the member
+   * being rebuilt only after its in-sync copies, see {@link #copies}); a reconstruction runs at
+   * the stripe's coordinator under the stripe's lock.
+   */
+  CompletableFuture<Void> rebuild(GlobalResourceDescriptor v, RebuildStep step) {
+    if (step instanceof RebuildStep.Reconstruct r) {
+      DeviceSegment t = r.target();
+      CompletableFuture<Outcome> o = send(r.coordinator().blade(), r.coordinator(),
+          BlockFrames.stripe(BlockFrames.STRIPE_REBUILD, v.name(), v.epoch(), r.stripe(), t.deviceOffset(),
+              t.length(), r.position(), false, false, null), true);
+      return settle(v, List.of(o), 0, () -> failedStep(v));
+    }
+    RebuildStep.Copy c = (RebuildStep.Copy) step;
+    DeviceSegment t = c.target();
+    return locks.lock(t.device(), t.deviceOffset(), t.length()).thenCompose(held -> {
+      CompletableFuture<Outcome> read = send(c.source().blade(), c.source().device(),
+          BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(), c.source(), false, null), true);
+      CompletableFuture<Void> done = settle(v, List.of(read), 0, () -> failedStep(v))
+          .thenCompose(x -> {
+            ByteBuffer data = ((Outcome.Ok) read.join()).reply().payload();
+            CompletableFuture<Outcome> w = send(self, t.device(),
+                BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), t, false, data, true), true);
+            return settle(v, List.of(w), 0, () -> failedStep(v))
+                .whenComplete((y, e) -> lane.release(data));
+          });
+      return done.whenComplete((x, e) -> locks.unlock(held));
+    });
+  }
+
+  private static CompletableFuture<Void> failedStep(GlobalResourceDescriptor v) {
+    return CompletableFuture.failedFuture(new BlockDeviceException(IoError.STALE_MAP,
+        "the map of '" + v.name() + "' changed under the rebuild step"));
+  }
+
+  // ---- sending and judging answers -----------------------------------------------------------
+
+  /** How one request to one device (or coordinator) ended. */
+  sealed interface Outcome {
+    record Ok(DataLane.Frame reply) implements Outcome {}
+
+    /** The target's map disagrees with ours. */
+    record Wrong(String reason) implements Outcome {}
+
+    /** The device (or its blade) failed: the manager must drop it from the volume. */
+    record DeviceFailed(DevicePath device, BlockDeviceException error) implements Outcome {}
+
+    /** Failed for a reason that is not the device's (overload, a bad request, a failed volume). */
+    record Failed(BlockDeviceException error) implements Outcome {}
+  }
+
+  /**
+   * Sends {@code frame} to {@code target}. With {@code blame}, a lane failure or an I/O error
+   * answer counts against {@code device}; otherwise the target reports its own failures and only
+   * its silence counts against it.
+   */
+  CompletableFuture<Outcome> send(BladeId target, DevicePath device, DataLane.Frame frame, boolean blame) {
+    boolean stripe = BlockFrames.isStripe(frame.type());
+    return lane.request(target, frame).handle((reply, failure) -> {
+      if (failure != null) {
+        BlockDeviceException e = mapFailure(failure);
+        return e.error() == IoError.OVERLOADED || !blame ? new Outcome.Failed(e) : new Outcome.DeviceFailed(device, e);
+      }
       return switch (reply.type()) {
-        case BlockFrames.DONE -> CompletableFuture.<Void>completedFuture(null);
-        case BlockFrames.WRONG_TARGET -> retry(volume, v.epoch(), attempt, BlockFrames.message(reply),
-            () -> flushDevice(volume, device, attempt + 1));
-        default -> CompletableFuture.<Void>failedFuture(new BlockDeviceException(IoError.IO_ERROR,
-            device.blade() + ": " + BlockFrames.message(reply)));
+        case BlockFrames.DATA, BlockFrames.DONE -> new Outcome.Ok(reply);
+        case BlockFrames.WRONG_TARGET -> new Outcome.Wrong(BlockFrames.message(reply));
+        default -> {
+          BlockDeviceException e = new BlockDeviceException(IoError.IO_ERROR, target + ": " + BlockFrames.message(reply));
+          // A coordinator reports its members' failures itself; what it answers is final.
+          yield stripe ? new Outcome.Failed(BlockFrames.failure(reply)) : new Outcome.DeviceFailed(device, e);
+        }
       };
+    });
+  }
+
+  /**
+   * Waits for {@code outcomes}; all fine completes, a failure that is nobody's device fails, a
+   * failed device is reported to the manager and then {@code again} plans the work anew on the
+   * confirmed map, and a disagreeing map is resynchronised before {@code again}.
+   */
+  CompletableFuture<Void> settle(GlobalResourceDescriptor v, List<CompletableFuture<Outcome>> outcomes, int attempt,
+      Supplier<CompletableFuture<Void>> again) {
+    return settle(v, outcomes, attempt, again, () -> CompletableFuture.completedFuture(null));
+  }
+
+  /** As above; when all went fine, continues with {@code next}. */
+  CompletableFuture<Void> settle(GlobalResourceDescriptor v, List<CompletableFuture<Outcome>> outcomes, int attempt,
+      Supplier<CompletableFuture<Void>> again, Supplier<CompletableFuture<Void>> next) {
+    CompletableFuture<?>[] all = outcomes.toArray(new CompletableFuture[0]);
+    return CompletableFuture.allOf(all).thenCompose(x -> {
+      List<Outcome.DeviceFailed> failed = new ArrayList<>();
+      String wrong = null;
+      for (CompletableFuture<Outcome> f : outcomes) {
+        Outcome o = f.join();
+        if (o instanceof Outcome.Failed e) return CompletableFuture.<Void>failedFuture(e.error());
+        if (o instanceof Outcome.DeviceFailed d) failed.add(d);
+        if (o instanceof Outcome.Wrong w) wrong = w.reason();
+      }
+      if (!failed.isEmpty()) return memberFailed(v, failed, attempt, again);
+      if (wrong != null) return retry(v.name(), v.epoch(), attempt, wrong, again);
+      return next.get();
+    });
+  }
+
+  private CompletableFuture<Void> memberFailed(GlobalResourceDescriptor v, List<Outcome.DeviceFailed> failed,
+      int attempt, Supplier<CompletableFuture<Void>> again) {
+    BlockDeviceException first = failed.get(0).error();
+    if (attempt + 1 >= settings.maxAttempts()) return CompletableFuture.failedFuture(first);
+    CompletableFuture<Long> confirmed = CompletableFuture.completedFuture(v.epoch());
+    for (Outcome.DeviceFailed d : failed) {
+      log.warn("{}: member {} of '{}' failed ({}); asking the manager to drop it", self, d.device(), v.name(),
+          d.error().getMessage());
+      confirmed = confirmed.thenCompose(e ->
+          report.memberFailed(v.name(), d.device(), v.epoch(), d.error().getMessage()));
+    }
+    return confirmed.handle((epoch, t) -> {
+      if (t != null) {
+        return CompletableFuture.<Void>failedFuture(new BlockDeviceException(first.error(), first.getMessage()
+            + "; and the manager could not confirm the member's failure: " + BlockDeviceException.cause(t).getMessage()));
+      }
+      return mapChange(v.name(), v.epoch(), epoch, settings.confirmTimeout().toMillis())
+          .thenCompose(y -> again.get());
     }).thenCompose(f -> f);
   }
 
@@ -238,19 +473,33 @@ public final class AccessPath {
     log.info("{}: wrong target for '{}' at epoch {} ({}); retrying on a resynchronised map",
         self, volume, usedEpoch, reason);
     resync.ask(volume, usedEpoch, "wrong target: " + reason);
-    CompletableFuture<Void> changed = new CompletableFuture<>();
-    MapWaiter w = new MapWaiter(volume, usedEpoch, changed);
-    waiters.add(w);
-    mapInstalled(map.get()); // it may have changed already
     long backoff = settings.retryBackoff().toMillis() * (attempt + 1);
-    timer.schedule(() -> {
-      waiters.remove(w);
-      changed.complete(null);
-    }, backoff, TimeUnit.MILLISECONDS);
-    return changed.thenCompose(x -> again.get());
+    return mapChange(volume, usedEpoch, 0, backoff).thenCompose(x -> again.get());
   }
 
-  private static BlockDeviceException mapFailure(Throwable t) {
+  /**
+   * Completes when this blade's map of {@code volume} is no longer at {@code epoch} (and, with
+   * {@code atLeast > 0}, reached it), or after {@code timeoutMillis} (0 = no time-out).
+   */
+  CompletableFuture<Void> mapChange(String volume, long epoch, long atLeast, long timeoutMillis) {
+    CompletableFuture<Void> changed = new CompletableFuture<>();
+    MapWaiter w = new MapWaiter(volume, epoch, atLeast, changed);
+    waiters.add(w);
+    mapInstalled(map.get()); // it may have changed already
+    if (timeoutMillis > 0 && !changed.isDone()) {
+      timer.schedule(() -> {
+        waiters.remove(w);
+        changed.complete(null);
+      }, timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+    return changed;
+  }
+
+  GlobalResourceMap currentMap() {
+    return map.get();
+  }
+
+  static BlockDeviceException mapFailure(Throwable t) {
     Throwable c = BlockDeviceException.cause(t);
     if (c instanceof BlockDeviceException b) return b;
     if (c instanceof DataLane.LaneException l) {
@@ -262,6 +511,11 @@ public final class AccessPath {
       return new BlockDeviceException(e, l.getMessage());
     }
     return new BlockDeviceException(IoError.IO_ERROR, c.toString());
+  }
+
+  private static <T> CompletableFuture<T> volumeFailed(GlobalResourceDescriptor v, Health h) {
+    return CompletableFuture.failedFuture(new BlockDeviceException(IoError.VOLUME_FAILED,
+        "volume '" + v.name() + "' has failed: " + h.detail()));
   }
 
   private static <T> CompletableFuture<T> noVolume(String volume) {

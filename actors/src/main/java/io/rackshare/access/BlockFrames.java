@@ -19,25 +19,89 @@ final class BlockFrames {
   static final byte WRITE = 2;
   static final byte ZERO = 3;
   static final byte FLUSH = 4;
+  /** To a parity stripe's coordinator: write (or zero) volume bytes of the stripe. */
+  static final byte STRIPE_WRITE = 5;
+  /** To a parity stripe's coordinator: read volume bytes whose own device cannot be read. */
+  static final byte STRIPE_READ = 6;
+  /** To a parity stripe's coordinator: recompute a member's chunk bytes from the rest. */
+  static final byte STRIPE_REBUILD = 7;
   static final byte DATA = 10;
   static final byte DONE = 11;
   static final byte IO_FAILURE = 12;
   static final byte WRONG_TARGET = 13;
+  /** A request failed for a reason with an {@link IoError} (a coordinator's final answer). */
+  static final byte FAILED = 14;
 
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
   /** A decoded request: a segment (reads, writes, zeroes) or a device (flushes). */
   record Request(byte type, String volume, long epoch, DeviceSegment segment, DevicePath device,
-      boolean fua, ByteBuffer data) {}
+      boolean fua, boolean rebuild, ByteBuffer data) {}
 
   static Frame segment(byte type, String volume, long epoch, DeviceSegment s, boolean fua, ByteBuffer data) {
+    return segment(type, volume, epoch, s, fua, data, false);
+  }
+
+  /**
+   * A request for a device segment. {@code rebuild} marks a rebuild's own write to the member it
+   * rebuilds, which must not wait for the rebuild's lock on that range (honoured only from the
+   * blade itself).
+   */
+  static Frame segment(byte type, String volume, long epoch, DeviceSegment s, boolean fua, ByteBuffer data,
+      boolean rebuild) {
     byte[] v = utf8(volume);
     byte[] kind = utf8(s.device().kind());
     ByteBuffer h = ByteBuffer.allocate(2 + v.length + 8 + 14 + kind.length + 4 + 8 + 8 + 4 + 1);
     putString(h, v).putLong(epoch);
     putDevice(h, s.device(), kind).putLong(s.deviceOffset()).putLong(s.volumeOffset()).putInt(s.length())
-        .put((byte) (fua ? 1 : 0));
+        .put((byte) ((fua ? 1 : 0) | (rebuild ? 2 : 0)));
     return new Frame(type, h.flip(), data == null ? EMPTY : data);
+  }
+
+  /**
+   * A request to a stripe's coordinator. {@code offset} is a volume offset (write, read) or the
+   * device offset of member {@code position}'s bytes (rebuild).
+   */
+  record StripeRequest(byte type, String volume, long epoch, long stripe, long offset, int length,
+      int position, boolean fua, boolean zero, ByteBuffer data) {}
+
+  static Frame stripe(byte type, String volume, long epoch, long stripe, long offset, int length, int position,
+      boolean fua, boolean zero, ByteBuffer data) {
+    byte[] v = utf8(volume);
+    ByteBuffer h = ByteBuffer.allocate(2 + v.length + 8 + 8 + 8 + 4 + 4 + 1);
+    putString(h, v).putLong(epoch).putLong(stripe).putLong(offset).putInt(length).putInt(position)
+        .put((byte) ((fua ? 1 : 0) | (zero ? 2 : 0)));
+    return new Frame(type, h.flip(), data == null ? EMPTY : data);
+  }
+
+  /** Decodes a stripe request; a malformed one is an {@link IllegalArgumentException}. */
+  static StripeRequest decodeStripe(Frame f) {
+    try {
+      ByteBuffer h = f.header().duplicate();
+      String volume = getString(h);
+      long epoch = h.getLong();
+      long stripe = h.getLong();
+      long offset = h.getLong();
+      int length = h.getInt();
+      int position = h.getInt();
+      byte flags = h.get();
+      boolean zero = (flags & 2) != 0;
+      if (stripe < 0 || offset < 0 || length <= 0) {
+        throw new IllegalArgumentException("bad stripe request: stripe " + stripe + " offset " + offset
+            + " length " + length);
+      }
+      if (f.type() == STRIPE_WRITE && !zero && f.payload().remaining() != length) {
+        throw new IllegalArgumentException("stripe write of " + f.payload().remaining() + " bytes for " + length);
+      }
+      return new StripeRequest(f.type(), volume, epoch, stripe, offset, length, position, (flags & 1) != 0, zero,
+          f.payload());
+    } catch (java.nio.BufferUnderflowException e) {
+      throw new IllegalArgumentException("truncated stripe request");
+    }
+  }
+
+  static boolean isStripe(byte type) {
+    return type == STRIPE_WRITE || type == STRIPE_READ || type == STRIPE_REBUILD;
   }
 
   static Frame flush(String volume, long epoch, DevicePath device) {
@@ -56,16 +120,16 @@ final class BlockFrames {
       String volume = getString(h);
       long epoch = h.getLong();
       DevicePath device = getDevice(h);
-      if (f.type() == FLUSH) return new Request(FLUSH, volume, epoch, null, device, false, null);
+      if (f.type() == FLUSH) return new Request(FLUSH, volume, epoch, null, device, false, false, null);
       if (f.type() != READ && f.type() != WRITE && f.type() != ZERO) {
         throw new IllegalArgumentException("unknown block request type " + f.type());
       }
       DeviceSegment s = new DeviceSegment(device, h.getLong(), h.getLong(), h.getInt());
-      boolean fua = h.get() != 0;
+      byte flags = h.get();
       if (f.type() == WRITE && f.payload().remaining() != s.length()) {
         throw new IllegalArgumentException("write of " + f.payload().remaining() + " bytes for a segment of " + s.length());
       }
-      return new Request(f.type(), volume, epoch, s, device, fua, f.payload());
+      return new Request(f.type(), volume, epoch, s, device, (flags & 1) != 0, (flags & 2) != 0, f.payload());
     } catch (java.nio.BufferUnderflowException e) {
       throw new IllegalArgumentException("truncated block request");
     }
@@ -87,6 +151,22 @@ final class BlockFrames {
     return new Frame(IO_FAILURE, ByteBuffer.wrap(utf8(message)), EMPTY);
   }
 
+  static Frame failed(BlockDeviceException e) {
+    byte[] m = utf8(e.detail());
+    return new Frame(FAILED, ByteBuffer.allocate(2 + m.length).putShort((short) e.error().ordinal()).put(m).flip(),
+        EMPTY);
+  }
+
+  /** The failure a {@link #FAILED} or {@link #IO_FAILURE} answer carries. */
+  static BlockDeviceException failure(Frame f) {
+    if (f.type() != FAILED) return new BlockDeviceException(IoError.IO_ERROR, message(f));
+    ByteBuffer h = f.header().duplicate();
+    int code = h.getShort();
+    IoError[] all = IoError.values();
+    IoError e = code >= 0 && code < all.length ? all[code] : IoError.IO_ERROR;
+    return new BlockDeviceException(e, StandardCharsets.UTF_8.decode(h).toString());
+  }
+
   static Frame wrongTarget(long targetEpoch, String reason) {
     byte[] r = utf8(reason);
     return new Frame(WRONG_TARGET, ByteBuffer.allocate(8 + r.length).putLong(targetEpoch).put(r).flip(), EMPTY);
@@ -95,6 +175,7 @@ final class BlockFrames {
   static String message(Frame f) {
     ByteBuffer h = f.header().duplicate();
     if (f.type() == WRONG_TARGET) h.getLong();
+    if (f.type() == FAILED) h.getShort();
     return StandardCharsets.UTF_8.decode(h).toString();
   }
 

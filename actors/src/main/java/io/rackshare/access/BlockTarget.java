@@ -36,10 +36,15 @@ final class BlockTarget implements DataLane.Handler {
   private final Executor io;
   private final Resync resync;
   private final io.rackshare.io.DirectBufferPool buffers;
+  private final RangeLocks locks;
+  private final StripeCoordinator coordinator;
 
   BlockTarget(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts,
-      Map<DevicePath, BlockStore> stores, Executor io, Resync resync, io.rackshare.io.DirectBufferPool buffers) {
+      Map<DevicePath, BlockStore> stores, Executor io, Resync resync, io.rackshare.io.DirectBufferPool buffers,
+      RangeLocks locks, StripeCoordinator coordinator) {
     this.buffers = buffers;
+    this.locks = locks;
+    this.coordinator = coordinator;
     this.self = self;
     this.map = map;
     this.layouts = layouts;
@@ -50,6 +55,7 @@ final class BlockTarget implements DataLane.Handler {
 
   @Override
   public CompletionStage<DataLane.Frame> handle(BladeId from, DataLane.Frame frame) {
+    if (BlockFrames.isStripe(frame.type())) return coordinator.handle(from, frame);
     BlockFrames.Request r;
     try {
       r = BlockFrames.decode(frame);
@@ -67,16 +73,31 @@ final class BlockTarget implements DataLane.Handler {
     }
     BlockStore store = stores.get(r.device());
     boolean remote = !from.equals(self);
+    if ((r.type() == BlockFrames.WRITE || r.type() == BlockFrames.ZERO) && !(r.rebuild() && !remote)) {
+      // A rebuild may be copying this range into the member: wait for it to let go.
+      CompletableFuture<Void> free = locks.whenFree(r.device(), r.segment().deviceOffset(), r.segment().length());
+      if (!free.isDone()) {
+        BlockFrames.Request request = remote && r.type() == BlockFrames.WRITE ? copied(r) : r;
+        return free.thenCompose(x -> serveOnIo(request, store, remote));
+      }
+    }
     if (remote && r.type() == BlockFrames.WRITE) {
       if (!r.fua()) {
         // Into the page cache at once, from the lane's buffer: no copy, no thread hand-off.
         return CompletableFuture.completedFuture(serve(r, store, true, buffers));
       }
       // The lane reuses its buffer: keep a copy for the I/O thread that waits for stable storage.
-      ByteBuffer copy = ByteBuffer.allocate(r.data().remaining()).put(r.data().duplicate()).flip();
-      r = new BlockFrames.Request(r.type(), r.volume(), r.epoch(), r.segment(), r.device(), true, copy);
+      r = copied(r);
     }
-    BlockFrames.Request request = r;
+    return serveOnIo(r, store, remote);
+  }
+
+  private static BlockFrames.Request copied(BlockFrames.Request r) {
+    ByteBuffer copy = ByteBuffer.allocate(r.data().remaining()).put(r.data().duplicate()).flip();
+    return new BlockFrames.Request(r.type(), r.volume(), r.epoch(), r.segment(), r.device(), r.fua(), r.rebuild(), copy);
+  }
+
+  private CompletableFuture<DataLane.Frame> serveOnIo(BlockFrames.Request request, BlockStore store, boolean remote) {
     CompletableFuture<DataLane.Frame> out = new CompletableFuture<>();
     try {
       io.execute(() -> out.complete(serve(request, store, remote, buffers)));
@@ -96,9 +117,11 @@ final class BlockTarget implements DataLane.Handler {
       return layout.devices(v).contains(r.device()) ? null
           : r.device() + " is not a member of '" + r.volume() + "'";
     }
-    if (!layout.owns(v, r.segment())) {
-      return "bytes " + r.segment().volumeOffset() + "+" + r.segment().length() + " of '" + r.volume()
-          + "' are not at " + r.device() + " offset " + r.segment().deviceOffset();
+    boolean write = r.type() != BlockFrames.READ;
+    if (!layout.owns(v, r.segment(), write)) {
+      return (r.segment().isParity() ? "parity" : "bytes " + r.segment().volumeOffset()) + "+" + r.segment().length()
+          + " of '" + r.volume() + "' are not at " + r.device() + " offset " + r.segment().deviceOffset()
+          + (write ? " on a member written" : " on a member read") + " at epoch " + v.epoch();
     }
     return null;
   }

@@ -17,5 +17,10 @@ public enum IoError {
   /** Too many requests wait for a target. */
   OVERLOADED,
   /** The maps stayed out of step after every retry. */
-  STALE_MAP
+  STALE_MAP,
+  /**
+   * The volume lost more members than its redundancy covers; it serves again when a missing
+   * member returns intact.
+   */
+  VOLUME_FAILED
 }

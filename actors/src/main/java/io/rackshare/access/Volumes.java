@@ -34,9 +34,13 @@ public final class Volumes {
   private final ActorSystem<?> system;
   private final ScheduledExecutorService timer;
 
+  /**
+   * Assembles the access path. {@code dataDir} keeps this blade's write-intent log (null: in
+   * memory only).
+   */
   public Volumes(ActorSystem<?> system, BladeId self, Layouts layouts, AccessSettings settings,
       Map<DevicePath, BlockStore> stores, Executor io, DataLane lane, ActorRef<SmmHandler.Command> smm,
-      String driverName) {
+      String driverName, java.nio.file.Path dataDir) {
     this.system = system;
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "rackshare-access-retries");
@@ -52,10 +56,34 @@ public final class Volumes {
       lastAsk.put(volume, now);
       smm.tell(new SmmHandler.SendToManager(new ManagerProtocol.ResyncRequest(self, volume, seenEpoch, reason)));
     };
-    lane.serve(new BlockTarget(self, map::get, layouts, stores, io, resync, lane.buffers()));
-    this.path = new AccessPath(self, map::get, layouts, settings, lane, resync, timer);
-    this.driver = system.systemActorOf(AccessDriver.create(path, map::set), driverName,
-        org.apache.pekko.actor.typed.Props.empty());
+    AccessPath.FailureReport report = (volume, device, seenEpoch, reason) ->
+        AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
+                replyTo -> new SmmHandler.RequestToManager(
+                    new ManagerProtocol.MemberFailed(self, volume, device, seenEpoch, reason), 0, replyTo),
+                settings.confirmTimeout().plusSeconds(30), system.scheduler())
+            .toCompletableFuture()
+            .thenApply(r -> {
+              if (r instanceof SmmHandler.Answered a && a.message() instanceof ManagerProtocol.MapConfirmed c) {
+                return c.epoch();
+              }
+              throw new BlockDeviceException(IoError.UNAVAILABLE, "the manager did not confirm: " + r);
+            });
+    RangeLocks locks = new RangeLocks();
+    this.path = new AccessPath(self, map::get, layouts, settings, lane, resync, report, locks, timer);
+    IntentLog intents;
+    try {
+      if (dataDir != null) java.nio.file.Files.createDirectories(dataDir);
+      intents = new IntentLog(dataDir, timer, java.time.Duration.ofSeconds(5));
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("rackshare.blade.data-dir: cannot keep the write-intent log in "
+          + dataDir + ": " + e.getMessage(), e);
+    }
+    StripeCoordinator coordinator =
+        new StripeCoordinator(self, map::get, layouts, path, resync, intents, settings.maxAttempts());
+    lane.serve(new BlockTarget(self, map::get, layouts, stores, io, resync, lane.buffers(), locks, coordinator));
+    this.driver = system.systemActorOf(
+        AccessDriver.create(path, map::set, new Rebuilder.Context(self, path, layouts, settings, smm), coordinator),
+        driverName, org.apache.pekko.actor.typed.Props.empty());
   }
 
   public ActorRef<AccessDriver.Command> driver() {

@@ -8,7 +8,9 @@ import io.rackshare.map.GlobalResourceMap;
 import io.rackshare.map.ResourceDescriptor;
 import io.rackshare.smm.SmmHandler;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -28,8 +30,10 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   /** This blade's view, for status pages and tests. */
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
+  /** {@code rebuilds}: the latest progress of every rebuild, by volume and member position. */
   public record Status(
-      BladeId id, List<ResourceDescriptor> resources, GlobalResourceMap map, Optional<BladeId> manager) {}
+      BladeId id, List<ResourceDescriptor> resources, GlobalResourceMap map, Optional<BladeId> manager,
+      Map<String, ManagerProtocol.RebuildProgress> rebuilds) {}
 
   private record FromOob(SmmHandler.Delivery delivery) implements Command {}
 
@@ -53,6 +57,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   private final ActorRef<AccessDriver.Command> access;
   private GlobalResourceMap map = GlobalResourceMap.EMPTY;
   private Optional<BladeId> manager = Optional.empty();
+  private final Map<String, ManagerProtocol.RebuildProgress> rebuilds = new TreeMap<>();
 
   private Blade(
       ActorContext<Command> ctx,
@@ -70,7 +75,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
       ctx.spawn(r.driver(), p.kind().toLowerCase() + "-" + p.index());
     }
     smm.tell(new SmmHandler.RegisterHandler(
-        "blade", m -> m instanceof ManagerProtocol.MapUpdate,
+        "blade", m -> m instanceof ManagerProtocol.MapUpdate || m instanceof ManagerProtocol.RebuildProgress,
         ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new)));
     smm.tell(new SmmHandler.SubscribeTopology(
         ctx.messageAdapter(SmmHandler.Topology.class, TopologyChanged::new)));
@@ -83,7 +88,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
         .onMessage(FromOob.class, this::onOob)
         .onMessage(TopologyChanged.class, this::onTopology)
         .onMessage(GetStatus.class, g -> {
-          g.replyTo().tell(new Status(id, resources, map, manager));
+          g.replyTo().tell(new Status(id, resources, map, manager, Map.copyOf(rebuilds)));
           return this;
         })
         .build();
@@ -108,7 +113,11 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
             id, u.map().epoch(), u.map().volumes().size(), u.map().digest());
       }
       map = u.map();
-      access.tell(new AccessDriver.MapInstalled(map));
+      // Answered once the access path routes with it (the manager waits for that).
+      access.tell(new AccessDriver.MapInstalled(map, f.delivery().responder()));
+      rebuilds.keySet().removeIf(k -> map.volume(k.substring(0, k.lastIndexOf('#'))).isEmpty());
+    } else if (f.delivery().message() instanceof ManagerProtocol.RebuildProgress p) {
+      rebuilds.put(p.volume() + "#" + p.position(), p);
     }
     return this;
   }

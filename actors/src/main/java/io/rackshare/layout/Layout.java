@@ -3,15 +3,18 @@ package io.rackshare.layout;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.DeviceSegment;
 import io.rackshare.map.GlobalResourceDescriptor;
+import io.rackshare.map.Member;
 import io.rackshare.map.ResourceDescriptor;
 import io.rackshare.map.VolumeSpec;
 import java.util.List;
 
 /**
  * A volume layout: how the manager aggregates member resources into a volume, and how a byte
- * range of the volume maps onto member devices. Layouts are plug-ins, named in {@code
- * rackshare.layouts}; each must be a pure function of its inputs, because every blade evaluates
- * it on its own copy of the map and the results must agree.
+ * range of the volume maps onto member devices for reads, writes and rebuilds. Layouts are
+ * plug-ins, named in {@code rackshare.layouts}; each must be a pure function of its inputs,
+ * because every blade evaluates it on its own copy of the map and the results must agree.
+ * Members are addressed by position; their states ({@link Member.State}) decide which are read
+ * and written.
  */
 public interface Layout {
 
@@ -19,29 +22,55 @@ public interface Layout {
   String name();
 
   /**
-   * Builds the descriptor of {@code spec} from its members' descriptors, in the spec's member
-   * order. Throws {@link IllegalArgumentException} with a clear message if the members do not fit
-   * this layout.
+   * Builds the descriptor of {@code spec} from its members' and spares' descriptors, in the
+   * spec's order. Throws {@link IllegalArgumentException} with a clear message if they or the
+   * options do not fit this layout.
    */
-  GlobalResourceDescriptor build(VolumeSpec spec, List<ResourceDescriptor> members, long epoch);
+  GlobalResourceDescriptor build(
+      VolumeSpec spec, List<ResourceDescriptor> members, List<ResourceDescriptor> spares, long epoch);
 
   /**
-   * The device segments serving {@code length} bytes at byte {@code offset} of the volume, in
-   * volume order. The range must lie inside the volume (callers check).
+   * How to read {@code length} bytes at byte {@code offset} of the volume, in volume order. The
+   * range must lie inside the volume and the volume must not have {@link Health#failed()}.
    */
-  List<DeviceSegment> segments(GlobalResourceDescriptor volume, long offset, int length);
+  List<ReadPiece> reads(GlobalResourceDescriptor volume, long offset, int length);
+
+  /** How to write {@code length} bytes at byte {@code offset}, in volume order (same rules). */
+  List<WritePiece> writes(GlobalResourceDescriptor volume, long offset, int length);
 
   /**
-   * Whether {@code segment} is exactly a piece of the volume under this layout: what a target
-   * blade checks before serving a request sent with the volume's current epoch (0081).
+   * Whether {@code segment} is exactly a piece of the volume (or of its parity) under this layout
+   * on a member that may be read ({@code write == false}) or written: what a target blade checks
+   * before serving a request sent with the volume's current epoch (0081).
    */
-  default boolean owns(GlobalResourceDescriptor volume, DeviceSegment segment) {
-    if (segment.volumeOffset() + segment.length() > volume.sizeBytes()) return false;
-    return segments(volume, segment.volumeOffset(), segment.length()).contains(segment);
+  boolean owns(GlobalResourceDescriptor volume, DeviceSegment segment, boolean write);
+
+  /** Whether the volume can serve, from its members' states. */
+  Health health(GlobalResourceDescriptor volume);
+
+  /** Whether a member can be rebuilt from the others (and spares make sense). */
+  boolean redundant();
+
+  /**
+   * Whether {@code device} may take the place of the member at {@code position} (a spare, or the
+   * same device coming back) without putting two copies of a block on one blade.
+   */
+  boolean mayHold(GlobalResourceDescriptor volume, int position, DevicePath device);
+
+  /**
+   * How to give the member at {@code position} its content back for device bytes {@code
+   * [deviceOffset, deviceOffset + length)} of its data area (below {@link
+   * GlobalResourceDescriptor#memberBytes()}), in device order.
+   */
+  List<RebuildStep> rebuild(GlobalResourceDescriptor volume, int position, long deviceOffset, int length);
+
+  /** How many bytes of a member's device a rebuild covers (its data area). */
+  default long rebuildBytes(GlobalResourceDescriptor volume) {
+    return volume.memberBytes();
   }
 
-  /** The devices a flush of the volume must reach. */
+  /** The devices a flush of the volume must reach: every member that is written. */
   default List<DevicePath> devices(GlobalResourceDescriptor volume) {
-    return volume.members();
+    return volume.members().stream().filter(Member::writable).map(Member::device).toList();
   }
 }

@@ -1,6 +1,5 @@
 package io.rackshare.layout;
 
-import io.rackshare.map.DeviceSegment;
 import io.rackshare.map.Extent;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.ResourceConfig;
@@ -8,13 +7,14 @@ import io.rackshare.map.ResourceDescriptor;
 import io.rackshare.map.VolumeSpec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The spanned volume of Figures 9a/10a: members are concatenated in order, so the lookup table has
  * one extent per member. 16 members of 10 blocks give 160 blocks, and block 57 is block 7 of the
- * sixth member.
+ * sixth member. No redundancy: losing a member fails the volume until it returns.
  */
-public final class SpanLayout implements Layout {
+public final class SpanLayout extends CopiesLayout {
 
   public static final String NAME = "span";
 
@@ -24,9 +24,16 @@ public final class SpanLayout implements Layout {
   }
 
   @Override
+  public boolean redundant() {
+    return false;
+  }
+
+  @Override
   public GlobalResourceDescriptor build(
-      VolumeSpec spec, List<ResourceDescriptor> members, long epoch) {
+      VolumeSpec spec, List<ResourceDescriptor> members, List<ResourceDescriptor> spares, long epoch) {
+    LayoutOptions.check(spec, Set.of());
     int blockSize = Layouts.commonBlockSize(spec, members);
+    checkSpares(spec, spares, blockSize, 0, false);
     List<Extent> extents = new ArrayList<>();
     long next = 0;
     for (ResourceDescriptor m : members) {
@@ -35,26 +42,32 @@ public final class SpanLayout implements Layout {
       next += b.blockCount();
     }
     return new GlobalResourceDescriptor(
-        spec.name(), NAME, blockSize, next, spec.members(), extents, spec.options(), epoch);
+        spec.name(), NAME, blockSize, next, 0, active(members, epoch), List.of(), extents, spec.options(), epoch);
   }
 
   @Override
-  public List<DeviceSegment> segments(GlobalResourceDescriptor v, long offset, int length) {
-    List<DeviceSegment> out = new ArrayList<>(2);
-    List<Extent> extents = v.extents();
+  Place place(GlobalResourceDescriptor v, long volumeOffset) {
     long bs = v.blockSize();
-    int i = indexOf(extents, offset / bs);
-    long pos = offset;
-    long end = offset + length;
-    while (pos < end) {
-      Extent e = extents.get(i++);
-      long extentEnd = e.endBlock() * bs;
-      int n = (int) (Math.min(end, extentEnd) - pos);
-      long deviceOffset = e.deviceBlock() * bs + (pos - e.volumeBlock() * bs);
-      out.add(new DeviceSegment(e.device(), deviceOffset, pos, n));
-      pos += n;
-    }
-    return out;
+    int i = indexOf(v.extents(), volumeOffset / bs);
+    Extent e = v.extents().get(i);
+    long deviceOffset = e.deviceBlock() * bs + (volumeOffset - e.volumeBlock() * bs);
+    return new Place(new int[] {i}, deviceOffset, e.endBlock() * bs - volumeOffset);
+  }
+
+  @Override
+  long volumeOffsetOf(GlobalResourceDescriptor v, int position, long deviceOffset) {
+    Extent e = v.extents().get(position);
+    return (e.volumeBlock() - e.deviceBlock()) * v.blockSize() + deviceOffset;
+  }
+
+  @Override
+  long deviceRun(GlobalResourceDescriptor v, long deviceOffset) {
+    return Long.MAX_VALUE;
+  }
+
+  @Override
+  int copiesOf(GlobalResourceDescriptor v) {
+    return 1;
   }
 
   /** The index of the extent holding {@code block}: a binary search of the lookup table. */

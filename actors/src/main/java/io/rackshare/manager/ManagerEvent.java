@@ -1,14 +1,17 @@
 package io.rackshare.manager;
 
 import io.rackshare.map.BladeId;
+import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.Member;
 import io.rackshare.map.ResourceDescriptor;
 import io.rackshare.serialization.RackshareSerializable;
 
 /**
  * Every change of the manager's state is one of these events, applied by {@link
- * ManagerState#apply}. They are the journal's content once the manager is event-sourced.
+ * ManagerState#apply}. They are the journal's content once the manager is event-sourced. Every
+ * event that changes a volume advances the map epoch.
  */
 public sealed interface ManagerEvent extends RackshareSerializable {
 
@@ -23,4 +26,30 @@ public sealed interface ManagerEvent extends RackshareSerializable {
 
   /** A manager without state took over the newest map a blade reported. */
   record MapAdopted(GlobalResourceMap map) implements ManagerEvent {}
+
+  /** An event about one member of one volume. */
+  sealed interface MemberEvent extends ManagerEvent {
+    String volume();
+
+    int position();
+  }
+
+  /**
+   * The member at {@code position} failed: {@code FAILED} if the volume goes on without it (it is
+   * stale from now on), {@code OFFLINE} if its loss failed the volume (it stays in sync).
+   */
+  record MemberFailed(String volume, int position, DevicePath device, Member.State state, String reason)
+      implements MemberEvent {}
+
+  /** Hot spare {@code spare} takes the failed member's position and is rebuilt (0092). */
+  record SpareActivated(String volume, int position, DevicePath failed, DevicePath spare) implements MemberEvent {}
+
+  /**
+   * A member's blade is back: an {@code OFFLINE} member is {@code ACTIVE} again as it is, a
+   * {@code FAILED} one is resynchronised ({@code REBUILDING}) before it is read.
+   */
+  record MemberReturned(String volume, int position, DevicePath device, Member.State state) implements MemberEvent {}
+
+  /** The rebuild of the member at {@code position} is complete: it is in sync. */
+  record RebuildCompleted(String volume, int position, DevicePath device) implements MemberEvent {}
 }

@@ -1,6 +1,7 @@
 package io.rackshare.manager;
 
 import io.rackshare.map.BladeId;
+import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceMap;
 import io.rackshare.map.ResourceDescriptor;
 import io.rackshare.smm.OobMessage;
@@ -29,6 +30,47 @@ public final class ManagerProtocol {
   /** Asks for the current map; answered with a {@link MapUpdate}. */
   public record GetMap() implements OobMessage.ForManager {}
 
-  /** The global resource map, sent to blades (block 518); they store it as their local copy. */
+  /**
+   * The global resource map, sent to blades (block 518); they store it as their local copy. Sent
+   * as a request, it is answered with {@link MapInstalled} once the blade routes with it.
+   */
   public record MapUpdate(GlobalResourceMap map) implements OobMessage {}
+
+  /** A blade routes with the map of this epoch. */
+  public record MapInstalled(long epoch) implements OobMessage {}
+
+  /**
+   * A request, I/O error or time-out on {@code device} failed: drop it from {@code volume}.
+   * Answered with {@link MapConfirmed} once every blade has installed a map that no longer uses
+   * it (or that says why it still does).
+   */
+  public record MemberFailed(BladeId from, String volume, DevicePath device, long seenEpoch, String reason)
+      implements OobMessage.ForManager {}
+
+  /** Every blade of the cluster routes with a map of at least this epoch. */
+  public record MapConfirmed(long epoch) implements OobMessage {}
+
+  /**
+   * The member at {@code position} of {@code volume}, {@code device}, being rebuilt since epoch
+   * {@code since}, holds all its data now.
+   */
+  public record RebuildDone(BladeId from, String volume, int position, DevicePath device, long since)
+      implements OobMessage.ForManager {}
+
+  /**
+   * How a rebuild goes, broadcast by the rebuilding blade every second or so; every blade keeps
+   * the latest for its status.
+   */
+  public record RebuildProgress(String volume, int position, DevicePath device, long since, long doneBytes,
+      long totalBytes, double bytesPerSecond, boolean finished) implements OobMessage {
+
+    public double percent() {
+      return totalBytes == 0 ? 100 : 100.0 * doneBytes / totalBytes;
+    }
+
+    /** Seconds left at the current speed, or -1 if unknown. */
+    public long secondsLeft() {
+      return bytesPerSecond <= 0 ? -1 : (long) Math.ceil((totalBytes - doneBytes) / bytesPerSecond);
+    }
+  }
 }

@@ -1,10 +1,12 @@
 package io.rackshare.manager;
 
+import io.rackshare.layout.Layout;
 import io.rackshare.layout.Layouts;
 import io.rackshare.map.BladeId;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.Member;
 import io.rackshare.map.ResourceDescriptor;
 import io.rackshare.map.VolumeSpec;
 import java.util.ArrayList;
@@ -17,8 +19,17 @@ import java.util.TreeMap;
 
 /**
  * The manager's state: the registered resources, which blades are offline, and the global
- * resource map. Immutable; {@link #apply} is the only way it changes, and {@link #decide} the
- * only place commands turn into events, so the state can be rebuilt by replaying events.
+ * resource map. Immutable; {@link #apply} is the only way it changes, and the deciding methods
+ * the only place commands turn into events, so the state can be rebuilt by replaying events.
+ *
+ * <p>How members move (0092):
+ *
+ * <pre>
+ *   ACTIVE --fails, volume goes on--> FAILED --spare--> (spare) REBUILDING --rebuilt--> ACTIVE
+ *   ACTIVE --fails, volume fails---> OFFLINE --its blade is back--> ACTIVE
+ *   FAILED --its blade is back, no spare took its place--> REBUILDING (resynchronised in place)
+ *   REBUILDING --fails--> FAILED
+ * </pre>
  */
 public record ManagerState(
     Map<DevicePath, ResourceDescriptor> resources, Set<BladeId> offline, GlobalResourceMap map) {
@@ -49,73 +60,215 @@ public record ManagerState(
         if (adopted.volume(d.name()).isEmpty()) adopted = adopted.with(d);
       }
       return new ManagerState(resources, offline, adopted);
+    } else if (event instanceof ManagerEvent.MemberEvent m) {
+      return new ManagerState(resources, offline, map.with(applyMember(m)));
     }
     throw new IllegalArgumentException("unknown event " + event);
+  }
+
+  private GlobalResourceDescriptor applyMember(ManagerEvent.MemberEvent e) {
+    GlobalResourceDescriptor v = map.volumes().get(e.volume());
+    if (v == null) throw new IllegalArgumentException("no volume " + e.volume() + " for " + e);
+    long epoch = map.epoch() + 1;
+    Member m = v.member(e.position());
+    if (e instanceof ManagerEvent.MemberFailed f) {
+      return v.withMember(e.position(), m.with(f.state(), epoch), epoch);
+    } else if (e instanceof ManagerEvent.SpareActivated s) {
+      List<DevicePath> spares = new ArrayList<>(v.spares());
+      spares.remove(s.spare());
+      return v.withSpares(spares, epoch)
+          .withMember(e.position(), new Member(s.spare(), Member.State.REBUILDING, epoch), epoch);
+    } else if (e instanceof ManagerEvent.MemberReturned r) {
+      return v.withMember(e.position(), m.with(r.state(), epoch), epoch);
+    } else if (e instanceof ManagerEvent.RebuildCompleted) {
+      return v.withMember(e.position(), m.with(Member.State.ACTIVE, epoch), epoch);
+    }
+    throw new IllegalArgumentException("unknown member event " + e);
   }
 
   /** The outcome of a command: the events to persist and apply, and problems to report. */
   public record Decision(List<ManagerEvent> events, List<String> problems) {}
 
+  /** Collects events, applying each to a working copy of the state as it goes. */
+  private static final class Changes {
+    ManagerState state;
+    final List<ManagerEvent> events = new ArrayList<>();
+
+    Changes(ManagerState s) {
+      this.state = s;
+    }
+
+    void add(ManagerEvent e) {
+      events.add(e);
+      state = state.apply(e);
+    }
+  }
+
   /**
    * A blade registers its resources: record what is new or changed, adopt its map if it is newer
-   * than ours, and aggregate every declared volume whose members are now all known.
+   * than ours, aggregate every declared volume whose devices are now all known, and take back the
+   * blade's members that were waiting for it.
    */
   public Decision decide(
       ManagerProtocol.RegisterResources r, List<VolumeSpec> specs, Layouts layouts) {
-    List<ManagerEvent> events = new ArrayList<>();
-    ManagerState s = this;
-    if (r.currentMap().epoch() > map.epoch()) {
-      ManagerEvent e = new ManagerEvent.MapAdopted(r.currentMap());
-      events.add(e);
-      s = s.apply(e);
-    }
+    Changes c = new Changes(this);
+    if (r.currentMap().epoch() > map.epoch()) c.add(new ManagerEvent.MapAdopted(r.currentMap()));
     for (ResourceDescriptor d : r.resources()) {
       if (!d.path().blade().equals(r.blade())) continue;
-      if (!d.equals(s.resources.get(d.path())) || s.offline.contains(r.blade())) {
-        ManagerEvent e = new ManagerEvent.ResourceRegistered(d);
-        events.add(e);
-        s = s.apply(e);
+      if (!d.equals(c.state.resources.get(d.path())) || c.state.offline.contains(r.blade())) {
+        c.add(new ManagerEvent.ResourceRegistered(d));
       }
     }
     List<String> problems = new ArrayList<>();
     for (VolumeSpec spec : specs) {
-      if (s.map.volume(spec.name()).isPresent()) continue;
-      List<ResourceDescriptor> members = new ArrayList<>();
-      for (DevicePath p : spec.members()) {
-        ResourceDescriptor d = s.resources.get(p);
-        if (d != null) members.add(d);
-      }
-      if (members.size() < spec.members().size()) continue;
+      if (c.state.map.volume(spec.name()).isPresent()) continue;
+      List<ResourceDescriptor> members = known(c.state, spec.members());
+      List<ResourceDescriptor> spares = known(c.state, spec.spares());
+      if (members.size() < spec.members().size() || spares.size() < spec.spares().size()) continue;
       try {
         GlobalResourceDescriptor volume =
-            layouts.get(spec.layout()).build(spec, members, s.map.epoch() + 1);
-        ManagerEvent e = new ManagerEvent.VolumeCreated(volume);
-        events.add(e);
-        s = s.apply(e);
+            layouts.get(spec.layout()).build(spec, members, spares, c.state.map.epoch() + 1);
+        c.add(new ManagerEvent.VolumeCreated(volume));
       } catch (IllegalArgumentException ex) {
         problems.add("volume '" + spec.name() + "' cannot be built: " + ex.getMessage());
       }
     }
-    return new Decision(events, problems);
+    returned(c, r.blade());
+    spares(c, layouts);
+    return new Decision(c.events, problems);
   }
 
-  /** Blades that hold resources and are no longer among {@code present}. */
-  public List<ManagerEvent> bladesLost(Set<BladeId> present) {
+  private static List<ResourceDescriptor> known(ManagerState s, List<DevicePath> paths) {
+    List<ResourceDescriptor> out = new ArrayList<>();
+    for (DevicePath p : paths) {
+      ResourceDescriptor d = s.resources.get(p);
+      if (d != null) out.add(d);
+    }
+    return out;
+  }
+
+  /**
+   * {@code blade} is (back) in the cluster: its OFFLINE members are in sync and serve again; its
+   * FAILED members that no spare replaced are resynchronised before they are read (a blade never
+   * silently rejoins with stale data).
+   */
+  private static void returned(Changes c, BladeId blade) {
+    for (GlobalResourceDescriptor v : c.state.map.volumes().values()) {
+      for (int i = 0; i < v.members().size(); i++) {
+        Member m = c.state.map.volumes().get(v.name()).member(i);
+        if (!m.blade().equals(blade)) continue;
+        if (m.state() == Member.State.OFFLINE) {
+          c.add(new ManagerEvent.MemberReturned(v.name(), i, m.device(), Member.State.ACTIVE));
+        } else if (m.state() == Member.State.FAILED) {
+          c.add(new ManagerEvent.MemberReturned(v.name(), i, m.device(), Member.State.REBUILDING));
+        }
+      }
+    }
+  }
+
+  /** Every FAILED member for which a hot spare fits takes it (0092). */
+  private static void spares(Changes c, Layouts layouts) {
+    for (String name : new ArrayList<>(c.state.map.volumes().keySet())) {
+      for (int i = 0; ; i++) {
+        GlobalResourceDescriptor v = c.state.map.volumes().get(name);
+        if (i >= v.members().size()) break;
+        if (v.member(i).state() != Member.State.FAILED) continue;
+        Layout layout = layouts.get(v.layout());
+        for (DevicePath spare : v.spares()) {
+          boolean usable = c.state.resources.containsKey(spare) && !c.state.offline.contains(spare.blade())
+              && layout.mayHold(v, i, spare);
+          if (usable) {
+            c.add(new ManagerEvent.SpareActivated(name, i, v.member(i).device(), spare));
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The member at {@code position} failed: FAILED if the volume goes on without it, OFFLINE if it
+   * was in sync and the volume cannot (then no write is acknowledged without it).
+   */
+  private static void fail(Changes c, Layouts layouts, GlobalResourceDescriptor v, int position, String reason) {
+    Member m = v.member(position);
+    Member.State state = Member.State.FAILED;
+    if (m.state() == Member.State.ACTIVE) {
+      GlobalResourceDescriptor without = v.withMember(position, m.with(Member.State.FAILED, v.epoch()), v.epoch());
+      if (layouts.get(v.layout()).health(without).failed()) state = Member.State.OFFLINE;
+    }
+    c.add(new ManagerEvent.MemberFailed(v.name(), position, m.device(), state, reason));
+  }
+
+  /** A blade reports that a member failed under it. */
+  public Decision memberFailed(ManagerProtocol.MemberFailed r, Layouts layouts) {
+    Changes c = new Changes(this);
+    GlobalResourceDescriptor v = map.volumes().get(r.volume());
+    int position = v == null ? -1 : v.positionOf(r.device());
+    if (position < 0 || !v.member(position).writable()) {
+      return new Decision(List.of(), List.of()); // not a member any more, or already failed
+    }
+    fail(c, layouts, v, position, r.from() + ": " + r.reason());
+    spares(c, layouts);
+    return new Decision(c.events, List.of());
+  }
+
+  /**
+   * Blades that hold resources and are no longer among {@code present} are lost: their members
+   * fail, and spares take their places.
+   */
+  public List<ManagerEvent> bladesLost(Set<BladeId> present, Layouts layouts) {
     Set<BladeId> known = new HashSet<>();
     resources.keySet().forEach(p -> known.add(p.blade()));
-    List<ManagerEvent> events = new ArrayList<>();
+    Changes c = new Changes(this);
     for (BladeId b : known) {
-      if (!present.contains(b) && !offline.contains(b)) events.add(new ManagerEvent.BladeLost(b));
+      if (present.contains(b) || offline.contains(b)) continue;
+      c.add(new ManagerEvent.BladeLost(b));
+      for (String name : new ArrayList<>(c.state.map.volumes().keySet())) {
+        for (int i = 0; i < c.state.map.volumes().get(name).members().size(); i++) {
+          GlobalResourceDescriptor v = c.state.map.volumes().get(name);
+          if (v.member(i).blade().equals(b) && v.member(i).writable()) fail(c, layouts, v, i, b + " left the cluster");
+        }
+      }
     }
-    return events;
+    spares(c, layouts);
+    return c.events;
   }
 
-  /** Volumes declared but not built yet, with the members still missing. */
+  /**
+   * OFFLINE members whose blade is here after all (a failure reported over a link that broke,
+   * while the blade stayed in the cluster) serve again: they are in sync.
+   */
+  public List<ManagerEvent> offlineBack(Set<BladeId> present) {
+    Changes c = new Changes(this);
+    for (GlobalResourceDescriptor v : map.volumes().values()) {
+      for (int i = 0; i < v.members().size(); i++) {
+        Member m = v.member(i);
+        if (m.state() == Member.State.OFFLINE && present.contains(m.blade()) && !offline.contains(m.blade())) {
+          c.add(new ManagerEvent.MemberReturned(v.name(), i, m.device(), Member.State.ACTIVE));
+        }
+      }
+    }
+    return c.events;
+  }
+
+  /** A blade finished rebuilding a member. */
+  public List<ManagerEvent> rebuildDone(ManagerProtocol.RebuildDone r) {
+    GlobalResourceDescriptor v = map.volumes().get(r.volume());
+    if (v == null || r.position() < 0 || r.position() >= v.members().size()) return List.of();
+    Member m = v.member(r.position());
+    if (!m.device().equals(r.device()) || m.state() != Member.State.REBUILDING || m.since() != r.since()) {
+      return List.of(); // a rebuild that was overtaken by another change
+    }
+    return List.of(new ManagerEvent.RebuildCompleted(r.volume(), r.position(), r.device()));
+  }
+
+  /** Volumes declared but not built yet, with the devices still missing. */
   public Map<String, List<DevicePath>> pendingVolumes(List<VolumeSpec> specs) {
     Map<String, List<DevicePath>> out = new TreeMap<>();
     for (VolumeSpec spec : specs) {
       if (map.volume(spec.name()).isPresent()) continue;
-      out.put(spec.name(), spec.members().stream().filter(p -> !resources.containsKey(p)).toList());
+      out.put(spec.name(), spec.devices().stream().filter(p -> !resources.containsKey(p)).toList());
     }
     return out;
   }

@@ -1,22 +1,30 @@
 package io.rackshare.map;
 
 import io.rackshare.serialization.RackshareSerializable;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Describes one global resource, here a virtual volume (0070, descriptor 612): how to reach it
- * (the layout and its lookup table of extents) and its configuration (block size, capacity). The
- * manager builds it; every blade keeps a copy in its local global resource map. {@code epoch} is
- * the map epoch at which this descriptor last changed: requests carry it so that the target blade
- * can tell a stale map from a current one (0081).
+ * (the layout, its members by position and their states, its lookup table of extents where the
+ * layout keeps one) and its configuration (block size, capacity, layout options). The manager
+ * builds it; every blade keeps a copy in its local global resource map. {@code epoch} is the map
+ * epoch at which this descriptor last changed: requests carry it so that the target blade can
+ * tell a stale map from a current one (0081).
+ *
+ * <p>{@code memberBlocks} is the part of each member the layout uses (the smallest member's size,
+ * rounded to the layout's unit); {@code spares} are hot spares (0092), unused until a member
+ * fails.
  */
 public record GlobalResourceDescriptor(
     String name,
     String layout,
     int blockSize,
     long capacityBlocks,
-    List<DevicePath> members,
+    long memberBlocks,
+    List<Member> members,
+    List<DevicePath> spares,
     List<Extent> extents,
     Map<String, String> options,
     long epoch)
@@ -24,11 +32,12 @@ public record GlobalResourceDescriptor(
 
   public GlobalResourceDescriptor {
     if (name == null || name.isBlank()) throw new IllegalArgumentException("volume needs a name");
-    if (blockSize <= 0 || capacityBlocks < 0 || epoch < 0) {
+    if (blockSize <= 0 || capacityBlocks < 0 || memberBlocks < 0 || epoch < 0) {
       throw new IllegalArgumentException(
           "bad volume " + name + ": block size " + blockSize + ", capacity " + capacityBlocks);
     }
     members = List.copyOf(members);
+    spares = List.copyOf(spares);
     extents = List.copyOf(extents);
     options = Map.copyOf(options);
   }
@@ -37,8 +46,46 @@ public record GlobalResourceDescriptor(
     return capacityBlocks * blockSize;
   }
 
+  public long memberBytes() {
+    return memberBlocks * blockSize;
+  }
+
+  /** The member devices, by position. */
+  public List<DevicePath> devices() {
+    return members.stream().map(Member::device).toList();
+  }
+
+  public Member member(int position) {
+    return members.get(position);
+  }
+
+  /** The position of {@code device} among the members, or -1. */
+  public int positionOf(DevicePath device) {
+    for (int i = 0; i < members.size(); i++) {
+      if (members.get(i).device().equals(device)) return i;
+    }
+    return -1;
+  }
+
+  public String option(String key, String orElse) {
+    return options.getOrDefault(key, orElse);
+  }
+
   public GlobalResourceDescriptor withEpoch(long newEpoch) {
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, members, extents, options, newEpoch);
+        name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, newEpoch);
+  }
+
+  /** This descriptor with {@code member} at {@code position}, at {@code newEpoch}. */
+  public GlobalResourceDescriptor withMember(int position, Member member, long newEpoch) {
+    List<Member> m = new ArrayList<>(members);
+    m.set(position, member);
+    return new GlobalResourceDescriptor(
+        name, layout, blockSize, capacityBlocks, memberBlocks, m, spares, extents, options, newEpoch);
+  }
+
+  public GlobalResourceDescriptor withSpares(List<DevicePath> newSpares, long newEpoch) {
+    return new GlobalResourceDescriptor(
+        name, layout, blockSize, capacityBlocks, memberBlocks, members, newSpares, extents, options, newEpoch);
   }
 }

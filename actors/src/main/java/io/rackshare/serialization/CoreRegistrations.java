@@ -9,6 +9,7 @@ import io.rackshare.map.DeviceSegment;
 import io.rackshare.map.Extent;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.Member;
 import io.rackshare.map.ResourceConfig;
 import io.rackshare.map.ResourceDescriptor;
 import io.rackshare.smm.SmmHandler;
@@ -39,6 +40,8 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(DeviceSegment.class, 105);
     k.register(GlobalResourceDescriptor.class, 106);
     k.register(GlobalResourceMap.class, 107);
+    k.register(Member.class, 108);
+    k.register(Member.State.class, 109);
 
     // smm (200-299)
     k.register(SmmHandler.Hello.class, 200);
@@ -55,9 +58,18 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(ManagerProtocol.ResyncRequest.class, 501);
     k.register(ManagerProtocol.GetMap.class, 502);
     k.register(ManagerProtocol.MapUpdate.class, 503);
+    k.register(ManagerProtocol.MapInstalled.class, 504);
+    k.register(ManagerProtocol.MemberFailed.class, 505);
+    k.register(ManagerProtocol.MapConfirmed.class, 506);
+    k.register(ManagerProtocol.RebuildDone.class, 507);
+    k.register(ManagerProtocol.RebuildProgress.class, 508);
     k.register(ManagerEvent.ResourceRegistered.class, 520);
     k.register(ManagerEvent.BladeLost.class, 521);
     k.register(ManagerEvent.VolumeCreated.class, 522);
     k.register(ManagerEvent.MapAdopted.class, 523);
+    k.register(ManagerEvent.MemberFailed.class, 524);
+    k.register(ManagerEvent.SpareActivated.class, 525);
+    k.register(ManagerEvent.MemberReturned.class, 526);
+    k.register(ManagerEvent.RebuildCompleted.class, 527);
   }
 }

@@ -234,11 +234,21 @@ public final class DataLane implements AutoCloseable {
 
   private record Pending(CompletableFuture<Frame> future, long deadline) {}
 
+  /** A request waiting for room in its target's window. */
+  private record Queued(Frame request, CompletableFuture<Frame> future, long deadline) {}
+
   private final class Peer {
     final BladeId target;
     final InetSocketAddress address;
+    /**
+     * Room for requests in flight. Nobody waits for it: a request that finds no room is queued
+     * and sent when a reply frees a place, so no thread (least of all a lane reader) ever blocks
+     * on a window, and two blades that coordinate each other's stripes cannot deadlock.
+     */
     final Semaphore window = new Semaphore(settings.maxInFlightPerTarget());
     final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    final java.util.concurrent.ConcurrentLinkedQueue<Queued> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
     final AtomicLong ids = new AtomicLong();
     SocketChannel channel;
     volatile boolean dead;
@@ -249,24 +259,46 @@ public final class DataLane implements AutoCloseable {
     }
 
     CompletableFuture<Frame> send(Frame request) {
-      try {
-        if (!window.tryAcquire(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-          return failed(SmmHandler.Failure.OVERLOADED, settings.maxInFlightPerTarget()
-              + " requests in flight to " + target + " for " + settings.requestTimeout());
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return failed(SmmHandler.Failure.UNREACHABLE, "interrupted");
-      }
-      long id = ids.incrementAndGet();
       CompletableFuture<Frame> f = new CompletableFuture<>();
+      if (window.tryAcquire()) {
+        transmit(request, f);
+        return f;
+      }
+      if (queued.incrementAndGet() > settings.maxQueuedPerTarget()) {
+        queued.decrementAndGet();
+        return failed(SmmHandler.Failure.OVERLOADED, settings.maxQueuedPerTarget()
+            + " requests already wait for room in the window to " + target);
+      }
+      queue.add(new Queued(request, f, System.nanoTime() + settings.requestTimeout().toNanos()));
+      pump(); // a reply may have freed a place meanwhile
+      return f;
+    }
+
+    /** Sends queued requests while there is room. */
+    void pump() {
+      while (!queue.isEmpty() && window.tryAcquire()) {
+        Queued q = queue.poll();
+        if (q == null) {
+          window.release();
+          return;
+        }
+        queued.decrementAndGet();
+        if (q.future().isDone()) {
+          window.release(); // expired while queued
+          continue;
+        }
+        transmit(q.request(), q.future());
+      }
+    }
+
+    private void transmit(Frame request, CompletableFuture<Frame> f) {
+      long id = ids.incrementAndGet();
       pending.put(id, new Pending(f, System.nanoTime() + settings.requestTimeout().toNanos()));
       try {
         write(id, request);
       } catch (IOException e) {
         fail(SmmHandler.Failure.UNREACHABLE, "data lane to " + target + " at " + address + ": " + e.getMessage());
       }
-      return f;
     }
 
     private synchronized void write(long id, Frame r) throws IOException {
@@ -300,6 +332,7 @@ public final class DataLane implements AutoCloseable {
             continue;
           }
           window.release();
+          pump();
           if (type == TYPE_LANE_ERROR) {
             buffers.release(reply.payload());
             p.future().completeExceptionally(new LaneException(SmmHandler.Failure.NO_HANDLER,
@@ -332,6 +365,10 @@ public final class DataLane implements AutoCloseable {
         window.release();
         p.future().completeExceptionally(new LaneException(failure, why));
       }
+      for (Queued q; (q = queue.poll()) != null; ) {
+        queued.decrementAndGet();
+        q.future().completeExceptionally(new LaneException(failure, why));
+      }
     }
 
     void sweep(long now) {
@@ -343,6 +380,14 @@ public final class DataLane implements AutoCloseable {
               "no answer from " + target + " within " + settings.requestTimeout()));
         }
       }
+      for (Queued q : queue) {
+        if (now - q.deadline() >= 0 && queue.remove(q)) {
+          queued.decrementAndGet();
+          q.future().completeExceptionally(new LaneException(SmmHandler.Failure.OVERLOADED,
+              "no room in the window to " + target + " within " + settings.requestTimeout()));
+        }
+      }
+      pump();
     }
   }
 

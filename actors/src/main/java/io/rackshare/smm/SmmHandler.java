@@ -69,6 +69,12 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   public record Request(BladeId target, OobMessage message, long tag, ActorRef<Response> replyTo)
       implements Command {}
 
+  /**
+   * A request to the global resource manager, wherever it runs: held until its location is known
+   * (within the request time-out), then sent as a {@link Request}.
+   */
+  public record RequestToManager(OobMessage message, long tag, ActorRef<Response> replyTo) implements Command {}
+
   /** A local handler's reply to a delivered request (see {@link Responder}). */
   public record Reply(BladeId origin, long correlation, OobMessage message) implements Command {}
 
@@ -187,6 +193,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private final Map<Long, Pending> inFlight = new HashMap<>();
   private final List<ActorRef<Topology>> subscribers = new ArrayList<>();
   private final ArrayDeque<OobMessage> forManager = new ArrayDeque<>();
+  private final ArrayDeque<Pending> managerRequests = new ArrayDeque<>();
   private ActorRef<Delivery> localManager;
   private long localManagerIncarnation;
   private BladeId managerBlade;
@@ -222,6 +229,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
         .onMessage(Broadcast.class, this::onBroadcast)
         .onMessage(SendToManager.class, this::onSendToManager)
         .onMessage(Request.class, this::onRequest)
+        .onMessage(RequestToManager.class, this::onRequestToManager)
         .onMessage(Reply.class, this::onReply)
         .onMessage(Envelope.class, this::onEnvelope)
         .onMessage(ReplyEnvelope.class, this::onReplyEnvelope)
@@ -305,6 +313,22 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     while (managerBlade != null && !forManager.isEmpty()) {
       sendOneWay(managerBlade, forManager.poll());
     }
+    while (managerBlade != null && !managerRequests.isEmpty()) {
+      Pending p = managerRequests.poll();
+      onRequest(new Request(managerBlade, p.message(), p.tag(), p.replyTo()));
+    }
+  }
+
+  private Behavior<Command> onRequestToManager(RequestToManager r) {
+    if (managerBlade != null) return onRequest(new Request(managerBlade, r.message(), r.tag(), r.replyTo()));
+    if (managerRequests.size() >= settings.maxQueuedPerTarget()) {
+      r.replyTo().tell(new Failed(r.tag(), self, Failure.OVERLOADED, managerRequests.size()
+          + " requests already wait for a manager"));
+    } else {
+      managerRequests.add(new Pending(self, r.message(), r.tag(), r.replyTo(),
+          System.nanoTime() + settings.requestTimeout().toNanos()));
+    }
+    return this;
   }
 
   // ---- requests and replies --------------------------------------------------------------------
@@ -409,6 +433,14 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
       }
     }
     touched.forEach(this::drain);
+    for (Iterator<Pending> it = managerRequests.iterator(); it.hasNext(); ) {
+      Pending p = it.next();
+      if (now - p.deadline() >= 0) {
+        it.remove();
+        p.replyTo().tell(new Failed(p.tag(), self, Failure.TIMEOUT,
+            "no global resource manager known within " + settings.requestTimeout()));
+      }
+    }
     if (!greeting.isEmpty() && now - lastGreetingNanos >= settings.helloInterval().toNanos()) {
       // Peers whose SMM handler had not started yet when we first greeted them.
       lastGreetingNanos = now;

@@ -196,7 +196,7 @@ class SpannedVolumeClusterTest {
     swapped.set(1, new Extent(e2.volumeBlock(), e2.blockCount(), e3.device(), e3.deviceBlock()));
     swapped.set(2, new Extent(e3.volumeBlock(), e3.blockCount(), e2.device(), e2.deviceBlock()));
     GlobalResourceDescriptor stale = new GlobalResourceDescriptor(v.name(), v.layout(), v.blockSize(),
-        v.capacityBlocks(), v.members(), swapped, v.options(), v.epoch() - 1);
+        v.capacityBlocks(), v.memberBlocks(), v.members(), v.spares(), swapped, v.options(), v.epoch() - 1);
     GlobalResourceMap staleMap = new GlobalResourceMap(current.epoch() - 1, java.util.Map.of("v0", stale));
     // Deliver it to blade 1 as if a map update had gone astray.
     blades.rackshare(1).smmHandler().tell(new SmmHandler.Send(new BladeId(1, 1, 1),

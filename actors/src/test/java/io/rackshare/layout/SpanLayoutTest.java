@@ -31,7 +31,7 @@ class SpanLayoutTest {
     }
     VolumeSpec spec = new VolumeSpec("V", "span",
         members.stream().map(ResourceDescriptor::path).toList(), Map.of());
-    return layout.build(spec, members, 1);
+    return layout.build(spec, members, List.of(), 1);
   }
 
   @Test
@@ -45,14 +45,14 @@ class SpanLayoutTest {
   @Test
   void block57IsOnBlade6() {
     GlobalResourceDescriptor v = patentVolume(span);
-    List<DeviceSegment> s = span.segments(v, 57L * BS, BS);
+    List<DeviceSegment> s = Plans.reads(span, v, 57L * BS, BS);
     assertEquals(1, s.size());
     assertEquals(6, s.get(0).blade().slot());
     assertEquals(7L * BS, s.get(0).deviceOffset());
     // And the first and last blocks, for the edges of the lookup table.
-    assertEquals(1, span.segments(v, 0, 1).get(0).blade().slot());
-    assertEquals(16, span.segments(v, 159L * BS, BS).get(0).blade().slot());
-    assertEquals(9L * BS, span.segments(v, 159L * BS, BS).get(0).deviceOffset());
+    assertEquals(1, Plans.reads(span, v, 0, 1).get(0).blade().slot());
+    assertEquals(16, Plans.reads(span, v, 159L * BS, BS).get(0).blade().slot());
+    assertEquals(9L * BS, Plans.reads(span, v, 159L * BS, BS).get(0).deviceOffset());
   }
 
   @Test
@@ -61,7 +61,7 @@ class SpanLayoutTest {
     // From the middle of block 9 (blade 1) to the middle of block 30 (blade 4).
     long offset = 9L * BS + 100;
     int length = (int) (30L * BS + 200 - offset);
-    List<DeviceSegment> s = span.segments(v, offset, length);
+    List<DeviceSegment> s = Plans.reads(span, v, offset, length);
     assertEquals(4, s.size());
     assertEquals(new DeviceSegment(DevicePath.disk(new BladeId(1, 1, 1), 0), 9L * BS + 100, offset, BS - 100), s.get(0));
     assertEquals(new DeviceSegment(DevicePath.disk(new BladeId(1, 1, 2), 0), 0, 10L * BS, 10 * BS), s.get(1));
@@ -73,13 +73,13 @@ class SpanLayoutTest {
   @Test
   void ownsOnlyExactPiecesOfTheVolume() {
     GlobalResourceDescriptor v = patentVolume(span);
-    DeviceSegment good = span.segments(v, 57L * BS, BS).get(0);
-    assertTrue(span.owns(v, good));
+    DeviceSegment good = Plans.reads(span, v, 57L * BS, BS).get(0);
+    assertTrue(span.owns(v, good, false));
     assertFalse(span.owns(v, new DeviceSegment(DevicePath.disk(new BladeId(1, 1, 5), 0),
-        good.deviceOffset(), good.volumeOffset(), good.length())));
+        good.deviceOffset(), good.volumeOffset(), good.length()), false));
     assertFalse(span.owns(v, new DeviceSegment(good.device(), good.deviceOffset() + BS,
-        good.volumeOffset(), good.length())));
-    assertFalse(span.owns(v, new DeviceSegment(good.device(), 0, 159L * BS, 2 * BS)));
+        good.volumeOffset(), good.length()), false));
+    assertFalse(span.owns(v, new DeviceSegment(good.device(), 0, 159L * BS, 2 * BS), false));
   }
 
   @Test
@@ -90,10 +90,10 @@ class SpanLayoutTest {
         new ResourceDescriptor(DevicePath.disk(b2, 1), new ResourceConfig.Block(4096, 3)),
         new ResourceDescriptor(DevicePath.disk(b1, 0), new ResourceConfig.Block(4096, 5)));
     VolumeSpec spec = new VolumeSpec("u", "span", members.stream().map(ResourceDescriptor::path).toList(), Map.of());
-    GlobalResourceDescriptor v = span.build(spec, members, 4);
+    GlobalResourceDescriptor v = span.build(spec, members, List.of(), 4);
     assertEquals(8, v.capacityBlocks());
     assertEquals(4, v.epoch());
-    DeviceSegment s = span.segments(v, 3 * 4096 + 5, 10).get(0);
+    DeviceSegment s = Plans.reads(span, v, 3 * 4096 + 5, 10).get(0);
     assertEquals(DevicePath.disk(b1, 0), s.device());
     assertEquals(5, s.deviceOffset());
   }
@@ -105,7 +105,7 @@ class SpanLayoutTest {
         new ResourceDescriptor(DevicePath.disk(b1, 0), new ResourceConfig.Block(4096, 3)),
         new ResourceDescriptor(DevicePath.disk(b1, 1), new ResourceConfig.Block(512, 5)));
     VolumeSpec spec = new VolumeSpec("m", "span", members.stream().map(ResourceDescriptor::path).toList(), Map.of());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> span.build(spec, members, 1));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> span.build(spec, members, List.of(), 1));
     assertTrue(e.getMessage().contains("different block sizes"), e.getMessage());
   }
 }

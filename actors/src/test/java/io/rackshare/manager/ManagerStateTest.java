@@ -9,6 +9,7 @@ import io.rackshare.layout.SpanLayout;
 import io.rackshare.map.BladeId;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.Member;
 import io.rackshare.map.ResourceConfig;
 import io.rackshare.map.ResourceDescriptor;
 import io.rackshare.map.VolumeSpec;
@@ -109,13 +110,16 @@ class ManagerStateTest {
       s = replay(s, s.decide(new ManagerProtocol.RegisterResources(b, List.of(disk(b, 4096, 10)),
           GlobalResourceMap.EMPTY), SPECS, LAYOUTS).events());
     }
-    List<ManagerEvent> lost = s.bladesLost(Set.of(B1));
-    assertEquals(List.of(new ManagerEvent.BladeLost(B2)), lost);
+    List<ManagerEvent> lost = s.bladesLost(Set.of(B1), LAYOUTS);
+    // A span has no redundancy: the lost member stays in sync, OFFLINE, and the volume fails.
+    assertEquals(List.of(new ManagerEvent.BladeLost(B2), new ManagerEvent.MemberFailed("v", 1,
+        DevicePath.disk(B2, 0), Member.State.OFFLINE, B2 + " left the cluster")), lost);
     s = replay(s, lost);
     assertEquals(Set.of(B2), s.offline());
-    assertEquals(List.of(), s.bladesLost(Set.of(B1)));
+    assertEquals(List.of(), s.bladesLost(Set.of(B1), LAYOUTS));
     s = replay(s, s.decide(new ManagerProtocol.RegisterResources(B2, List.of(disk(B2, 4096, 10)),
         s.map()), SPECS, LAYOUTS).events());
     assertEquals(Set.of(), s.offline());
+    assertEquals(Member.State.ACTIVE, s.map().volume("v").orElseThrow().member(1).state(), "back in sync");
   }
 }

@@ -33,7 +33,7 @@ class VolumeSpecTest {
     assertMessage("volumes[1]: volume name 'v0' is used twice", """
         volumes = [{ name = v0, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)"] },
                    { name = v0, members = ["Rack(1)/Chassis(1)/Blade(2)/Disk(0)"] }]""");
-    assertMessage("lists a member twice", """
+    assertMessage("lists a device twice", """
         volumes = [{ name = v0, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)", "Rack(1)/Chassis(1)/Blade(1)/Disk(0)"] }]""");
     assertMessage("has no members", "volumes = [{ name = v0, members = [] }]");
     assertMessage("volumes[0]", "volumes = [{ members = [\"Rack(1)/Chassis(1)/Blade(1)/Disk(0)\"] }]");

@@ -13,6 +13,7 @@ import io.rackshare.map.BladeId;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.DeviceSegment;
 import io.rackshare.map.Extent;
+import io.rackshare.map.Member;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
 import io.rackshare.map.ResourceConfig;
@@ -63,8 +64,9 @@ class KryoSerializerTest {
     DevicePath d = DevicePath.disk(b, 0);
     DeviceSegment seg = new DeviceSegment(d, 4096, 8192, 512);
     ResourceDescriptor res = new ResourceDescriptor(d, new ResourceConfig.Block(4096, 100));
-    GlobalResourceDescriptor vol = new GlobalResourceDescriptor("v0", "span", 4096, 100, List.of(d),
-        List.of(new Extent(0, 100, d, 0)), Map.of("stripe", "64k"), 3);
+    GlobalResourceDescriptor vol = new GlobalResourceDescriptor("v0", "span", 4096, 100, 100,
+        List.of(Member.active(d, 1), new Member(DevicePath.disk(b, 1), Member.State.REBUILDING, 3)),
+        List.of(DevicePath.disk(b, 2)), List.of(new Extent(0, 100, d, 0)), Map.of("stripe", "64k"), 3);
     GlobalResourceMap map = new GlobalResourceMap(3, Map.of("v0", vol));
     return List.of(
         b, d, seg, res, new ResourceConfig.Block(512, 1), new Extent(5, 6, d, 7), vol, map,
@@ -83,7 +85,17 @@ class KryoSerializerTest {
         new ManagerEvent.ResourceRegistered(res),
         new ManagerEvent.BladeLost(b),
         new ManagerEvent.VolumeCreated(vol),
-        new ManagerEvent.MapAdopted(map));
+        new ManagerEvent.MapAdopted(map),
+        new ManagerProtocol.MapInstalled(3),
+        new ManagerProtocol.MemberFailed(b, "v0", d, 3, "UNAVAILABLE: gone"),
+        new ManagerProtocol.MapConfirmed(4),
+        new ManagerProtocol.RebuildDone(b, "v0", 1, d, 3),
+        new ManagerProtocol.RebuildProgress("v0", 1, d, 3, 1 << 20, 4 << 20, 1.5e6, false),
+        new ManagerEvent.MemberFailed("v0", 0, d, Member.State.OFFLINE, "left"),
+        new ManagerEvent.SpareActivated("v0", 0, d, DevicePath.disk(b, 2)),
+        new ManagerEvent.MemberReturned("v0", 0, d, Member.State.REBUILDING),
+        new ManagerEvent.RebuildCompleted("v0", 0, d),
+        Member.active(d, 2));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.rackshare.smm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,7 @@ class DataLaneTest {
 
   static final BladeId A = new BladeId(1, 1, 1);
   static final BladeId B = new BladeId(1, 1, 2);
+  static final int QUEUE = 100;
   final List<DataLane> lanes = new ArrayList<>();
 
   DataLane lane(BladeId self, int window, Duration timeout) throws Exception {
@@ -31,7 +33,7 @@ class DataLaneTest {
 
   DataLane lane(BladeId self, int window, Duration timeout, Duration sweep) throws Exception {
     DataLane l = DataLane.start(self, "127.0.0.1", 0,
-        new OobSettings(window, 16, timeout, sweep, Duration.ofSeconds(1)));
+        new OobSettings(window, QUEUE, timeout, sweep, Duration.ofSeconds(1)));
     lanes.add(l);
     return l;
   }
@@ -68,6 +70,7 @@ class DataLaneTest {
     b.serve((from, req) -> CompletableFuture.completedFuture(new DataLane.Frame((byte) 2,
         ByteBuffer.wrap((from.slot() + ":" + text(req)).getBytes(StandardCharsets.UTF_8)), req.payload())));
     a.peerAt(B, "127.0.0.1", b.port());
+    // 8 go at once, the rest wait in the queue without blocking this thread.
     List<CompletableFuture<DataLane.Frame>> replies = new ArrayList<>();
     for (int i = 0; i < 100; i++) replies.add(a.request(B, frame("q" + i)));
     for (int i = 0; i < 100; i++) {
@@ -119,15 +122,24 @@ class DataLaneTest {
 
   @Test
   void aFullWindowThatStaysFullIsOverload() throws Exception {
-    // Time-outs are swept every 5 s here, so the first request surely holds the window while
-    // the second waits its 300 ms for it.
-    DataLane a = lane(A, 1, Duration.ofMillis(300), Duration.ofSeconds(5));
+    DataLane a = lane(A, 1, Duration.ofMillis(300));
     DataLane b = lane(B, 8, Duration.ofSeconds(5));
     b.serve((from, req) -> new CompletableFuture<>());
     a.peerAt(B, "127.0.0.1", b.port());
-    a.request(B, frame("first"));
-    DataLane.LaneException o = assertInstanceOf(DataLane.LaneException.class, failure(a.request(B, frame("second"))));
+    CompletableFuture<DataLane.Frame> first = a.request(B, frame("first"));
+    // The second waits in the queue for room that never comes.
+    CompletableFuture<DataLane.Frame> second = a.request(B, frame("second"));
+    assertFalse(second.isDone(), "queued, not failed at once");
+    DataLane.LaneException o = assertInstanceOf(DataLane.LaneException.class, failure(second));
     assertEquals(SmmHandler.Failure.OVERLOADED, o.failure());
+    assertEquals(SmmHandler.Failure.TIMEOUT,
+        assertInstanceOf(DataLane.LaneException.class, failure(first)).failure());
+    // A full queue is overload at once.
+    List<CompletableFuture<DataLane.Frame>> flood = new ArrayList<>();
+    for (int i = 0; i < QUEUE + 2; i++) flood.add(a.request(B, frame("flood" + i)));
+    DataLane.LaneException full = assertInstanceOf(DataLane.LaneException.class, failure(flood.get(QUEUE + 1)));
+    assertEquals(SmmHandler.Failure.OVERLOADED, full.failure());
+    assertTrue(full.getMessage().contains("already wait"), full.getMessage());
   }
 
   @Test

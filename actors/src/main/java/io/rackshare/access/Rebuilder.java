@@ -1,0 +1,159 @@
+package io.rackshare.access;
+
+import io.rackshare.layout.Layout;
+import io.rackshare.layout.LayoutOptions;
+import io.rackshare.layout.Layouts;
+import io.rackshare.layout.RebuildStep;
+import io.rackshare.manager.ManagerProtocol;
+import io.rackshare.map.BladeId;
+import io.rackshare.map.DevicePath;
+import io.rackshare.map.GlobalResourceDescriptor;
+import io.rackshare.map.Member;
+import io.rackshare.smm.SmmHandler;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * Rebuilds one member of this blade that the map says is being rebuilt (a hot spare that took a
+ * failed member's place, or a member that came back stale), front to back in steps of {@code
+ * rackshare.access.rebuild-step}, no faster than the volume's {@code rebuild-rate}. Client writes
+ * go on meanwhile (they reach the member too, see {@link AccessPath}). Progress goes to every
+ * blade about once a second; when done, it tells the manager, until the map shows the member in
+ * sync. The {@link AccessDriver} starts and stops it as maps come.
+ */
+final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
+
+  sealed interface Command {}
+
+  private record StepDone(long bytes, Throwable failure) implements Command {}
+
+  private enum Next implements Command { INSTANCE }
+
+  record Context(BladeId self, AccessPath path, Layouts layouts, AccessSettings settings,
+      ActorRef<SmmHandler.Command> smm) {}
+
+  static Behavior<Command> create(Context c, String volume, int position, DevicePath device, long since) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new Rebuilder(ctx, t, c, volume, position, device, since)));
+  }
+
+  private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
+  private static final Duration DONE_AGAIN = Duration.ofSeconds(3);
+
+  private final TimerScheduler<Command> timers;
+  private final Context c;
+  private final String volume;
+  private final int position;
+  private final DevicePath device;
+  private final long since;
+  private final long startNanos = System.nanoTime();
+  private long done;
+  private long total = -1;
+  private long lastProgressNanos;
+  private long bytesAtLastProgress;
+  private double rate;
+  private boolean finished;
+
+  private Rebuilder(ActorContext<Command> ctx, TimerScheduler<Command> timers, Context c, String volume,
+      int position, DevicePath device, long since) {
+    super(ctx);
+    this.timers = timers;
+    this.c = c;
+    this.volume = volume;
+    this.position = position;
+    this.device = device;
+    this.since = since;
+    this.lastProgressNanos = startNanos;
+    ctx.getLog().info("rebuilding {} of '{}' (position {}, since epoch {})", device, volume, position, since);
+    ctx.getSelf().tell(Next.INSTANCE);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessageEquals(Next.INSTANCE, this::step)
+        .onMessage(StepDone.class, this::onStepDone)
+        .build();
+  }
+
+  /** The volume, if the map still says this member is being rebuilt here. */
+  private GlobalResourceDescriptor current() {
+    GlobalResourceDescriptor v = c.path().currentMap().volumes().get(volume);
+    if (v == null || position >= v.members().size()) return null;
+    Member m = v.member(position);
+    return m.device().equals(device) && m.state() == Member.State.REBUILDING && m.since() == since ? v : null;
+  }
+
+  private Behavior<Command> step() {
+    GlobalResourceDescriptor v = current();
+    if (v == null) return Behaviors.stopped();
+    if (finished) {
+      // The manager has not marked it in sync yet (or the message was lost in a failover).
+      c.smm().tell(new SmmHandler.SendToManager(new ManagerProtocol.RebuildDone(c.self(), volume, position, device, since)));
+      timers.startSingleTimer(Next.INSTANCE, DONE_AGAIN);
+      return this;
+    }
+    Layout layout = c.layouts().get(v.layout());
+    if (total < 0) total = layout.rebuildBytes(v);
+    if (layout.health(v).failed()) {
+      // Nothing to rebuild from until a missing member returns.
+      timers.startSingleTimer(Next.INSTANCE, c.settings().rebuildStepPause());
+      return this;
+    }
+    long n = Math.min(c.settings().rebuildStepBytes(), total - done);
+    CompletableFuture<Void> all;
+    try {
+      List<RebuildStep> steps = layout.rebuild(v, position, done, (int) n);
+      all = CompletableFuture.allOf(steps.stream().map(s -> c.path().rebuild(v, s)).toArray(CompletableFuture[]::new));
+    } catch (RuntimeException e) {
+      all = CompletableFuture.failedFuture(e);
+    }
+    getContext().pipeToSelf(all, (ok, failure) -> new StepDone(n, failure));
+    return this;
+  }
+
+  private Behavior<Command> onStepDone(StepDone d) {
+    if (d.failure() != null) {
+      getContext().getLog().info("rebuild of {} of '{}' at byte {}: {}; trying again", device, volume, done,
+          BlockDeviceException.cause(d.failure()).getMessage());
+      timers.startSingleTimer(Next.INSTANCE, c.settings().rebuildStepPause());
+      return this;
+    }
+    done += d.bytes();
+    long now = System.nanoTime();
+    if (done >= total) {
+      finished = true;
+      progress(now, true);
+      getContext().getLog().info("rebuilt {} of '{}': {} MiB in {} s", device, volume, total >> 20,
+          (now - startNanos) / 1_000_000_000L);
+      getContext().getSelf().tell(Next.INSTANCE);
+      return this;
+    }
+    if (now - lastProgressNanos >= PROGRESS_EVERY.toNanos()) progress(now, false);
+    GlobalResourceDescriptor v = current();
+    long limit = v == null ? 0 : LayoutOptions.rebuildRate(v);
+    long waitNanos = limit <= 0 ? 0 : (long) (done * 1e9 / limit) - (now - startNanos);
+    if (waitNanos > 0) timers.startSingleTimer(Next.INSTANCE, Duration.ofNanos(waitNanos));
+    else getContext().getSelf().tell(Next.INSTANCE);
+    return this;
+  }
+
+  private void progress(long now, boolean end) {
+    double seconds = (now - lastProgressNanos) / 1e9;
+    if (seconds > 0) {
+      double recent = (done - bytesAtLastProgress) / seconds;
+      rate = rate == 0 ? recent : 0.5 * rate + 0.5 * recent;
+    }
+    lastProgressNanos = now;
+    bytesAtLastProgress = done;
+    c.smm().tell(new SmmHandler.Broadcast(new ManagerProtocol.RebuildProgress(volume, position, device, since,
+        Math.min(done, total), total, end ? done / Math.max(1e-9, (now - startNanos) / 1e9) : rate, end)));
+  }
+}

@@ -1,0 +1,83 @@
+package io.rackshare.layout;
+
+import io.rackshare.map.GlobalResourceDescriptor;
+import io.rackshare.map.ResourceDescriptor;
+import io.rackshare.map.VolumeSpec;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * RAID-1 (Figures 9b/10b): members form mirrored sets of {@code copies} (default 2: the pairs A..H
+ * of Figure 10b; set it to the number of members for an n-way mirror), no two copies on one
+ * blade, and the sets are concatenated: 16 disks of 10 blocks make 80 blocks. Writes go to every
+ * copy; reads go to the first copy in sync ({@code read-policy = primary}) or alternate between
+ * the copies every {@code read-chunk} bytes ({@code balanced}, the default: the seed's duplexing,
+ * 0091).
+ */
+public final class Raid1Layout extends CopiesLayout {
+
+  public static final String NAME = "raid1";
+  static final String READ_CHUNK = "read-chunk";
+  static final long DEFAULT_READ_CHUNK = 256 * 1024;
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public boolean redundant() {
+    return true;
+  }
+
+  @Override
+  public GlobalResourceDescriptor build(
+      VolumeSpec spec, List<ResourceDescriptor> members, List<ResourceDescriptor> spares, long epoch) {
+    Set<String> allowed = new HashSet<>(LayoutOptions.REDUNDANCY);
+    allowed.addAll(Set.of(LayoutOptions.COPIES, LayoutOptions.READ_POLICY, READ_CHUNK));
+    LayoutOptions o = LayoutOptions.check(spec, allowed);
+    int blockSize = Layouts.commonBlockSize(spec, members);
+    int copies = o.integer(LayoutOptions.COPIES, 2, 2);
+    o.choice(LayoutOptions.READ_POLICY, BALANCED, PRIMARY, BALANCED);
+    o.size(READ_CHUNK, DEFAULT_READ_CHUNK, blockSize);
+    o.rebuildOptions();
+    List<ResourceDescriptor> placed = placeCopies(spec, members, copies);
+    long memberBlocks = memberBlocks(placed, 1);
+    checkSpares(spec, spares, blockSize, memberBlocks, true);
+    long sets = placed.size() / copies;
+    return new GlobalResourceDescriptor(spec.name(), NAME, blockSize, sets * memberBlocks, memberBlocks,
+        active(placed, epoch), paths(spares), List.of(), o.normalised(), epoch);
+  }
+
+  private static int copies(GlobalResourceDescriptor v) {
+    return (int) LayoutOptions.longOption(v, LayoutOptions.COPIES, 2);
+  }
+
+  @Override
+  Place place(GlobalResourceDescriptor v, long volumeOffset) {
+    long mb = v.memberBytes();
+    long deviceOffset = volumeOffset % mb;
+    return new Place(set((int) (volumeOffset / mb), copies(v)), deviceOffset, mb - deviceOffset);
+  }
+
+  @Override
+  long volumeOffsetOf(GlobalResourceDescriptor v, int position, long deviceOffset) {
+    return (position / copies(v)) * v.memberBytes() + deviceOffset;
+  }
+
+  @Override
+  long deviceRun(GlobalResourceDescriptor v, long deviceOffset) {
+    return v.memberBytes() - deviceOffset;
+  }
+
+  @Override
+  long readChunk(GlobalResourceDescriptor v) {
+    return LayoutOptions.longOption(v, READ_CHUNK, DEFAULT_READ_CHUNK);
+  }
+
+  @Override
+  int copiesOf(GlobalResourceDescriptor v) {
+    return copies(v);
+  }
+}
