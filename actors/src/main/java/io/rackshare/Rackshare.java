@@ -6,6 +6,11 @@ import io.rackshare.access.Volumes;
 import io.rackshare.blade.Blade;
 import io.rackshare.blade.DiscoveredResource;
 import io.rackshare.blade.ResourceDiscovery;
+import io.rackshare.access.BlockDeviceException;
+import io.rackshare.management.BladeStatus;
+import io.rackshare.management.ManagementEndpoint;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.ServerBinding;
 import io.rackshare.driver.BlockStore;
 import io.rackshare.manager.ResourceManager;
 import io.rackshare.map.DevicePath;
@@ -68,6 +73,7 @@ public final class Rackshare implements Extension {
   private final ActorRef<Blade.Command> blade;
   private final Volumes volumes;
   private final NbdServer nbd;
+  private final ServerBinding management;
 
   private Rackshare(ActorSystem<?> system) {
     this.system = system;
@@ -98,6 +104,7 @@ public final class Rackshare implements Extension {
     blade = system.systemActorOf(
         Blade.create(settings.blade(), discovered, smm, volumes.driver()), "rackshare-blade", Props.empty());
     nbd = settings.nbd().enabled() ? startNbd() : null;
+    management = settings.management().enabled() ? startManagement() : null;
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
         "rackshare-access", () -> {
           volumes.close();
@@ -127,6 +134,21 @@ public final class Rackshare implements Extension {
           return CompletableFuture.completedFuture(Done.getInstance());
         });
     return server;
+  }
+
+  private ServerBinding startManagement() {
+    RackshareSettings.Management m = settings.management();
+    ServerBinding b;
+    try {
+      b = ManagementEndpoint.start(system, m.hostname(), m.port(), this::status)
+          .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalArgumentException("rackshare.management: cannot listen on " + m.hostname() + ":" + m.port()
+          + ": " + BlockDeviceException.cause(e), e);
+    }
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "rackshare-management",
+        () -> b.unbind().thenApply(x -> Done.getInstance()));
+    return b;
   }
 
   private List<DiscoveredResource> discover() {
@@ -166,6 +188,18 @@ public final class Rackshare implements Extension {
   /** The NBD server, when {@code rackshare.nbd.enabled}. */
   public Optional<NbdServer> nbdServer() {
     return Optional.ofNullable(nbd);
+  }
+
+  /** This blade's view: the manager, every volume's health, members and rebuild progress. */
+  public CompletionStage<BladeStatus> status() {
+    return AskPattern.<Blade.Command, Blade.Status>ask(blade, Blade.GetStatus::new, Duration.ofSeconds(5),
+            system.scheduler())
+        .thenApply(s -> BladeStatus.of(s, settings.layouts()));
+  }
+
+  /** The management endpoint's URL, when {@code rackshare.management.enabled}. */
+  public Optional<String> managementUrl() {
+    return Optional.ofNullable(management).map(ManagementEndpoint::url);
   }
 
   public ActorRef<SmmHandler.Command> smmHandler() {

@@ -27,7 +27,11 @@ public record RackshareSettings(
     Duration confirmTimeout,
     Duration offlineRetry,
     java.nio.file.Path dataDir,
-    NbdSettings nbd) {
+    NbdSettings nbd,
+    Management management) {
+
+  /** The management endpoint ({@code rackshare.management}). */
+  public record Management(boolean enabled, String hostname, int port) {}
 
   public static RackshareSettings fromConfig(Config root) {
     Config c = root.getConfig("rackshare");
@@ -35,11 +39,19 @@ public record RackshareSettings(
       Config blade = c.getConfig("blade");
       Layouts layouts = Layouts.fromConfig(c.getConfig("layouts"));
       List<VolumeSpec> volumes = VolumeSpec.listFromConfig(c, "volumes");
+      java.util.Map<io.rackshare.map.DevicePath, String> usedBy = new java.util.HashMap<>();
       for (VolumeSpec v : volumes) {
         try {
           layouts.get(v.layout());
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException("rackshare.volumes '" + v.name() + "': " + e.getMessage(), e);
+        }
+        for (io.rackshare.map.DevicePath d : v.devices()) {
+          String other = usedBy.putIfAbsent(d, v.name());
+          if (other != null) {
+            throw new IllegalArgumentException("rackshare.volumes '" + v.name() + "': " + d
+                + " is already used by volume '" + other + "'");
+          }
         }
       }
       return new RackshareSettings(
@@ -55,7 +67,9 @@ public record RackshareSettings(
           c.getDuration("manager.confirm-timeout"),
           c.getDuration("manager.offline-retry"),
           java.nio.file.Path.of(blade.getString("data-dir")),
-          NbdSettings.fromConfig(c.getConfig("nbd")));
+          NbdSettings.fromConfig(c.getConfig("nbd")),
+          new Management(c.getBoolean("management.enabled"), c.getString("management.hostname"),
+              c.getInt("management.port")));
     } catch (com.typesafe.config.ConfigException e) {
       throw new IllegalArgumentException("bad rackshare configuration: " + e.getMessage(), e);
     }

@@ -80,7 +80,8 @@ public final class AccessPath {
      * Completes with a map epoch at which {@code device} is no longer used by {@code volume}, once
      * every blade has installed that map.
      */
-    CompletableFuture<Long> memberFailed(String volume, DevicePath device, long seenEpoch, String reason);
+    CompletableFuture<Long> memberFailed(String volume, DevicePath device, long seenEpoch, String reason,
+        boolean unreachable);
   }
 
   AccessPath(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts, AccessSettings settings,
@@ -450,8 +451,8 @@ public final class AccessPath {
     for (Outcome.DeviceFailed d : failed) {
       log.warn("{}: member {} of '{}' failed ({}); asking the manager to drop it", self, d.device(), v.name(),
           d.error().getMessage());
-      confirmed = confirmed.thenCompose(e ->
-          report.memberFailed(v.name(), d.device(), v.epoch(), d.error().getMessage()));
+      confirmed = confirmed.thenCompose(e -> report.memberFailed(v.name(), d.device(), v.epoch(),
+          d.error().getMessage(), d.error().error() == IoError.UNREACHABLE));
     }
     return confirmed.handle((epoch, t) -> {
       if (t != null) {
@@ -506,7 +507,8 @@ public final class AccessPath {
       IoError e = switch (l.failure()) {
         case TIMEOUT -> IoError.TIMEOUT;
         case OVERLOADED -> IoError.OVERLOADED;
-        case UNREACHABLE, NO_HANDLER -> IoError.UNAVAILABLE;
+        case UNREACHABLE -> IoError.UNREACHABLE;
+        case NO_HANDLER -> IoError.UNAVAILABLE;
       };
       return new BlockDeviceException(e, l.getMessage());
     }

@@ -12,8 +12,10 @@ public enum IoError {
   IO_ERROR,
   /** A target did not answer in time. */
   TIMEOUT,
-  /** A target left the cluster or cannot serve the request. */
+  /** A target cannot serve the request. */
   UNAVAILABLE,
+  /** A target's blade left the cluster or its connection closed: its process is gone. */
+  UNREACHABLE,
   /** Too many requests wait for a target. */
   OVERLOADED,
   /** The maps stayed out of step after every retry. */

@@ -33,6 +33,7 @@ public final class Volumes {
   private final ActorRef<AccessDriver.Command> driver;
   private final ActorSystem<?> system;
   private final ScheduledExecutorService timer;
+  private final IntentLog intents;
 
   /**
    * Assembles the access path. {@code dataDir} keeps this blade's write-intent log (null: in
@@ -56,10 +57,10 @@ public final class Volumes {
       lastAsk.put(volume, now);
       smm.tell(new SmmHandler.SendToManager(new ManagerProtocol.ResyncRequest(self, volume, seenEpoch, reason)));
     };
-    AccessPath.FailureReport report = (volume, device, seenEpoch, reason) ->
+    AccessPath.FailureReport report = (volume, device, seenEpoch, reason, unreachable) ->
         AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
                 replyTo -> new SmmHandler.RequestToManager(
-                    new ManagerProtocol.MemberFailed(self, volume, device, seenEpoch, reason), 0, replyTo),
+                    new ManagerProtocol.MemberFailed(self, volume, device, seenEpoch, reason, unreachable), 0, replyTo),
                 settings.confirmTimeout().plusSeconds(30), system.scheduler())
             .toCompletableFuture()
             .thenApply(r -> {
@@ -78,6 +79,7 @@ public final class Volumes {
       throw new IllegalArgumentException("rackshare.blade.data-dir: cannot keep the write-intent log in "
           + dataDir + ": " + e.getMessage(), e);
     }
+    this.intents = intents;
     StripeCoordinator coordinator =
         new StripeCoordinator(self, map::get, layouts, path, resync, intents, settings.maxAttempts());
     lane.serve(new BlockTarget(self, map::get, layouts, stores, io, resync, lane.buffers(), locks, coordinator));
@@ -109,6 +111,7 @@ public final class Volumes {
   }
 
   public void close() {
+    intents.close();
     timer.shutdownNow();
   }
 }

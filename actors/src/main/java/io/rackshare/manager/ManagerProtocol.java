@@ -40,12 +40,13 @@ public final class ManagerProtocol {
   public record MapInstalled(long epoch) implements OobMessage {}
 
   /**
-   * A request, I/O error or time-out on {@code device} failed: drop it from {@code volume}.
-   * Answered with {@link MapConfirmed} once every blade has installed a map that no longer uses
-   * it (or that says why it still does).
+   * A request on {@code device} failed (I/O error, time-out, its blade unreachable): drop it from
+   * {@code volume}. Answered with {@link MapConfirmed} once the device's blade routes with a map
+   * that no longer uses it, so it refuses requests made with older maps; {@code unreachable} says
+   * its blade's connection was closed or refused (the process is gone), and then nobody waits.
    */
-  public record MemberFailed(BladeId from, String volume, DevicePath device, long seenEpoch, String reason)
-      implements OobMessage.ForManager {}
+  public record MemberFailed(BladeId from, String volume, DevicePath device, long seenEpoch, String reason,
+      boolean unreachable) implements OobMessage.ForManager {}
 
   /** Every blade of the cluster routes with a map of at least this epoch. */
   public record MapConfirmed(long epoch) implements OobMessage {}

@@ -142,7 +142,7 @@ public final class ResourceManager extends AbstractBehavior<ResourceManager.Comm
     if (!decision.events().isEmpty()) change(decision.events());
     // The device's blade must route with the new map before the failure counts as confirmed,
     // unless the reporter found it unreachable (its process is gone) or it left.
-    waiters.add(new Waiter(state.map().epoch(), r.device().blade(), responder,
+    waiters.add(new Waiter(state.map().epoch(), r.unreachable() ? null : r.device().blade(), responder,
         System.nanoTime() + settings.confirmTimeout().toNanos()));
     answerWaiters();
   }
@@ -189,8 +189,8 @@ public final class ResourceManager extends AbstractBehavior<ResourceManager.Comm
     long now = System.nanoTime();
     for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
       Waiter w = it.next();
-      boolean installed = acked.getOrDefault(w.deviceBlade(), -1L) >= w.epoch();
-      boolean gone = !peers.contains(w.deviceBlade());
+      boolean installed = w.deviceBlade() == null || acked.getOrDefault(w.deviceBlade(), -1L) >= w.epoch();
+      boolean gone = w.deviceBlade() != null && !peers.contains(w.deviceBlade());
       boolean late = now - w.deadline() >= 0;
       if (installed || gone || late) {
         if (late && !installed && !gone) {

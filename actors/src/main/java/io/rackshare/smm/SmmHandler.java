@@ -464,7 +464,12 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
         || m.event() instanceof ClusterEvent.MemberExited) {
       greeting.remove(address);
       BladeId gone = bladeAt.remove(address);
-      if (gone != null) peerGone(gone, "left the cluster (" + m.event().getClass().getSimpleName() + ")");
+      ActorRef<Command> current = gone == null ? null : peers.get(gone);
+      // A blade that restarted greets from a new address before its old incarnation is removed:
+      // only the incarnation we talk to can leave.
+      if (current != null && current.path().address().equals(address)) {
+        peerGone(gone, "left the cluster (" + m.event().getClass().getSimpleName() + ")");
+      }
     }
     return this;
   }

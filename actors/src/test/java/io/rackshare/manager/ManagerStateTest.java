@@ -122,4 +122,67 @@ class ManagerStateTest {
     assertEquals(Set.of(), s.offline());
     assertEquals(Member.State.ACTIVE, s.map().volume("v").orElseThrow().member(1).state(), "back in sync");
   }
+
+  static final BladeId B3 = new BladeId(1, 1, 3);
+  static final Layouts ALL = Layouts.of(new SpanLayout(), new io.rackshare.layout.Raid1Layout());
+  static final List<VolumeSpec> MIRROR = List.of(new VolumeSpec("m", "raid1",
+      List.of(DevicePath.disk(B1, 0), DevicePath.disk(B2, 0)), List.of(DevicePath.disk(B3, 0)), Map.of()));
+
+  static ManagerState mirrorOnThreeBlades() {
+    ManagerState s = ManagerState.EMPTY;
+    for (BladeId b : List.of(B1, B2, B3)) {
+      s = replay(s, s.decide(new ManagerProtocol.RegisterResources(b, List.of(disk(b, 4096, 10)),
+          GlobalResourceMap.EMPTY), MIRROR, ALL).events());
+    }
+    return s;
+  }
+
+  static List<Member.State> states(ManagerState s) {
+    return s.map().volume("m").orElseThrow().members().stream().map(Member::state).toList();
+  }
+
+  @Test
+  void aFailedMirrorCopyIsReplacedByTheHotSpareWhichIsRebuiltThenInSync() {
+    ManagerState s = mirrorOnThreeBlades();
+    assertEquals(List.of(DevicePath.disk(B3, 0)), s.map().volume("m").orElseThrow().spares());
+    List<ManagerEvent> e = s.memberFailed(new ManagerProtocol.MemberFailed(B1, "m", DevicePath.disk(B2, 0), 1,
+        "IO_ERROR: disk", false), ALL).events();
+    assertEquals(2, e.size());
+    assertEquals(Member.State.FAILED, ((ManagerEvent.MemberFailed) e.get(0)).state(), "the volume goes on: stale");
+    assertEquals(new ManagerEvent.SpareActivated("m", 1, DevicePath.disk(B2, 0), DevicePath.disk(B3, 0)), e.get(1));
+    s = replay(s, e);
+    var v = s.map().volume("m").orElseThrow();
+    assertEquals(List.of(DevicePath.disk(B1, 0), DevicePath.disk(B3, 0)), v.devices());
+    assertEquals(List.of(Member.State.ACTIVE, Member.State.REBUILDING), states(s));
+    assertTrue(v.spares().isEmpty());
+    // A report about the old device changes nothing now.
+    assertEquals(List.of(), s.memberFailed(new ManagerProtocol.MemberFailed(B1, "m", DevicePath.disk(B2, 0), 1,
+        "late", false), ALL).events());
+    // The rebuild of another epoch does not count; the right one makes the spare a member in sync.
+    long since = v.member(1).since();
+    assertEquals(List.of(), s.rebuildDone(new ManagerProtocol.RebuildDone(B3, "m", 1, DevicePath.disk(B3, 0), since - 1)));
+    s = replay(s, s.rebuildDone(new ManagerProtocol.RebuildDone(B3, "m", 1, DevicePath.disk(B3, 0), since)));
+    assertEquals(List.of(Member.State.ACTIVE, Member.State.ACTIVE), states(s));
+    assertTrue(s.map().epoch() > since);
+  }
+
+  @Test
+  void theLastCopyGoesOfflineNotFailedAndAStaleCopyIsResyncedWhenItsBladeReturns() {
+    ManagerState s = mirrorOnThreeBlades();
+    // The spare's blade goes first, then both copies.
+    s = replay(s, s.bladesLost(Set.of(B1, B2), ALL));
+    s = replay(s, s.bladesLost(Set.of(B1), ALL));
+    assertEquals(List.of(Member.State.ACTIVE, Member.State.FAILED), states(s), "no usable spare");
+    s = replay(s, s.bladesLost(Set.of(), ALL));
+    assertEquals(List.of(Member.State.OFFLINE, Member.State.FAILED), states(s));
+    assertTrue(ALL.get("raid1").health(s.map().volume("m").orElseThrow()).failed());
+    // Blade 2 comes back first: its copy missed writes, so it is resynchronised, not read; the
+    // volume stays failed until blade 1's in-sync copy returns.
+    s = replay(s, s.decide(new ManagerProtocol.RegisterResources(B2, List.of(disk(B2, 4096, 10)), s.map()),
+        MIRROR, ALL).events());
+    assertEquals(List.of(Member.State.OFFLINE, Member.State.REBUILDING), states(s));
+    s = replay(s, s.decide(new ManagerProtocol.RegisterResources(B1, List.of(disk(B1, 4096, 10)), s.map()),
+        MIRROR, ALL).events());
+    assertEquals(List.of(Member.State.ACTIVE, Member.State.REBUILDING), states(s));
+  }
 }

@@ -87,7 +87,7 @@ class KryoSerializerTest {
         new ManagerEvent.VolumeCreated(vol),
         new ManagerEvent.MapAdopted(map),
         new ManagerProtocol.MapInstalled(3),
-        new ManagerProtocol.MemberFailed(b, "v0", d, 3, "UNAVAILABLE: gone"),
+        new ManagerProtocol.MemberFailed(b, "v0", d, 3, "UNREACHABLE: gone", true),
         new ManagerProtocol.MapConfirmed(4),
         new ManagerProtocol.RebuildDone(b, "v0", 1, d, 3),
         new ManagerProtocol.RebuildProgress("v0", 1, d, 3, 1 << 20, 4 << 20, 1.5e6, false),

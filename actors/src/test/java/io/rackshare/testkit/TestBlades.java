@@ -87,6 +87,12 @@ public final class TestBlades implements AutoCloseable {
     return kit;
   }
 
+  /** Stops blade {@code slot} (it leaves the cluster); {@link #start} may start it again. */
+  public void stop(int slot) {
+    ActorTestKit kit = kits.remove(slot);
+    if (kit != null) kit.shutdownTestKit();
+  }
+
   public ActorTestKit kit(int slot) {
     return kits.get(slot);
   }

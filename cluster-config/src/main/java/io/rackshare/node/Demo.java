@@ -12,41 +12,46 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * A local cluster of blades, each a child JVM, on embedded defaults: every blade shares one
- * temporary disk file, the manager spans them into volume {@code span}, and every blade exports
- * it over NBD. Prints how to reach each blade, and stops everything on Ctrl-C.
+ * A local cluster of blades, each a child JVM, on embedded defaults ({@link DemoCluster}): four
+ * blades with four temporary disk files each, one volume of every layout with hot spares, every
+ * volume exported over NBD by every blade. Prints how to reach each blade and what to try, and
+ * stops everything on Ctrl-C.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Start a local cluster of blades (child JVMs) with temporary disks; every blade exports the volumes over NBD.")
+    description = "Start a local cluster of blades (child JVMs) with temporary disks: one volume of each layout "
+        + "(span, raid0, raid1, raid5, raid10), exported over NBD by every blade.")
 final class Demo implements Callable<Integer> {
 
-  @Option(names = "--blades", defaultValue = "3", description = "number of blades (default ${DEFAULT-VALUE})")
+  @Option(names = "--blades", defaultValue = "4",
+      description = "number of blades, at least 4; blades beyond the fourth share no disk (default ${DEFAULT-VALUE})")
   int blades;
 
-  @Option(names = "--disk-mib", defaultValue = "256", description = "disk size per blade in MiB (default ${DEFAULT-VALUE})")
+  @Option(names = "--disk-mib", defaultValue = "64", description = "size of each disk in MiB (default ${DEFAULT-VALUE})")
   int diskMib;
+
+  @Option(names = "--rebuild-rate", defaultValue = "16MiB",
+      description = "rebuild speed limit per second, slow enough to watch (default ${DEFAULT-VALUE})")
+  String rebuildRate;
 
   @Option(names = "--exit", description = "stop once every blade is ready (for scripts)")
   boolean exit;
 
-  private static final Pattern READY =
-      Pattern.compile("RACKSHARE READY blade=(\\S+) pid=(\\d+) .* nbd=(\\S+) volumes=(\\S*)");
+  private static final Pattern READY = Pattern.compile(
+      "RACKSHARE READY blade=(\\S+) pid=(\\d+) .* nbd=(\\S+) mgmt=(\\S+) volumes=(\\S*)");
 
   @Override
   public Integer call() throws Exception {
-    if (blades < 1 || blades > 16) throw new IllegalArgumentException("--blades must be 1-16");
+    if (blades < DemoCluster.DISK_BLADES || blades > 16) throw new IllegalArgumentException("--blades must be 4-16");
     if (diskMib < 1) throw new IllegalArgumentException("--disk-mib must be >= 1");
+    if (!rebuildRate.matches("\\d+\\s*[KMG]?i?B?")) {
+      throw new IllegalArgumentException("--rebuild-rate must be a size such as 16MiB");
+    }
     Path dir = Files.createTempDirectory("rackshare-demo-");
-    String members = IntStream.rangeClosed(1, blades)
-        .mapToObj(s -> "\"Rack(1)/Chassis(1)/Blade(" + s + ")/Disk(0)\"")
-        .collect(Collectors.joining(", "));
     List<BladeProcess> nodes = new ArrayList<>();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -67,41 +72,47 @@ final class Demo implements Callable<Integer> {
     System.out.printf("Starting %d blades as child JVMs in %s ...%n", blades, dir);
     for (int slot = 1; slot <= blades; slot++) {
       Path bladeDir = dir.resolve("blade" + slot);
-      String config = """
-          rackshare {
-            blade { slot = %d, data-dir = "%s", disks = [{ file = disk0.img, size = %dMiB }] }
-            oob { hostname = "127.0.0.1", port = %d }
-            seed-nodes = ["127.0.0.1:%d"]
-            nbd { port = %d }
-            volumes = [{ name = span, layout = span, members = [%s] }]
-          }
-          """.formatted(slot, bladeDir, diskMib, slot == 1 ? seedPort : freePort(), seedPort,
-          freePort(), members);
-      nodes.add(BladeProcess.start("blade" + slot, bladeDir, config));
+      nodes.add(BladeProcess.start("blade" + slot, bladeDir, DemoCluster.node(slot, bladeDir, diskMib,
+          slot == 1 ? seedPort : freePort(), seedPort, freePort(), freePort(), rebuildRate)));
     }
 
     List<String> uris = new ArrayList<>();
-    System.out.printf("%n  %-30s %-8s %-36s %s%n", "blade", "pid", "NBD", "log");
+    List<String> mgmt = new ArrayList<>();
+    List<String> pids = new ArrayList<>();
+    System.out.printf("%n  %-28s %-8s %-28s %-24s %s%n", "blade", "pid", "NBD", "management", "log");
     for (BladeProcess p : nodes) {
       Matcher m = READY.matcher(p.awaitLine("RACKSHARE READY", Duration.ofSeconds(120)));
       if (!m.find()) throw new IllegalStateException("unexpected ready line from " + p.name());
       uris.add(m.group(3));
-      System.out.printf("  %-30s %-8s %-36s %s%n", m.group(1), m.group(2), m.group(3) + "span", p.log());
+      mgmt.add(m.group(4));
+      pids.add(m.group(2));
+      System.out.printf("  %-28s %-8s %-28s %-24s %s%n", m.group(1), m.group(2), m.group(3), m.group(4), p.log());
     }
-    String a = uris.get(0) + "span";
-    String b = uris.get(uris.size() - 1) + "span";
+    String a = uris.get(0);
+    String b = uris.get(uris.size() - 1);
     System.out.printf("""
 
-        Volume "span" spans the %d blades' disks (%d MiB); every blade exports it. Try:
-          qemu-io -f raw -c 'write -P 0xab 100M 1M' %s      # write through one blade
-          qemu-io -f raw -c 'read -P 0xab 100M 1M' %s       # read it back through another
+        Volumes, exported by every blade (append the name to a blade's NBD URI):
+          span    %4d MiB  disks 0 of blades 1-2 concatenated         (no redundancy)
+          raid0   %4d MiB  disks 0 of blades 3-4 striped              (no redundancy)
+          raid1   %4d MiB  disks 1 of blades 1-2 mirrored             hot spare: blade 3
+          raid5   %4d MiB  disks 2 of blades 1-3 with rotating parity hot spare: blade 4
+          raid10  %4d MiB  disks 3 of blades 1-4, striped mirrors     hot spare: blade 4
+
+        Try:
+          qemu-io -f raw -c 'write -P 0xab 10M 1M' %sraid5      # write through one blade
+          qemu-io -f raw -c 'read -P 0xab 10M 1M' %sraid5       # read it back through another
           nbdinfo --list %s
-          fio --name=t --ioengine=nbd --uri=%s --rw=randrw --bs=4k --size=64M --verify=crc32c
+          fio --name=t --ioengine=nbd --uri=%sraid1 --rw=randrw --bs=4k --size=32M --verify=crc32c
+          ./rackshare status --url %s                      # health, members, rebuilds
         A real filesystem (no kernel NBD driver needed):
-          mkdir -p /tmp/span && nbdfuse /tmp/span %s &
-          dev=$(losetup -f --show /tmp/span/nbd) && mkfs.ext4 $dev && mkdir -p /mnt/span && mount $dev /mnt/span
-        Kill a blade to watch the cluster cope: kill -9 <pid>
-        """, blades, (long) blades * diskMib, a, b, uris.get(0), a, b);
+          mkdir -p /tmp/r1 && nbdfuse /tmp/r1 %sraid1 &
+          dev=$(losetup -f --show /tmp/r1/nbd) && mkfs.ext4 $dev && mkdir -p /mnt/r1 && mount $dev /mnt/r1
+        Kill blade 2 and watch: the redundant volumes go on degraded while hot spares are rebuilt
+        (at %s/s), span reports itself failed until blade 2 is back:
+          kill -9 %s && watch ./rackshare status --url %s
+        """, 2 * diskMib, 2 * diskMib, diskMib, 2 * diskMib, 2 * diskMib, a, b, a, a, mgmt.get(0), a,
+        rebuildRate, pids.get(1), mgmt.get(0));
     if (exit) {
       System.out.println("Stopping (--exit).");
       return 0;

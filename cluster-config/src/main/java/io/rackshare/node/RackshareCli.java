@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "rackshare 0.1.0",
     description = "Pools the disks of many blades into global volumes.",
-    subcommands = {RackshareCli.Node.class, Demo.class})
+    subcommands = {RackshareCli.Node.class, Demo.class, Status.class})
 public final class RackshareCli implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -73,6 +73,7 @@ public final class RackshareCli implements Callable<Integer> {
           + " pid=" + ProcessHandle.current().pid()
           + " epoch=" + map.epoch() + " digest=" + map.digest()
           + " nbd=" + nbd
+          + " mgmt=" + rackshare.managementUrl().orElse("-")
           + " volumes=" + String.join(",", map.volumes().keySet()));
       System.out.flush();
       system.getWhenTerminated().toCompletableFuture().get();

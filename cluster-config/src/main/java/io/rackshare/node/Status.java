@@ -1,0 +1,75 @@
+package io.rackshare.node;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rackshare.management.BladeStatus;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code rackshare status}: a blade's view of the cluster, from its management endpoint. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = "Show a blade's view: the manager, every volume's health, members and rebuild progress.")
+final class Status implements Callable<Integer> {
+
+  @Option(names = "--url", defaultValue = "http://127.0.0.1:8558",
+      description = "the blade's management endpoint (default ${DEFAULT-VALUE})")
+  URI url;
+
+  @Option(names = "--json", description = "print the endpoint's JSON as it is")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    HttpResponse<String> r;
+    try {
+      r = client.send(HttpRequest.newBuilder(url.resolve("/status")).timeout(Duration.ofSeconds(10)).build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("no blade answers at " + url + ": " + e);
+    }
+    if (r.statusCode() != 200) throw new IllegalArgumentException(url + " answered " + r.statusCode() + ": " + r.body());
+    if (json) {
+      System.out.println(r.body());
+      return 0;
+    }
+    BladeStatus s = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+        .readValue(r.body(), BladeStatus.class);
+    System.out.print(format(s));
+    return 0;
+  }
+
+  static String format(BladeStatus s) {
+    StringBuilder b = new StringBuilder();
+    b.append("blade   ").append(s.blade()).append('\n');
+    b.append("manager ").append(s.manager().isEmpty() ? "(none known)" : s.manager()).append('\n');
+    b.append("map     epoch ").append(s.mapEpoch()).append(", digest ").append(s.mapDigest()).append("\n\n");
+    b.append(String.format("%-10s %-7s %-9s %10s  %s%n", "VOLUME", "LAYOUT", "HEALTH", "SIZE", "MEMBERS"));
+    for (BladeStatus.Volume v : s.volumes()) {
+      String members = v.members().stream().map(m -> m.device() + " " + m.state())
+          .collect(Collectors.joining("\n" + " ".repeat(42)));
+      b.append(String.format("%-10s %-7s %-9s %10s  %s%n", v.name(), v.layout(), v.health(), size(v.sizeBytes()),
+          members));
+      if (!v.spares().isEmpty()) b.append(" ".repeat(42)).append("spares: ").append(String.join(", ", v.spares())).append('\n');
+      for (BladeStatus.Rebuild r : v.rebuilds()) {
+        b.append(" ".repeat(42)).append(String.format("rebuilding %s: %.1f %% of %s at %.1f MiB/s, %s left%n",
+            r.device(), r.percent(), size(r.totalBytes()), r.mibPerSecond(),
+            r.secondsLeft() < 0 ? "?" : r.secondsLeft() + " s"));
+      }
+      if (!v.health().equals("OPTIMAL")) b.append(" ".repeat(42)).append(v.detail()).append('\n');
+    }
+    return b.toString();
+  }
+
+  static String size(long bytes) {
+    if (bytes >= 1L << 30) return String.format("%.1f GiB", bytes / (double) (1L << 30));
+    return String.format("%d MiB", bytes >> 20);
+  }
+}
