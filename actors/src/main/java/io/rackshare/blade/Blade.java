@@ -30,10 +30,13 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   /** This blade's view, for status pages and tests. */
   public record GetStatus(ActorRef<Status> replyTo) implements Command {}
 
-  /** {@code rebuilds}: the latest progress of every rebuild, by volume and member position. */
+  /**
+   * {@code peers}: the blades this one talks to over the OOB channel (itself included);
+   * {@code rebuilds}: the latest progress of every rebuild, by volume and member position.
+   */
   public record Status(
       BladeId id, List<ResourceDescriptor> resources, GlobalResourceMap map, Optional<BladeId> manager,
-      Map<String, ManagerProtocol.RebuildProgress> rebuilds) {}
+      java.util.Set<BladeId> peers, Map<String, ManagerProtocol.RebuildProgress> rebuilds) {}
 
   private record FromOob(SmmHandler.Delivery delivery) implements Command {}
 
@@ -57,6 +60,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   private final ActorRef<AccessDriver.Command> access;
   private GlobalResourceMap map = GlobalResourceMap.EMPTY;
   private Optional<BladeId> manager = Optional.empty();
+  private java.util.Set<BladeId> peers = java.util.Set.of();
   private final Map<String, ManagerProtocol.RebuildProgress> rebuilds = new TreeMap<>();
 
   private Blade(
@@ -88,13 +92,14 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
         .onMessage(FromOob.class, this::onOob)
         .onMessage(TopologyChanged.class, this::onTopology)
         .onMessage(GetStatus.class, g -> {
-          g.replyTo().tell(new Status(id, resources, map, manager, Map.copyOf(rebuilds)));
+          g.replyTo().tell(new Status(id, resources, map, manager, peers, Map.copyOf(rebuilds)));
           return this;
         })
         .build();
   }
 
   private Behavior<Command> onTopology(TopologyChanged t) {
+    peers = t.topology().peers();
     Optional<BladeId> now = t.topology().manager();
     if (now.isPresent() && !now.equals(manager)) {
       // A new manager (first start or failover): tell it what this blade shares (block 512).

@@ -13,11 +13,13 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What one blade knows, for operators and tests: who it is, where the manager runs, and every
+ * What one blade knows, for operators and tests: who it is, where the manager runs, which blades
+ * it talks to, and every
  * volume of its local map with its health, members, spares and rebuild progress. The management
  * endpoint serves it as JSON; {@code rackshare status} prints it.
  */
-public record BladeStatus(String blade, String manager, long mapEpoch, String mapDigest, List<Volume> volumes) {
+public record BladeStatus(String blade, String manager, List<String> blades, long mapEpoch, String mapDigest,
+    List<Volume> volumes) {
 
   public record Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize,
       long epoch, Map<String, String> options, List<MemberStatus> members, List<String> spares,
@@ -52,7 +54,8 @@ public record BladeStatus(String blade, String manager, long mapEpoch, String ma
           v.epoch(), new TreeMap<>(v.options()), members, v.spares().stream().map(Object::toString).toList(),
           rebuilds));
     }
-    return new BladeStatus(s.id().toString(), s.manager().map(Object::toString).orElse(""), s.map().epoch(),
+    return new BladeStatus(s.id().toString(), s.manager().map(Object::toString).orElse(""),
+        new java.util.TreeSet<>(s.peers()).stream().map(Object::toString).toList(), s.map().epoch(),
         s.map().digest(), volumes);
   }
 

@@ -27,9 +27,15 @@ public final class Tool {
   }
 
   public static Result run(Duration timeout, Map<String, String> env, List<String> command) {
+    return run(timeout, env, command, null);
+  }
+
+  /** As above, in working directory {@code dir} (null: this process's). */
+  public static Result run(Duration timeout, Map<String, String> env, List<String> command, Path dir) {
     try {
       Path out = Files.createTempFile("tool", ".out");
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+      if (dir != null) pb.directory(dir.toFile());
       // Debian's python3 (for nbdsh) must come before any other on the PATH.
       pb.environment().put("PATH", "/usr/bin:/bin:/usr/sbin:/sbin:" + System.getenv().getOrDefault("PATH", ""));
       pb.environment().putAll(env);

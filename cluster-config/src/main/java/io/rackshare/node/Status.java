@@ -50,6 +50,7 @@ final class Status implements Callable<Integer> {
     StringBuilder b = new StringBuilder();
     b.append("blade   ").append(s.blade()).append('\n');
     b.append("manager ").append(s.manager().isEmpty() ? "(none known)" : s.manager()).append('\n');
+    b.append("blades  ").append(String.join(", ", s.blades())).append('\n');
     b.append("map     epoch ").append(s.mapEpoch()).append(", digest ").append(s.mapDigest()).append("\n\n");
     b.append(String.format("%-10s %-7s %-9s %10s  %s%n", "VOLUME", "LAYOUT", "HEALTH", "SIZE", "MEMBERS"));
     for (BladeStatus.Volume v : s.volumes()) {
