@@ -140,7 +140,18 @@ public final class Rackshare implements Extension {
     RackshareSettings.Management m = settings.management();
     ServerBinding b;
     try {
-      b = ManagementEndpoint.start(system, m.hostname(), m.port(), this::status)
+      ManagementEndpoint.Operations ops = new ManagementEndpoint.Operations() {
+        @Override
+        public CompletionStage<BladeStatus> status() {
+          return Rackshare.this.status();
+        }
+
+        @Override
+        public CompletionStage<Long> failMember(String volume, String device) {
+          return Rackshare.this.failMember(volume, io.rackshare.map.DevicePath.parse(device));
+        }
+      };
+      b = ManagementEndpoint.start(system, m.hostname(), m.port(), ops)
           .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalArgumentException("rackshare.management: cannot listen on " + m.hostname() + ":" + m.port()
@@ -195,6 +206,22 @@ public final class Rackshare implements Extension {
     return AskPattern.<Blade.Command, Blade.Status>ask(blade, Blade.GetStatus::new, Duration.ofSeconds(5),
             system.scheduler())
         .thenApply(s -> BladeStatus.of(s, settings.layouts()));
+  }
+
+  /**
+   * Fails member {@code device} of {@code volume} as if it had failed (an operator's action, like
+   * md's {@code --fail}): a hot spare takes its place and is rebuilt. Completes with the map epoch
+   * from which it is no longer read.
+   */
+  public CompletionStage<Long> failMember(String volume, io.rackshare.map.DevicePath device) {
+    io.rackshare.map.GlobalResourceDescriptor v = localMap().volumes().get(volume);
+    if (v == null) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("no volume '" + volume + "'"));
+    }
+    if (v.positionOf(device) < 0) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException(device + " is not a member of '" + volume + "'"));
+    }
+    return volumes.failMember(volume, device, v.epoch(), "failed by an operator");
   }
 
   /** The management endpoint's URL, when {@code rackshare.management.enabled}. */

@@ -34,6 +34,7 @@ public final class Volumes {
   private final ActorSystem<?> system;
   private final ScheduledExecutorService timer;
   private final IntentLog intents;
+  private final AccessPath.FailureReport report;
 
   /**
    * Assembles the access path. {@code dataDir} keeps this blade's write-intent log (null: in
@@ -57,7 +58,7 @@ public final class Volumes {
       lastAsk.put(volume, now);
       smm.tell(new SmmHandler.SendToManager(new ManagerProtocol.ResyncRequest(self, volume, seenEpoch, reason)));
     };
-    AccessPath.FailureReport report = (volume, device, seenEpoch, reason, unreachable) ->
+    this.report = (volume, device, seenEpoch, reason, unreachable) ->
         AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
                 replyTo -> new SmmHandler.RequestToManager(
                     new ManagerProtocol.MemberFailed(self, volume, device, seenEpoch, reason, unreachable), 0, replyTo),
@@ -70,7 +71,7 @@ public final class Volumes {
               throw new BlockDeviceException(IoError.UNAVAILABLE, "the manager did not confirm: " + r);
             });
     RangeLocks locks = new RangeLocks();
-    this.path = new AccessPath(self, map::get, layouts, settings, lane, resync, report, locks, timer);
+    this.path = new AccessPath(self, map::get, layouts, settings, lane, resync, this.report, locks, timer);
     IntentLog intents;
     try {
       if (dataDir != null) java.nio.file.Files.createDirectories(dataDir);
@@ -86,6 +87,11 @@ public final class Volumes {
     this.driver = system.systemActorOf(
         AccessDriver.create(path, map::set, new Rebuilder.Context(self, path, layouts, settings, smm), coordinator),
         driverName, org.apache.pekko.actor.typed.Props.empty());
+  }
+
+  /** Tells the manager that {@code device} failed; completes with the confirmed map epoch. */
+  public CompletionStage<Long> failMember(String volume, DevicePath device, long seenEpoch, String reason) {
+    return report.memberFailed(volume, device, seenEpoch, reason, false);
   }
 
   public ActorRef<AccessDriver.Command> driver() {

@@ -14,6 +14,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 /**
  * A blade's management endpoint (Pekko HTTP, on the management address): {@code GET /status}
@@ -23,22 +24,39 @@ public final class ManagementEndpoint extends AllDirectives {
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  private final Supplier<CompletionStage<BladeStatus>> status;
+  /** What the endpoint asks of its blade. */
+  public interface Operations {
+    CompletionStage<BladeStatus> status();
 
-  private ManagementEndpoint(Supplier<CompletionStage<BladeStatus>> status) {
-    this.status = status;
+    /**
+     * Fails a member as if its device had failed (md's {@code --fail}): a hot spare takes its
+     * place, or it is resynchronised when its blade next registers. Completes with the map epoch
+     * that no longer reads it.
+     */
+    CompletionStage<Long> failMember(String volume, String device);
+  }
+
+  private final Operations ops;
+
+  private ManagementEndpoint(Operations ops) {
+    this.ops = ops;
   }
 
   /** Binds the endpoint; the stage completes with the bound address. */
-  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port,
-      Supplier<CompletionStage<BladeStatus>> status) {
-    return Http.get(system).newServerAt(hostname, port).bind(new ManagementEndpoint(status).routes());
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port, Operations ops) {
+    return Http.get(system).newServerAt(hostname, port).bind(new ManagementEndpoint(ops).routes());
   }
 
   Route routes() {
     return concat(
-        path("status", () -> get(() -> completeWithFuture(status.get().thenApply(ManagementEndpoint::json)))),
-        pathSingleSlash(() -> get(() -> complete("Rackshare blade management: GET /status\n"))));
+        path("status", () -> get(() -> completeWithFuture(ops.status().thenApply(ManagementEndpoint::json)))),
+        path(segment("volumes").slash(segment()).slash("fail"), volume -> post(() -> parameter("device", device ->
+            completeWithFuture(ops.failMember(volume, device)
+                .thenApply(epoch -> json(java.util.Map.of("volume", volume, "device", device, "epoch", epoch)))
+                .exceptionally(e -> HttpResponse.create().withStatus(StatusCodes.BAD_REQUEST)
+                    .withEntity(String.valueOf(io.rackshare.access.BlockDeviceException.cause(e).getMessage()))))))),
+        pathSingleSlash(() -> get(() -> complete(
+            "Rackshare blade management: GET /status, POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n)\n"))));
   }
 
   static HttpResponse json(Object o) {

@@ -206,6 +206,22 @@ class RedundantVolumesAcrossJvmsIT {
 
   @Test
   @Order(4)
+  void anOperatorFailsAMirrorCopyAndTheHotSpareIsRebuiltFromTheOther() throws Exception {
+    String before = sha256(1, 1);
+    Tool.Result r = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"), "io.rackshare.node.RackshareCli",
+        "fail", "--url", mgmt.get(3), "--volume", "raid1", "--device", dev(2, 1)).ok();
+    assertTrue(r.out().contains("\"epoch\""), r.out());
+    awaitVolume(4, "raid1", "OPTIMAL", List.of(dev(1, 1), dev(3, 1)));
+    assertEquals(before, sha256(3, 1), "the spare holds what the surviving copy holds");
+    assertEquals(before, sha256(1, 1));
+    Tool.Result bad = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"), "io.rackshare.node.RackshareCli",
+        "fail", "--url", mgmt.get(3), "--volume", "raid1", "--device", dev(4, 3));
+    assertEquals(2, bad.exit());
+    assertTrue(bad.out().contains("is not a member of 'raid1'"), bad.out());
+  }
+
+  @Test
+  @Order(5)
   void aBladeKilledDuringVerifiedWritesLosesNoAcknowledgedWriteAndTheSparesAreRebuilt() throws Exception {
     Path state = dir.resolve("fio-kill");
     Files.createDirectories(state);
@@ -241,7 +257,7 @@ class RedundantVolumesAcrossJvmsIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aDoubleFailureIsAClearErrorAndNeverWrongData() throws Exception {
     Path state = dir.resolve("fio-kill");
     // raid5 is on blades 1, 4 and 3 now; kill 3 and 4: two members gone. One at a time, so that
