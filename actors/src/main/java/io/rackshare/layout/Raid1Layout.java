@@ -12,14 +12,18 @@ import java.util.Set;
  * of Figure 10b; set it to the number of members for an n-way mirror), no two copies on one
  * blade, and the sets are concatenated: 16 disks of 10 blocks make 80 blocks. Writes go to every
  * copy; reads go to the first copy in sync ({@code read-policy = primary}) or alternate between
- * the copies every {@code read-chunk} bytes ({@code balanced}, the default: the seed's duplexing,
- * 0091).
+ * the copies every {@code read-chunk} bytes (default 1 MiB; {@code balanced}, the default: the
+ * seed's duplexing, 0091).
  */
 public final class Raid1Layout extends CopiesLayout {
 
   public static final String NAME = "raid1";
   static final String READ_CHUNK = "read-chunk";
-  static final long DEFAULT_READ_CHUNK = 256 * 1024;
+  /**
+   * As large as the largest piece a request is cut into: a request is then read whole from one
+   * copy (no gathering), and requests at different offsets go to different copies.
+   */
+  static final long DEFAULT_READ_CHUNK = 1024 * 1024;
 
   @Override
   public String name() {

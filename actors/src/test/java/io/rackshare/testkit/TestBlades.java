@@ -74,7 +74,7 @@ public final class TestBlades implements AutoCloseable {
     ActorTestKit kit = ActorTestKit.create("rackshare", config(slot, disks, extraHocon));
     Rackshare.get(kit.system());
     Cluster cluster = Cluster.get(kit.system());
-    if (seed == null) seed = cluster.selfMember().address();
+    if (seed == null || kits.isEmpty()) seed = cluster.selfMember().address();
     cluster.manager().tell(Join.create(seed));
     kits.put(slot, kit);
     TestProbe<Object> probe = kit.createTestProbe();
