@@ -372,19 +372,21 @@ public final class DataLane implements AutoCloseable {
     }
 
     void sweep(long now) {
+      // Queued requests first: one that waited its whole time for room is overload, even if a
+      // request in flight times out in the same sweep and makes room.
+      for (Queued q : queue) {
+        if (now - q.deadline() >= 0 && queue.remove(q)) {
+          queued.decrementAndGet();
+          q.future().completeExceptionally(new LaneException(SmmHandler.Failure.OVERLOADED,
+              "no room in the window to " + target + " within " + settings.requestTimeout()));
+        }
+      }
       for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
         Map.Entry<Long, Pending> e = it.next();
         if (now - e.getValue().deadline() >= 0 && pending.remove(e.getKey(), e.getValue())) {
           window.release();
           e.getValue().future().completeExceptionally(new LaneException(SmmHandler.Failure.TIMEOUT,
               "no answer from " + target + " within " + settings.requestTimeout()));
-        }
-      }
-      for (Queued q : queue) {
-        if (now - q.deadline() >= 0 && queue.remove(q)) {
-          queued.decrementAndGet();
-          q.future().completeExceptionally(new LaneException(SmmHandler.Failure.OVERLOADED,
-              "no room in the window to " + target + " within " + settings.requestTimeout()));
         }
       }
       pump();

@@ -205,4 +205,25 @@ class RedundantVolumesClusterTest {
         List.of(dev(1, 1), dev(4, 0), dev(3, 1)));
     assertArrayEquals(r5Data, await(volume(4, "r5").read(0, 2 * MIB)));
   }
+
+  @Test
+  @Order(4)
+  void aBladeThatComesBackStaleIsResynchronisedBeforeItIsRead() throws Exception {
+    // Blade 3 left in the previous test: its mirror copy and RAID-5 member are FAILED, and the
+    // volumes took writes since; no spare is left for either.
+    byte[] newer = random(MIB, 7);
+    await(volume(1, "r1").write(0, newer, true));
+    r1Data = newer;
+    byte[] newer5 = random(300_000, 8);
+    await(volume(1, "r5").write(1_000_000, newer5, true));
+    System.arraycopy(newer5, 0, r5Data, 1_000_000, newer5.length);
+
+    blades.start(3, TWO_DISKS);
+    awaitMembers(1, "r1", List.of(Member.State.ACTIVE, Member.State.ACTIVE), List.of(dev(1, 0), dev(3, 0)));
+    awaitMembers(1, "r5", List.of(Member.State.ACTIVE, Member.State.ACTIVE, Member.State.ACTIVE),
+        List.of(dev(1, 1), dev(4, 0), dev(3, 1)));
+    assertArrayEquals(r1Data, disk(3, 0, 0, MIB), "the returned copy was brought up to date");
+    assertParityIsConsistent(List.of(new int[] {1, 1}, new int[] {4, 0}, new int[] {3, 1}));
+    assertArrayEquals(r5Data, await(volume(3, "r5").read(0, 2 * MIB)));
+  }
 }

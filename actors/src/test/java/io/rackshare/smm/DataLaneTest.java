@@ -122,7 +122,8 @@ class DataLaneTest {
 
   @Test
   void aFullWindowThatStaysFullIsOverload() throws Exception {
-    DataLane a = lane(A, 1, Duration.ofMillis(300));
+    // Time-outs are swept every 2 s here, so both requests are judged in the same sweep.
+    DataLane a = lane(A, 1, Duration.ofMillis(300), Duration.ofSeconds(2));
     DataLane b = lane(B, 8, Duration.ofSeconds(5));
     b.serve((from, req) -> new CompletableFuture<>());
     a.peerAt(B, "127.0.0.1", b.port());
