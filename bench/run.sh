@@ -46,6 +46,7 @@ rackshare {
   oob { hostname = "127.0.0.1", port = $oob }
   seed-nodes = ["127.0.0.1:$seed"]
   nbd.port = 0
+  management.port = 0
   volumes = [{ name = bench, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)",
     "Rack(1)/Chassis(1)/Blade(2)/Disk(0)", "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
 }

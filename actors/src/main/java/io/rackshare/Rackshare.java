@@ -154,8 +154,10 @@ public final class Rackshare implements Extension {
       b = ManagementEndpoint.start(system, m.hostname(), m.port(), ops)
           .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (Exception e) {
+      Throwable c = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+      while (c.getCause() != null) c = c.getCause();
       throw new IllegalArgumentException("rackshare.management: cannot listen on " + m.hostname() + ":" + m.port()
-          + ": " + BlockDeviceException.cause(e), e);
+          + ": " + c.getMessage(), e);
     }
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "rackshare-management",
         () -> b.unbind().thenApply(x -> Done.getInstance()));

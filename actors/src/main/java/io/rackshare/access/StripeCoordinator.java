@@ -47,18 +47,18 @@ final class StripeCoordinator {
   private final AccessPath path;
   private final BlockTarget.Resync resync;
   private final IntentLog intents;
-  private final int maxAttempts;
+  private final io.rackshare.io.DirectBufferPool buffers;
   private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
 
   StripeCoordinator(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts, AccessPath path,
-      BlockTarget.Resync resync, IntentLog intents, int maxAttempts) {
+      BlockTarget.Resync resync, IntentLog intents, io.rackshare.io.DirectBufferPool buffers) {
+    this.buffers = buffers;
     this.self = self;
     this.map = map;
     this.layouts = layouts;
     this.path = path;
     this.resync = resync;
     this.intents = intents;
-    this.maxAttempts = maxAttempts;
   }
 
   /** Serves a stripe request from the data lane. */
@@ -78,14 +78,18 @@ final class StripeCoordinator {
       resync.ask(r.volume(), r.epoch(), wrong);
       return CompletableFuture.completedFuture(BlockFrames.wrongTarget(v == null ? -1 : v.epoch(), self + ": " + wrong));
     }
-    // The payload may sit in a buffer the lane reuses for its next request.
+    // The payload may sit in a buffer the lane reuses for its next request: keep a copy, in a
+    // pooled direct buffer where one is free (it goes on to sockets and files without a copy).
     ByteBuffer data = null;
     if (r.type() == BlockFrames.STRIPE_WRITE) {
-      data = r.zero() ? ByteBuffer.allocate(r.length())
-          : ByteBuffer.allocate(r.length()).put(r.data().duplicate()).flip();
+      ByteBuffer pooled = r.zero() ? null : buffers.acquire(r.length());
+      data = pooled != null ? pooled : ByteBuffer.allocate(r.length());
+      if (!r.zero()) data.put(r.data().duplicate());
+      data.flip();
     }
     ByteBuffer payload = data;
-    return locked(r.volume() + "#" + r.stripe(), () -> run(r, payload));
+    return locked(r.volume() + "#" + r.stripe(), () -> run(r, payload))
+        .whenComplete((f, e) -> buffers.release(payload));
   }
 
   /** Null if this blade coordinates the request's stripe under {@code v}, else why not. */

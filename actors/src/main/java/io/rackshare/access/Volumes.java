@@ -82,7 +82,7 @@ public final class Volumes {
     }
     this.intents = intents;
     StripeCoordinator coordinator =
-        new StripeCoordinator(self, map::get, layouts, path, resync, intents, settings.maxAttempts());
+        new StripeCoordinator(self, map::get, layouts, path, resync, intents, lane.buffers());
     lane.serve(new BlockTarget(self, map::get, layouts, stores, io, resync, lane.buffers(), locks, coordinator));
     this.driver = system.systemActorOf(
         AccessDriver.create(path, map::set, new Rebuilder.Context(self, path, layouts, settings, smm), coordinator),

@@ -32,6 +32,7 @@ class ClusterOfJvmsIT {
           blade { slot = %d, data-dir = "%s", disks = %s }
           oob { hostname = "127.0.0.1", port = %d }
           nbd.port = 0
+          management.port = 0
           seed-nodes = ["127.0.0.1:%d"]
           volumes = [{ name = v0, layout = span, members = [
             "Rack(1)/Chassis(1)/Blade(1)/Disk(0)", "Rack(1)/Chassis(1)/Blade(2)/Disk(0)",

@@ -59,6 +59,7 @@ class NbdAcrossJvmsIT {
             oob { hostname = "127.0.0.1", port = %d }
             seed-nodes = ["127.0.0.1:%d"]
             nbd.port = 0
+            management.port = 0
             volumes = [{ name = v0, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)",
               "Rack(1)/Chassis(1)/Blade(2)/Disk(0)", "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
           }
