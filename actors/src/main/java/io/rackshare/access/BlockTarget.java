@@ -81,11 +81,12 @@ final class BlockTarget implements DataLane.Handler {
         return free.thenCompose(x -> serveOnIo(request, store, remote));
       }
     }
+    if (r.type() == BlockFrames.WRITE && !r.fua()) {
+      // Into the page cache at once, from the lane's buffer (or the local caller's): no copy, no
+      // thread hand-off.
+      return CompletableFuture.completedFuture(serve(r, store, remote, buffers));
+    }
     if (remote && r.type() == BlockFrames.WRITE) {
-      if (!r.fua()) {
-        // Into the page cache at once, from the lane's buffer: no copy, no thread hand-off.
-        return CompletableFuture.completedFuture(serve(r, store, true, buffers));
-      }
       // The lane reuses its buffer: keep a copy for the I/O thread that waits for stable storage.
       r = copied(r);
     }
