@@ -9,7 +9,8 @@ public record OobSettings(
     int maxQueuedPerTarget,
     Duration requestTimeout,
     Duration tickInterval,
-    Duration helloInterval) {
+    Duration helloInterval,
+    boolean dataLaneUnix) {
 
   public OobSettings {
     if (maxInFlightPerTarget < 1 || maxQueuedPerTarget < 0) {
@@ -18,12 +19,19 @@ public record OobSettings(
     }
   }
 
+  /** Settings without a Unix-socket lane. */
+  public OobSettings(int maxInFlightPerTarget, int maxQueuedPerTarget, Duration requestTimeout,
+      Duration tickInterval, Duration helloInterval) {
+    this(maxInFlightPerTarget, maxQueuedPerTarget, requestTimeout, tickInterval, helloInterval, false);
+  }
+
   public static OobSettings fromConfig(Config c) {
     return new OobSettings(
         c.getInt("max-in-flight-per-target"),
         c.getInt("max-queued-per-target"),
         c.getDuration("request-timeout"),
         c.getDuration("tick-interval"),
-        c.getDuration("hello-interval"));
+        c.getDuration("hello-interval"),
+        c.getBoolean("data-lane-unix"));
   }
 }

@@ -91,7 +91,8 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
 
   /** Greeting between SMM handlers; {@code answer} is false on the first greeting. */
   public record Hello(
-      BladeId from, ActorRef<Command> smm, boolean answer, long managerIncarnation, int dataLanePort)
+      BladeId from, ActorRef<Command> smm, boolean answer, long managerIncarnation, int dataLanePort,
+      String dataLaneUnix, String hostId)
       implements Command, RackshareSerializable {}
 
   /** An OOB message from {@code from}; {@code correlation} is 0 for one-way messages. */
@@ -479,7 +480,9 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   }
 
   private Hello hello(boolean answer) {
-    return new Hello(self, getContext().getSelf(), answer, localIncarnation(), lane == null ? 0 : lane.port());
+    String unix = lane == null || lane.unixPath() == null ? "" : lane.unixPath();
+    return new Hello(self, getContext().getSelf(), answer, localIncarnation(), lane == null ? 0 : lane.port(), unix,
+        DataLane.hostId());
   }
 
   private Behavior<Command> onHello(Hello h) {
@@ -488,7 +491,11 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     ActorRef<Command> previous = peers.put(h.from(), h.smm());
     bladeAt.put(address, h.from());
     if (!h.answer()) h.smm().tell(hello(true));
-    if (lane != null && h.dataLanePort() > 0 && address.host().isDefined()) {
+    boolean sameHost = !h.hostId().isEmpty() && h.hostId().equals(DataLane.hostId()) && !h.dataLaneUnix().isEmpty()
+        && java.nio.file.Files.exists(java.nio.file.Path.of(h.dataLaneUnix()));
+    if (lane != null && sameHost) {
+      lane.peerAtUnix(h.from(), h.dataLaneUnix());
+    } else if (lane != null && h.dataLanePort() > 0 && address.host().isDefined()) {
       lane.peerAt(h.from(), address.host().get(), h.dataLanePort());
     }
     if (h.managerIncarnation() > 0) learnManager(h.from(), h.managerIncarnation());

@@ -31,6 +31,11 @@ class DataLaneTest {
     return lane(self, window, timeout, Duration.ofMillis(50));
   }
 
+  DataLane track(DataLane l) {
+    lanes.add(l);
+    return l;
+  }
+
   DataLane lane(BladeId self, int window, Duration timeout, Duration sweep) throws Exception {
     DataLane l = DataLane.start(self, "127.0.0.1", 0,
         new OobSettings(window, QUEUE, timeout, sweep, Duration.ofSeconds(1)));
@@ -78,6 +83,22 @@ class DataLaneTest {
       assertEquals("1:q" + i, text(r));
       assertEquals(3, r.payload().remaining());
     }
+  }
+
+  @Test
+  void bladesOfOneHostTalkOverAUnixSocket() throws Exception {
+    DataLane a = track(DataLane.start(A, "127.0.0.1", 0,
+        new OobSettings(8, QUEUE, Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofSeconds(1), true)));
+    DataLane b = track(DataLane.start(B, "127.0.0.1", 0,
+        new OobSettings(8, QUEUE, Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofSeconds(1), true)));
+    assertTrue(b.unixPath() != null && java.nio.file.Files.exists(java.nio.file.Path.of(b.unixPath())), b.unixPath());
+    assertFalse(DataLane.hostId().isEmpty(), "this host has a boot id");
+    b.serve((from, req) -> CompletableFuture.completedFuture(new DataLane.Frame((byte) 2,
+        ByteBuffer.wrap(("unix:" + text(req)).getBytes(StandardCharsets.UTF_8)), req.payload())));
+    a.peerAtUnix(B, b.unixPath());
+    assertEquals("unix:hello", text(a.request(B, frame("hello")).get(10, TimeUnit.SECONDS)));
+    b.close();
+    assertFalse(java.nio.file.Files.exists(java.nio.file.Path.of(b.unixPath())), "removed on close");
   }
 
   @Test
