@@ -48,6 +48,15 @@ public final class LayoutOptions {
     return new LayoutOptions(spec, allowed);
   }
 
+  /** Checks the options of a redundant layout: the rebuild options, {@code more}, nothing else. */
+  static LayoutOptions checkRedundant(VolumeSpec spec, String... more) {
+    Set<String> allowed = new java.util.HashSet<>(REDUNDANCY);
+    allowed.addAll(Set.of(more));
+    LayoutOptions o = new LayoutOptions(spec, allowed);
+    o.rebuildOptions();
+    return o;
+  }
+
   /** A size such as {@code 64KiB}, a positive multiple of {@code unit}. */
   long size(String key, long orElse, long unit) {
     String raw = spec.options().get(key);

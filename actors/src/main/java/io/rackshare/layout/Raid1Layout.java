@@ -3,9 +3,7 @@ package io.rackshare.layout;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.ResourceDescriptor;
 import io.rackshare.map.VolumeSpec;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * RAID-1 (Figures 9b/10b): members form mirrored sets of {@code copies} (default 2: the pairs A..H
@@ -38,14 +36,11 @@ public final class Raid1Layout extends CopiesLayout {
   @Override
   public GlobalResourceDescriptor build(
       VolumeSpec spec, List<ResourceDescriptor> members, List<ResourceDescriptor> spares, long epoch) {
-    Set<String> allowed = new HashSet<>(LayoutOptions.REDUNDANCY);
-    allowed.addAll(Set.of(LayoutOptions.COPIES, LayoutOptions.READ_POLICY, READ_CHUNK));
-    LayoutOptions o = LayoutOptions.check(spec, allowed);
+    LayoutOptions o = LayoutOptions.checkRedundant(spec, LayoutOptions.COPIES, LayoutOptions.READ_POLICY, READ_CHUNK);
     int blockSize = Layouts.commonBlockSize(spec, members);
     int copies = o.integer(LayoutOptions.COPIES, 2, 2);
     o.choice(LayoutOptions.READ_POLICY, BALANCED, PRIMARY, BALANCED);
     o.size(READ_CHUNK, DEFAULT_READ_CHUNK, blockSize);
-    o.rebuildOptions();
     List<ResourceDescriptor> placed = placeCopies(spec, members, copies);
     long memberBlocks = memberBlocks(placed, 1);
     checkSpares(spec, spares, blockSize, memberBlocks, true);

@@ -42,9 +42,7 @@ public final class Raid5Layout implements ParityLayout {
   @Override
   public GlobalResourceDescriptor build(
       VolumeSpec spec, List<ResourceDescriptor> members, List<ResourceDescriptor> spares, long epoch) {
-    Set<String> allowed = new HashSet<>(LayoutOptions.REDUNDANCY);
-    allowed.addAll(Set.of(LayoutOptions.STRIPE_SIZE, LayoutOptions.INTENT_REGION));
-    LayoutOptions o = LayoutOptions.check(spec, allowed);
+    LayoutOptions o = LayoutOptions.checkRedundant(spec, LayoutOptions.STRIPE_SIZE, LayoutOptions.INTENT_REGION);
     int blockSize = Layouts.commonBlockSize(spec, members);
     if (members.size() < 3) throw new IllegalArgumentException("raid5 needs at least 3 members, got " + members.size());
     Set<Object> blades = new HashSet<>();
@@ -55,8 +53,7 @@ public final class Raid5Layout implements ParityLayout {
       }
     }
     long chunk = o.size(LayoutOptions.STRIPE_SIZE, DEFAULT_STRIPE, blockSize);
-    long region = o.size(LayoutOptions.INTENT_REGION, DEFAULT_INTENT_REGION, chunk);
-    o.rebuildOptions();
+    o.size(LayoutOptions.INTENT_REGION, DEFAULT_INTENT_REGION, chunk);
     long memberBlocks = CopiesLayout.memberBlocks(members, chunk / blockSize);
     CopiesLayout.checkSpares(spec, spares, blockSize, memberBlocks, true);
     long capacity = memberBlocks * (members.size() - 1);

@@ -3,14 +3,12 @@ package io.rackshare.node;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackshare.management.BladeStatus;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code rackshare status}: a blade's view of the cluster, from its management endpoint. */
@@ -18,30 +16,20 @@ import picocli.CommandLine.Option;
     description = "Show a blade's view: the manager, every volume's health, members and rebuild progress.")
 final class Status implements Callable<Integer> {
 
-  @Option(names = "--url", defaultValue = "http://127.0.0.1:8558",
-      description = "the blade's management endpoint (default ${DEFAULT-VALUE})")
-  URI url;
+  @Mixin Endpoint endpoint;
 
   @Option(names = "--json", description = "print the endpoint's JSON as it is")
   boolean json;
 
   @Override
   public Integer call() throws Exception {
-    HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    HttpResponse<String> r;
-    try {
-      r = client.send(HttpRequest.newBuilder(url.resolve("/status")).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString());
-    } catch (java.io.IOException e) {
-      throw new IllegalArgumentException("no blade answers at " + url + ": " + e);
-    }
-    if (r.statusCode() != 200) throw new IllegalArgumentException(url + " answered " + r.statusCode() + ": " + r.body());
+    String body = endpoint.call("/status", HttpRequest.newBuilder().GET(), Duration.ofSeconds(10));
     if (json) {
-      System.out.println(r.body());
+      System.out.println(body);
       return 0;
     }
     BladeStatus s = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-        .readValue(r.body(), BladeStatus.class);
+        .readValue(body, BladeStatus.class);
     System.out.print(format(s));
     return 0;
   }
