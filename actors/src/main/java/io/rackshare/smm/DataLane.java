@@ -144,8 +144,10 @@ public final class DataLane implements AutoCloseable {
     ServerSocketChannel u = null;
     java.nio.file.Path path = null;
     if (settings.dataLaneUnix()) {
-      path = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "rackshare-lane-" + self.rack() + "-"
-          + self.chassis() + "-" + self.slot() + "-" + ProcessHandle.current().pid() + "-"
+      java.nio.file.Path tmp = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
+      String prefix = "rackshare-lane-" + self.rack() + "-" + self.chassis() + "-" + self.slot() + "-";
+      removeStaleSockets(tmp, prefix);
+      path = tmp.resolve(prefix + ProcessHandle.current().pid() + "-"
           + Long.toHexString(System.nanoTime() & 0xffffff) + ".sock");
       u = ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
       u.bind(java.net.UnixDomainSocketAddress.of(path), 64);
@@ -154,6 +156,24 @@ public final class DataLane implements AutoCloseable {
     DataLane lane = new DataLane(self, settings, s, u, path);
     log.info("data lane of {} on {}{}", self, s.getLocalAddress(), path == null ? "" : " and " + path);
     return lane;
+  }
+
+  /** Sockets this blade left behind when its process was killed (their process is gone). */
+  private static void removeStaleSockets(java.nio.file.Path dir, String prefix) {
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+      files.filter(f -> f.getFileName().toString().startsWith(prefix) && f.toString().endsWith(".sock"))
+          .forEach(f -> {
+            String rest = f.getFileName().toString().substring(prefix.length());
+            try {
+              long pid = Long.parseLong(rest.substring(0, rest.indexOf('-')));
+              if (ProcessHandle.of(pid).isEmpty()) java.nio.file.Files.deleteIfExists(f);
+            } catch (RuntimeException | IOException ignored) {
+              // not one of ours, or gone already
+            }
+          });
+    } catch (IOException ignored) {
+      // nothing to clean
+    }
   }
 
   /** The Unix domain socket blades of this host may use, or null. */
