@@ -102,7 +102,8 @@ public final class Rackshare implements Extension {
     volumes = new Volumes(system, settings.blade(), settings.layouts(), settings.access(), stores, io,
         lane, smm, "rackshare-access", settings.dataDir());
     blade = system.systemActorOf(
-        Blade.create(settings.blade(), discovered, smm, volumes.driver()), "rackshare-blade", Props.empty());
+        Blade.create(settings.blade(), discovered, smm, volumes.driver(),
+            new io.rackshare.blade.MapStore(settings.dataDir())), "rackshare-blade", Props.empty());
     nbd = settings.nbd().enabled() ? startNbd() : null;
     management = settings.management().enabled() ? startManagement() : null;
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),

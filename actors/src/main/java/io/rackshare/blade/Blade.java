@@ -51,13 +51,24 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
       List<DiscoveredResource> resources,
       ActorRef<SmmHandler.Command> smm,
       ActorRef<AccessDriver.Command> access) {
-    return Behaviors.setup(ctx -> new Blade(ctx, id, resources, smm, access));
+    return create(id, resources, smm, access, null);
+  }
+
+  /** As above, keeping the last map in {@code store} (null: in memory only) and starting from it. */
+  public static Behavior<Command> create(
+      BladeId id,
+      List<DiscoveredResource> resources,
+      ActorRef<SmmHandler.Command> smm,
+      ActorRef<AccessDriver.Command> access,
+      MapStore store) {
+    return Behaviors.setup(ctx -> new Blade(ctx, id, resources, smm, access, store));
   }
 
   private final BladeId id;
   private final List<ResourceDescriptor> resources;
   private final ActorRef<SmmHandler.Command> smm;
   private final ActorRef<AccessDriver.Command> access;
+  private final MapStore store;
   private GlobalResourceMap map = GlobalResourceMap.EMPTY;
   private Optional<BladeId> manager = Optional.empty();
   private java.util.Set<BladeId> peers = java.util.Set.of();
@@ -68,11 +79,21 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
       BladeId id,
       List<DiscoveredResource> discovered,
       ActorRef<SmmHandler.Command> smm,
-      ActorRef<AccessDriver.Command> access) {
+      ActorRef<AccessDriver.Command> access,
+      MapStore store) {
     super(ctx);
     this.id = id;
     this.smm = smm;
     this.access = access;
+    this.store = store;
+    if (store != null) {
+      // Serve the volumes of the last map at once, before any manager speaks (0093).
+      store.load().ifPresent(m -> {
+        ctx.getLog().info("{} starts with its stored map, epoch {} ({} volumes)", id, m.epoch(), m.volumes().size());
+        map = m;
+        access.tell(new AccessDriver.MapInstalled(m));
+      });
+    }
     this.resources = discovered.stream().map(DiscoveredResource::descriptor).toList();
     for (DiscoveredResource r : discovered) {
       DevicePath p = r.descriptor().path();
@@ -117,6 +138,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
         getContext().getLog().info("{} stores map epoch {} ({} volumes, digest {})",
             id, u.map().epoch(), u.map().volumes().size(), u.map().digest());
       }
+      if (store != null && !u.map().equals(map)) store.save(u.map());
       map = u.map();
       // Answered once the access path routes with it (the manager waits for that).
       access.tell(new AccessDriver.MapInstalled(map, f.delivery().responder()));

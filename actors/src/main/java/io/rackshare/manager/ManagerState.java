@@ -55,11 +55,15 @@ public record ManagerState(
     } else if (event instanceof ManagerEvent.VolumeCreated v) {
       return new ManagerState(resources, offline, map.with(v.volume()));
     } else if (event instanceof ManagerEvent.MapAdopted a) {
-      GlobalResourceMap adopted = a.map();
-      for (GlobalResourceDescriptor d : map.volumes().values()) {
-        if (adopted.volume(d.name()).isEmpty()) adopted = adopted.with(d);
+      // Volume by volume, the newer descriptor wins: every change of a volume gives it the epoch
+      // of the change, so the newest descriptor anyone reports is the volume's latest state.
+      GlobalResourceMap merged = map;
+      for (GlobalResourceDescriptor d : a.map().volumes().values()) {
+        GlobalResourceDescriptor ours = merged.volumes().get(d.name());
+        if (ours == null || d.epoch() > ours.epoch()) merged = merged.with(d);
       }
-      return new ManagerState(resources, offline, adopted);
+      merged = new GlobalResourceMap(Math.max(merged.epoch(), a.map().epoch()), merged.volumes());
+      return new ManagerState(resources, offline, merged);
     } else if (event instanceof ManagerEvent.MemberEvent m) {
       return new ManagerState(resources, offline, map.with(applyMember(m)));
     }
@@ -112,7 +116,7 @@ public record ManagerState(
   public Decision decide(
       ManagerProtocol.RegisterResources r, List<VolumeSpec> specs, Layouts layouts) {
     Changes c = new Changes(this);
-    if (r.currentMap().epoch() > map.epoch()) c.add(new ManagerEvent.MapAdopted(r.currentMap()));
+    if (newerThanOurs(r.currentMap())) c.add(new ManagerEvent.MapAdopted(r.currentMap()));
     for (ResourceDescriptor d : r.resources()) {
       if (!d.path().blade().equals(r.blade())) continue;
       if (!d.equals(c.state.resources.get(d.path())) || c.state.offline.contains(r.blade())) {
@@ -136,6 +140,16 @@ public record ManagerState(
     returned(c, r.blade());
     spares(c, layouts);
     return new Decision(c.events, problems);
+  }
+
+  /** Whether {@code m} knows a volume we do not, or a newer state of one. */
+  private boolean newerThanOurs(GlobalResourceMap m) {
+    if (m.epoch() > map.epoch()) return true;
+    for (GlobalResourceDescriptor d : m.volumes().values()) {
+      GlobalResourceDescriptor ours = map.volumes().get(d.name());
+      if (ours == null || d.epoch() > ours.epoch()) return true;
+    }
+    return false;
   }
 
   private static List<ResourceDescriptor> known(ManagerState s, List<DevicePath> paths) {
