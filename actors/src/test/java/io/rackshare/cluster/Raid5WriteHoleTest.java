@@ -77,7 +77,16 @@ class Raid5WriteHoleTest {
     new Random(5).nextBytes(data);
     v.write(0, data, true).toCompletableFuture().get(30, TimeUnit.SECONDS);
     for (int s = 0; s < 32; s++) assertTrue(parityHolds(s), "stripe " + s + " after the writes");
+    // The blades stop one by one here, and the later ones store maps in which the earlier ones
+    // failed. A power loss stops them all at once, with the maps they hold now: keep those.
+    java.util.Map<Integer, String> maps = new java.util.HashMap<>();
+    for (int slot = 1; slot <= 3; slot++) {
+      maps.put(slot, Files.readString(blades.dataDir(slot).resolve(io.rackshare.blade.MapStore.FILE)));
+    }
     blades.close();
+    for (int slot = 1; slot <= 3; slot++) {
+      Files.writeString(blades.dataDir(slot).resolve(io.rackshare.blade.MapStore.FILE), maps.get(slot));
+    }
     // A clean stop leaves no region dirty.
     assertEquals("", Files.readString(blades.dataDir(3).resolve("write-intents")));
 
