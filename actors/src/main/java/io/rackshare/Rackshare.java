@@ -114,7 +114,7 @@ public final class Rackshare implements Extension {
 
     ResourceManager.Settings managerSettings = new ResourceManager.Settings(
         settings.volumes(), settings.layouts(), settings.resyncDebounce(), settings.confirmTimeout(),
-        settings.offlineRetry());
+        settings.offlineRetry(), settings.journalPlugin(), settings.snapshotPlugin(), settings.snapshotEvery());
     ClusterSingleton.get(system).init(
         SingletonActor.of(
             Behaviors.supervise(ResourceManager.create(smm, managerSettings))

@@ -6,14 +6,19 @@ import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
 import io.rackshare.map.Member;
 import io.rackshare.map.ResourceDescriptor;
-import io.rackshare.serialization.RackshareSerializable;
 
 /**
  * Every change of the manager's state is one of these events, applied by {@link
- * ManagerState#apply}. They are the journal's content once the manager is event-sourced. Every
- * event that changes a volume advances the map epoch.
+ * ManagerState#apply}: the content of the manager's journal. Every event that changes a volume
+ * advances the map epoch.
+ *
+ * <p>They are stored as JSON (Pekko's Jackson serializer, bound in {@code reference.conf}), not
+ * with Kryo like the messages between blades: a journal outlives the code that wrote it, and JSON
+ * reads an older shape into a newer record (a field added later reads as its default, an unknown
+ * one is ignored; renames go through a {@code JacksonMigration}). {@code ManagerEventsEvolveTest}
+ * reads events written in an earlier shape.
  */
-public sealed interface ManagerEvent extends RackshareSerializable {
+public sealed interface ManagerEvent {
 
   /** A blade registered (or re-registered) a resource; its blade is online. */
   record ResourceRegistered(ResourceDescriptor resource) implements ManagerEvent {}

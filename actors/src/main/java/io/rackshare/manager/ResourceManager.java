@@ -11,14 +11,21 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * The global resource manager (608): collects the blades' device paths and configurations,
@@ -26,14 +33,23 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * (blocks 514-518), and keeps the volumes' members' states: it fails members whose blade left or
  * that a blade reports failed, activates hot spares, takes returning members back and marks
  * rebuilt ones in sync (0092). One runs in the cluster; it lives on a blade and talks only through
- * that blade's {@link SmmHandler}. Every state change is a {@link ManagerEvent}.
+ * that blade's {@link SmmHandler}.
+ *
+ * <p>Event-sourced: every change is a {@link ManagerEvent} persisted before it takes effect, and
+ * {@link ManagerState#apply} rebuilds the state from the journal (plus snapshots) when a manager
+ * starts. The journal is {@code rackshare.manager.journal-plugin}; the default, Pekko's in-memory
+ * journal, lives and dies with the blade, and a manager that starts without history rebuilds the
+ * map from the maps the blades report.
  *
  * <p>Every map it sends is a request that each blade answers once it routes with it. A member's
  * failure is confirmed to the blade that reported it only when the failed device's own blade
  * routes with the new map (or is gone): from then on it refuses requests made with the old map,
  * so no blade reads the stale member, and the reporter may acknowledge its write.
  */
-public final class ResourceManager extends AbstractBehavior<ResourceManager.Command> {
+public final class ResourceManager
+    extends EventSourcedBehavior<ResourceManager.Command, ManagerEvent, ManagerState> {
+
+  public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("rackshare-manager");
 
   public sealed interface Command {}
 
@@ -48,8 +64,19 @@ public final class ResourceManager extends AbstractBehavior<ResourceManager.Comm
 
   private enum Tick implements Command { INSTANCE }
 
+  /**
+   * {@code journalPlugin} and {@code snapshotPlugin} are Pekko persistence plugin ids ("" for the
+   * defaults); {@code snapshotEvery} events a snapshot is taken (0: never).
+   */
   public record Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce,
-      Duration confirmTimeout, Duration offlineRetry) {}
+      Duration confirmTimeout, Duration offlineRetry, String journalPlugin, String snapshotPlugin,
+      int snapshotEvery) {
+
+    public Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce, Duration confirmTimeout,
+        Duration offlineRetry) {
+      this(volumes, layouts, resyncDebounce, confirmTimeout, offlineRetry, "pekko.persistence.journal.inmem", "", 0);
+    }
+  }
 
   public static Behavior<Command> create(ActorRef<SmmHandler.Command> smm, Settings settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ResourceManager(ctx, timers, smm, settings)));
@@ -58,131 +85,189 @@ public final class ResourceManager extends AbstractBehavior<ResourceManager.Comm
   /** A blade waits for the confirmation of a member's failure. */
   private record Waiter(long epoch, BladeId deviceBlade, SmmHandler.Responder responder, long deadline) {}
 
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final ActorRef<SmmHandler.Command> smm;
   private final Settings settings;
   private final long incarnation = System.currentTimeMillis();
   private final ActorRef<SmmHandler.Response> acks;
   private final Map<BladeId, Long> acked = new HashMap<>();
   private final List<Waiter> waiters = new ArrayList<>();
-  private ManagerState state = ManagerState.EMPTY;
   private Set<BladeId> peers = Set.of();
   private long lastResyncNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
 
   private ResourceManager(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       ActorRef<SmmHandler.Command> smm, Settings settings) {
-    super(ctx);
+    super(PERSISTENCE_ID);
+    this.ctx = ctx;
+    this.timers = timers;
     this.smm = smm;
     this.settings = settings;
     this.acks = ctx.messageAdapter(SmmHandler.Response.class, MapAck::new);
-    smm.tell(new SmmHandler.ManagerStarted(
-        ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new), incarnation));
-    smm.tell(new SmmHandler.SubscribeTopology(
-        ctx.messageAdapter(SmmHandler.Topology.class, TopologyChanged::new)));
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.offlineRetry());
-    ctx.getLog().info("global resource manager started ({} volumes declared)", settings.volumes().size());
   }
 
   @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(FromOob.class, this::onOob)
-        .onMessage(TopologyChanged.class, this::onTopology)
-        .onMessage(MapAck.class, this::onAck)
-        .onMessageEquals(Tick.INSTANCE, this::onTick)
-        .onMessage(GetState.class, g -> {
-          g.replyTo().tell(state);
-          return this;
+  public String journalPluginId() {
+    return settings.journalPlugin();
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    return settings.snapshotPlugin();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return settings.snapshotEvery() > 0
+        ? RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2)
+        : RetentionCriteria.disabled();
+  }
+
+  @Override
+  public ManagerState emptyState() {
+    return ManagerState.EMPTY;
+  }
+
+  @Override
+  public EventHandler<ManagerState, ManagerEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(ManagerState::apply);
+  }
+
+  @Override
+  public SignalHandler<ManagerState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          // Only a recovered manager announces itself: blades register with it from then on.
+          smm.tell(new SmmHandler.ManagerStarted(
+              ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new), incarnation));
+          smm.tell(new SmmHandler.SubscribeTopology(
+              ctx.messageAdapter(SmmHandler.Topology.class, TopologyChanged::new)));
+          timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.offlineRetry());
+          ctx.getLog().info("global resource manager started ({} volumes declared; recovered map epoch {})",
+              settings.volumes().size(), state.map().epoch());
         })
-        .onSignal(PostStop.class, s -> {
-          smm.tell(new SmmHandler.ManagerStopped(incarnation));
-          return this;
+        .onSignal(PostStop.instance(), state -> smm.tell(new SmmHandler.ManagerStopped(incarnation)))
+        .build();
+  }
+
+  @Override
+  public CommandHandler<Command, ManagerEvent, ManagerState> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState()
+        .onCommand(FromOob.class, this::onOob)
+        .onCommand(TopologyChanged.class, this::onTopology)
+        .onCommand(MapAck.class, this::onAck)
+        .onCommand(Tick.class, (state, t) -> change(state.offlineBack(peers), s -> answerWaiters()))
+        .onCommand(GetState.class, (state, g) -> {
+          g.replyTo().tell(state);
+          return Effect().none();
         })
         .build();
   }
 
-  private Behavior<Command> onOob(FromOob f) {
+  private Effect<ManagerEvent, ManagerState> onOob(ManagerState state, FromOob f) {
     SmmHandler.Delivery d = f.delivery();
     if (d.message() instanceof ManagerProtocol.RegisterResources r) {
-      onRegister(r);
+      return onRegister(state, r);
     } else if (d.message() instanceof ManagerProtocol.ResyncRequest r) {
-      onResync(r);
+      return onResync(state, r);
     } else if (d.message() instanceof ManagerProtocol.MemberFailed r) {
-      onMemberFailed(r, d.responder());
+      return onMemberFailed(state, r, d.responder());
     } else if (d.message() instanceof ManagerProtocol.RebuildDone r) {
       List<ManagerEvent> events = state.rebuildDone(r);
-      if (!events.isEmpty()) {
-        getContext().getLog().info("{} of '{}' is rebuilt and in sync", r.device(), r.volume());
-        change(events);
-      }
+      if (!events.isEmpty()) ctx.getLog().info("{} of '{}' is rebuilt and in sync", r.device(), r.volume());
+      return change(events, s -> {});
     } else if (d.message() instanceof ManagerProtocol.GetMap) {
       d.responder().reply(new ManagerProtocol.MapUpdate(state.map()));
     } else {
-      getContext().getLog().warn("manager ignores {} from {}", d.message(), d.from());
+      ctx.getLog().warn("manager ignores {} from {}", d.message(), d.from());
     }
-    return this;
+    return Effect().none();
   }
 
-  private void onRegister(ManagerProtocol.RegisterResources r) {
-    long epochBefore = state.map().epoch();
+  private Effect<ManagerEvent, ManagerState> onRegister(ManagerState state, ManagerProtocol.RegisterResources r) {
     ManagerState.Decision decision = state.decide(r, settings.volumes(), settings.layouts());
-    decision.problems().forEach(p -> getContext().getLog().error(p));
-    decision.events().forEach(this::persist);
-    getContext().getLog().info("{} registered {} resource(s); map epoch {}",
-        r.blade(), r.resources().size(), state.map().epoch());
-    if (state.map().epoch() != epochBefore) {
-      broadcastMap();
-    } else {
-      // A blade that joined late, or came back, gets the current map (0071).
-      smm.tell(new SmmHandler.Send(r.blade(), new ManagerProtocol.MapUpdate(state.map())));
-    }
-  }
-
-  private void onMemberFailed(ManagerProtocol.MemberFailed r, SmmHandler.Responder responder) {
-    ManagerState.Decision decision = state.memberFailed(r, settings.layouts());
-    if (!decision.events().isEmpty()) change(decision.events());
-    // The device's blade must route with the new map before the failure counts as confirmed,
-    // unless the reporter found it unreachable (its process is gone) or it left.
-    waiters.add(new Waiter(state.map().epoch(), r.unreachable() ? null : r.device().blade(), responder,
-        System.nanoTime() + settings.confirmTimeout().toNanos()));
-    answerWaiters();
-  }
-
-  private void onResync(ManagerProtocol.ResyncRequest r) {
-    long now = System.nanoTime();
-    if (now - lastResyncNanos < settings.resyncDebounce().toNanos()) return;
-    getContext().getLog().info(
-        "resynchronising every blade's map (epoch {}): {} saw epoch {} of '{}': {}",
-        state.map().epoch(), r.from(), r.seenEpoch(), r.volume(), r.reason());
-    broadcastMap();
-  }
-
-  private void change(List<ManagerEvent> events) {
-    for (ManagerEvent e : events) {
-      if (e instanceof ManagerEvent.MemberFailed f) {
-        getContext().getLog().warn("'{}': member {} is {} ({})", f.volume(), f.device(), f.state(), f.reason());
-      } else if (e instanceof ManagerEvent.SpareActivated s) {
-        getContext().getLog().warn("'{}': hot spare {} replaces {} and is rebuilt", s.volume(), s.spare(), s.failed());
-      } else if (e instanceof ManagerEvent.MemberReturned m) {
-        getContext().getLog().info("'{}': {} is back, now {}", m.volume(), m.device(), m.state());
+    decision.problems().forEach(p -> ctx.getLog().error(p));
+    return persist(decision.events()).thenRun(s -> {
+      ctx.getLog().info("{} registered {} resource(s); map epoch {}", r.blade(), r.resources().size(), s.map().epoch());
+      if (!decision.events().isEmpty()) {
+        logChanges(decision.events());
+        broadcastMap(s);
+      } else {
+        // A blade that joined late, or came back, gets the current map (0071).
+        smm.tell(new SmmHandler.Send(r.blade(), new ManagerProtocol.MapUpdate(s.map())));
       }
-      persist(e);
-    }
-    broadcastMap();
+    });
   }
 
-  /** Sends the map to every blade as a request: each answers once it routes with it. */
-  private void broadcastMap() {
-    lastResyncNanos = System.nanoTime();
-    ManagerProtocol.MapUpdate update = new ManagerProtocol.MapUpdate(state.map());
-    for (BladeId b : peers) smm.tell(new SmmHandler.Request(b, update, state.map().epoch(), acks));
+  private Effect<ManagerEvent, ManagerState> onMemberFailed(ManagerState state, ManagerProtocol.MemberFailed r,
+      SmmHandler.Responder responder) {
+    ManagerState.Decision decision = state.memberFailed(r, settings.layouts());
+    return change(decision.events(), s -> {
+      // The device's blade must route with the new map before the failure counts as confirmed,
+      // unless the reporter found it unreachable (its process is gone) or it left.
+      waiters.add(new Waiter(s.map().epoch(), r.unreachable() ? null : r.device().blade(), responder,
+          System.nanoTime() + settings.confirmTimeout().toNanos()));
+      answerWaiters();
+    });
   }
 
-  private Behavior<Command> onAck(MapAck a) {
+  private Effect<ManagerEvent, ManagerState> onResync(ManagerState state, ManagerProtocol.ResyncRequest r) {
+    long now = System.nanoTime();
+    if (now - lastResyncNanos < settings.resyncDebounce().toNanos()) return Effect().none();
+    ctx.getLog().info("resynchronising every blade's map (epoch {}): {} saw epoch {} of '{}': {}",
+        state.map().epoch(), r.from(), r.seenEpoch(), r.volume(), r.reason());
+    broadcastMap(state);
+    return Effect().none();
+  }
+
+  private Effect<ManagerEvent, ManagerState> onTopology(ManagerState state, TopologyChanged t) {
+    peers = t.topology().peers();
+    return change(state.bladesLost(peers, settings.layouts()), s -> answerWaiters());
+  }
+
+  private Effect<ManagerEvent, ManagerState> onAck(ManagerState state, MapAck a) {
     if (a.response() instanceof SmmHandler.Answered ok && ok.message() instanceof ManagerProtocol.MapInstalled m) {
       acked.merge(ok.from(), m.epoch(), Math::max);
       answerWaiters();
     }
-    return this;
+    return Effect().none();
+  }
+
+  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<ManagerEvent, ManagerState> persist(
+      List<ManagerEvent> events) {
+    return events.isEmpty() ? Effect().none() : Effect().persist(events);
+  }
+
+  /** Persists {@code events}; once they are stored, tells every blade and then runs {@code after}. */
+  private Effect<ManagerEvent, ManagerState> change(List<ManagerEvent> events, Consumer<ManagerState> after) {
+    return persist(events).thenRun(s -> {
+      if (!events.isEmpty()) {
+        logChanges(events);
+        broadcastMap(s);
+      }
+      after.accept(s);
+    });
+  }
+
+  private void logChanges(List<ManagerEvent> events) {
+    for (ManagerEvent e : events) {
+      if (e instanceof ManagerEvent.MemberFailed f) {
+        ctx.getLog().warn("'{}': member {} is {} ({})", f.volume(), f.device(), f.state(), f.reason());
+      } else if (e instanceof ManagerEvent.SpareActivated s) {
+        ctx.getLog().warn("'{}': hot spare {} replaces {} and is rebuilt", s.volume(), s.spare(), s.failed());
+      } else if (e instanceof ManagerEvent.MemberReturned m) {
+        ctx.getLog().info("'{}': {} is back, now {}", m.volume(), m.device(), m.state());
+      } else if (e instanceof ManagerEvent.BladeLost l) {
+        ctx.getLog().warn("{} left: its resources are offline", l.blade());
+      }
+    }
+  }
+
+  /** Sends the map to every blade as a request: each answers once it routes with it. */
+  private void broadcastMap(ManagerState state) {
+    lastResyncNanos = System.nanoTime();
+    ManagerProtocol.MapUpdate update = new ManagerProtocol.MapUpdate(state.map());
+    for (BladeId b : peers) smm.tell(new SmmHandler.Request(b, update, state.map().epoch(), acks));
   }
 
   private void answerWaiters() {
@@ -194,38 +279,12 @@ public final class ResourceManager extends AbstractBehavior<ResourceManager.Comm
       boolean late = now - w.deadline() >= 0;
       if (installed || gone || late) {
         if (late && !installed && !gone) {
-          getContext().getLog().warn("{} did not confirm map epoch {} within {}; going on without it",
+          ctx.getLog().warn("{} did not confirm map epoch {} within {}; going on without it",
               w.deviceBlade(), w.epoch(), settings.confirmTimeout());
         }
         it.remove();
         w.responder().reply(new ManagerProtocol.MapConfirmed(w.epoch()));
       }
     }
-  }
-
-  private Behavior<Command> onTopology(TopologyChanged t) {
-    peers = t.topology().peers();
-    List<ManagerEvent> events = state.bladesLost(peers, settings.layouts());
-    if (!events.isEmpty()) {
-      for (ManagerEvent e : events) {
-        if (e instanceof ManagerEvent.BladeLost l) {
-          getContext().getLog().warn("{} left: its resources are offline", l.blade());
-        }
-      }
-      change(events);
-    }
-    answerWaiters();
-    return this;
-  }
-
-  private Behavior<Command> onTick() {
-    List<ManagerEvent> events = state.offlineBack(peers);
-    if (!events.isEmpty()) change(events);
-    answerWaiters();
-    return this;
-  }
-
-  private void persist(ManagerEvent event) {
-    state = state.apply(event);
   }
 }

@@ -49,6 +49,11 @@ public record DevicePath(BladeId blade, String kind, int index)
     }
   }
 
+  /** The same as {@link #parse}: lets JSON use device paths as map keys. */
+  public static DevicePath valueOf(String text) {
+    return parse(text);
+  }
+
   @Override
   public String toString() {
     return blade + "/" + kind + "(" + index + ")";

@@ -6,6 +6,10 @@ import io.rackshare.serialization.RackshareSerializable;
  * The configuration parameters a blade collects for a discovered resource (0063, 0070): what the
  * manager needs to aggregate it into a global resource. One record per resource kind.
  */
+@com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME,
+    property = "kind")
+@com.fasterxml.jackson.annotation.JsonSubTypes({
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Block.class, name = "block")})
 public sealed interface ResourceConfig extends RackshareSerializable {
 
   /** A block storage resource: a disk file or block device (and later a RAM disk). */

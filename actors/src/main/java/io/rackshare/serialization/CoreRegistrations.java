@@ -1,7 +1,6 @@
 package io.rackshare.serialization;
 
 import com.esotericsoftware.kryo.Kryo;
-import io.rackshare.manager.ManagerEvent;
 import io.rackshare.manager.ManagerProtocol;
 import io.rackshare.map.BladeId;
 import io.rackshare.map.DevicePath;
@@ -63,13 +62,6 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(ManagerProtocol.MapConfirmed.class, 506);
     k.register(ManagerProtocol.RebuildDone.class, 507);
     k.register(ManagerProtocol.RebuildProgress.class, 508);
-    k.register(ManagerEvent.ResourceRegistered.class, 520);
-    k.register(ManagerEvent.BladeLost.class, 521);
-    k.register(ManagerEvent.VolumeCreated.class, 522);
-    k.register(ManagerEvent.MapAdopted.class, 523);
-    k.register(ManagerEvent.MemberFailed.class, 524);
-    k.register(ManagerEvent.SpareActivated.class, 525);
-    k.register(ManagerEvent.MemberReturned.class, 526);
-    k.register(ManagerEvent.RebuildCompleted.class, 527);
+    // 520-527 were manager events; they are journaled as JSON now (retired ids).
   }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.rackshare.manager.ManagerEvent;
 import io.rackshare.manager.ManagerProtocol;
 import io.rackshare.map.BladeId;
 import io.rackshare.map.DevicePath;
@@ -82,19 +81,11 @@ class KryoSerializerTest {
         new ManagerProtocol.ResyncRequest(b, "v0", 1, "why"),
         new ManagerProtocol.GetMap(),
         new ManagerProtocol.MapUpdate(map),
-        new ManagerEvent.ResourceRegistered(res),
-        new ManagerEvent.BladeLost(b),
-        new ManagerEvent.VolumeCreated(vol),
-        new ManagerEvent.MapAdopted(map),
         new ManagerProtocol.MapInstalled(3),
         new ManagerProtocol.MemberFailed(b, "v0", d, 3, "UNREACHABLE: gone", true),
         new ManagerProtocol.MapConfirmed(4),
         new ManagerProtocol.RebuildDone(b, "v0", 1, d, 3),
         new ManagerProtocol.RebuildProgress("v0", 1, d, 3, 1 << 20, 4 << 20, 1.5e6, false),
-        new ManagerEvent.MemberFailed("v0", 0, d, Member.State.OFFLINE, "left"),
-        new ManagerEvent.SpareActivated("v0", 0, d, DevicePath.disk(b, 2)),
-        new ManagerEvent.MemberReturned("v0", 0, d, Member.State.REBUILDING),
-        new ManagerEvent.RebuildCompleted("v0", 0, d),
         Member.active(d, 2));
   }
 
