@@ -52,6 +52,8 @@ final class Demo implements Callable<Integer> {
       throw new IllegalArgumentException("--rebuild-rate must be a size such as 16MiB");
     }
     Path dir = Files.createTempDirectory("rackshare-demo-");
+    // The managers' journal: an H2 server in this process, which outlives the blades.
+    io.rackshare.persistence.JournalServer journal = io.rackshare.persistence.JournalServer.start(dir.resolve("journal"), 0);
     List<BladeProcess> nodes = new ArrayList<>();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -64,16 +66,17 @@ final class Demo implements Callable<Integer> {
           Thread.currentThread().interrupt();
         }
       }
+      journal.close();
       deleteTree(dir);
       stopped.countDown();
     }));
 
     int seedPort = freePort();
-    System.out.printf("Starting %d blades as child JVMs in %s ...%n", blades, dir);
+    System.out.printf("Starting %d blades as child JVMs in %s (journal %s) ...%n", blades, dir, journal.url());
     for (int slot = 1; slot <= blades; slot++) {
       Path bladeDir = dir.resolve("blade" + slot);
       nodes.add(BladeProcess.start("blade" + slot, bladeDir, DemoCluster.node(slot, bladeDir, diskMib,
-          slot == 1 ? seedPort : freePort(), seedPort, freePort(), freePort(), rebuildRate)));
+          slot == 1 ? seedPort : freePort(), seedPort, freePort(), freePort(), rebuildRate, journal.url())));
     }
 
     List<String> uris = new ArrayList<>();

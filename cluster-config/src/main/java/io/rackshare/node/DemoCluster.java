@@ -46,6 +46,12 @@ public final class DemoCluster {
   /** The configuration of blade {@code slot}. */
   public static String node(int slot, Path dataDir, int diskMib, int oobPort, int seedPort, int nbdPort,
       int managementPort, String rebuildRate) {
+    return node(slot, dataDir, diskMib, oobPort, seedPort, nbdPort, managementPort, rebuildRate, "");
+  }
+
+  /** As above, with the manager's journal at {@code journalUrl} ("" = in memory). */
+  public static String node(int slot, Path dataDir, int diskMib, int oobPort, int seedPort, int nbdPort,
+      int managementPort, String rebuildRate, String journalUrl) {
     String disks = slot > DISK_BLADES ? "[]" : "[" + String.join(", ",
         java.util.stream.IntStream.range(0, 4)
             .mapToObj(i -> "{ file = disk" + i + ".img, size = " + diskMib + "MiB }").toList()) + "]";
@@ -56,8 +62,10 @@ public final class DemoCluster {
           seed-nodes = ["127.0.0.1:%d"]
           nbd { port = %d }
           management { port = %d }
+          manager.journal.url = "%s"
           %s
         }
-        """.formatted(slot, dataDir, disks, oobPort, seedPort, nbdPort, managementPort, volumes(rebuildRate));
+        """.formatted(slot, dataDir, disks, oobPort, seedPort, nbdPort, managementPort, journalUrl,
+        volumes(rebuildRate));
   }
 }

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "rackshare 0.1.0",
     description = "Pools the disks of many blades into global volumes.",
-    subcommands = {RackshareCli.Node.class, Demo.class, Status.class, Fail.class})
+    subcommands = {RackshareCli.Node.class, Demo.class, Status.class, Fail.class, RackshareCli.JournalServerCommand.class})
 public final class RackshareCli implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -77,6 +77,28 @@ public final class RackshareCli implements Callable<Integer> {
           + " volumes=" + String.join(",", map.volumes().keySet()));
       System.out.flush();
       system.getWhenTerminated().toCompletableFuture().get();
+      return 0;
+    }
+  }
+
+  /** Serves the embedded default journal (H2 over TCP) until stopped. */
+  @Command(name = "journal-server", mixinStandardHelpOptions = true,
+      description = "Serve the managers' journal (H2 over TCP on loopback) for the blades of this machine.")
+  static final class JournalServerCommand implements Callable<Integer> {
+    @Option(names = "--dir", defaultValue = "rackshare-journal", description = "where the database lives (default ${DEFAULT-VALUE})")
+    Path dir;
+
+    @Option(names = "--port", defaultValue = "9092", description = "TCP port on 127.0.0.1 (default ${DEFAULT-VALUE})")
+    int port;
+
+    @Override
+    public Integer call() throws Exception {
+      io.rackshare.persistence.JournalServer server = io.rackshare.persistence.JournalServer.start(dir, port);
+      System.out.println("RACKSHARE JOURNAL " + server.url());
+      System.out.println("Set rackshare.manager.journal.url = \"" + server.url() + "\" on the blades of this machine.");
+      System.out.flush();
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+      new java.util.concurrent.CountDownLatch(1).await();
       return 0;
     }
   }

@@ -52,7 +52,7 @@ public final class RackshareNode {
     if (!bind.isEmpty()) {
       derived = derived.withValue("pekko.remote.artery.bind.hostname", ConfigValueFactory.fromAnyRef(bind));
     }
-    return derived.withFallback(merged);
+    return io.rackshare.persistence.Journals.apply(derived.withFallback(merged));
   }
 
   static String seedAddress(String hostPort) {
@@ -76,6 +76,10 @@ public final class RackshareNode {
     RackshareSettings.fromConfig(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config);
     try {
+      // A manager may start on this blade: its journal's tables must exist first.
+      if (io.rackshare.persistence.Journals.jdbc(config)) {
+        io.rackshare.persistence.Journals.prepare(system, java.time.Duration.ofSeconds(60));
+      }
       Rackshare.get(system);
     } catch (RuntimeException e) {
       system.terminate();
