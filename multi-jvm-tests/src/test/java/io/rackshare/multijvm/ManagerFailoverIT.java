@@ -19,15 +19,14 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The manager's journal in an H2 server that outlives the blades (as the demo runs it). The
- * manager's JVM is killed while fio verifies writes through another blade: the client sees no
- * error (blades route with their own maps), the next oldest blade's manager recovers the map from
- * the journal, member states included, and goes on from there.
+ * The manager's journal in an H2 server that outlives the blades (as the demo runs it), and in a
+ * real PostgreSQL. The manager's JVM is killed while fio verifies writes through another blade:
+ * the client sees no error (blades route with their own maps), the next oldest blade's manager
+ * recovers the map from the journal, member states included, and goes on from there.
  */
 class ManagerFailoverIT {
 
@@ -35,11 +34,13 @@ class ManagerFailoverIT {
   static final Pattern READY = Pattern.compile("RACKSHARE READY .* epoch=(\\d+) .* nbd=(\\S+) mgmt=(\\S+) .*");
   static final Pattern RECOVERED = Pattern.compile(".*global resource manager started .* recovered map epoch (\\d+).*");
 
-  static Path dir;
-  static JournalServer journal;
-  static final List<BladeProcess> blades = new ArrayList<>();
-  static final List<String> nbd = new ArrayList<>();
-  static final List<String> mgmt = new ArrayList<>();
+  Path dir;
+  String journalUrl;
+  String journalUser;
+  AutoCloseable journal;
+  final List<BladeProcess> blades = new ArrayList<>();
+  final List<String> nbd = new ArrayList<>();
+  final List<String> mgmt = new ArrayList<>();
 
   static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
@@ -47,10 +48,7 @@ class ManagerFailoverIT {
     }
   }
 
-  @BeforeAll
-  static void start() throws Exception {
-    dir = TestDirs.fresh(ManagerFailoverIT.class);
-    journal = JournalServer.start(dir.resolve("journal"), 0);
+  void start() throws Exception {
     int seed = freePort();
     for (int slot = 1; slot <= 4; slot++) {
       Path d = dir.resolve("blade" + slot);
@@ -62,11 +60,11 @@ class ManagerFailoverIT {
             seed-nodes = ["127.0.0.1:%d"]
             nbd.port = 0
             management.port = 0
-            manager.journal.url = "%s"
+            manager.journal { url = "%s", user = "%s" }
             volumes = [{ name = m, layout = raid1, members = ["Rack(1)/Chassis(1)/Blade(2)/Disk(0)",
               "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
           }
-          """.formatted(slot, d, disks, slot == 1 ? seed : freePort(), seed, journal.url())));
+          """.formatted(slot, d, disks, slot == 1 ? seed : freePort(), seed, journalUrl, journalUser)));
       // Blade 1 first, so that it is the oldest member and runs the first manager.
       if (slot == 1) awaitLog(blades.get(0), "global resource manager started");
     }
@@ -91,19 +89,41 @@ class ManagerFailoverIT {
     return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p)));
   }
 
-  @AfterAll
-  static void stop() throws Exception {
+  @AfterEach
+  void stop() throws Exception {
     for (BladeProcess b : blades) b.close();
     if (journal != null) journal.close();
   }
 
-  static Optional<Long> recoveredEpoch(BladeProcess b) {
+  @Test
+  void withTheEmbeddedH2Journal() throws Exception {
+    dir = TestDirs.fresh("ManagerFailoverIT-h2");
+    JournalServer h2 = JournalServer.start(dir.resolve("journal"), 0);
+    journal = h2;
+    journalUrl = h2.url();
+    journalUser = "sa";
+    start();
+    failover();
+  }
+
+  @Test
+  void withPostgreSql() throws Exception {
+    dir = TestDirs.fresh("ManagerFailoverIT-postgres");
+    LocalPostgres pg = LocalPostgres.start(dir.resolve("db"));
+    journal = pg;
+    journalUrl = pg.url();
+    journalUser = "rackshare";
+    start();
+    failover();
+  }
+
+  Optional<Long> recoveredEpoch(BladeProcess b) {
     return b.lines().stream().map(RECOVERED::matcher).filter(Matcher::matches)
         .map(m -> Long.parseLong(m.group(1))).reduce((a, x) -> x);
   }
 
-  static long journaledEvents() throws Exception {
-    try (Connection c = DriverManager.getConnection(journal.url(), "sa", "");
+  long journaledEvents() throws Exception {
+    try (Connection c = DriverManager.getConnection(journalUrl, journalUser, "");
         ResultSet r = c.createStatement().executeQuery(
             "SELECT COUNT(*) FROM event_journal WHERE persistence_id = 'rackshare-manager'")) {
       r.next();
@@ -111,8 +131,8 @@ class ManagerFailoverIT {
     }
   }
 
-  @Test
-  void theManagersJvmDiesUnderLoadAndTheNextRecoversTheMapFromTheJournal() throws Exception {
+  /** The manager's JVM dies under load; the next one recovers the map from the journal. */
+  void failover() throws Exception {
     assertEquals(Optional.of(0L), recoveredEpoch(blades.get(0)), "the first manager started from an empty journal");
     // A change the blades must not forget: an operator fails blade 3's copy.
     Tool.run(T, "java", "-cp", System.getProperty("java.class.path"), "io.rackshare.node.RackshareCli", "fail",

@@ -16,7 +16,12 @@ final class TestDirs {
   private TestDirs() {}
 
   static Path fresh(Class<?> testClass) {
-    Path dir = Path.of("target", "multi-jvm", testClass.getSimpleName()).toAbsolutePath();
+    return fresh(testClass.getSimpleName());
+  }
+
+  /** As above, for one test of a class: {@code target/multi-jvm/<name>}. */
+  static Path fresh(String name) {
+    Path dir = Path.of("target", "multi-jvm", name).toAbsolutePath();
     try {
       if (Files.exists(dir)) {
         try (Stream<Path> paths = Files.walk(dir)) {
