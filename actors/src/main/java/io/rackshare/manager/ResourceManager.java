@@ -137,11 +137,12 @@ public final class ResourceManager
   public SignalHandler<ManagerState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          // Only a recovered manager announces itself: blades register with it from then on.
-          smm.tell(new SmmHandler.ManagerStarted(
-              ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new), incarnation));
+          // Who is there first (the SMM handler answers at once), then announce: only a recovered
+          // manager announces itself, and blades register with it from then on.
           smm.tell(new SmmHandler.SubscribeTopology(
               ctx.messageAdapter(SmmHandler.Topology.class, TopologyChanged::new)));
+          smm.tell(new SmmHandler.ManagerStarted(
+              ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new), incarnation));
           timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.offlineRetry());
           ctx.getLog().info("global resource manager started ({} volumes declared; recovered map epoch {})",
               settings.volumes().size(), state.map().epoch());
@@ -192,6 +193,8 @@ public final class ResourceManager
       if (!decision.events().isEmpty()) {
         logChanges(decision.events());
         broadcastMap(s);
+        // The blade may have registered before its greeting reached this manager's topology.
+        if (!peers.contains(r.blade())) smm.tell(new SmmHandler.Send(r.blade(), new ManagerProtocol.MapUpdate(s.map())));
       } else {
         // A blade that joined late, or came back, gets the current map (0071).
         smm.tell(new SmmHandler.Send(r.blade(), new ManagerProtocol.MapUpdate(s.map())));
@@ -267,6 +270,11 @@ public final class ResourceManager
   private void broadcastMap(ManagerState state) {
     lastResyncNanos = System.nanoTime();
     ManagerProtocol.MapUpdate update = new ManagerProtocol.MapUpdate(state.map());
+    if (peers.isEmpty()) {
+      // No topology yet: to every blade the SMM handler knows, without answers.
+      smm.tell(new SmmHandler.Broadcast(update));
+      return;
+    }
     for (BladeId b : peers) smm.tell(new SmmHandler.Request(b, update, state.map().epoch(), acks));
   }
 

@@ -58,8 +58,8 @@ class ResourceManagerRecoveryTest {
   Started start(String name) {
     TestProbe<SmmHandler.Command> smm = kit.createTestProbe();
     ActorRef<ResourceManager.Command> m = kit.spawn(ResourceManager.create(smm.ref(), settings()), name);
-    SmmHandler.ManagerStarted started = smm.expectMessageClass(SmmHandler.ManagerStarted.class, Duration.ofSeconds(10));
-    SmmHandler.SubscribeTopology sub = smm.expectMessageClass(SmmHandler.SubscribeTopology.class);
+    SmmHandler.SubscribeTopology sub = smm.expectMessageClass(SmmHandler.SubscribeTopology.class, Duration.ofSeconds(10));
+    SmmHandler.ManagerStarted started = smm.expectMessageClass(SmmHandler.ManagerStarted.class);
     sub.subscriber().tell(new SmmHandler.Topology(B1, Set.of(B1, B2), java.util.Optional.of(B1)));
     return new Started(m, smm, started.manager());
   }
