@@ -12,6 +12,8 @@ import io.rackshare.management.ManagementEndpoint;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import io.rackshare.driver.BlockStore;
+import io.rackshare.manager.ManagerBackup;
+import io.rackshare.manager.ManagerNomination;
 import io.rackshare.manager.ResourceManager;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceMap;
@@ -74,6 +76,11 @@ public final class Rackshare implements Extension {
   private final Volumes volumes;
   private final NbdServer nbd;
   private final ServerBinding management;
+  private final java.util.concurrent.atomic.AtomicReference<ManagerBackup.View> backupView =
+      new java.util.concurrent.atomic.AtomicReference<>(ManagerBackup.View.NONE);
+  /** How the manager last started on this blade (null: never here). */
+  private final java.util.concurrent.atomic.AtomicReference<ResourceManager.Recovered> recovered =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   private Rackshare(ActorSystem<?> system) {
     this.system = system;
@@ -115,11 +122,19 @@ public final class Rackshare implements Extension {
     ResourceManager.Settings managerSettings = new ResourceManager.Settings(
         settings.volumes(), settings.layouts(), settings.resyncDebounce(), settings.confirmTimeout(),
         settings.offlineRetry(), settings.journalPlugin(), settings.snapshotPlugin(), settings.snapshotEvery());
-    ClusterSingleton.get(system).init(
-        SingletonActor.of(
-            Behaviors.supervise(ResourceManager.create(smm, managerSettings))
-                .onFailure(SupervisorStrategy.restart()),
-            "rackshare-manager"));
+    java.util.function.Supplier<org.apache.pekko.actor.typed.Behavior<ResourceManager.Command>> manager =
+        () -> ResourceManager.create(smm, managerSettings, recovered::set);
+    if (settings.nomination().equals("lowest-slot")) {
+      ManagerNomination.init(system, smm, manager);
+    } else {
+      // first-in: the oldest member runs it.
+      ClusterSingleton.get(system).init(
+          SingletonActor.of(
+              Behaviors.supervise(manager.get()).onFailure(SupervisorStrategy.restart()),
+              "rackshare-manager"));
+    }
+    system.systemActorOf(ManagerBackup.create(settings.blade(), smm, settings.backup(), backupView),
+        "rackshare-manager-backup", Props.empty());
   }
 
   private NbdServer startNbd() {
@@ -208,7 +223,19 @@ public final class Rackshare implements Extension {
   public CompletionStage<BladeStatus> status() {
     return AskPattern.<Blade.Command, Blade.Status>ask(blade, Blade.GetStatus::new, Duration.ofSeconds(5),
             system.scheduler())
-        .thenApply(s -> BladeStatus.of(s, settings.layouts()));
+        .thenApply(s -> BladeStatus.of(s, settings.layouts(), new BladeStatus.Roles(
+            settings.access().routing(), backupView.get(), recovered.get(), clusterStates(backupView.get()))));
+  }
+
+  /** Each blade's state in the cluster's membership (Up, Leaving, ...; "unreachable" when so). */
+  private Map<io.rackshare.map.BladeId, String> clusterStates(ManagerBackup.View view) {
+    org.apache.pekko.cluster.ClusterEvent.CurrentClusterState state = Cluster.get(system).state();
+    Map<org.apache.pekko.actor.Address, String> byAddress = new HashMap<>();
+    state.getMembers().forEach(m -> byAddress.put(m.address(), m.status().toString()));
+    state.getUnreachable().forEach(m -> byAddress.put(m.address(), "unreachable"));
+    Map<io.rackshare.map.BladeId, String> out = new HashMap<>();
+    view.addresses().forEach((b, a) -> out.put(b, byAddress.getOrDefault(a, "gone")));
+    return out;
   }
 
   /**
@@ -225,6 +252,11 @@ public final class Rackshare implements Extension {
       return CompletableFuture.failedFuture(new IllegalArgumentException(device + " is not a member of '" + volume + "'"));
     }
     return volumes.failMember(volume, device, v.epoch(), "failed by an operator");
+  }
+
+  /** Volume requests this blade served for the others as the manager's blade (manager-proxy routing). */
+  public long proxiedRequests() {
+    return volumes.proxiedRequests();
   }
 
   /** The management endpoint's URL, when {@code rackshare.management.enabled}. */

@@ -26,15 +26,24 @@ public record RackshareSettings(
     Duration resyncDebounce,
     Duration confirmTimeout,
     Duration offlineRetry,
+    String nomination,
     String journalPlugin,
     String snapshotPlugin,
     int snapshotEvery,
+    io.rackshare.manager.ManagerBackup.Settings backup,
     java.nio.file.Path dataDir,
     NbdSettings nbd,
     Management management) {
 
   /** The management endpoint ({@code rackshare.management}). */
   public record Management(boolean enabled, String hostname, int port) {}
+
+  static String nomination(String n) {
+    if (!n.equals("first-in") && !n.equals("lowest-slot")) {
+      throw new IllegalArgumentException("rackshare.manager.nomination = " + n + " must be first-in or lowest-slot");
+    }
+    return n;
+  }
 
   public static RackshareSettings fromConfig(Config root) {
     Config c = root.getConfig("rackshare");
@@ -69,9 +78,13 @@ public record RackshareSettings(
           c.getDuration("manager.resync-debounce"),
           c.getDuration("manager.confirm-timeout"),
           c.getDuration("manager.offline-retry"),
+          nomination(c.getString("manager.nomination")),
           c.getString("manager.journal-plugin"),
           c.getString("manager.snapshot-plugin"),
           c.getInt("manager.snapshot-every"),
+          new io.rackshare.manager.ManagerBackup.Settings(c.getString("manager.nomination"),
+              c.getString("manager.read-journal-plugin"), c.getString("manager.snapshot-plugin"),
+              c.getDuration("manager.backup-snapshot-interval")),
           java.nio.file.Path.of(blade.getString("data-dir")),
           NbdSettings.fromConfig(c.getConfig("nbd")),
           new Management(c.getBoolean("management.enabled"), c.getString("management.hostname"),

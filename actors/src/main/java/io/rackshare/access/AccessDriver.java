@@ -64,12 +64,14 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
 
   private static final byte[] NO_DATA = new byte[0];
 
-  static Behavior<Command> create(AccessPath path, Consumer<GlobalResourceMap> mapListener,
+  static Behavior<Command> create(AccessPath path, VolumeIo io, Consumer<GlobalResourceMap> mapListener,
       Rebuilder.Context rebuilds, StripeCoordinator coordinator) {
-    return Behaviors.setup(ctx -> new AccessDriver(ctx, path, mapListener, rebuilds, coordinator));
+    return Behaviors.setup(ctx -> new AccessDriver(ctx, path, io, mapListener, rebuilds, coordinator));
   }
 
   private final AccessPath path;
+  /** Where the volume I/O commands go: the local routing or the manager's. */
+  private final VolumeIo io;
   private final Consumer<GlobalResourceMap> mapListener;
   private final Rebuilder.Context rebuildContext;
   private final StripeCoordinator coordinator;
@@ -78,10 +80,11 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
   private final Map<String, ActorRef<Rebuilder.Command>> rebuilders = new HashMap<>();
   private GlobalResourceMap map = GlobalResourceMap.EMPTY;
 
-  private AccessDriver(ActorContext<Command> ctx, AccessPath path, Consumer<GlobalResourceMap> mapListener,
-      Rebuilder.Context rebuildContext, StripeCoordinator coordinator) {
+  private AccessDriver(ActorContext<Command> ctx, AccessPath path, VolumeIo io,
+      Consumer<GlobalResourceMap> mapListener, Rebuilder.Context rebuildContext, StripeCoordinator coordinator) {
     super(ctx);
     this.path = path;
+    this.io = io;
     this.mapListener = mapListener;
     this.rebuildContext = rebuildContext;
     this.coordinator = coordinator;
@@ -90,11 +93,11 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Read.class, r -> answer(path.read(r.volume(), r.offset(), r.length()), r.replyTo()))
-        .onMessage(Write.class, w -> answer(path.write(w.volume(), w.offset(), w.data(), w.fua()), w.replyTo()))
+        .onMessage(Read.class, r -> answer(io.read(r.volume(), r.offset(), r.length()), r.replyTo()))
+        .onMessage(Write.class, w -> answer(io.write(w.volume(), w.offset(), w.data(), w.fua()), w.replyTo()))
         .onMessage(WriteZeroes.class, z -> answer(
-            path.writeZeroes(z.volume(), z.offset(), z.length(), z.fua()), z.replyTo()))
-        .onMessage(Flush.class, f -> answer(path.flush(f.volume()), f.replyTo()))
+            io.writeZeroes(z.volume(), z.offset(), z.length(), z.fua()), z.replyTo()))
+        .onMessage(Flush.class, f -> answer(io.flush(f.volume()), f.replyTo()))
         .onMessage(MapInstalled.class, this::onMap)
         .onMessage(AwaitVolume.class, this::onAwait)
         .onSignal(org.apache.pekko.actor.typed.Terminated.class, t -> {

@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe and actor-free on purpose: it reads an immutable map snapshot, so requests cost
  * no actor hops; the {@link AccessDriver} actor installs each new map.
  */
-public final class AccessPath {
+public final class AccessPath implements VolumeIo {
 
   private static final Logger log = LoggerFactory.getLogger(AccessPath.class);
   /** Largest zeroing one frame asks for: the target zeroes it without a payload. */
@@ -153,14 +153,6 @@ public final class AccessPath {
     }
   }
 
-  public CompletableFuture<byte[]> read(String volume, long offset, int length) {
-    return readBuffer(volume, offset, length).thenApply(b -> {
-      byte[] out = BlockFrames.bytes(b);
-      release(b);
-      return out;
-    });
-  }
-
   /** Gives back a buffer from {@link #readBuffer} once its bytes are consumed. */
   public void release(ByteBuffer b) {
     lane.release(b);
@@ -180,10 +172,6 @@ public final class AccessPath {
   public CompletableFuture<Void> write(String volume, long offset, ByteBuffer data, boolean fua) {
     ByteBuffer d = data.slice();
     return range(new Op(Kind.WRITE, volume, offset, d.remaining(), d, fua), offset, d.remaining(), 0);
-  }
-
-  public CompletableFuture<Void> write(String volume, long offset, byte[] data, boolean fua) {
-    return write(volume, offset, ByteBuffer.wrap(data), fua);
   }
 
   public CompletableFuture<Void> writeZeroes(String volume, long offset, long length, boolean fua) {

@@ -6,7 +6,13 @@ import java.time.Duration;
 /** The access path's limits, from {@code rackshare.access}. */
 public record AccessSettings(
     int maxSegmentBytes, int maxAttempts, Duration retryBackoff, Duration resyncDebounce,
-    Duration confirmTimeout, Duration rebuildStepPause, int rebuildStepBytes) {
+    Duration confirmTimeout, Duration rebuildStepPause, int rebuildStepBytes, String routing,
+    Duration proxyTimeout) {
+
+  /** Figure 8a: each blade routes with its own copy of the map; I/O does not need the manager. */
+  public static final String LOCAL_MAPS = "local-maps";
+  /** Figure 8b: requests go through the manager's blade, which looks them up in the manager's map. */
+  public static final String MANAGER_PROXY = "manager-proxy";
 
   public AccessSettings {
     if (maxSegmentBytes < 512) {
@@ -15,6 +21,10 @@ public record AccessSettings(
     if (maxAttempts < 1) throw new IllegalArgumentException("rackshare.access.max-attempts must be >= 1");
     if (rebuildStepBytes < 4096) {
       throw new IllegalArgumentException("rackshare.access.rebuild-step must be >= 4KiB");
+    }
+    if (!routing.equals(LOCAL_MAPS) && !routing.equals(MANAGER_PROXY)) {
+      throw new IllegalArgumentException("rackshare.access.routing = " + routing + " must be " + LOCAL_MAPS
+          + " or " + MANAGER_PROXY);
     }
   }
 
@@ -26,6 +36,8 @@ public record AccessSettings(
         c.getDuration("resync-debounce"),
         c.getDuration("confirm-timeout"),
         c.getDuration("rebuild-retry-pause"),
-        c.getBytes("rebuild-step").intValue());
+        c.getBytes("rebuild-step").intValue(),
+        c.getString("routing"),
+        c.getDuration("proxy-timeout"));
   }
 }

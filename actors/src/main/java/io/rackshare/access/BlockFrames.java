@@ -25,6 +25,12 @@ final class BlockFrames {
   static final byte STRIPE_READ = 6;
   /** To a parity stripe's coordinator: recompute a member's chunk bytes from the rest. */
   static final byte STRIPE_REBUILD = 7;
+  /**
+   * manager-proxy routing: a volume request (by volume offset, not device) to the manager's blade,
+   * which routes it with its map. The header's first byte says which: {@link #READ}, {@link
+   * #WRITE}, {@link #ZERO} or {@link #FLUSH}.
+   */
+  static final byte PROXY = 8;
   static final byte DATA = 10;
   static final byte DONE = 11;
   static final byte IO_FAILURE = 12;
@@ -102,6 +108,41 @@ final class BlockFrames {
 
   static boolean isStripe(byte type) {
     return type == STRIPE_WRITE || type == STRIPE_READ || type == STRIPE_REBUILD;
+  }
+
+  /** A volume request for the manager's blade (manager-proxy routing). */
+  record ProxyRequest(byte op, String volume, long offset, long length, boolean fua, ByteBuffer data) {}
+
+  static Frame proxy(byte op, String volume, long offset, long length, boolean fua, ByteBuffer data) {
+    byte[] v = utf8(volume);
+    ByteBuffer h = ByteBuffer.allocate(1 + 2 + v.length + 8 + 8 + 1);
+    h.put(op);
+    putString(h, v).putLong(offset).putLong(length).put((byte) (fua ? 1 : 0));
+    return new Frame(PROXY, h.flip(), data == null ? EMPTY : data);
+  }
+
+  /** Decodes a proxied request; a malformed one is an {@link IllegalArgumentException}. */
+  static ProxyRequest decodeProxy(Frame f) {
+    try {
+      ByteBuffer h = f.header().duplicate();
+      byte op = h.get();
+      String volume = getString(h);
+      long offset = h.getLong();
+      long length = h.getLong();
+      boolean fua = (h.get() & 1) != 0;
+      if (op != READ && op != WRITE && op != ZERO && op != FLUSH) {
+        throw new IllegalArgumentException("unknown proxied request " + op);
+      }
+      if (op == READ && (length < 0 || length > Integer.MAX_VALUE)) {
+        throw new IllegalArgumentException("proxied read of " + length + " bytes");
+      }
+      if (op == WRITE && f.payload().remaining() != length) {
+        throw new IllegalArgumentException("proxied write of " + f.payload().remaining() + " bytes for " + length);
+      }
+      return new ProxyRequest(op, volume, offset, length, fua, f.payload());
+    } catch (java.nio.BufferUnderflowException e) {
+      throw new IllegalArgumentException("truncated proxied request");
+    }
   }
 
   static Frame flush(String volume, long epoch, DevicePath device) {

@@ -5,13 +5,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
-/** The {@link BlockDevice} of one volume, over this blade's {@link AccessPath}. */
+/** The {@link BlockDevice} of one volume, over this blade's routing ({@link VolumeIo}). */
 final class Volume implements BlockDevice {
   private final String name;
   private final Supplier<GlobalResourceDescriptor> descriptor;
-  private final AccessPath path;
+  private final VolumeIo path;
 
-  Volume(String name, Supplier<GlobalResourceDescriptor> descriptor, AccessPath path) {
+  Volume(String name, Supplier<GlobalResourceDescriptor> descriptor, VolumeIo path) {
     this.name = name;
     this.descriptor = descriptor;
     this.path = path;

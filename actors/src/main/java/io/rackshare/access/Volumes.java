@@ -35,6 +35,11 @@ public final class Volumes {
   private final ScheduledExecutorService timer;
   private final IntentLog intents;
   private final AccessPath.FailureReport report;
+  /** The blade that runs the manager, as this blade's SMM handler last heard. */
+  private final AtomicReference<Optional<BladeId>> manager = new AtomicReference<>(Optional.empty());
+  private final ProxyTarget proxyTarget;
+  /** Where volume I/O goes: {@link #path} (local-maps) or the manager's blade (manager-proxy). */
+  private final VolumeIo io;
 
   /**
    * Assembles the access path. {@code dataDir} keeps this blade's write-intent log (null: in
@@ -83,9 +88,23 @@ public final class Volumes {
     this.intents = intents;
     StripeCoordinator coordinator =
         new StripeCoordinator(self, map::get, layouts, path, resync, intents, lane.buffers());
-    lane.serve(new BlockTarget(self, map::get, layouts, stores, io, resync, lane.buffers(), locks, coordinator));
+    BlockTarget target = new BlockTarget(self, map::get, layouts, stores, io, resync, lane.buffers(), locks, coordinator);
+    this.proxyTarget = new ProxyTarget(self, manager::get, path);
+    lane.serve((from, frame) -> frame.type() == BlockFrames.PROXY
+        ? proxyTarget.handle(from, frame) : target.handle(from, frame));
+    this.io = settings.routing().equals(AccessSettings.MANAGER_PROXY)
+        ? new ProxyPath(self, manager::get, proxyTarget, lane, settings.proxyTimeout(), timer)
+        : path;
+    system.systemActorOf(org.apache.pekko.actor.typed.javadsl.Behaviors.<SmmHandler.Topology>setup(ctx -> {
+      smm.tell(new SmmHandler.SubscribeTopology(ctx.getSelf()));
+      return org.apache.pekko.actor.typed.javadsl.Behaviors.receiveMessage(t -> {
+        manager.set(t.manager());
+        return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+      });
+    }), driverName + "-manager", org.apache.pekko.actor.typed.Props.empty());
     this.driver = system.systemActorOf(
-        AccessDriver.create(path, map::set, new Rebuilder.Context(self, path, layouts, settings, smm), coordinator),
+        AccessDriver.create(path, this.io, map::set, new Rebuilder.Context(self, path, layouts, settings, smm),
+            coordinator),
         driverName, org.apache.pekko.actor.typed.Props.empty());
   }
 
@@ -113,7 +132,12 @@ public final class Volumes {
   }
 
   private BlockDevice device(String name) {
-    return new Volume(name, () -> map.get().volumes().get(name), path);
+    return new Volume(name, () -> map.get().volumes().get(name), io);
+  }
+
+  /** Requests this blade served for others as the manager's blade (manager-proxy routing). */
+  public long proxiedRequests() {
+    return proxyTarget.served();
   }
 
   public void close() {

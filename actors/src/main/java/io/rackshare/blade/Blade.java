@@ -36,7 +36,8 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
    */
   public record Status(
       BladeId id, List<ResourceDescriptor> resources, GlobalResourceMap map, Optional<BladeId> manager,
-      java.util.Set<BladeId> peers, Map<String, ManagerProtocol.RebuildProgress> rebuilds) {}
+      java.util.Set<BladeId> peers, Map<String, ManagerProtocol.RebuildProgress> rebuilds,
+      List<ResourceDescriptor> registered) {}
 
   private record FromOob(SmmHandler.Delivery delivery) implements Command {}
 
@@ -73,6 +74,8 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   private Optional<BladeId> manager = Optional.empty();
   private java.util.Set<BladeId> peers = java.util.Set.of();
   private final Map<String, ManagerProtocol.RebuildProgress> rebuilds = new TreeMap<>();
+  /** Every blade's resources, as the manager last listed them. */
+  private List<ResourceDescriptor> registered = List.of();
 
   private Blade(
       ActorContext<Command> ctx,
@@ -113,7 +116,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
         .onMessage(FromOob.class, this::onOob)
         .onMessage(TopologyChanged.class, this::onTopology)
         .onMessage(GetStatus.class, g -> {
-          g.replyTo().tell(new Status(id, resources, map, manager, peers, Map.copyOf(rebuilds)));
+          g.replyTo().tell(new Status(id, resources, map, manager, peers, Map.copyOf(rebuilds), registered));
           return this;
         })
         .build();
@@ -132,7 +135,14 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   }
 
   private Behavior<Command> onOob(FromOob f) {
-    if (f.delivery().message() instanceof ManagerProtocol.MapUpdate u) {
+    if (f.delivery().message() instanceof ManagerProtocol.MapUpdate u && u.map().epoch() < map.epoch()) {
+      // Epochs only grow (a manager journals each change before it sends it, and one that starts
+      // without a journal adopts the newest map the blades report): an older map comes from a
+      // deposed manager or is late. Keep ours; say which epoch this blade routes with.
+      getContext().getLog().warn("{} ignores map epoch {} from {}: it routes with epoch {}", id, u.map().epoch(),
+          f.delivery().from(), map.epoch());
+      if (f.delivery().responder() != null) f.delivery().responder().reply(new ManagerProtocol.MapInstalled(map.epoch()));
+    } else if (f.delivery().message() instanceof ManagerProtocol.MapUpdate u) {
       // The manager is the authority on the map: its copy replaces ours (block 520).
       if (u.map().epoch() != map.epoch() || !u.map().equals(map)) {
         getContext().getLog().info("{} stores map epoch {} ({} volumes, digest {})",
@@ -140,6 +150,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
       }
       if (store != null && !u.map().equals(map)) store.save(u.map());
       map = u.map();
+      if (!u.resources().isEmpty()) registered = u.resources();
       // Answered once the access path routes with it (the manager waits for that).
       access.tell(new AccessDriver.MapInstalled(map, f.delivery().responder()));
       rebuilds.keySet().removeIf(k -> map.volume(k.substring(0, k.lastIndexOf('#'))).isEmpty());

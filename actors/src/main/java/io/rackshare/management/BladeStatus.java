@@ -4,7 +4,12 @@ import io.rackshare.blade.Blade;
 import io.rackshare.layout.Health;
 import io.rackshare.layout.Layout;
 import io.rackshare.layout.Layouts;
+import io.rackshare.manager.ManagerBackup;
 import io.rackshare.manager.ManagerProtocol;
+import io.rackshare.manager.ResourceManager;
+import io.rackshare.map.BladeId;
+import io.rackshare.map.ResourceDescriptor;
+import java.util.Optional;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.Member;
 import java.util.ArrayList;
@@ -19,7 +24,22 @@ import java.util.TreeMap;
  * endpoint serves it as JSON; {@code rackshare status} prints it.
  */
 public record BladeStatus(String blade, String manager, List<String> blades, long mapEpoch, String mapDigest,
-    List<Volume> volumes) {
+    List<Volume> volumes, String nomination, String routing, String managerAddress, String backup,
+    String backupAddress, List<BladeInfo> bladeDetails, ManagerRecovery managerRecovery,
+    BackupFollowing backupFollowing) {
+
+  /** A blade of the cluster: its cluster state (Up, unreachable, ...) and the resources it shares. */
+  public record BladeInfo(String blade, String address, String state, List<String> resources) {}
+
+  /** On the manager's blade: how the manager recovered (the tail it replayed after its snapshot). */
+  public record ManagerRecovery(long sequenceNr, long replayedEvents, long recoveryMillis) {}
+
+  /** On the backup's blade: how far it follows the manager's journal and its last snapshot. */
+  public record BackupFollowing(boolean following, long sequenceNr, long snapshotSequenceNr) {}
+
+  /** What the blade's other parts add: roles, routing mode and cluster states. */
+  public record Roles(String routing, ManagerBackup.View view, ResourceManager.Recovered recovered,
+      Map<BladeId, String> clusterStates) {}
 
   public record Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize,
       long epoch, Map<String, String> options, List<MemberStatus> members, List<String> spares,
@@ -31,7 +51,7 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
   public record Rebuild(int position, String device, double percent, long doneBytes, long totalBytes,
       double mibPerSecond, long secondsLeft) {}
 
-  public static BladeStatus of(Blade.Status s, Layouts layouts) {
+  public static BladeStatus of(Blade.Status s, Layouts layouts, Roles roles) {
     List<Volume> volumes = new ArrayList<>();
     for (GlobalResourceDescriptor v : new TreeMap<>(s.map().volumes()).values()) {
       Layout layout = layouts.get(v.layout());
@@ -54,9 +74,46 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
           v.epoch(), new TreeMap<>(v.options()), members, v.spares().stream().map(Object::toString).toList(),
           rebuilds));
     }
-    return new BladeStatus(s.id().toString(), s.manager().map(Object::toString).orElse(""),
+    ManagerBackup.View view = roles.view();
+    Optional<BladeId> manager = s.manager().or(view::manager);
+    Map<BladeId, List<String>> resources = new TreeMap<>();
+    for (ResourceDescriptor r : s.registered()) {
+      resources.computeIfAbsent(r.path().blade(), b -> new ArrayList<>()).add(describe(r));
+    }
+    for (ResourceDescriptor r : s.resources()) {
+      List<String> mine = resources.computeIfAbsent(s.id(), b -> new ArrayList<>());
+      String line = describe(r);
+      if (!mine.contains(line)) mine.add(line);
+    }
+    java.util.Set<BladeId> all = new java.util.TreeSet<>(s.peers());
+    all.addAll(roles.clusterStates().keySet());
+    List<BladeInfo> details = new ArrayList<>();
+    for (BladeId b : all) {
+      details.add(new BladeInfo(b.toString(), address(view, b), roles.clusterStates().getOrDefault(b, "?"),
+          resources.getOrDefault(b, List.of())));
+    }
+    boolean runsManager = manager.equals(Optional.of(s.id())) && roles.recovered() != null;
+    boolean follows = view.backup().equals(Optional.of(s.id()));
+    return new BladeStatus(s.id().toString(), manager.map(Object::toString).orElse(""),
         new java.util.TreeSet<>(s.peers()).stream().map(Object::toString).toList(), s.map().epoch(),
-        s.map().digest(), volumes);
+        s.map().digest(), volumes, view.policy(), roles.routing(), manager.map(b -> address(view, b)).orElse(""),
+        view.backup().map(Object::toString).orElse(""), view.backup().map(b -> address(view, b)).orElse(""),
+        details,
+        runsManager ? new ManagerRecovery(roles.recovered().sequenceNr(), roles.recovered().replayedEvents(),
+            roles.recovered().recoveryMillis()) : null,
+        follows ? new BackupFollowing(view.following(), view.followedSequenceNr(), view.snapshotSequenceNr()) : null);
+  }
+
+  private static String describe(ResourceDescriptor r) {
+    if (r.config() instanceof io.rackshare.map.ResourceConfig.Block b) {
+      return r.path() + " (" + b.blockCount() * b.blockSize() + " bytes, blocks of " + b.blockSize() + ")";
+    }
+    return r.path() + " " + r.config();
+  }
+
+  private static String address(ManagerBackup.View view, BladeId b) {
+    org.apache.pekko.actor.Address a = view.addresses().get(b);
+    return a == null ? "" : a.toString();
   }
 
   private static double round(double d) {

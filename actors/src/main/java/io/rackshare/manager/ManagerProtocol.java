@@ -34,7 +34,16 @@ public final class ManagerProtocol {
    * The global resource map, sent to blades (block 518); they store it as their local copy. Sent
    * as a request, it is answered with {@link MapInstalled} once the blade routes with it.
    */
-  public record MapUpdate(GlobalResourceMap map) implements OobMessage {}
+  public record MapUpdate(GlobalResourceMap map, List<ResourceDescriptor> resources) implements OobMessage {
+    /** {@code resources}: every resource the manager knows of, for the blades' status pages. */
+    public MapUpdate {
+      resources = List.copyOf(resources);
+    }
+
+    public MapUpdate(GlobalResourceMap map) {
+      this(map, List.of());
+    }
+  }
 
   /** A blade routes with the map of this epoch. */
   public record MapInstalled(long epoch) implements OobMessage {}

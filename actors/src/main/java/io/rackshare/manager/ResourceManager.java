@@ -56,6 +56,9 @@ public final class ResourceManager
   /** The current state, for status pages and tests. */
   public record GetState(ActorRef<ManagerState> replyTo) implements Command {}
 
+  /** Starts the manager where its shard lives (lowest-slot nomination); otherwise nothing. */
+  public record Wake() implements Command, io.rackshare.serialization.RackshareSerializable {}
+
   private record FromOob(SmmHandler.Delivery delivery) implements Command {}
 
   private record TopologyChanged(SmmHandler.Topology topology) implements Command {}
@@ -79,7 +82,21 @@ public final class ResourceManager
   }
 
   public static Behavior<Command> create(ActorRef<SmmHandler.Command> smm, Settings settings) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new ResourceManager(ctx, timers, smm, settings)));
+    return create(smm, settings, r -> {});
+  }
+
+  /**
+   * How a manager started: the journal's last sequence number, how many events it replayed on top
+   * of the snapshot it loaded (a short tail when a live backup kept snapshotting), and how long its
+   * recovery took.
+   */
+  public record Recovered(long sequenceNr, long replayedEvents, long recoveryMillis, long mapEpoch) {}
+
+  /** As above; {@code onRecovered} hears once the manager has recovered and accepts changes. */
+  public static Behavior<Command> create(ActorRef<SmmHandler.Command> smm, Settings settings,
+      Consumer<Recovered> onRecovered) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new ResourceManager(ctx, timers, smm, settings, onRecovered)));
   }
 
   /** A blade waits for the confirmation of a member's failure. */
@@ -95,10 +112,15 @@ public final class ResourceManager
   private final List<Waiter> waiters = new ArrayList<>();
   private Set<BladeId> peers = Set.of();
   private long lastResyncNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
+  private final Consumer<Recovered> onRecovered;
+  private final long startedNanos = System.nanoTime();
+  private boolean recovering = true;
+  private long replayed;
 
   private ResourceManager(ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      ActorRef<SmmHandler.Command> smm, Settings settings) {
+      ActorRef<SmmHandler.Command> smm, Settings settings, Consumer<Recovered> onRecovered) {
     super(PERSISTENCE_ID);
+    this.onRecovered = onRecovered;
     this.ctx = ctx;
     this.timers = timers;
     this.smm = smm;
@@ -130,13 +152,19 @@ public final class ResourceManager
 
   @Override
   public EventHandler<ManagerState, ManagerEvent> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(ManagerState::apply);
+    return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) -> {
+      if (recovering) replayed++;
+      return state.apply(event);
+    });
   }
 
   @Override
   public SignalHandler<ManagerState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
+          recovering = false;
+          Recovered r = new Recovered(lastSequenceNumber(ctx), replayed,
+              (System.nanoTime() - startedNanos) / 1_000_000, state.map().epoch());
           // Who is there first (the SMM handler answers at once), then announce: only a recovered
           // manager announces itself, and blades register with it from then on.
           smm.tell(new SmmHandler.SubscribeTopology(
@@ -144,8 +172,10 @@ public final class ResourceManager
           smm.tell(new SmmHandler.ManagerStarted(
               ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new), incarnation));
           timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.offlineRetry());
-          ctx.getLog().info("global resource manager started ({} volumes declared; recovered map epoch {})",
-              settings.volumes().size(), state.map().epoch());
+          ctx.getLog().info("global resource manager started ({} volumes declared; recovered map epoch {} at event {}, "
+                  + "{} events replayed after the snapshot, in {} ms)",
+              settings.volumes().size(), state.map().epoch(), r.sequenceNr(), r.replayedEvents(), r.recoveryMillis());
+          onRecovered.accept(r);
         })
         .onSignal(PostStop.instance(), state -> smm.tell(new SmmHandler.ManagerStopped(incarnation)))
         .build();
@@ -158,6 +188,7 @@ public final class ResourceManager
         .onCommand(TopologyChanged.class, this::onTopology)
         .onCommand(MapAck.class, this::onAck)
         .onCommand(Tick.class, (state, t) -> change(state.offlineBack(peers), s -> answerWaiters()))
+        .onCommand(Wake.class, (state, w) -> Effect().none())
         .onCommand(GetState.class, (state, g) -> {
           g.replyTo().tell(state);
           return Effect().none();
@@ -178,7 +209,7 @@ public final class ResourceManager
       if (!events.isEmpty()) ctx.getLog().info("{} of '{}' is rebuilt and in sync", r.device(), r.volume());
       return change(events, s -> {});
     } else if (d.message() instanceof ManagerProtocol.GetMap) {
-      d.responder().reply(new ManagerProtocol.MapUpdate(state.map()));
+      d.responder().reply(update(state));
     } else {
       ctx.getLog().warn("manager ignores {} from {}", d.message(), d.from());
     }
@@ -194,10 +225,10 @@ public final class ResourceManager
         logChanges(decision.events());
         broadcastMap(s);
         // The blade may have registered before its greeting reached this manager's topology.
-        if (!peers.contains(r.blade())) smm.tell(new SmmHandler.Send(r.blade(), new ManagerProtocol.MapUpdate(s.map())));
+        if (!peers.contains(r.blade())) smm.tell(new SmmHandler.Send(r.blade(), update(s)));
       } else {
         // A blade that joined late, or came back, gets the current map (0071).
-        smm.tell(new SmmHandler.Send(r.blade(), new ManagerProtocol.MapUpdate(s.map())));
+        smm.tell(new SmmHandler.Send(r.blade(), update(s)));
       }
     });
   }
@@ -269,13 +300,17 @@ public final class ResourceManager
   /** Sends the map to every blade as a request: each answers once it routes with it. */
   private void broadcastMap(ManagerState state) {
     lastResyncNanos = System.nanoTime();
-    ManagerProtocol.MapUpdate update = new ManagerProtocol.MapUpdate(state.map());
+    ManagerProtocol.MapUpdate update = update(state);
     if (peers.isEmpty()) {
       // No topology yet: to every blade the SMM handler knows, without answers.
       smm.tell(new SmmHandler.Broadcast(update));
       return;
     }
     for (BladeId b : peers) smm.tell(new SmmHandler.Request(b, update, state.map().epoch(), acks));
+  }
+
+  private static ManagerProtocol.MapUpdate update(ManagerState state) {
+    return new ManagerProtocol.MapUpdate(state.map(), List.copyOf(state.resources().values()));
   }
 
   private void answerWaiters() {

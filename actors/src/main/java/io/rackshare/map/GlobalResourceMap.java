@@ -44,8 +44,13 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       md.update(Long.toString(epoch).getBytes(StandardCharsets.UTF_8));
       for (GlobalResourceDescriptor d : new TreeMap<>(volumes).values()) {
-        md.update(d.toString().getBytes(StandardCharsets.UTF_8));
-        md.update(new TreeMap<>(d.options()).toString().getBytes(StandardCharsets.UTF_8));
+        // Field by field: a record's toString prints its maps in their iteration order, which
+        // for Map.copyOf differs from one JVM to the next.
+        String canonical = String.join("|", d.name(), d.layout(), Integer.toString(d.blockSize()),
+            Long.toString(d.capacityBlocks()), Long.toString(d.memberBlocks()), d.members().toString(),
+            d.spares().toString(), d.extents().toString(), new TreeMap<>(d.options()).toString(),
+            Long.toString(d.epoch()));
+        md.update(canonical.getBytes(StandardCharsets.UTF_8));
       }
       return HexFormat.of().formatHex(md.digest(), 0, 8);
     } catch (NoSuchAlgorithmException e) {

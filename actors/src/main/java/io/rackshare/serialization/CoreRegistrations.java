@@ -62,6 +62,7 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(ManagerProtocol.MapConfirmed.class, 506);
     k.register(ManagerProtocol.RebuildDone.class, 507);
     k.register(ManagerProtocol.RebuildProgress.class, 508);
+    k.register(io.rackshare.manager.ResourceManager.Wake.class, 509);
     // 520-527 were manager events; they are journaled as JSON now (retired ids).
   }
 }

@@ -150,7 +150,12 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   }
 
   /** Who this blade can talk to, and where the manager runs. */
-  public record Topology(BladeId self, Set<BladeId> peers, Optional<BladeId> manager) {}
+  public record Topology(BladeId self, Set<BladeId> peers, Optional<BladeId> manager,
+      Map<BladeId, Address> addresses) {
+    public Topology(BladeId self, Set<BladeId> peers, Optional<BladeId> manager) {
+      this(self, peers, manager, Map.of());
+    }
+  }
 
   // ---- internal ------------------------------------------------------------------------------
 
@@ -589,7 +594,10 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   }
 
   private Topology topology() {
-    return new Topology(self, Set.copyOf(new TreeSet<>(peers.keySet())), Optional.ofNullable(managerBlade));
+    Map<BladeId, Address> addresses = new HashMap<>();
+    peers.forEach((b, ref) -> addresses.put(b, b.equals(self) ? selfAddress : ref.path().address()));
+    return new Topology(self, Set.copyOf(new TreeSet<>(peers.keySet())), Optional.ofNullable(managerBlade),
+        Map.copyOf(addresses));
   }
 
   private void publishTopology() {

@@ -86,7 +86,8 @@ class KryoSerializerTest {
         new ManagerProtocol.MapConfirmed(4),
         new ManagerProtocol.RebuildDone(b, "v0", 1, d, 3),
         new ManagerProtocol.RebuildProgress("v0", 1, d, 3, 1 << 20, 4 << 20, 1.5e6, false),
-        Member.active(d, 2));
+        Member.active(d, 2),
+        new io.rackshare.manager.ResourceManager.Wake());
   }
 
   @Test

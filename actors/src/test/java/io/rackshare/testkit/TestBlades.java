@@ -27,6 +27,13 @@ public final class TestBlades implements AutoCloseable {
   private final String commonHocon;
   private final Map<Integer, ActorTestKit> kits = new LinkedHashMap<>();
   private Address seed;
+  private java.util.function.UnaryOperator<Config> finish = c -> c;
+
+  /** Applies {@code f} to each blade's resolved configuration (e.g. a journal profile). */
+  public TestBlades finishingConfigWith(java.util.function.UnaryOperator<Config> f) {
+    this.finish = f;
+    return this;
+  }
 
   /** {@code commonHocon} is shared by every blade (volumes, tuning). */
   public TestBlades(Path root, String commonHocon) {
@@ -71,7 +78,7 @@ public final class TestBlades implements AutoCloseable {
 
   /** As {@link #start(int, String)}, with {@code extraHocon} for this blade only. */
   public ActorTestKit start(int slot, String disks, String extraHocon) {
-    ActorTestKit kit = ActorTestKit.create("rackshare", config(slot, disks, extraHocon));
+    ActorTestKit kit = ActorTestKit.create("rackshare", finish.apply(config(slot, disks, extraHocon)));
     Rackshare.get(kit.system());
     Cluster cluster = Cluster.get(kit.system());
     if (seed == null || kits.isEmpty()) seed = cluster.selfMember().address();

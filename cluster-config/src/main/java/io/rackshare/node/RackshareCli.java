@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "rackshare 0.1.0",
     description = "Pools the disks of many blades into global volumes.",
-    subcommands = {RackshareCli.Node.class, Demo.class, Status.class, Fail.class, RackshareCli.JournalServerCommand.class})
+    subcommands = {RackshareCli.Node.class, Demo.class, Status.class, Fail.class, RackshareCli.JournalServerCommand.class,
+        RackshareCli.JournalDigestCommand.class})
 public final class RackshareCli implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -99,6 +100,29 @@ public final class RackshareCli implements Callable<Integer> {
       System.out.flush();
       Runtime.getRuntime().addShutdownHook(new Thread(server::close));
       new java.util.concurrent.CountDownLatch(1).await();
+      return 0;
+    }
+  }
+
+  /** Reads the map out of the manager's journal, as a blade-independent reference. */
+  @Command(name = "journal-digest", mixinStandardHelpOptions = true,
+      description = "Fold the manager's journal into the global map and print its epoch and digest.")
+  static final class JournalDigestCommand implements Callable<Integer> {
+    @Option(names = "--url", required = true, description = "the journal's JDBC URL (jdbc:h2:tcp://... or jdbc:postgresql://...)")
+    String url;
+
+    @Option(names = "--user", defaultValue = "sa", description = "database user (default ${DEFAULT-VALUE})")
+    String user;
+
+    @Option(names = "--password", defaultValue = "", description = "database password")
+    String password;
+
+    @Override
+    public Integer call() throws Exception {
+      io.rackshare.persistence.JournalDigest.Result r =
+          io.rackshare.persistence.JournalDigest.read(url, user, password, Duration.ofSeconds(60));
+      System.out.println("journal events=" + r.sequenceNr() + " epoch=" + r.mapEpoch() + " digest=" + r.mapDigest()
+          + " volumes=" + r.volumes());
       return 0;
     }
   }

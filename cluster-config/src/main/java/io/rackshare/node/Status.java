@@ -37,8 +37,30 @@ final class Status implements Callable<Integer> {
   static String format(BladeStatus s) {
     StringBuilder b = new StringBuilder();
     b.append("blade   ").append(s.blade()).append('\n');
-    b.append("manager ").append(s.manager().isEmpty() ? "(none known)" : s.manager()).append('\n');
+    b.append("manager ").append(s.manager().isEmpty() ? "(none known)" : s.manager())
+        .append(s.managerAddress() == null || s.managerAddress().isEmpty() ? "" : " at " + s.managerAddress())
+        .append('\n');
+    b.append("backup  ").append(s.backup() == null || s.backup().isEmpty() ? "(none)" : s.backup())
+        .append(s.backupAddress() == null || s.backupAddress().isEmpty() ? "" : " at " + s.backupAddress())
+        .append('\n');
+    b.append("policy  nomination ").append(s.nomination()).append(", routing ").append(s.routing()).append('\n');
+    if (s.managerRecovery() != null) {
+      b.append("        this blade runs the manager: journal at event ").append(s.managerRecovery().sequenceNr())
+          .append(", recovered in ").append(s.managerRecovery().recoveryMillis()).append(" ms replaying ")
+          .append(s.managerRecovery().replayedEvents()).append(" event(s) after its snapshot\n");
+    }
+    if (s.backupFollowing() != null) {
+      b.append("        this blade is the backup: ").append(s.backupFollowing().following() ? "follows" : "does not follow")
+          .append(" the journal, at event ").append(s.backupFollowing().sequenceNr()).append(", snapshot at ")
+          .append(s.backupFollowing().snapshotSequenceNr()).append('\n');
+    }
     b.append("blades  ").append(String.join(", ", s.blades())).append('\n');
+    if (s.bladeDetails() != null) {
+      for (BladeStatus.BladeInfo i : s.bladeDetails()) {
+        b.append("        ").append(i.blade()).append(' ').append(i.state()).append(' ').append(i.address()).append('\n');
+        for (String r : i.resources()) b.append("          ").append(r).append('\n');
+      }
+    }
     b.append("map     epoch ").append(s.mapEpoch()).append(", digest ").append(s.mapDigest()).append("\n\n");
     b.append(String.format("%-10s %-7s %-9s %10s  %s%n", "VOLUME", "LAYOUT", "HEALTH", "SIZE", "MEMBERS"));
     for (BladeStatus.Volume v : s.volumes()) {

@@ -53,7 +53,10 @@ public final class Journals {
             rackshare.manager {
               journal-plugin = "jdbc-journal"
               snapshot-plugin = "jdbc-snapshot-store"
+              read-journal-plugin = "jdbc-read-journal"
             }
+            # The live backup polls the journal for the manager's new events this often.
+            jdbc-read-journal.refresh-interval = 200ms
             jdbc-journal.use-shared-db = "rackshare"
             jdbc-snapshot-store.use-shared-db = "rackshare"
             jdbc-read-journal.use-shared-db = "rackshare"

@@ -1,0 +1,197 @@
+package io.rackshare.multijvm;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rackshare.management.BladeStatus;
+import io.rackshare.node.BladeProcess;
+import io.rackshare.persistence.JournalDigest;
+import io.rackshare.persistence.JournalServer;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Blade JVMs around one manager journal (an H2 server or a real PostgreSQL), for the failover,
+ * hand-off and restart tests and the takeover benchmark. Blades 1 to 4; blades 2 and 3 hold the
+ * disks of a raid1 volume {@code m}, blades 1 and 4 none. The seed nodes are listed in the order
+ * the blades first start, so that the first to start forms the cluster.
+ */
+final class JournalCluster implements AutoCloseable {
+
+  static final Pattern READY = Pattern.compile("RACKSHARE READY .* epoch=(\\d+) .* nbd=(\\S+) mgmt=(\\S+) .*");
+  static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  final Path dir;
+  final String journalUrl;
+  final String journalUser;
+  final String policy;
+  final String routing;
+  final List<Integer> seedOrder;
+  private final AutoCloseable journal;
+  private final Map<Integer, Integer> ports = new TreeMap<>();
+  final Map<Integer, BladeProcess> blades = new TreeMap<>();
+  final Map<Integer, String> nbd = new TreeMap<>();
+  final Map<Integer, String> mgmt = new TreeMap<>();
+
+  private JournalCluster(Path dir, AutoCloseable journal, String url, String user, String policy, String routing,
+      List<Integer> seedOrder) throws Exception {
+    this.dir = dir;
+    this.journal = journal;
+    this.journalUrl = url;
+    this.journalUser = user;
+    this.policy = policy;
+    this.routing = routing;
+    this.seedOrder = seedOrder;
+    for (int slot = 1; slot <= 4; slot++) ports.put(slot, freePort());
+  }
+
+  /** {@code journalKind}: "h2" (a journal server that outlives the blades) or "postgres". */
+  static JournalCluster create(Path dir, String journalKind, String policy, String routing, List<Integer> seedOrder)
+      throws Exception {
+    if (journalKind.equals("h2")) {
+      JournalServer h2 = JournalServer.start(dir.resolve("journal"), 0);
+      return new JournalCluster(dir, h2, h2.url(), "sa", policy, routing, seedOrder);
+    }
+    LocalPostgres pg = LocalPostgres.start(dir.resolve("db"));
+    return new JournalCluster(dir, pg, pg.url(), "rackshare", policy, routing, seedOrder);
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  Path bladeDir(int slot) {
+    return dir.resolve("blade" + slot);
+  }
+
+  /** Starts blade {@code slot}'s JVM (again, with the same data directory, after a stop). */
+  BladeProcess start(int slot) throws Exception {
+    String disks = slot == 2 || slot == 3 ? "[{ file = disk0.img, size = 32MiB }]" : "[]";
+    String seeds = seedOrder.stream().map(s -> "\"127.0.0.1:" + ports.get(s) + "\"").collect(Collectors.joining(", "));
+    BladeProcess b = BladeProcess.start("blade" + slot, bladeDir(slot), """
+        rackshare {
+          blade { slot = %d, data-dir = "%s", disks = %s }
+          oob { hostname = "127.0.0.1", port = %d }
+          seed-nodes = [%s]
+          nbd.port = 0
+          management.port = 0
+          access.routing = %s
+          manager.nomination = %s
+          manager.journal { url = "%s", user = "%s" }
+          volumes = [{ name = m, layout = raid1, members = ["Rack(1)/Chassis(1)/Blade(2)/Disk(0)",
+            "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
+        }
+        """.formatted(slot, bladeDir(slot), disks, ports.get(slot), seeds, routing, policy, journalUrl, journalUser));
+    blades.put(slot, b);
+    return b;
+  }
+
+  /** Waits for blade {@code slot} to serve its volumes; notes its NBD and management URLs. */
+  void awaitReady(int slot) throws Exception {
+    Matcher m = READY.matcher(blades.get(slot).awaitLine("RACKSHARE READY", Duration.ofSeconds(120)));
+    if (!m.matches()) throw new AssertionError("unexpected ready line from blade " + slot);
+    nbd.put(slot, m.group(2));
+    mgmt.put(slot, m.group(3));
+  }
+
+  /** Waits for blade {@code slot} to log {@code text}. */
+  void awaitLog(int slot, String text) throws Exception {
+    BladeProcess b = blades.get(slot);
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (b.lines().stream().anyMatch(l -> l.contains(text))) return;
+      if (!b.isAlive()) throw new AssertionError(b.name() + " exited:\n" + String.join("\n", b.lines()));
+      Thread.sleep(100); // polling another process's log
+    }
+    throw new AssertionError(b.name() + " never logged '" + text + "'");
+  }
+
+  static String sha256(Path p) throws Exception {
+    return java.util.HexFormat.of().formatHex(
+        java.security.MessageDigest.getInstance("SHA-256").digest(java.nio.file.Files.readAllBytes(p)));
+  }
+
+  static String blade(int slot) {
+    return "Rack(1)/Chassis(1)/Blade(" + slot + ")";
+  }
+
+  BladeStatus status(int slot) throws Exception {
+    String body = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(mgmt.get(slot) + "/status"))
+            .timeout(Duration.ofSeconds(10)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    return JSON.readValue(body, BladeStatus.class);
+  }
+
+  /** Polls blade {@code slot}'s status until {@code p} holds; fails with the last status. */
+  BladeStatus await(int slot, String what, Predicate<BladeStatus> p, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    BladeStatus last = null;
+    Exception error = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        last = status(slot);
+        if (p.test(last)) return last;
+      } catch (Exception e) {
+        error = e;
+      }
+      Thread.sleep(200); // polling another process's status
+    }
+    throw new AssertionError("blade " + slot + ": " + what + " within " + timeout + "; last status: "
+        + (last == null ? String.valueOf(error) : JSON.writeValueAsString(last)));
+  }
+
+  JournalDigest.Result journal() throws Exception {
+    return JournalDigest.read(journalUrl, journalUser, "", Duration.ofSeconds(60));
+  }
+
+  long journaledEvents() throws Exception {
+    try (Connection c = DriverManager.getConnection(journalUrl, journalUser, "");
+        ResultSet r = c.createStatement().executeQuery(
+            "SELECT COUNT(*) FROM event_journal WHERE persistence_id = 'rackshare-manager'")) {
+      r.next();
+      return r.getLong(1);
+    }
+  }
+
+  /**
+   * Waits until every running blade routes with the journal's map: same digest as the journal's
+   * fold. Returns the journal's result.
+   */
+  JournalDigest.Result awaitDigestsMatchJournal(Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String why = "";
+    while (System.nanoTime() < deadline) {
+      JournalDigest.Result j = journal();
+      why = "journal " + j;
+      boolean all = true;
+      for (int slot : blades.keySet()) {
+        if (!blades.get(slot).isAlive()) continue;
+        BladeStatus s = status(slot);
+        why += "; blade " + slot + " epoch " + s.mapEpoch() + " digest " + s.mapDigest();
+        all &= s.mapDigest().equals(j.mapDigest());
+      }
+      if (all) return j;
+      Thread.sleep(250); // polling other processes
+    }
+    throw new AssertionError("the blades' maps do not match the journal's within " + timeout + ": " + why);
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (BladeProcess b : blades.values()) b.close();
+    if (journal != null) journal.close();
+  }
+}
