@@ -20,17 +20,5 @@ mvn -B verify -pl multi-jvm-tests -Dtest=none -Dsurefire.failIfNoSpecifiedTests=
 table="$here/multi-jvm-tests/target/failover-bench.md"
 [[ -f "$table" ]] || { echo "bench: no results (see multi-jvm-tests/target/failsafe-reports)" >&2; exit 1; }
 cat "$table"
-python3 - "$OUT" "$table" <<'PY'
-import sys, datetime, os
-out, table = sys.argv[1], sys.argv[2]
-body = open(table).read()
-start, end = "<!-- failover:start -->", "<!-- failover:end -->"
-doc = open(out).read() if os.path.exists(out) else ""
-block = f"{start}\n_Run {datetime.date.today()} on {os.cpu_count()} cores._\n\n{body}\n{end}"
-if start in doc and end in doc:
-    doc = doc[:doc.index(start)] + block + doc[doc.index(end) + len(end):]
-else:
-    doc += "\n" + block + "\n"
-open(out, "w").write(doc)
-PY
+python3 "$here/bench/splice.py" failover "$OUT" "$table"
 echo "bench: table written to $OUT"

@@ -76,6 +76,10 @@ public final class Rackshare implements Extension {
   private final Volumes volumes;
   private final NbdServer nbd;
   private final ServerBinding management;
+  private ActorRef<io.rackshare.console.ConsoleStation.Command> station;
+  private io.rackshare.console.ConsoleView consoleView;
+  private io.rackshare.console.RfbServer rfb;
+  private ServerBinding stationWeb;
   private final java.util.concurrent.atomic.AtomicReference<ManagerBackup.View> backupView =
       new java.util.concurrent.atomic.AtomicReference<>(ManagerBackup.View.NONE);
   /** How the manager last started on this blade (null: never here). */
@@ -111,6 +115,7 @@ public final class Rackshare implements Extension {
     blade = system.systemActorOf(
         Blade.create(settings.blade(), discovered, smm, volumes.driver(),
             new io.rackshare.blade.MapStore(settings.dataDir())), "rackshare-blade", Props.empty());
+    startConsole();
     nbd = settings.nbd().enabled() ? startNbd() : null;
     management = settings.management().enabled() ? startManagement() : null;
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
@@ -135,6 +140,96 @@ public final class Rackshare implements Extension {
     }
     system.systemActorOf(ManagerBackup.create(settings.blade(), smm, settings.backup(), backupView),
         "rackshare-manager-backup", Props.empty());
+  }
+
+  /** This blade's console devices and, if it hosts it, the console station (issue 6). */
+  private void startConsole() {
+    io.rackshare.console.ConsoleSettings c =
+        io.rackshare.console.ConsoleSettings.fromConfig(system.settings().config().getConfig("rackshare.console"));
+    if (!c.command().isEmpty()) {
+      ActorRef<io.rackshare.console.ConsoleDriver.Command> driver = system.systemActorOf(
+          io.rackshare.console.ConsoleDriver.create(c.driver(settings.blade())), "rackshare-console", Props.empty());
+      system.systemActorOf(io.rackshare.console.ConsoleService.create(settings.blade(), smm, driver)
+          .unsafeCast(), "rackshare-console-service", Props.empty());
+    }
+    if (!c.station().enabled()) return;
+    io.rackshare.console.ConsoleView view = new io.rackshare.console.ConsoleView(b -> {});
+    station = system.systemActorOf(io.rackshare.console.ConsoleStation.create(settings.blade(), smm, view,
+        java.util.Optional.of(c.station().target().orElse(settings.blade()))), "rackshare-console-station",
+        Props.empty());
+    consoleView = view;
+    try {
+      io.rackshare.console.RfbServer rfb = io.rackshare.console.RfbServer.start(new io.rackshare.console.RfbServer.Settings(
+          c.station().hostname(), c.station().port(), c.station().password(), c.station().fontSize(),
+          "Rackshare console station", c.station().viewPassword()), view);
+      this.rfb = rfb;
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "rackshare-rfb", () -> {
+        rfb.close();
+        return CompletableFuture.completedFuture(Done.getInstance());
+      });
+      if (c.station().webPort() >= 0) {
+        if (c.station().password().isEmpty()
+            && !java.net.InetAddress.getByName(c.station().hostname()).isLoopbackAddress()) {
+          throw new IllegalArgumentException("rackshare.console.station: the web viewer without a password listens"
+              + " only on loopback; set a password");
+        }
+        stationWeb = io.rackshare.console.StationWeb.start(system, c.station().hostname(), c.station().webPort(),
+                rfb.address(), c.station().novncDir().isEmpty() ? null : java.nio.file.Path.of(c.station().novncDir()),
+                c.station().novncUrl())
+            .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } catch (IOException | InterruptedException | java.util.concurrent.ExecutionException
+        | java.util.concurrent.TimeoutException e) {
+      throw new IllegalArgumentException("rackshare.console.station: " + e.getMessage(), e);
+    }
+  }
+
+  /** Routes this blade's console station to {@code target}'s console. */
+  public CompletionStage<io.rackshare.map.BladeId> selectConsole(io.rackshare.map.BladeId target) {
+    if (station == null) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("this blade hosts no console station"));
+    }
+    return AskPattern.ask(station, r -> new io.rackshare.console.ConsoleStation.Select(target, r),
+        Duration.ofSeconds(5), system.scheduler());
+  }
+
+  /** The station's target, banner and addresses, for the management endpoint. */
+  public CompletionStage<Map<String, Object>> consoleState() {
+    if (station == null) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("this blade hosts no console station"));
+    }
+    return AskPattern.<io.rackshare.console.ConsoleStation.Command, Optional<io.rackshare.map.BladeId>>ask(station,
+            io.rackshare.console.ConsoleStation.GetTarget::new, Duration.ofSeconds(5), system.scheduler())
+        .thenApply(t -> {
+          Map<String, Object> m = new java.util.LinkedHashMap<>();
+          m.put("target", t.map(Object::toString).orElse(""));
+          m.put("banner", consoleView.currentBanner() == null ? "" : consoleView.currentBanner());
+          m.put("vnc", rfbAddress().map(a -> "vnc://" + a.getHostString() + ":" + a.getPort()).orElse(""));
+          m.put("web", stationWebUrl().orElse(""));
+          // What the station shows, as text (the cells), for operators and scripts.
+          m.put("screen", consoleView.current() == null ? "" : consoleView.current().text());
+          return m;
+        });
+  }
+
+  /** The station's web viewer ({@code http://host:port/}), when this blade hosts it. */
+  public Optional<String> stationWebUrl() {
+    return Optional.ofNullable(stationWeb).map(ManagementEndpoint::url).map(u -> u + "/");
+  }
+
+  /** The console station, when this blade hosts it. */
+  public Optional<ActorRef<io.rackshare.console.ConsoleStation.Command>> consoleStation() {
+    return Optional.ofNullable(station);
+  }
+
+  /** What the station shows (and where its keys go), when this blade hosts it. */
+  public Optional<io.rackshare.console.ConsoleView> consoleView() {
+    return Optional.ofNullable(consoleView);
+  }
+
+  /** The station's RFB address ({@code vnc://host:port}), when this blade hosts it. */
+  public Optional<java.net.InetSocketAddress> rfbAddress() {
+    return Optional.ofNullable(rfb).map(io.rackshare.console.RfbServer::address);
   }
 
   private NbdServer startNbd() {
@@ -165,6 +260,22 @@ public final class Rackshare implements Extension {
         @Override
         public CompletionStage<Long> failMember(String volume, String device) {
           return Rackshare.this.failMember(volume, io.rackshare.map.DevicePath.parse(device));
+        }
+
+        @Override
+        public CompletionStage<Map<String, Object>> console() {
+          return Rackshare.this.consoleState();
+        }
+
+        @Override
+        public CompletionStage<Map<String, Object>> consoleSelect(String blade) {
+          io.rackshare.map.BladeId target;
+          try {
+            target = io.rackshare.map.BladeId.parse(blade);
+          } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+          }
+          return Rackshare.this.selectConsole(target).thenCompose(t -> consoleState());
         }
       };
       b = ManagementEndpoint.start(system, m.hostname(), m.port(), ops)

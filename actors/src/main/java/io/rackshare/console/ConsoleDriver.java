@@ -53,7 +53,7 @@ public final class ConsoleDriver extends AbstractBehavior<ConsoleDriver.Command>
 
   /** A copy of the screen: code points and colours row by row, the cursor and the mouse mode. */
   public record ScreenImage(int columns, int rows, int[] chars, int[] foreground, int[] background, int[] attributes,
-      int cursorRow, int cursorColumn, boolean cursorVisible, int mouseMode, long version) {
+      int cursorRow, int cursorColumn, boolean cursorVisible, int mouseMode, boolean sgrMouse, long version) {
 
     /** Row {@code r} as text, trailing spaces removed. */
     public String line(int r) {
@@ -70,10 +70,16 @@ public final class ConsoleDriver extends AbstractBehavior<ConsoleDriver.Command>
   }
 
   /** {@code command}: the console program and its arguments; {@code logBytes}: raw output kept. */
-  public record Settings(List<String> command, int columns, int rows, int logBytes, Duration restartDelay) {
+  public record Settings(List<String> command, int columns, int rows, int logBytes, Duration restartDelay,
+      java.util.Map<String, String> environment) {
     public Settings {
-      if (command.isEmpty()) throw new IllegalArgumentException("rackshare.blade.console.command is empty");
+      if (command.isEmpty()) throw new IllegalArgumentException("rackshare.console.command is empty");
       command = List.copyOf(command);
+      environment = java.util.Map.copyOf(environment);
+    }
+
+    public Settings(List<String> command, int columns, int rows, int logBytes, Duration restartDelay) {
+      this(command, columns, rows, logBytes, restartDelay, java.util.Map.of());
     }
   }
 
@@ -122,6 +128,7 @@ public final class ConsoleDriver extends AbstractBehavior<ConsoleDriver.Command>
     try {
       ProcessBuilder pb = new ProcessBuilder(wrapped(settings)).redirectErrorStream(true);
       pb.environment().put("TERM", "xterm");
+      pb.environment().putAll(settings.environment());
       process = pb.start();
     } catch (IOException e) {
       show("[rackshare: cannot start the console command " + settings.command() + ": " + e.getMessage() + "]");
@@ -246,6 +253,6 @@ public final class ConsoleDriver extends AbstractBehavior<ConsoleDriver.Command>
       }
     }
     return new ScreenImage(screen.columns(), screen.rows(), chars, fg, bg, attrs, screen.cursorRow(),
-        screen.cursorColumn(), screen.cursorVisible(), screen.mouseMode(), screen.version());
+        screen.cursorColumn(), screen.cursorVisible(), screen.mouseMode(), screen.sgrMouse(), screen.version());
   }
 }

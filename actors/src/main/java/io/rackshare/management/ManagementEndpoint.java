@@ -34,6 +34,17 @@ public final class ManagementEndpoint extends AllDirectives {
      * that no longer reads it.
      */
     CompletionStage<Long> failMember(String volume, String device);
+
+    /** The console station on this blade: its target, banner and addresses. */
+    default CompletionStage<java.util.Map<String, Object>> console() {
+      return java.util.concurrent.CompletableFuture.failedFuture(
+          new IllegalArgumentException("this blade hosts no console station"));
+    }
+
+    /** Routes the station to {@code blade}'s console; completes with {@link #console()}. */
+    default CompletionStage<java.util.Map<String, Object>> consoleSelect(String blade) {
+      return console();
+    }
   }
 
   private final Operations ops;
@@ -55,8 +66,19 @@ public final class ManagementEndpoint extends AllDirectives {
                 .thenApply(epoch -> json(java.util.Map.of("volume", volume, "device", device, "epoch", epoch)))
                 .exceptionally(e -> HttpResponse.create().withStatus(StatusCodes.BAD_REQUEST)
                     .withEntity(String.valueOf(io.rackshare.access.BlockDeviceException.cause(e).getMessage()))))))),
+        path("console", () -> get(() -> completeWithFuture(answer(ops.console())))),
+        path(segment("console").slash("select"), () -> post(() -> parameter("blade", blade ->
+            completeWithFuture(answer(ops.consoleSelect(blade)))))),
         pathSingleSlash(() -> get(() -> complete(
-            "Rackshare blade management: GET /status, POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n)\n"))));
+            "Rackshare blade management: GET /status, POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
+                + " GET /console, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)\n"))));
+  }
+
+  /** JSON of what the stage gives, or 400 with the reason. */
+  static CompletionStage<HttpResponse> answer(CompletionStage<?> stage) {
+    return stage.thenApply(ManagementEndpoint::json).exceptionally(e -> HttpResponse.create()
+        .withStatus(StatusCodes.BAD_REQUEST)
+        .withEntity(String.valueOf(io.rackshare.access.BlockDeviceException.cause(e).getMessage())));
   }
 
   static HttpResponse json(Object o) {

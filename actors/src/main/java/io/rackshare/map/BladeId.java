@@ -25,4 +25,20 @@ public record BladeId(int rack, int chassis, int slot) implements RackshareSeria
     if (c == 0) c = Integer.compare(slot, o.slot);
     return c;
   }
+
+  private static final java.util.regex.Pattern FORMAT =
+      java.util.regex.Pattern.compile("Rack\\((\\d+)\\)/Chassis\\((\\d+)\\)/Blade\\((\\d+)\\)");
+
+  /** {@code Rack(r)/Chassis(c)/Blade(s)}, as {@link #toString} writes it. */
+  public static BladeId parse(String text) {
+    java.util.regex.Matcher m = FORMAT.matcher(text == null ? "" : text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("not a blade: '" + text + "' (expected e.g. Rack(1)/Chassis(1)/Blade(3))");
+    }
+    try {
+      return new BladeId(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("not a blade: '" + text + "'");
+    }
+  }
 }

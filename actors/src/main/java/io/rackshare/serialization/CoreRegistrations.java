@@ -63,6 +63,13 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(ManagerProtocol.RebuildDone.class, 507);
     k.register(ManagerProtocol.RebuildProgress.class, 508);
     k.register(io.rackshare.manager.ResourceManager.Wake.class, 509);
+    // console (600-649)
+    k.register(int[].class, 600);
+    k.register(io.rackshare.console.ConsoleDriver.ScreenImage.class, 601);
+    k.register(io.rackshare.console.ConsoleProtocol.Attach.class, 602);
+    k.register(io.rackshare.console.ConsoleProtocol.Detach.class, 603);
+    k.register(io.rackshare.console.ConsoleProtocol.Keys.class, 604);
+    k.register(io.rackshare.console.ConsoleProtocol.Frame.class, 605);
     // 520-527 were manager events; they are journaled as JSON now (retired ids).
   }
 }

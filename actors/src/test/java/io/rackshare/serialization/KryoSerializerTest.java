@@ -87,7 +87,23 @@ class KryoSerializerTest {
         new ManagerProtocol.RebuildDone(b, "v0", 1, d, 3),
         new ManagerProtocol.RebuildProgress("v0", 1, d, 3, 1 << 20, 4 << 20, 1.5e6, false),
         Member.active(d, 2),
-        new io.rackshare.manager.ResourceManager.Wake());
+        new io.rackshare.manager.ResourceManager.Wake(),
+        new io.rackshare.console.ConsoleProtocol.Attach(b, frames(probe)),
+        new io.rackshare.console.ConsoleProtocol.Detach(frames(probe)),
+        new io.rackshare.console.ConsoleProtocol.Keys(new byte[] {'l', 's', '\r'}),
+        new io.rackshare.console.ConsoleProtocol.Frame(b, screen()));
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static org.apache.pekko.actor.typed.ActorRef<io.rackshare.console.ConsoleProtocol.Frame> frames(
+      TestProbe<SmmHandler.Command> probe) {
+    return (org.apache.pekko.actor.typed.ActorRef) probe.ref();
+  }
+
+  static io.rackshare.console.ConsoleDriver.ScreenImage screen() {
+    int[] chars = {'o', 'k', ' ', ' '};
+    return new io.rackshare.console.ConsoleDriver.ScreenImage(2, 2, chars, new int[] {1, -1, -1, -1},
+        new int[] {-1, -1, 4, -1}, new int[] {1, 0, 0, 4}, 1, 0, true, 1000, true, 17);
   }
 
   @Test
@@ -157,6 +173,8 @@ class KryoSerializerTest {
     assertEquals(expected.getClass(), actual.getClass());
     if (expected instanceof byte[] e) {
       assertArrayEquals(e, (byte[]) actual);
+    } else if (expected instanceof int[] e) {
+      assertArrayEquals(e, (int[]) actual);
     } else if (expected.getClass().isRecord()) {
       for (RecordComponent rc : expected.getClass().getRecordComponents()) {
         try {

@@ -82,14 +82,29 @@ final class Demo implements Callable<Integer> {
     List<String> uris = new ArrayList<>();
     List<String> mgmt = new ArrayList<>();
     List<String> pids = new ArrayList<>();
+    String[] station = {null};
     System.out.printf("%n  %-28s %-8s %-28s %-24s %s%n", "blade", "pid", "NBD", "management", "log");
     for (BladeProcess p : nodes) {
-      Matcher m = READY.matcher(p.awaitLine("RACKSHARE READY", Duration.ofSeconds(120)));
+      String ready = p.awaitLine("RACKSHARE READY", Duration.ofSeconds(120));
+      Matcher m = READY.matcher(ready);
       if (!m.find()) throw new IllegalStateException("unexpected ready line from " + p.name());
       uris.add(m.group(3));
       mgmt.add(m.group(4));
       pids.add(m.group(2));
+      Matcher st = Pattern.compile("station=(\\S+),(\\S+)").matcher(ready);
+      if (st.find()) station[0] = "  " + st.group(1) + "   (a VNC viewer)\n  " + st.group(2)
+          + "   (a browser; noVNC loads from jsDelivr)";
       System.out.printf("  %-28s %-8s %-28s %-24s %s%n", m.group(1), m.group(2), m.group(3), m.group(4), p.log());
+    }
+    if (station[0] != null) {
+      System.out.printf("""
+
+          One console station for every blade's shell (blade 1 hosts it; it shows blade 1 first):
+          %s
+          Switch it to another blade:
+            ./rackshare console --url %s --select 'Rack(1)/Chassis(1)/Blade(3)'
+          or type Ctrl-E c 3 Enter in the viewer.
+          """, station[0], mgmt.get(0));
     }
     String a = uris.get(0);
     String b = uris.get(uris.size() - 1);

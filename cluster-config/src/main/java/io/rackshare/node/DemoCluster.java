@@ -63,9 +63,13 @@ public final class DemoCluster {
           nbd { port = %d }
           management { port = %d }
           manager.journal.url = "%s"
+          console.command = ["bash", "-i"]
+          %s
           %s
         }
         """.formatted(slot, dataDir, disks, oobPort, seedPort, nbdPort, managementPort, journalUrl,
+        // Blade 1 hosts the console station (loopback only: no password in a demo).
+        slot == 1 ? "console.station { enabled = on, port = 0, web-port = 0 }" : "",
         volumes(rebuildRate));
   }
 }

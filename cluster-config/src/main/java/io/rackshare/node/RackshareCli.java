@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "rackshare 0.1.0",
     description = "Pools the disks of many blades into global volumes.",
-    subcommands = {RackshareCli.Node.class, Demo.class, Status.class, Fail.class, RackshareCli.JournalServerCommand.class,
+    subcommands = {RackshareCli.Node.class, Demo.class, Status.class, Fail.class, Console.class,
+        RackshareCli.JournalServerCommand.class,
         RackshareCli.JournalDigestCommand.class})
 public final class RackshareCli implements Callable<Integer> {
 
@@ -75,7 +76,9 @@ public final class RackshareCli implements Callable<Integer> {
           + " epoch=" + map.epoch() + " digest=" + map.digest()
           + " nbd=" + nbd
           + " mgmt=" + rackshare.managementUrl().orElse("-")
-          + " volumes=" + String.join(",", map.volumes().keySet()));
+          + " volumes=" + String.join(",", map.volumes().keySet())
+          + rackshare.rfbAddress().map(a -> " station=vnc://" + a.getHostString() + ":" + a.getPort()
+              + "," + rackshare.stationWebUrl().orElse("-")).orElse(""));
       System.out.flush();
       system.getWhenTerminated().toCompletableFuture().get();
       return 0;

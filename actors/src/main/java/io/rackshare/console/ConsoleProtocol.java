@@ -1,0 +1,29 @@
+package io.rackshare.console;
+
+import io.rackshare.map.BladeId;
+import io.rackshare.serialization.RackshareSerializable;
+import io.rackshare.smm.OobMessage;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * The console routers' messages on the OOB channel (Figures 12, 13): a station attaches to a
+ * blade's console and receives its screen as frames (the video router); keys travel the other way
+ * (the keyboard router). The program on the blade sees neither.
+ */
+public final class ConsoleProtocol {
+  private ConsoleProtocol() {}
+
+  /** Messages a blade's {@link ConsoleService} claims. */
+  public sealed interface ForConsole extends OobMessage {}
+
+  /** Send this blade's screen to {@code viewer} now and on every change, until {@link Detach}. */
+  public record Attach(BladeId station, ActorRef<Frame> viewer) implements ForConsole {}
+
+  public record Detach(ActorRef<Frame> viewer) implements ForConsole {}
+
+  /** Keyboard (and mouse report) bytes for this blade's console. */
+  public record Keys(byte[] bytes) implements ForConsole {}
+
+  /** A blade's screen, pushed to the stations attached to it. */
+  public record Frame(BladeId blade, ConsoleDriver.ScreenImage image) implements RackshareSerializable {}
+}

@@ -1,0 +1,199 @@
+package io.rackshare.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rackshare.console.ConsoleView;
+import io.rackshare.console.ScreenRenderer;
+import io.rackshare.testkit.TestBlades;
+import io.rackshare.testkit.Tool;
+import java.awt.image.BufferedImage;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import javax.imageio.ImageIO;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The console station in a real browser: noVNC (from npm) in Debian's headless Chromium, driven
+ * by playwright-core, connects over WebSocket to the station on blade 1; a command typed in the
+ * browser runs in blade 3's shell and the browser's canvas holds exactly the pixels of the screen
+ * that shows its result; the management API switches the station to blade 2; when blade 2 stops
+ * the browser stays connected and shows why, and typing works again once it is back. The
+ * canvases and page screenshots are kept in {@code target/station-browser/}.
+ */
+class StationBrowserTest {
+
+  static final Path WORK = Path.of("target", "station-browser").toAbsolutePath();
+  static final Duration T = Duration.ofSeconds(30);
+
+  TestBlades blades;
+  Process browser;
+  BufferedReader fromBrowser;
+  Writer toBrowser;
+  int snaps;
+
+  @BeforeAll
+  static void installViewer() throws Exception {
+    Files.createDirectories(WORK);
+    for (String f : List.of("package.json", "viewer.mjs")) {
+      Files.copy(Path.of("src", "test", "browser", f), WORK.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    Tool.run(Duration.ofMinutes(5), Map.of(), List.of("npm", "install", "--no-audit", "--no-fund", "--loglevel=error"),
+        WORK).ok();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (browser != null) {
+      try {
+        command("quit");
+      } catch (Exception e) {
+        // the browser went already
+      }
+      browser.destroy();
+    }
+    if (blades != null) blades.close();
+  }
+
+  String command(String line) throws Exception {
+    toBrowser.write(line + "\n");
+    toBrowser.flush();
+    String answer = fromBrowser.readLine();
+    if (answer == null) throw new AssertionError("the browser script ended; see " + WORK.resolve("browser.log"));
+    return answer;
+  }
+
+  /**
+   * Snapshots noVNC's canvas until its pixels are exactly those of the station's screen as the
+   * server renders it; returns the page title at that moment.
+   */
+  String awaitCanvasShowsTheStation(ConsoleView view, String what) throws Exception {
+    return awaitCanvasShowsTheStation(view, what, null);
+  }
+
+  /** As above, with {@code notice} (what this viewer alone is told) over the station's banner. */
+  String awaitCanvasShowsTheStation(ConsoleView view, String what, String notice) throws Exception {
+    ScreenRenderer renderer = new ScreenRenderer(14);
+    long deadline = System.nanoTime() + T.toNanos();
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      Path png = WORK.resolve(String.format("canvas-%02d.png", ++snaps));
+      String answer = command("snap " + png);
+      assertTrue(answer.startsWith("SNAPPED"), answer);
+      BufferedImage canvas = ImageIO.read(png.toFile());
+      int[] expected = renderer.render(view.current(), notice != null ? notice : view.currentBanner());
+      int w = renderer.width(view.current().columns());
+      int h = renderer.height(view.current().rows());
+      boolean same = canvas.getWidth() == w && canvas.getHeight() == h;
+      int differ = 0;
+      String first = "";
+      for (int y = 0; same && y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          int got = canvas.getRGB(x, y) & 0xffffff;
+          if (got != (expected[y * w + x] & 0xffffff)) {
+            if (differ++ == 0) first = String.format(" first at %d,%d: %06x, expected %06x", x, y, got, expected[y * w + x]);
+          }
+        }
+      }
+      if (same && differ == 0) return answer.substring("SNAPPED ".length());
+      last = canvas.getWidth() + "x" + canvas.getHeight() + " vs " + w + "x" + h + ", " + differ + " pixels differ" + first;
+    }
+    throw new AssertionError(what + ": the browser's canvas never matched the station's screen (" + last
+        + "); screen:\n" + view.current().text());
+  }
+
+  void awaitView(ConsoleView view, String what, java.util.function.Predicate<ConsoleView> p) {
+    TestProbe<Object> probe = blades.kit(1).createTestProbe();
+    probe.awaitAssert(T, Duration.ofMillis(100), () -> {
+      assertTrue(p.test(view), what + "; banner " + view.currentBanner() + ", screen:\n"
+          + (view.current() == null ? null : view.current().text()));
+      return null;
+    });
+  }
+
+  static boolean shows(ConsoleView v, String line) {
+    return v.current() != null && v.currentBanner() == null && v.current().text().lines().anyMatch(l -> l.equals(line));
+  }
+
+  @Test
+  void typeInTheBrowserReadTheFramebufferSwitchAndSurviveATargetsDeath() throws Exception {
+    blades = new TestBlades(WORK.resolve("blades"), """
+        rackshare.console.command = ["bash", "--norc", "--noprofile", "-i"]
+        rackshare.console.restart-delay = 200ms
+        """);
+    blades.start(1, "[]", """
+        rackshare.management { enabled = on, port = 0 }
+        rackshare.console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(3)"
+          novnc-dir = "%s", password = "full-pw", view-password = "spy-pw" }
+        """.formatted(WORK.resolve("node_modules/@novnc/novnc")));
+    blades.start(2, "[]");
+    blades.start(3, "[]");
+    ConsoleView view = blades.rackshare(1).consoleView().orElseThrow();
+    awaitView(view, "blade 3's shell", v -> v.currentBanner() == null && v.current() != null
+        && v.current().text().contains("bash"));
+
+    browser = new ProcessBuilder("node", WORK.resolve("viewer.mjs").toString(),
+        blades.rackshare(1).stationWebUrl().orElseThrow() + "?password=full-pw")
+        .directory(WORK.toFile()).redirectError(WORK.resolve("browser.log").toFile()).start();
+    fromBrowser = new BufferedReader(new InputStreamReader(browser.getInputStream(), StandardCharsets.UTF_8));
+    toBrowser = new OutputStreamWriter(browser.getOutputStream(), StandardCharsets.UTF_8);
+    assertEquals("CONNECTED", fromBrowser.readLine(), "noVNC connected; see " + WORK.resolve("browser.log"));
+
+    assertEquals("TYPED", command("type clear; echo at-$RACKSHARE_BLADE $((6*7))"));
+    awaitView(view, "the browser's keys ran on blade 3", v -> shows(v, "at-Rack(1)/Chassis(1)/Blade(3) 42"));
+    awaitCanvasShowsTheStation(view, "blade 3's answer");
+
+    // Sessions: a second viewer force-attaches (RFB's exclusive flag) and takes the keyboard; the
+    // first is told and only watches; a viewer with the view-only password never types.
+    String web = blades.rackshare(1).stationWebUrl().orElseThrow();
+    assertEquals("OPENED", command("open " + web + "?password=full-pw&shared=0"));
+    assertEquals("USING", command("use 0"));
+    awaitCanvasShowsTheStation(view, "the displaced viewer is told",
+        "a viewer at 127.0.0.1 took over the keyboard; you are watching");
+    assertEquals("TYPED", command("type echo from-page0"));
+    assertEquals("OPENED", command("open " + web + "?password=spy-pw"));
+    assertEquals("TYPED", command("type echo from-spy"));
+    assertEquals("USING", command("use 1"));
+    assertEquals("TYPED", command("type echo from-page1"));
+    awaitView(view, "the viewer with the keyboard types", v -> shows(v, "from-page1"));
+    assertTrue(!view.current().text().contains("from-page0") && !view.current().text().contains("from-spy"),
+        "only the writer's keys reached the console:\n" + view.current().text());
+
+    String mgmt = blades.rackshare(1).managementUrl().orElseThrow();
+    HttpResponse<String> switched = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create(mgmt + "/console/select?blade=Rack(1)/Chassis(1)/Blade(2)"))
+        .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, switched.statusCode(), switched.body());
+    assertTrue(switched.body().contains("\"target\" : \"Rack(1)/Chassis(1)/Blade(2)\""), switched.body());
+    awaitView(view, "blade 2's shell", v -> v.currentBanner() == null
+        && !v.current().text().contains("at-Rack(1)/Chassis(1)/Blade(3)"));
+    assertEquals("TYPED", command("type clear; echo at-$RACKSHARE_BLADE"));
+    awaitView(view, "the browser's keys ran on blade 2", v -> shows(v, "at-Rack(1)/Chassis(1)/Blade(2)"));
+    awaitCanvasShowsTheStation(view, "blade 2's answer");
+
+    blades.stop(2);
+    awaitView(view, "the station says blade 2 is down", v -> v.currentBanner() != null
+        && v.currentBanner().contains("Blade(2) is down"));
+    assertEquals("connected", awaitCanvasShowsTheStation(view, "the banner"), "the viewer stays connected");
+    blades.start(2, "[]");
+    awaitView(view, "blade 2 is back", v -> v.currentBanner() == null);
+    assertEquals("TYPED", command("type clear; echo back-$RACKSHARE_BLADE"));
+    awaitView(view, "typing works again", v -> shows(v, "back-Rack(1)/Chassis(1)/Blade(2)"));
+    awaitCanvasShowsTheStation(view, "blade 2 after its return");
+  }
+}
