@@ -44,6 +44,8 @@ class ConsoleAcrossJvmsIT {
 
   Path dir;
   final Map<Integer, Integer> ports = new TreeMap<>();
+  /** Each blade's OOB port stays bound here until its blade starts, so nothing else takes it. */
+  final Map<Integer, ServerSocket> reserved = new TreeMap<>();
   final Map<Integer, BladeProcess> blades = new TreeMap<>();
   Process browser;
   BufferedReader fromBrowser;
@@ -52,17 +54,14 @@ class ConsoleAcrossJvmsIT {
   @AfterEach
   void stop() throws Exception {
     if (browser != null) browser.destroy();
+    for (ServerSocket s : reserved.values()) s.close();
     for (BladeProcess b : blades.values()) b.close();
-  }
-
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   String start(int slot, Path novnc) throws Exception {
     Path d = dir.resolve("blade" + slot);
+    ServerSocket hold = reserved.remove(slot);
+    if (hold != null) hold.close();
     String seeds = ports.values().stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", "));
     BladeProcess b = BladeProcess.start("blade" + slot, d, """
         rackshare {
@@ -122,7 +121,13 @@ class ConsoleAcrossJvmsIT {
     }
     Tool.run(Duration.ofMinutes(5), Map.of(), List.of("npm", "install", "--no-audit", "--no-fund", "--loglevel=error"),
         browserDir).ok();
-    for (int slot = 1; slot <= 3; slot++) ports.put(slot, freePort());
+    for (int slot = 1; slot <= 3; slot++) {
+      ServerSocket s = new ServerSocket();
+      s.setReuseAddress(true);
+      s.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      reserved.put(slot, s);
+      ports.put(slot, s.getLocalPort());
+    }
     Path novnc = browserDir.resolve("node_modules/@novnc/novnc");
     String ready1 = start(1, novnc);
     start(2, novnc);

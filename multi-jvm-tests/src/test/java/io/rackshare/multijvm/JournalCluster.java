@@ -39,6 +39,8 @@ final class JournalCluster implements AutoCloseable {
   final List<Integer> seedOrder;
   private final AutoCloseable journal;
   private final Map<Integer, Integer> ports = new TreeMap<>();
+  /** Each blade's OOB port stays bound here until its blade starts, so nothing else takes it. */
+  private final Map<Integer, ServerSocket> reserved = new TreeMap<>();
   final Map<Integer, BladeProcess> blades = new TreeMap<>();
   final Map<Integer, String> nbd = new TreeMap<>();
   final Map<Integer, String> mgmt = new TreeMap<>();
@@ -52,7 +54,13 @@ final class JournalCluster implements AutoCloseable {
     this.policy = policy;
     this.routing = routing;
     this.seedOrder = seedOrder;
-    for (int slot = 1; slot <= 4; slot++) ports.put(slot, freePort());
+    for (int slot = 1; slot <= 4; slot++) {
+      ServerSocket s = new ServerSocket();
+      s.setReuseAddress(true);
+      s.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      reserved.put(slot, s);
+      ports.put(slot, s.getLocalPort());
+    }
   }
 
   /** {@code journalKind}: "h2" (a journal server that outlives the blades) or "postgres". */
@@ -79,6 +87,8 @@ final class JournalCluster implements AutoCloseable {
   /** Starts blade {@code slot}'s JVM (again, with the same data directory, after a stop). */
   BladeProcess start(int slot) throws Exception {
     String disks = slot == 2 || slot == 3 ? "[{ file = disk0.img, size = 32MiB }]" : "[]";
+    ServerSocket hold = reserved.remove(slot);
+    if (hold != null) hold.close();
     String seeds = seedOrder.stream().map(s -> "\"127.0.0.1:" + ports.get(s) + "\"").collect(Collectors.joining(", "));
     BladeProcess b = BladeProcess.start("blade" + slot, bladeDir(slot), """
         rackshare {
@@ -191,6 +201,7 @@ final class JournalCluster implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    for (ServerSocket s : reserved.values()) s.close();
     for (BladeProcess b : blades.values()) b.close();
     if (journal != null) journal.close();
   }
