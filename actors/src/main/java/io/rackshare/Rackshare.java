@@ -212,6 +212,26 @@ public final class Rackshare implements Extension {
         });
   }
 
+  /** The last {@code lines} lines the station's target wrote to its console, with their times. */
+  public CompletionStage<io.rackshare.console.ConsoleProtocol.Log> consoleLog(int lines) {
+    if (station == null) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("this blade hosts no console station"));
+    }
+    return AskPattern.<io.rackshare.console.ConsoleStation.Command, Optional<io.rackshare.map.BladeId>>ask(station,
+            io.rackshare.console.ConsoleStation.GetTarget::new, Duration.ofSeconds(5), system.scheduler())
+        .thenCompose(t -> t.isEmpty()
+            ? CompletableFuture.failedFuture(new IllegalArgumentException("the station shows no blade"))
+            : AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
+                r -> new SmmHandler.Request(t.get(), new io.rackshare.console.ConsoleProtocol.GetLog(lines), 0, r),
+                Duration.ofSeconds(10), system.scheduler()))
+        .thenApply(r -> {
+          if (r instanceof SmmHandler.Answered a && a.message() instanceof io.rackshare.console.ConsoleProtocol.Log l) {
+            return l;
+          }
+          throw new IllegalArgumentException("no console log: " + r);
+        });
+  }
+
   /** The station's web viewer ({@code http://host:port/}), when this blade hosts it. */
   public Optional<String> stationWebUrl() {
     return Optional.ofNullable(stationWeb).map(ManagementEndpoint::url).map(u -> u + "/");
@@ -265,6 +285,11 @@ public final class Rackshare implements Extension {
         @Override
         public CompletionStage<Map<String, Object>> console() {
           return Rackshare.this.consoleState();
+        }
+
+        @Override
+        public CompletionStage<Object> consoleLog(int lines) {
+          return Rackshare.this.consoleLog(lines).thenApply(l -> (Object) l);
         }
 
         @Override

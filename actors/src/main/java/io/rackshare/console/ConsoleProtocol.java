@@ -24,6 +24,16 @@ public final class ConsoleProtocol {
   /** Keyboard (and mouse report) bytes for this blade's console. */
   public record Keys(byte[] bytes) implements ForConsole {}
 
+  /** Asks for the last {@code lines} lines of the console's output log; answered with a {@link Log}. */
+  public record GetLog(int lines) implements ForConsole {}
+
+  /** Console output as text lines, each with the time it was written ("HH:mm:ss.SSS text"). */
+  public record Log(BladeId blade, java.util.List<String> lines) implements OobMessage {
+    public Log {
+      lines = java.util.List.copyOf(lines);
+    }
+  }
+
   /** A blade's screen, pushed to the stations attached to it. */
   public record Frame(BladeId blade, ConsoleDriver.ScreenImage image) implements RackshareSerializable {}
 }

@@ -24,6 +24,57 @@ public final class ConsoleService {
 
   private record Gone(ActorRef<ConsoleProtocol.Frame> viewer) implements Msg {}
 
+  private record LogRead(java.util.List<ConsoleDriver.LogChunk> chunks, int lines, SmmHandler.Responder responder)
+      implements Msg {}
+
+  private static final java.util.regex.Pattern CONTROL =
+      java.util.regex.Pattern.compile("\u001b\\[[0-?]*[ -/]*[@-~]|\u001b\\][^\u0007\u001b]*(\u0007|\u001b\\\\)"
+          + "|\u001b[()][0-9A-Za-z]|\u001b[=>78DEMc]|[\u0000-\u0008\u000b-\u001f\u007f]");
+  private static final java.time.format.DateTimeFormatter TIME =
+      java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(java.time.ZoneId.systemDefault());
+
+  /** The log's last {@code n} lines as text: escape sequences and control characters removed. */
+  static java.util.List<String> lines(java.util.List<ConsoleDriver.LogChunk> chunks, int n) {
+    java.util.LinkedList<String> out = new java.util.LinkedList<>();
+    StringBuilder line = new StringBuilder();
+    long lineTime = -1;
+    String text = "";
+    for (ConsoleDriver.LogChunk c : chunks) {
+      String t = new String(c.bytes(), java.nio.charset.StandardCharsets.UTF_8);
+      for (int i = 0; i < t.length(); i++) {
+        char ch = t.charAt(i);
+        if (lineTime < 0) lineTime = c.epochMillis();
+        if (ch == '\n') {
+          out.add(TIME.format(java.time.Instant.ofEpochMilli(lineTime)) + " "
+              + CONTROL.matcher(line).replaceAll(""));
+          if (out.size() > n) out.removeFirst();
+          line.setLength(0);
+          lineTime = -1;
+        } else {
+          line.append(ch);
+        }
+      }
+    }
+    if (line.length() > 0) {
+      text = CONTROL.matcher(line).replaceAll("");
+      if (!text.isBlank()) {
+        out.add(TIME.format(java.time.Instant.ofEpochMilli(lineTime)) + " " + text);
+        if (out.size() > n) out.removeFirst();
+      }
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static java.util.List<ConsoleDriver.LogChunk> castChunks(java.util.List<?> l) {
+    return (java.util.List<ConsoleDriver.LogChunk>) l;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static ActorRef<java.util.List<ConsoleDriver.LogChunk>> logReplies(ActorRef ref) {
+    return ref;
+  }
+
   public static Behavior<?> create(BladeId self, ActorRef<SmmHandler.Command> smm,
       ActorRef<ConsoleDriver.Command> console) {
     return Behaviors.<Msg>setup(ctx -> {
@@ -46,6 +97,11 @@ public final class ConsoleService {
               if (viewers.remove(d.viewer())) ctx.unwatch(d.viewer());
             } else if (m instanceof ConsoleProtocol.Keys k) {
               console.tell(new ConsoleDriver.Keys(k.bytes()));
+            } else if (m instanceof ConsoleProtocol.GetLog g) {
+              SmmHandler.Responder responder = f.delivery().responder();
+              int n = Math.max(1, Math.min(g.lines(), 10_000));
+              console.tell(new ConsoleDriver.GetLog(logReplies(ctx.messageAdapter(java.util.List.class,
+                  l -> new LogRead(castChunks(l), n, responder)))));
             }
             return Behaviors.same();
           })
@@ -53,6 +109,10 @@ public final class ConsoleService {
             last[0] = i.image();
             ConsoleProtocol.Frame frame = new ConsoleProtocol.Frame(self, i.image());
             viewers.forEach(v -> v.tell(frame));
+            return Behaviors.same();
+          })
+          .onMessage(LogRead.class, l -> {
+            if (l.responder() != null) l.responder().reply(new ConsoleProtocol.Log(self, lines(l.chunks(), l.lines())));
             return Behaviors.same();
           })
           .onMessage(Gone.class, g -> {

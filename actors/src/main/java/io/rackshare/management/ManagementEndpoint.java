@@ -41,6 +41,12 @@ public final class ManagementEndpoint extends AllDirectives {
           new IllegalArgumentException("this blade hosts no console station"));
     }
 
+    /** The last {@code lines} lines of the station's target's console log (conserver's replay). */
+    default CompletionStage<Object> consoleLog(int lines) {
+      return java.util.concurrent.CompletableFuture.failedFuture(
+          new IllegalArgumentException("this blade hosts no console station"));
+    }
+
     /** Routes the station to {@code blade}'s console; completes with {@link #console()}. */
     default CompletionStage<java.util.Map<String, Object>> consoleSelect(String blade) {
       return console();
@@ -67,11 +73,13 @@ public final class ManagementEndpoint extends AllDirectives {
                 .exceptionally(e -> HttpResponse.create().withStatus(StatusCodes.BAD_REQUEST)
                     .withEntity(String.valueOf(io.rackshare.access.BlockDeviceException.cause(e).getMessage()))))))),
         path("console", () -> get(() -> completeWithFuture(answer(ops.console())))),
+        path(segment("console").slash("log"), () -> get(() -> parameterOptional("lines", lines ->
+            completeWithFuture(answer(ops.consoleLog(lines.map(Integer::parseInt).orElse(25))))))),
         path(segment("console").slash("select"), () -> post(() -> parameter("blade", blade ->
             completeWithFuture(answer(ops.consoleSelect(blade)))))),
         pathSingleSlash(() -> get(() -> complete(
             "Rackshare blade management: GET /status, POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
-                + " GET /console, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)\n"))));
+                + " GET /console, GET /console/log?lines=N, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)\n"))));
   }
 
   /** JSON of what the stage gives, or 400 with the reason. */

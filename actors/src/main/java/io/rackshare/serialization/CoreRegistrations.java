@@ -70,6 +70,8 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(io.rackshare.console.ConsoleProtocol.Detach.class, 603);
     k.register(io.rackshare.console.ConsoleProtocol.Keys.class, 604);
     k.register(io.rackshare.console.ConsoleProtocol.Frame.class, 605);
+    k.register(io.rackshare.console.ConsoleProtocol.GetLog.class, 606);
+    k.register(io.rackshare.console.ConsoleProtocol.Log.class, 607);
     // 520-527 were manager events; they are journaled as JSON now (retired ids).
   }
 }

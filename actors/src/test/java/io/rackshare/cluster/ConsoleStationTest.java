@@ -70,6 +70,12 @@ class ConsoleStationTest {
         && v.current().text().contains("bash"));
     type(view, "clear; echo at-$RACKSHARE_BLADE\r");
     awaitView(view, "the command ran on blade 3", v -> shows(v, "at-Rack(1)/Chassis(1)/Blade(3)"));
+    // The target's console log, as text lines with the time each was written (conserver's replay).
+    io.rackshare.console.ConsoleProtocol.Log log = blades.rackshare(1).consoleLog(50).toCompletableFuture()
+        .get(20, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(new BladeId(1, 1, 3), log.blade());
+    assertTrue(log.lines().stream().anyMatch(l -> l.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} at-Rack\\(1\\)/Chassis\\(1\\)/Blade\\(3\\)")),
+        "the echo is in the log: " + log.lines());
 
     // A real RFB client sees the same screen.
     int port = blades.rackshare(1).rfbAddress().orElseThrow().getPort();

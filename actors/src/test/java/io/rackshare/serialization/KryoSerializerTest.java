@@ -91,7 +91,9 @@ class KryoSerializerTest {
         new io.rackshare.console.ConsoleProtocol.Attach(b, frames(probe)),
         new io.rackshare.console.ConsoleProtocol.Detach(frames(probe)),
         new io.rackshare.console.ConsoleProtocol.Keys(new byte[] {'l', 's', '\r'}),
-        new io.rackshare.console.ConsoleProtocol.Frame(b, screen()));
+        new io.rackshare.console.ConsoleProtocol.Frame(b, screen()),
+        new io.rackshare.console.ConsoleProtocol.GetLog(20),
+        new io.rackshare.console.ConsoleProtocol.Log(b, List.of("12:00:00.000 $ ls", "12:00:00.001 file")));
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

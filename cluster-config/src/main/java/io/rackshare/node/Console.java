@@ -19,8 +19,15 @@ final class Console implements Callable<Integer> {
   @Option(names = "--select", description = "show this blade's console, e.g. Rack(1)/Chassis(1)/Blade(3)")
   String select;
 
+  @Option(names = "--log", description = "print the last N lines the shown blade's console wrote, with their times")
+  Integer log;
+
   @Override
   public Integer call() throws Exception {
+    if (log != null) {
+      System.out.println(endpoint.call("/console/log?lines=" + log, HttpRequest.newBuilder().GET(), Duration.ofSeconds(15)));
+      return 0;
+    }
     String answer = select == null
         ? endpoint.call("/console", HttpRequest.newBuilder().GET(), Duration.ofSeconds(10))
         : endpoint.call("/console/select?blade=" + URLEncoder.encode(select, StandardCharsets.UTF_8),

@@ -146,6 +146,9 @@ class ConsoleAcrossJvmsIT {
     assertEquals("CONNECTED", fromBrowser.readLine(), "noVNC connected; see " + dir.resolve("browser.log"));
     assertEquals("TYPED", command("type clear; echo at-$RACKSHARE_BLADE"));
     awaitConsole(mgmt, "the browser's keys ran on blade 3", c -> shows(c, "at-Rack(1)/Chassis(1)/Blade(3)"));
+    Tool.Result log = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"),
+        "io.rackshare.node.RackshareCli", "console", "--url", mgmt, "--log", "20").ok();
+    assertTrue(log.out().contains(" at-Rack(1)/Chassis(1)/Blade(3)\""), "blade 3's console log: " + log.out());
 
     Tool.Result select = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"),
         "io.rackshare.node.RackshareCli", "console", "--url", mgmt, "--select", "Rack(1)/Chassis(1)/Blade(2)").ok();
