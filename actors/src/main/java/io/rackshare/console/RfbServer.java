@@ -45,6 +45,23 @@ public final class RfbServer implements AutoCloseable {
     }
   }
 
+  /** The last frame drawn, which every viewer of that state and banner shares (read only). */
+  private record Rendered(long seq, int columns, int rows, String banner, int[] pixels) {}
+
+  private Rendered lastRendered;
+
+  /** {@code state} drawn with {@code banner}: once per state for all viewers, not once per viewer. */
+  private synchronized int[] rendered(ConsoleView.State state, String banner) {
+    Rendered r = lastRendered;
+    ConsoleDriver.ScreenImage image = state.image();
+    if (r == null || r.seq() != state.seq() || r.columns() != image.columns() || r.rows() != image.rows()
+        || !java.util.Objects.equals(r.banner(), banner)) {
+      r = new Rendered(state.seq(), image.columns(), image.rows(), banner, renderer.render(image, banner));
+      lastRendered = r;
+    }
+    return r.pixels();
+  }
+
   /** The viewer whose keys reach the console: one at a time (null: whoever types first). */
   private volatile Session writer;
 
@@ -441,7 +458,7 @@ public final class RfbServer implements AutoCloseable {
         state = new ConsoleView.State(state.seq(), fit(state.image()), state.banner());
       }
       String n = notice;
-      int[] pixels = renderer.render(state.image(), n != null ? n : state.banner());
+      int[] pixels = rendered(state, n != null ? n : state.banner());
       sentSeq = state.seq();
       int first = 0;
       int last = height - 1;

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
@@ -32,7 +31,7 @@ public final class Candidates {
     topology.addresses().forEach((blade, address) -> byAddress.put(address, blade));
     Set<Member> unreachable = cluster.getUnreachable();
     List<Member> up = new ArrayList<>();
-    for (Member m : StreamSupport.stream(cluster.getMembers().spliterator(), false).toList()) {
+    for (Member m : cluster.getMembers()) {
       if (m.status() == MemberStatus.up() && !unreachable.contains(m) && byAddress.containsKey(m.address())) {
         up.add(m);
       }

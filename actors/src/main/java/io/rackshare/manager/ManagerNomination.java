@@ -58,9 +58,9 @@ public final class ManagerNomination {
         org.apache.pekko.actor.typed.Props.empty());
   }
 
-  /** The lowest slot of {@code t}'s blades and its address, if known. */
-  static Optional<Address> lowest(SmmHandler.Topology t) {
-    return t.peers().stream().sorted().map(b -> t.addresses().get(b)).filter(a -> a != null).findFirst();
+  /** The lowest slot of {@code t}'s blades whose address is known. */
+  static Optional<BladeId> lowest(SmmHandler.Topology t) {
+    return t.peers().stream().sorted().filter(b -> t.addresses().get(b) != null).findFirst();
   }
 
   private static Behavior<Command> behavior(ActorRef<SmmHandler.Command> smm,
@@ -72,14 +72,15 @@ public final class ManagerNomination {
       // blade that has not met the others yet does not pull the manager to itself at start-up.
       Address[] placed = {null};
       Address[] wanted = {null};
-      String[] lowestBlade = {"?"};
+      BladeId[] lowestBlade = {null};
       long[] changedAt = {System.nanoTime()};
       return Behaviors.receive(Command.class)
           .onMessage(TopologyChanged.class, t -> {
-            Optional<Address> target = lowest(t.topology());
-            if (target.isPresent() && !target.get().equals(wanted[0])) {
-              wanted[0] = target.get();
-              lowestBlade[0] = t.topology().peers().stream().sorted().findFirst().map(BladeId::toString).orElse("?");
+            Optional<BladeId> blade = lowest(t.topology());
+            Address target = blade.map(b -> t.topology().addresses().get(b)).orElse(null);
+            if (target != null && !target.equals(wanted[0])) {
+              wanted[0] = target;
+              lowestBlade[0] = blade.get();
               changedAt[0] = System.nanoTime();
             }
             return Behaviors.same();

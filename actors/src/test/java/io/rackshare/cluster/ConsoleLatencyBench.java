@@ -4,6 +4,7 @@ import io.rackshare.console.ConsoleDriver;
 import io.rackshare.console.ConsoleStation;
 import io.rackshare.console.ConsoleView;
 import io.rackshare.map.BladeId;
+import io.rackshare.testkit.Medians;
 import io.rackshare.testkit.TestBlades;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,24 +92,14 @@ class ConsoleLatencyBench {
       for (String route : List.of("station's own blade (reference)", "another blade, over OOB")) {
         List<Sample> r = samples.stream().filter(s -> s.route().equals(route)).toList();
         md.append(String.format(Locale.ROOT, "| %s | %d x %d | %.0f us | %.0f us | %.0f us |%n", route, r.size(), keys,
-            FailoverMedian.of(r.stream().map(Sample::p50us).toList()),
-            FailoverMedian.of(r.stream().map(Sample::p99us).toList()),
-            FailoverMedian.of(r.stream().map(Sample::maxUs).toList())));
+            Medians.of(r.stream().map(Sample::p50us).toList()),
+            Medians.of(r.stream().map(Sample::p99us).toList()),
+            Medians.of(r.stream().map(Sample::maxUs).toList())));
       }
       md.append(String.format(Locale.ROOT, "%nMedians of %d rounds; every sample:%n%n", rounds));
       samples.forEach(s -> md.append("- ").append(s).append('\n'));
       Files.writeString(Path.of("target", "console-bench.md"), md.toString());
       System.out.println(md);
-    }
-  }
-
-  /** The median of a few numbers. */
-  static final class FailoverMedian {
-    static double of(List<Double> xs) {
-      List<Double> s = new ArrayList<>(xs);
-      s.sort(null);
-      int n = s.size();
-      return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
   }
 }

@@ -5,23 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rackshare.console.ConsoleView;
 import io.rackshare.console.ScreenRenderer;
+import io.rackshare.testkit.StationBrowser;
 import io.rackshare.testkit.TestBlades;
-import io.rackshare.testkit.Tool;
 import java.awt.image.BufferedImage;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import javax.imageio.ImageIO;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterEach;
@@ -42,40 +34,22 @@ class StationBrowserTest {
   static final Duration T = Duration.ofSeconds(30);
 
   TestBlades blades;
-  Process browser;
-  BufferedReader fromBrowser;
-  Writer toBrowser;
+  StationBrowser browser;
   int snaps;
 
   @BeforeAll
   static void installViewer() throws Exception {
-    Files.createDirectories(WORK);
-    for (String f : List.of("package.json", "viewer.mjs")) {
-      Files.copy(Path.of("src", "test", "browser", f), WORK.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-    Tool.run(Duration.ofMinutes(5), Map.of(), List.of("npm", "install", "--no-audit", "--no-fund", "--loglevel=error"),
-        WORK).ok();
+    StationBrowser.install(Path.of("src", "test", "browser"), WORK);
   }
 
   @AfterEach
-  void stop() throws Exception {
-    if (browser != null) {
-      try {
-        command("quit");
-      } catch (Exception e) {
-        // the browser went already
-      }
-      browser.destroy();
-    }
+  void stop() {
+    if (browser != null) browser.close();
     if (blades != null) blades.close();
   }
 
   String command(String line) throws Exception {
-    toBrowser.write(line + "\n");
-    toBrowser.flush();
-    String answer = fromBrowser.readLine();
-    if (answer == null) throw new AssertionError("the browser script ended; see " + WORK.resolve("browser.log"));
-    return answer;
+    return browser.command(line);
   }
 
   /**
@@ -140,19 +114,15 @@ class StationBrowserTest {
         rackshare.management { enabled = on, port = 0 }
         rackshare.console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(3)"
           novnc-dir = "%s", password = "full-pw", view-password = "spy-pw" }
-        """.formatted(WORK.resolve("node_modules/@novnc/novnc")));
+        """.formatted(StationBrowser.noVnc(WORK)));
     blades.start(2, "[]");
     blades.start(3, "[]");
     ConsoleView view = blades.rackshare(1).consoleView().orElseThrow();
     awaitView(view, "blade 3's shell", v -> v.currentBanner() == null && v.current() != null
         && v.current().text().contains("bash"));
 
-    browser = new ProcessBuilder("node", WORK.resolve("viewer.mjs").toString(),
-        blades.rackshare(1).stationWebUrl().orElseThrow() + "?password=full-pw")
-        .directory(WORK.toFile()).redirectError(WORK.resolve("browser.log").toFile()).start();
-    fromBrowser = new BufferedReader(new InputStreamReader(browser.getInputStream(), StandardCharsets.UTF_8));
-    toBrowser = new OutputStreamWriter(browser.getOutputStream(), StandardCharsets.UTF_8);
-    assertEquals("CONNECTED", fromBrowser.readLine(), "noVNC connected; see " + WORK.resolve("browser.log"));
+    browser = StationBrowser.open(WORK, blades.rackshare(1).stationWebUrl().orElseThrow() + "?password=full-pw",
+        WORK.resolve("browser.log"));
 
     assertEquals("TYPED", command("type clear; echo at-$RACKSHARE_BLADE $((6*7))"));
     awaitView(view, "the browser's keys ran on blade 3", v -> shows(v, "at-Rack(1)/Chassis(1)/Blade(3) 42"));

@@ -5,21 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rackshare.node.BladeProcess;
+import io.rackshare.testkit.StationBrowser;
 import io.rackshare.testkit.Tool;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Predicate;
@@ -43,26 +36,22 @@ class ConsoleAcrossJvmsIT {
   static final Pattern STATION = Pattern.compile(".* station=(\\S+),(\\S+).*");
 
   Path dir;
-  final Map<Integer, Integer> ports = new TreeMap<>();
-  /** Each blade's OOB port stays bound here until its blade starts, so nothing else takes it. */
-  final Map<Integer, ServerSocket> reserved = new TreeMap<>();
+  ReservedPorts ports;
   final Map<Integer, BladeProcess> blades = new TreeMap<>();
-  Process browser;
-  BufferedReader fromBrowser;
-  Writer toBrowser;
+  StationBrowser browser;
 
   @AfterEach
   void stop() throws Exception {
-    if (browser != null) browser.destroy();
-    for (ServerSocket s : reserved.values()) s.close();
+    if (browser != null) browser.close();
+    if (ports != null) ports.close();
     for (BladeProcess b : blades.values()) b.close();
   }
 
   String start(int slot, Path novnc) throws Exception {
     Path d = dir.resolve("blade" + slot);
-    ServerSocket hold = reserved.remove(slot);
-    if (hold != null) hold.close();
-    String seeds = ports.values().stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", "));
+    ports.release(slot);
+    String seeds = java.util.stream.IntStream.rangeClosed(1, 3).mapToObj(p -> "\"127.0.0.1:" + ports.port(p) + "\"")
+        .collect(Collectors.joining(", "));
     BladeProcess b = BladeProcess.start("blade" + slot, d, """
         rackshare {
           blade { slot = %d, data-dir = "%s", disks = [] }
@@ -73,7 +62,7 @@ class ConsoleAcrossJvmsIT {
           console { command = ["bash", "--norc", "--noprofile", "-i"], restart-delay = 200ms }
           %s
         }
-        """.formatted(slot, d, ports.get(slot), seeds, slot != 1 ? "" : """
+        """.formatted(slot, d, ports.port(slot), seeds, slot != 1 ? "" : """
           console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(3)"
             novnc-dir = "%s" }
           """.formatted(novnc)));
@@ -104,31 +93,16 @@ class ConsoleAcrossJvmsIT {
   }
 
   String command(String line) throws Exception {
-    toBrowser.write(line + "\n");
-    toBrowser.flush();
-    String answer = fromBrowser.readLine();
-    if (answer == null) throw new AssertionError("the browser script ended; see " + dir.resolve("browser.log"));
-    return answer;
+    return browser.command(line);
   }
 
   @Test
   void aBrowserDrivesTheSelectedBladesShellAndOutlivesItsJvm() throws Exception {
     dir = TestDirs.fresh(ConsoleAcrossJvmsIT.class);
     Path browserDir = dir.resolve("browser");
-    Files.createDirectories(browserDir);
-    for (String f : List.of("package.json", "viewer.mjs")) {
-      Files.copy(Path.of("..", "actors", "src", "test", "browser", f), browserDir.resolve(f));
-    }
-    Tool.run(Duration.ofMinutes(5), Map.of(), List.of("npm", "install", "--no-audit", "--no-fund", "--loglevel=error"),
-        browserDir).ok();
-    for (int slot = 1; slot <= 3; slot++) {
-      ServerSocket s = new ServerSocket();
-      s.setReuseAddress(true);
-      s.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
-      reserved.put(slot, s);
-      ports.put(slot, s.getLocalPort());
-    }
-    Path novnc = browserDir.resolve("node_modules/@novnc/novnc");
+    StationBrowser.install(Path.of("..", "actors", "src", "test", "browser"), browserDir);
+    ports = new ReservedPorts(3);
+    Path novnc = StationBrowser.noVnc(browserDir);
     String ready1 = start(1, novnc);
     start(2, novnc);
     start(3, novnc);
@@ -139,11 +113,7 @@ class ConsoleAcrossJvmsIT {
     awaitConsole(mgmt, "blade 3's shell is shown", c -> c.get("banner").asText().isEmpty()
         && c.get("screen").asText().contains("bash"));
 
-    browser = new ProcessBuilder("node", browserDir.resolve("viewer.mjs").toString(), st.group(2))
-        .directory(browserDir.toFile()).redirectError(dir.resolve("browser.log").toFile()).start();
-    fromBrowser = new BufferedReader(new InputStreamReader(browser.getInputStream(), StandardCharsets.UTF_8));
-    toBrowser = new OutputStreamWriter(browser.getOutputStream(), StandardCharsets.UTF_8);
-    assertEquals("CONNECTED", fromBrowser.readLine(), "noVNC connected; see " + dir.resolve("browser.log"));
+    browser = StationBrowser.open(browserDir, st.group(2), dir.resolve("browser.log"));
     assertEquals("TYPED", command("type clear; echo at-$RACKSHARE_BLADE"));
     awaitConsole(mgmt, "the browser's keys ran on blade 3", c -> shows(c, "at-Rack(1)/Chassis(1)/Blade(3)"));
     Tool.Result log = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"),

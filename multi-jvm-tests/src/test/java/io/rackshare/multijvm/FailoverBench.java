@@ -2,6 +2,7 @@ package io.rackshare.multijvm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rackshare.management.BladeStatus;
+import io.rackshare.testkit.Medians;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,23 +55,16 @@ class FailoverBench {
       List<Sample> r = samples.stream().filter(s -> s.routing().equals(routing)).toList();
       // At queue depth 1 the stall falls on whichever request was out: a read or a write.
       md.append(String.format(Locale.ROOT, "| %s | %.0f ms | %.0f ms | %d | %.0f ms | %.2f ms |%n", routing,
-          median(r.stream().map(Sample::takeoverMs).toList()), median(r.stream().map(Sample::recoveryMs).toList()),
-          (long) median(r.stream().map(s -> (double) s.replayed()).toList()),
-          median(r.stream().map(s -> Math.max(s.maxReadMs(), s.maxWriteMs())).toList()),
-          median(r.stream().map(Sample::p50Ms).toList())));
+          Medians.of(r.stream().map(Sample::takeoverMs).toList()), Medians.of(r.stream().map(Sample::recoveryMs).toList()),
+          (long) Medians.of(r.stream().map(s -> (double) s.replayed()).toList()),
+          Medians.of(r.stream().map(s -> Math.max(s.maxReadMs(), s.maxWriteMs())).toList()),
+          Medians.of(r.stream().map(Sample::p50Ms).toList())));
     }
     md.append(String.format(Locale.ROOT, "%nMedians of %d rounds per mode; every sample:%n%n", rounds));
     for (Sample s : samples) md.append("- ").append(s).append('\n');
     Path out = Path.of("target", "failover-bench.md");
     Files.writeString(out, md.toString());
     System.out.println(md);
-  }
-
-  static double median(List<Double> xs) {
-    List<Double> s = new ArrayList<>(xs);
-    s.sort(null);
-    int n = s.size();
-    return n == 0 ? Double.NaN : n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
   }
 
   Sample once(String routing, int round) throws Exception {

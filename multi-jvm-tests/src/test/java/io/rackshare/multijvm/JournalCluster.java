@@ -6,7 +6,6 @@ import io.rackshare.management.BladeStatus;
 import io.rackshare.node.BladeProcess;
 import io.rackshare.persistence.JournalDigest;
 import io.rackshare.persistence.JournalServer;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -38,9 +37,7 @@ final class JournalCluster implements AutoCloseable {
   final String routing;
   final List<Integer> seedOrder;
   private final AutoCloseable journal;
-  private final Map<Integer, Integer> ports = new TreeMap<>();
-  /** Each blade's OOB port stays bound here until its blade starts, so nothing else takes it. */
-  private final Map<Integer, ServerSocket> reserved = new TreeMap<>();
+  private final ReservedPorts ports = new ReservedPorts(4);
   final Map<Integer, BladeProcess> blades = new TreeMap<>();
   final Map<Integer, String> nbd = new TreeMap<>();
   final Map<Integer, String> mgmt = new TreeMap<>();
@@ -54,13 +51,6 @@ final class JournalCluster implements AutoCloseable {
     this.policy = policy;
     this.routing = routing;
     this.seedOrder = seedOrder;
-    for (int slot = 1; slot <= 4; slot++) {
-      ServerSocket s = new ServerSocket();
-      s.setReuseAddress(true);
-      s.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
-      reserved.put(slot, s);
-      ports.put(slot, s.getLocalPort());
-    }
   }
 
   /** {@code journalKind}: "h2" (a journal server that outlives the blades) or "postgres". */
@@ -74,12 +64,6 @@ final class JournalCluster implements AutoCloseable {
     return new JournalCluster(dir, pg, pg.url(), "rackshare", policy, routing, seedOrder);
   }
 
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   Path bladeDir(int slot) {
     return dir.resolve("blade" + slot);
   }
@@ -87,9 +71,8 @@ final class JournalCluster implements AutoCloseable {
   /** Starts blade {@code slot}'s JVM (again, with the same data directory, after a stop). */
   BladeProcess start(int slot) throws Exception {
     String disks = slot == 2 || slot == 3 ? "[{ file = disk0.img, size = 32MiB }]" : "[]";
-    ServerSocket hold = reserved.remove(slot);
-    if (hold != null) hold.close();
-    String seeds = seedOrder.stream().map(s -> "\"127.0.0.1:" + ports.get(s) + "\"").collect(Collectors.joining(", "));
+    ports.release(slot);
+    String seeds = seedOrder.stream().map(s -> "\"127.0.0.1:" + ports.port(s) + "\"").collect(Collectors.joining(", "));
     BladeProcess b = BladeProcess.start("blade" + slot, bladeDir(slot), """
         rackshare {
           blade { slot = %d, data-dir = "%s", disks = %s }
@@ -103,7 +86,7 @@ final class JournalCluster implements AutoCloseable {
           volumes = [{ name = m, layout = raid1, members = ["Rack(1)/Chassis(1)/Blade(2)/Disk(0)",
             "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
         }
-        """.formatted(slot, bladeDir(slot), disks, ports.get(slot), seeds, routing, policy, journalUrl, journalUser));
+        """.formatted(slot, bladeDir(slot), disks, ports.port(slot), seeds, routing, policy, journalUrl, journalUser));
     blades.put(slot, b);
     return b;
   }
@@ -201,7 +184,7 @@ final class JournalCluster implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    for (ServerSocket s : reserved.values()) s.close();
+    ports.close();
     for (BladeProcess b : blades.values()) b.close();
     if (journal != null) journal.close();
   }
