@@ -1,6 +1,7 @@
 // Drives the station's web viewer in headless Chromium for StationBrowserTest. Commands on stdin,
 // one per line; each is answered with one line on stdout:
 //   type <text>   types text and Enter into the viewer        -> TYPED
+//   click <x> <y> clicks the canvas at framebuffer pixel (x, y)    -> CLICKED
 //   snap <file>   the canvas's exact pixels as PNG to <file>,   -> SNAPPED <title>
 //                 and a screenshot of the page to <file>.page.png
 //   open <url>    another viewer page, now the current one      -> OPENED
@@ -36,6 +37,13 @@ for await (const line of lines) {
     await page.keyboard.type(arg);
     await page.keyboard.press('Enter');
     console.log('TYPED');
+  } else if (cmd === 'click') {
+    const [x, y] = rest.map(Number);
+    const canvas = page.locator('#screen canvas');
+    // CSS pixels per framebuffer pixel, should the viewer scale the canvas.
+    const scale = await canvas.evaluate(c => c.getBoundingClientRect().width / c.width);
+    await canvas.click({ position: { x: x * scale, y: y * scale } });
+    console.log('CLICKED');
   } else if (cmd === 'snap') {
     const data = await page.evaluate(() => document.querySelector('#screen canvas').toDataURL('image/png'));
     writeFileSync(arg, Buffer.from(data.split(',')[1], 'base64'));

@@ -34,6 +34,7 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Extension;
@@ -92,7 +93,9 @@ public final class Rackshare implements Extension {
     Executor io = system.dispatchers().lookup(DispatcherSelector.fromConfig("rackshare.io-dispatcher"));
     List<DiscoveredResource> discovered = discover();
     Map<DevicePath, BlockStore> stores = new HashMap<>();
-    discovered.forEach(r -> stores.put(r.descriptor().path(), r.store()));
+    discovered.forEach(r -> {
+      if (r.store() != null) stores.put(r.descriptor().path(), r.store());
+    });
 
     // The data lane listens beside the OOB channel's Artery address.
     String oobHost = Cluster.get(system).selfMember().address().host().getOrElse(() -> "127.0.0.1");
@@ -142,20 +145,18 @@ public final class Rackshare implements Extension {
         "rackshare-manager-backup", Props.empty());
   }
 
-  /** This blade's console devices and, if it hosts it, the console station (issue 6). */
+  /**
+   * The console station, if this blade hosts it (issue 6). The blade's own console devices are
+   * resources like its disks: {@link io.rackshare.console.ConsoleDiscovery} finds them and the
+   * blade starts their driver.
+   */
   private void startConsole() {
     io.rackshare.console.ConsoleSettings c =
         io.rackshare.console.ConsoleSettings.fromConfig(system.settings().config().getConfig("rackshare.console"));
-    if (!c.command().isEmpty()) {
-      ActorRef<io.rackshare.console.ConsoleDriver.Command> driver = system.systemActorOf(
-          io.rackshare.console.ConsoleDriver.create(c.driver(settings.blade())), "rackshare-console", Props.empty());
-      system.systemActorOf(io.rackshare.console.ConsoleService.create(settings.blade(), smm, driver)
-          .unsafeCast(), "rackshare-console-service", Props.empty());
-    }
     if (!c.station().enabled()) return;
     io.rackshare.console.ConsoleView view = new io.rackshare.console.ConsoleView(b -> {});
-    station = system.systemActorOf(io.rackshare.console.ConsoleStation.create(settings.blade(), smm, view,
-        java.util.Optional.of(c.station().target().orElse(settings.blade()))), "rackshare-console-station",
+    station = system.systemActorOf(io.rackshare.console.ConsoleStation.create(settings.blade(), smm, blade, view,
+        c.station().target().orElse(settings.blade())), "rackshare-console-station",
         Props.empty());
     consoleView = view;
     try {
@@ -184,13 +185,22 @@ public final class Rackshare implements Extension {
     }
   }
 
-  /** Routes this blade's console station to {@code target}'s console. */
+  /**
+   * Routes this blade's console station to {@code target}'s console: the manager changes the global
+   * map. Fails with an {@link IllegalArgumentException} saying why if it cannot (the blade has no
+   * console, no manager answered).
+   */
   public CompletionStage<io.rackshare.map.BladeId> selectConsole(io.rackshare.map.BladeId target) {
     if (station == null) {
       return CompletableFuture.failedFuture(new IllegalArgumentException("this blade hosts no console station"));
     }
-    return AskPattern.ask(station, r -> new io.rackshare.console.ConsoleStation.Select(target, r),
-        Duration.ofSeconds(5), system.scheduler());
+    return AskPattern.<io.rackshare.console.ConsoleStation.Command, StatusReply<io.rackshare.map.BladeId>>ask(station,
+            r -> new io.rackshare.console.ConsoleStation.Select(target, r),
+            settings.oob().requestTimeout().plusSeconds(5), system.scheduler())
+        .thenApply(r -> {
+          if (r.isError()) throw new IllegalArgumentException(r.getError().getMessage());
+          return r.getValue();
+        });
   }
 
   /** The station's target, banner and addresses, for the management endpoint. */
@@ -326,7 +336,7 @@ public final class Rackshare implements Extension {
         throw new IllegalArgumentException(
             "rackshare.blade.discovery: cannot load " + className + ": " + e, e);
       }
-      out.addAll(d.discover(settings.blade(), settings.bladeConfig()));
+      out.addAll(d.discover(settings.blade(), system.settings().config().getConfig("rackshare")));
     }
     return out;
   }

@@ -39,9 +39,14 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
       java.util.Set<BladeId> peers, Map<String, ManagerProtocol.RebuildProgress> rebuilds,
       List<ResourceDescriptor> registered) {}
 
+  /** Sends {@code subscriber} the blade's local map now and each time it changes. */
+  public record SubscribeMap(ActorRef<GlobalResourceMap> subscriber) implements Command {}
+
   private record FromOob(SmmHandler.Delivery delivery) implements Command {}
 
   private record TopologyChanged(SmmHandler.Topology topology) implements Command {}
+
+  private record Unsubscribe(ActorRef<GlobalResourceMap> subscriber) implements Command {}
 
   /**
    * Starts the blade with the resources discovery found; their drivers become children of the
@@ -76,6 +81,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   private final Map<String, ManagerProtocol.RebuildProgress> rebuilds = new TreeMap<>();
   /** Every blade's resources, as the manager last listed them. */
   private List<ResourceDescriptor> registered = List.of();
+  private final List<ActorRef<GlobalResourceMap>> mapSubscribers = new java.util.ArrayList<>();
 
   private Blade(
       ActorContext<Command> ctx,
@@ -98,9 +104,10 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
       });
     }
     this.resources = discovered.stream().map(DiscoveredResource::descriptor).toList();
+    DiscoveredResource.DriverContext driverContext = new DiscoveredResource.DriverContext(id, smm, ctx.getSelf());
     for (DiscoveredResource r : discovered) {
       DevicePath p = r.descriptor().path();
-      ctx.spawn(r.driver(), p.kind().toLowerCase() + "-" + p.index());
+      if (r.driver() != null) ctx.spawn(r.driver().apply(driverContext), p.kind().toLowerCase() + "-" + p.index());
     }
     smm.tell(new SmmHandler.RegisterHandler(
         "blade", m -> m instanceof ManagerProtocol.MapUpdate || m instanceof ManagerProtocol.RebuildProgress,
@@ -115,6 +122,16 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
     return newReceiveBuilder()
         .onMessage(FromOob.class, this::onOob)
         .onMessage(TopologyChanged.class, this::onTopology)
+        .onMessage(SubscribeMap.class, m -> {
+          mapSubscribers.add(m.subscriber());
+          getContext().watchWith(m.subscriber(), new Unsubscribe(m.subscriber()));
+          m.subscriber().tell(map);
+          return this;
+        })
+        .onMessage(Unsubscribe.class, u -> {
+          mapSubscribers.remove(u.subscriber());
+          return this;
+        })
         .onMessage(GetStatus.class, g -> {
           g.replyTo().tell(new Status(id, resources, map, manager, peers, Map.copyOf(rebuilds), registered));
           return this;
@@ -149,7 +166,9 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
             id, u.map().epoch(), u.map().volumes().size(), u.map().digest());
       }
       if (store != null && !u.map().equals(map)) store.save(u.map());
+      boolean changed = !u.map().equals(map);
       map = u.map();
+      if (changed) mapSubscribers.forEach(s -> s.tell(map));
       if (!u.resources().isEmpty()) registered = u.resources();
       // Answered once the access path routes with it (the manager waits for that).
       access.tell(new AccessDriver.MapInstalled(map, f.delivery().responder()));

@@ -25,7 +25,8 @@ import java.util.List;
 public final class DiskDiscovery implements ResourceDiscovery {
 
   @Override
-  public List<DiscoveredResource> discover(BladeId blade, Config bladeConfig) {
+  public List<DiscoveredResource> discover(BladeId blade, Config rackshare) {
+    Config bladeConfig = rackshare.getConfig("blade");
     List<DiscoveredResource> out = new ArrayList<>();
     List<? extends Config> disks = bladeConfig.getConfigList("disks");
     Path dataDir = Path.of(bladeConfig.getString("data-dir"));

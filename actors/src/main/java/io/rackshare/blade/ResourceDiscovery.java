@@ -12,8 +12,9 @@ import java.util.List;
 public interface ResourceDiscovery {
 
   /**
-   * Discovers the resources of this kind. {@code bladeConfig} is {@code rackshare.blade}. A
-   * misconfiguration is an {@link IllegalArgumentException} naming the setting.
+   * Discovers the resources of this kind. {@code config} is the node's {@code rackshare} section
+   * (disks are under {@code blade}, the console under {@code console}). A misconfiguration is an
+   * {@link IllegalArgumentException} naming the setting.
    */
-  List<DiscoveredResource> discover(BladeId blade, Config bladeConfig);
+  List<DiscoveredResource> discover(BladeId blade, Config config);
 }

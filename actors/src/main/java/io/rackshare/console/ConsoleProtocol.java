@@ -16,13 +16,19 @@ public final class ConsoleProtocol {
   /** Messages a blade's {@link ConsoleService} claims. */
   public sealed interface ForConsole extends OobMessage {}
 
-  /** Send this blade's screen to {@code viewer} now and on every change, until {@link Detach}. */
-  public record Attach(BladeId station, ActorRef<Frame> viewer) implements ForConsole {}
+  /**
+   * Send this blade's screen to {@code viewer} now and on every change, until {@link Detach}:
+   * the station on {@code station} is routed here by its map of {@code epoch}.
+   */
+  public record Attach(BladeId station, ActorRef<Frame> viewer, long epoch) implements ForConsole {}
 
   public record Detach(ActorRef<Frame> viewer) implements ForConsole {}
 
-  /** Keyboard (and mouse report) bytes for this blade's console. */
-  public record Keys(byte[] bytes) implements ForConsole {}
+  /** Keyboard (and mouse report) bytes for this blade's console, from a station routed here at {@code epoch}. */
+  public record Keys(byte[] bytes, long epoch) implements ForConsole {}
+
+  /** A console refused a station's attach or keys: its map (of {@code epoch}) routes the station elsewhere. */
+  public record Refused(BladeId blade, String reason, long epoch) implements OobMessage {}
 
   /** Asks for the last {@code lines} lines of the console's output log; answered with a {@link Log}. */
   public record GetLog(int lines) implements ForConsole {}

@@ -1,17 +1,27 @@
 package io.rackshare.console;
 
+import io.rackshare.blade.Blade;
+import io.rackshare.blade.DiscoveredResource;
+import io.rackshare.manager.ManagerProtocol;
 import io.rackshare.map.BladeId;
+import io.rackshare.map.GlobalResourceMap;
 import io.rackshare.smm.SmmHandler;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * A blade's console on the OOB channel: the video router's source and the keyboard router's sink
- * (Figures 12, 13). Stations attach through the blade's SMM handler; every change of the screen
- * goes to each of them as a {@link ConsoleProtocol.Frame}, and their keys go into the console.
+ * A blade's console on the OOB channel, the driver of its console devices: the video router's
+ * source and the keyboard router's sink (Figures 12, 13). A station attaches through the blade's
+ * SMM handler; every change of the screen goes to it as a {@link ConsoleProtocol.Frame}, and its
+ * keys go into the console.
+ *
+ * <p>The blade's copy of the global resource map decides who that is: only a station the map
+ * routes to this blade gets its screen or types into it. A station that claims a newer map than
+ * this blade's is believed (this blade's copy is stale, and it asks the manager to resynchronise,
+ * 0081); one whose map is not newer is refused with a {@link ConsoleProtocol.Refused}.
  */
 public final class ConsoleService {
   private ConsoleService() {}
@@ -23,6 +33,8 @@ public final class ConsoleService {
   private record Image(ConsoleDriver.ScreenImage image) implements Msg {}
 
   private record Gone(ActorRef<ConsoleProtocol.Frame> viewer) implements Msg {}
+
+  private record MapChanged(GlobalResourceMap map) implements Msg {}
 
   private record LogRead(java.util.List<ConsoleDriver.LogChunk> chunks, int lines, SmmHandler.Responder responder)
       implements Msg {}
@@ -75,51 +87,101 @@ public final class ConsoleService {
     return ref;
   }
 
-  public static Behavior<?> create(BladeId self, ActorRef<SmmHandler.Command> smm,
-      ActorRef<ConsoleDriver.Command> console) {
+  /** The driver of a blade's console devices: runs the console command and serves it on the OOB channel. */
+  public static Behavior<Void> create(DiscoveredResource.DriverContext c, ConsoleDriver.Settings settings) {
     return Behaviors.<Msg>setup(ctx -> {
-      smm.tell(new SmmHandler.RegisterHandler("console", m -> m instanceof ConsoleProtocol.ForConsole,
-          ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new)));
-      ActorRef<ConsoleDriver.ScreenImage> images = ctx.messageAdapter(ConsoleDriver.ScreenImage.class, Image::new);
-      ctx.spawn(ScreenFollower.create(console, images::tell), "follower");
-      Set<ActorRef<ConsoleProtocol.Frame>> viewers = new HashSet<>();
-      ConsoleDriver.ScreenImage[] last = {null};
-      return Behaviors.receive(Msg.class)
-          .onMessage(FromOob.class, f -> {
-            Object m = f.delivery().message();
-            if (m instanceof ConsoleProtocol.Attach a) {
-              if (viewers.add(a.viewer())) {
+      ActorRef<ConsoleDriver.Command> console = ctx.spawn(ConsoleDriver.create(settings), "console");
+      return serve(ctx, c.blade(), c.smm(), c.bladeActor(), console);
+    }).unsafeCast();
+  }
+
+  private static Behavior<Msg> serve(org.apache.pekko.actor.typed.javadsl.ActorContext<Msg> ctx, BladeId self,
+      ActorRef<SmmHandler.Command> smm, ActorRef<Blade.Command> blade, ActorRef<ConsoleDriver.Command> console) {
+    smm.tell(new SmmHandler.RegisterHandler("console", m -> m instanceof ConsoleProtocol.ForConsole,
+        ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new)));
+    blade.tell(new Blade.SubscribeMap(ctx.messageAdapter(GlobalResourceMap.class, MapChanged::new)));
+    ActorRef<ConsoleDriver.ScreenImage> images = ctx.messageAdapter(ConsoleDriver.ScreenImage.class, Image::new);
+    ctx.spawn(ScreenFollower.create(console, images::tell), "follower");
+    // Each attached viewer, with the station it belongs to.
+    Map<ActorRef<ConsoleProtocol.Frame>, BladeId> viewers = new HashMap<>();
+    ConsoleDriver.ScreenImage[] last = {null};
+    GlobalResourceMap[] map = {GlobalResourceMap.EMPTY};
+
+    // Null if the map routes {@code station} here (or the station's map is newer); else why not.
+    java.util.function.BiFunction<BladeId, Long, String> refusal = (station, epoch) -> {
+      if (map[0].routesConsole(station, self)) return null;
+      if (epoch > map[0].epoch()) {
+        smm.tell(new SmmHandler.SendToManager(new ManagerProtocol.ResyncRequest(self, "console", epoch,
+            "station " + station + " routes to this console under a newer map")));
+        return null;
+      }
+      return "the map (epoch " + map[0].epoch() + ") routes the station on " + station + " to "
+          + map[0].console(station).map(r -> r.target().toString()).orElse("no console");
+    };
+
+    return Behaviors.receive(Msg.class)
+        .onMessage(FromOob.class, f -> {
+          Object m = f.delivery().message();
+          BladeId from = f.delivery().from();
+          if (m instanceof ConsoleProtocol.Attach a) {
+            String refused = refusal.apply(from, a.epoch());
+            if (refused != null) {
+              ctx.getLog().warn("console of {}: refusing station {}: {}", self, from, refused);
+              smm.tell(new SmmHandler.Send(from, new ConsoleProtocol.Refused(self, refused, map[0].epoch())));
+            } else {
+              if (viewers.put(a.viewer(), from) == null) {
                 ctx.watchWith(a.viewer(), new Gone(a.viewer()));
-                ctx.getLog().info("console of {}: station {} attached", self, a.station());
+                ctx.getLog().info("console of {}: station {} attached", self, from);
               }
               if (last[0] != null) a.viewer().tell(new ConsoleProtocol.Frame(self, last[0]));
-            } else if (m instanceof ConsoleProtocol.Detach d) {
-              if (viewers.remove(d.viewer())) ctx.unwatch(d.viewer());
-            } else if (m instanceof ConsoleProtocol.Keys k) {
-              console.tell(new ConsoleDriver.Keys(k.bytes()));
-            } else if (m instanceof ConsoleProtocol.GetLog g) {
-              SmmHandler.Responder responder = f.delivery().responder();
-              int n = Math.max(1, Math.min(g.lines(), 10_000));
-              console.tell(new ConsoleDriver.GetLog(logReplies(ctx.messageAdapter(java.util.List.class,
-                  l -> new LogRead(castChunks(l), n, responder)))));
             }
-            return Behaviors.same();
-          })
-          .onMessage(Image.class, i -> {
-            last[0] = i.image();
-            ConsoleProtocol.Frame frame = new ConsoleProtocol.Frame(self, i.image());
-            viewers.forEach(v -> v.tell(frame));
-            return Behaviors.same();
-          })
-          .onMessage(LogRead.class, l -> {
-            if (l.responder() != null) l.responder().reply(new ConsoleProtocol.Log(self, lines(l.chunks(), l.lines())));
-            return Behaviors.same();
-          })
-          .onMessage(Gone.class, g -> {
-            viewers.remove(g.viewer());
-            return Behaviors.same();
-          })
-          .build();
-    });
+          } else if (m instanceof ConsoleProtocol.Detach d) {
+            if (viewers.remove(d.viewer()) != null) ctx.unwatch(d.viewer());
+          } else if (m instanceof ConsoleProtocol.Keys k) {
+            String refused = refusal.apply(from, k.epoch());
+            if (refused == null) {
+              console.tell(new ConsoleDriver.Keys(k.bytes()));
+            } else {
+              ctx.getLog().warn("console of {}: dropping {} key byte(s) from {}: {}", self, k.bytes().length, from,
+                  refused);
+              smm.tell(new SmmHandler.Send(from, new ConsoleProtocol.Refused(self, refused, map[0].epoch())));
+            }
+          } else if (m instanceof ConsoleProtocol.GetLog g) {
+            SmmHandler.Responder responder = f.delivery().responder();
+            int n = Math.max(1, Math.min(g.lines(), 10_000));
+            console.tell(new ConsoleDriver.GetLog(logReplies(ctx.messageAdapter(java.util.List.class,
+                l -> new LogRead(castChunks(l), n, responder)))));
+          }
+          return Behaviors.same();
+        })
+        .onMessage(MapChanged.class, c -> {
+          map[0] = c.map();
+          // A station routed elsewhere now gets no more frames from this console.
+          viewers.entrySet().removeIf(e -> {
+            boolean still = map[0].routesConsole(e.getValue(), self);
+            if (!still) {
+              ctx.unwatch(e.getKey());
+              ctx.getLog().info("console of {}: station {} is routed elsewhere (map epoch {})", self, e.getValue(),
+                  map[0].epoch());
+            }
+            return !still;
+          });
+          return Behaviors.same();
+        })
+        .onMessage(Image.class, i -> {
+          last[0] = i.image();
+          ConsoleProtocol.Frame frame = new ConsoleProtocol.Frame(self, i.image());
+          viewers.keySet().forEach(v -> v.tell(frame));
+          return Behaviors.same();
+        })
+        .onMessage(LogRead.class, l -> {
+          if (l.responder() != null) l.responder().reply(new ConsoleProtocol.Log(self, lines(l.chunks(), l.lines())));
+          return Behaviors.same();
+        })
+        .onMessage(Gone.class, g -> {
+          viewers.remove(g.viewer());
+          return Behaviors.same();
+        })
+        .build();
   }
 }

@@ -26,7 +26,10 @@ import java.util.TreeMap;
 public record BladeStatus(String blade, String manager, List<String> blades, long mapEpoch, String mapDigest,
     List<Volume> volumes, String nomination, String routing, String managerAddress, String backup,
     String backupAddress, List<BladeInfo> bladeDetails, ManagerRecovery managerRecovery,
-    BackupFollowing backupFollowing) {
+    BackupFollowing backupFollowing, List<Console> consoles) {
+
+  /** A console station's route in the map: the blade whose console it shows, since {@code epoch}. */
+  public record Console(String station, String target, long epoch) {}
 
   /** A blade of the cluster: its cluster state (Up, unreachable, ...) and the resources it shares. */
   public record BladeInfo(String blade, String address, String state, List<String> resources) {}
@@ -101,12 +104,23 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
         details,
         runsManager ? new ManagerRecovery(roles.recovered().sequenceNr(), roles.recovered().replayedEvents(),
             roles.recovered().recoveryMillis()) : null,
-        follows ? new BackupFollowing(view.following(), view.followedSequenceNr(), view.snapshotSequenceNr()) : null);
+        follows ? new BackupFollowing(view.following(), view.followedSequenceNr(), view.snapshotSequenceNr()) : null,
+        new TreeMap<>(s.map().consoles()).values().stream()
+            .map(r -> new Console(r.station().toString(), r.target().toString(), r.epoch())).toList());
   }
 
   private static String describe(ResourceDescriptor r) {
     if (r.config() instanceof io.rackshare.map.ResourceConfig.Block b) {
       return r.path() + " (" + b.blockCount() * b.blockSize() + " bytes, blocks of " + b.blockSize() + ")";
+    }
+    if (r.config() instanceof io.rackshare.map.ResourceConfig.Video v) {
+      return r.path() + " (console screen " + v.columns() + "x" + v.rows() + ": " + v.command() + ")";
+    }
+    if (r.config() instanceof io.rackshare.map.ResourceConfig.Keyboard k) {
+      return r.path() + " (console keyboard, " + k.encoding() + ")";
+    }
+    if (r.config() instanceof io.rackshare.map.ResourceConfig.Mouse m) {
+      return r.path() + " (console mouse, " + m.protocol() + " reports)";
     }
     return r.path() + " " + r.config();
   }

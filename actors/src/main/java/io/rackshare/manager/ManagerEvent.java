@@ -1,6 +1,7 @@
 package io.rackshare.manager;
 
 import io.rackshare.map.BladeId;
+import io.rackshare.map.ConsoleRoute;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
@@ -28,6 +29,9 @@ public sealed interface ManagerEvent {
 
   /** A volume was aggregated from its members; the map epoch advances to the descriptor's. */
   record VolumeCreated(GlobalResourceDescriptor volume) implements ManagerEvent {}
+
+  /** The console station on {@code route.station()} now shows {@code route.target()}'s console. */
+  record ConsoleRouted(ConsoleRoute route) implements ManagerEvent {}
 
   /** A manager without state took over the newest map a blade reported. */
   record MapAdopted(GlobalResourceMap map) implements ManagerEvent {}

@@ -27,6 +27,17 @@ public final class ManagerProtocol {
   public record ResyncRequest(BladeId from, String volume, long seenEpoch, String reason)
       implements OobMessage.ForManager {}
 
+  /**
+   * Route the console station on {@code station} to {@code target}'s console devices; with {@code
+   * keepExisting}, only if the station has no route yet (a station starting with its configured
+   * target). Answered with {@link ConsoleRouteAnswer} once the route is journalled.
+   */
+  public record RouteConsole(BladeId station, BladeId target, boolean keepExisting)
+      implements OobMessage.ForManager {}
+
+  /** The station's route now ({@code route}), or why it was not changed ({@code refused}, else null). */
+  public record ConsoleRouteAnswer(io.rackshare.map.ConsoleRoute route, String refused) implements OobMessage {}
+
   /** Asks for the current map; answered with a {@link MapUpdate}. */
   public record GetMap() implements OobMessage.ForManager {}
 

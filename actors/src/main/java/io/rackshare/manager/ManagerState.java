@@ -3,6 +3,7 @@ package io.rackshare.manager;
 import io.rackshare.layout.Layout;
 import io.rackshare.layout.Layouts;
 import io.rackshare.map.BladeId;
+import io.rackshare.map.ConsoleRoute;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
@@ -62,8 +63,14 @@ public record ManagerState(
         GlobalResourceDescriptor ours = merged.volumes().get(d.name());
         if (ours == null || d.epoch() > ours.epoch()) merged = merged.with(d);
       }
-      merged = new GlobalResourceMap(Math.max(merged.epoch(), a.map().epoch()), merged.volumes());
+      for (ConsoleRoute r : a.map().consoles().values()) {
+        java.util.Optional<ConsoleRoute> ours = merged.console(r.station());
+        if (ours.isEmpty() || r.epoch() > ours.get().epoch()) merged = merged.with(r);
+      }
+      merged = merged.atEpoch(Math.max(merged.epoch(), a.map().epoch()));
       return new ManagerState(resources, offline, merged);
+    } else if (event instanceof ManagerEvent.ConsoleRouted c) {
+      return new ManagerState(resources, offline, map.with(c.route()));
     } else if (event instanceof ManagerEvent.MemberEvent m) {
       return new ManagerState(resources, offline, map.with(applyMember(m)));
     }
@@ -142,14 +149,39 @@ public record ManagerState(
     return new Decision(c.events, problems);
   }
 
-  /** Whether {@code m} knows a volume we do not, or a newer state of one. */
+  /** Whether {@code m} knows a volume or console route we do not, or a newer state of one. */
   private boolean newerThanOurs(GlobalResourceMap m) {
     if (m.epoch() > map.epoch()) return true;
     for (GlobalResourceDescriptor d : m.volumes().values()) {
       GlobalResourceDescriptor ours = map.volumes().get(d.name());
       if (ours == null || d.epoch() > ours.epoch()) return true;
     }
+    for (ConsoleRoute r : m.consoles().values()) {
+      java.util.Optional<ConsoleRoute> ours = map.console(r.station());
+      if (ours.isEmpty() || r.epoch() > ours.get().epoch()) return true;
+    }
     return false;
+  }
+
+  /**
+   * Routes the console station on {@code r.station()} to {@code r.target()}'s console (0100-0105):
+   * one {@link ManagerEvent.ConsoleRouted} at the next epoch, none if it is routed there already
+   * (or, with {@code keepExisting}, anywhere). The target needs a registered video device; it may
+   * be offline (the station then shows that it is down until it returns).
+   */
+  public Decision routeConsole(ManagerProtocol.RouteConsole r) {
+    java.util.Optional<ConsoleRoute> now = map.console(r.station());
+    if (now.isPresent() && (r.keepExisting() || now.get().target().equals(r.target()))) {
+      return new Decision(List.of(), List.of());
+    }
+    ConsoleRoute route = ConsoleRoute.to(r.station(), r.target(), map.epoch() + 1);
+    for (DevicePath device : List.of(route.video(), route.keyboard(), route.mouse())) {
+      if (!resources.containsKey(device)) {
+        return new Decision(List.of(), List.of(r.target() + " has no console (no " + device.kind()
+            + " device registered; its rackshare.console.command is empty or it never joined)"));
+      }
+    }
+    return new Decision(List.of(new ManagerEvent.ConsoleRouted(route)), List.of());
   }
 
   private static List<ResourceDescriptor> known(ManagerState s, List<DevicePath> paths) {

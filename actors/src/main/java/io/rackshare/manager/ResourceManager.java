@@ -208,6 +208,8 @@ public final class ResourceManager
       List<ManagerEvent> events = state.rebuildDone(r);
       if (!events.isEmpty()) ctx.getLog().info("{} of '{}' is rebuilt and in sync", r.device(), r.volume());
       return change(events, s -> {});
+    } else if (d.message() instanceof ManagerProtocol.RouteConsole r) {
+      return onRouteConsole(state, r, d.responder());
     } else if (d.message() instanceof ManagerProtocol.GetMap) {
       d.responder().reply(update(state));
     } else {
@@ -230,6 +232,24 @@ public final class ResourceManager
         // A blade that joined late, or came back, gets the current map (0071).
         smm.tell(new SmmHandler.Send(r.blade(), update(s)));
       }
+    });
+  }
+
+  private Effect<ManagerEvent, ManagerState> onRouteConsole(ManagerState state, ManagerProtocol.RouteConsole r,
+      SmmHandler.Responder responder) {
+    ManagerState.Decision decision = state.routeConsole(r);
+    if (!decision.problems().isEmpty()) {
+      ctx.getLog().warn("console station on {} not routed to {}: {}", r.station(), r.target(), decision.problems());
+      responder.reply(new ManagerProtocol.ConsoleRouteAnswer(state.map().console(r.station()).orElse(null),
+          String.join("; ", decision.problems())));
+      return Effect().none();
+    }
+    return change(decision.events(), s -> {
+      if (!decision.events().isEmpty()) {
+        ctx.getLog().info("console station on {} routed to {} (map epoch {})", r.station(),
+            s.map().console(r.station()).orElseThrow().target(), s.map().epoch());
+      }
+      responder.reply(new ManagerProtocol.ConsoleRouteAnswer(s.map().console(r.station()).orElseThrow(), null));
     });
   }
 

@@ -29,6 +29,21 @@ public record DevicePath(BladeId blade, String kind, int index)
     return new DevicePath(blade, "Disk", index);
   }
 
+  /** A blade's console screen (its video device). */
+  public static DevicePath video(BladeId blade) {
+    return new DevicePath(blade, "Video", 0);
+  }
+
+  /** A blade's console keyboard: its pseudo-terminal's input. */
+  public static DevicePath keyboard(BladeId blade) {
+    return new DevicePath(blade, "Keyboard", 0);
+  }
+
+  /** A blade's console mouse: xterm mouse reports into its pseudo-terminal. */
+  public static DevicePath mouse(BladeId blade) {
+    return new DevicePath(blade, "Mouse", 0);
+  }
+
   /** Parses the form {@link #toString()} writes; anything else is a clear error. */
   public static DevicePath parse(String text) {
     Matcher m = FORMAT.matcher(text == null ? "" : text.trim());

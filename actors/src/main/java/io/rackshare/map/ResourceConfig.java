@@ -9,7 +9,10 @@ import io.rackshare.serialization.RackshareSerializable;
 @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME,
     property = "kind")
 @com.fasterxml.jackson.annotation.JsonSubTypes({
-    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Block.class, name = "block")})
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Block.class, name = "block"),
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Video.class, name = "video"),
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Keyboard.class, name = "keyboard"),
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Mouse.class, name = "mouse")})
 public sealed interface ResourceConfig extends RackshareSerializable {
 
   /** A block storage resource: a disk file or block device (and later a RAM disk). */
@@ -28,4 +31,20 @@ public sealed interface ResourceConfig extends RackshareSerializable {
       return blockSize * blockCount;
     }
   }
+
+  /**
+   * A console screen (0096-0105): a text-mode cell grid of {@code columns} x {@code rows}, showing
+   * the output of {@code command} run under a pseudo-terminal.
+   */
+  record Video(int columns, int rows, String command) implements ResourceConfig {
+    public Video {
+      if (columns <= 0 || rows <= 0) throw new IllegalArgumentException("a " + columns + "x" + rows + " screen");
+    }
+  }
+
+  /** A console keyboard: bytes into the console's pseudo-terminal, as a terminal sends them. */
+  record Keyboard(String encoding) implements ResourceConfig {}
+
+  /** A console mouse: reports in {@code protocol} (xterm) when the application asks for them. */
+  record Mouse(String protocol) implements ResourceConfig {}
 }

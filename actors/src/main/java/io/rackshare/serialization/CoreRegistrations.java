@@ -41,6 +41,10 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(GlobalResourceMap.class, 107);
     k.register(Member.class, 108);
     k.register(Member.State.class, 109);
+    k.register(io.rackshare.map.ConsoleRoute.class, 110);
+    k.register(ResourceConfig.Video.class, 111);
+    k.register(ResourceConfig.Keyboard.class, 112);
+    k.register(ResourceConfig.Mouse.class, 113);
 
     // smm (200-299)
     k.register(SmmHandler.Hello.class, 200);
@@ -63,6 +67,8 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(ManagerProtocol.RebuildDone.class, 507);
     k.register(ManagerProtocol.RebuildProgress.class, 508);
     k.register(io.rackshare.manager.ResourceManager.Wake.class, 509);
+    k.register(ManagerProtocol.RouteConsole.class, 510);
+    k.register(ManagerProtocol.ConsoleRouteAnswer.class, 511);
     // console (600-649)
     k.register(int[].class, 600);
     k.register(io.rackshare.console.ConsoleDriver.ScreenImage.class, 601);
@@ -72,6 +78,7 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(io.rackshare.console.ConsoleProtocol.Frame.class, 605);
     k.register(io.rackshare.console.ConsoleProtocol.GetLog.class, 606);
     k.register(io.rackshare.console.ConsoleProtocol.Log.class, 607);
+    k.register(io.rackshare.console.ConsoleProtocol.Refused.class, 608);
     // 520-527 were manager events; they are journaled as JSON now (retired ids).
   }
 }

@@ -25,7 +25,7 @@ class DiskDiscoveryTest {
   }
 
   List<DiscoveredResource> discover(String disks) {
-    return new DiskDiscovery().discover(BLADE, blade(disks));
+    return new DiskDiscovery().discover(BLADE, blade(disks).atKey("blade"));
   }
 
   @Test

@@ -72,10 +72,8 @@ class ConsoleLatencyBench {
       List<Sample> samples = new ArrayList<>();
       for (int round = 0; round < rounds; round++) {
         for (int slot : new int[] {1, 2}) {
-          TestProbe<BladeId> p = blades.kit(1).createTestProbe();
-          blades.rackshare(1).consoleStation().orElseThrow()
-              .tell(new ConsoleStation.Select(new BladeId(1, 1, slot), p.ref()));
-          p.receiveMessage();
+          blades.rackshare(1).selectConsole(new BladeId(1, 1, slot)).toCompletableFuture()
+              .get(30, java.util.concurrent.TimeUnit.SECONDS);
           TestProbe<Object> wait = blades.kit(1).createTestProbe();
           wait.awaitAssert(() -> {
             if (view.currentBanner() != null) throw new AssertionError(view.currentBanner());

@@ -43,7 +43,7 @@ class ConsoleStationTest {
   }
 
   void awaitView(ConsoleView view, String what, java.util.function.Predicate<ConsoleView> p) {
-    TestProbe<Object> probe = blades.kit(1).createTestProbe();
+    TestProbe<Object> probe = blades.kit(blades.slots().get(0)).createTestProbe();
     probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
       assertTrue(p.test(view), what + "; banner " + view.currentBanner() + ", screen:\n"
           + (view.current() == null ? null : view.current().text()));
@@ -93,10 +93,10 @@ class ConsoleStationTest {
     }
     assertTrue(lit > 40, "the first row's text is in the frame");
 
-    TestProbe<BladeId> selected = blades.kit(1).createTestProbe();
+    TestProbe<org.apache.pekko.pattern.StatusReply<BladeId>> selected = blades.kit(1).createTestProbe();
     blades.rackshare(1).consoleStation().orElseThrow()
         .tell(new ConsoleStation.Select(new BladeId(1, 1, 2), selected.ref()));
-    assertEquals(new BladeId(1, 1, 2), selected.receiveMessage());
+    assertEquals(new BladeId(1, 1, 2), selected.receiveMessage(Duration.ofSeconds(15)).getValue());
     awaitView(view, "blade 2's shell is shown", v -> v.currentBanner() == null
         && !v.current().text().contains("at-Rack(1)/Chassis(1)/Blade(3)"));
     type(view, "clear; echo at-$RACKSHARE_BLADE\r");
@@ -108,12 +108,122 @@ class ConsoleStationTest {
     type(view, "\u0005c2\r");
     awaitView(view, "and on blade 2 again", v -> shows(v, "at-Rack(1)/Chassis(1)/Blade(2)"));
 
+    // The switch is a change of the global resource map: every blade's copy routes the station to blade 2.
+    for (int slot : new int[] {1, 2, 3}) {
+      TestProbe<Object> probe = blades.kit(1).createTestProbe();
+      probe.awaitAssert(Duration.ofSeconds(10), () -> {
+        assertEquals(java.util.Optional.of(new BladeId(1, 1, 2)),
+            blades.status(slot).map().console(new BladeId(1, 1, 1)).map(io.rackshare.map.ConsoleRoute::target));
+        return null;
+      });
+    }
+    // Escape cancelled: the banner that was there before comes back (here: none).
+    type(view, "\u0005c4\u001b");
+    awaitView(view, "the escape is cancelled", v -> v.currentBanner() == null);
+
     blades.stop(2);
     awaitView(view, "the station says blade 2 is down", v -> v.currentBanner() != null
         && v.currentBanner().contains("Blade(2) is down"));
+    type(view, "\u0005c3\u001b");
+    awaitView(view, "a cancelled escape leaves the banner saying blade 2 is down",
+        v -> v.currentBanner() != null && v.currentBanner().contains("Blade(2) is down"));
     blades.start(2, "[]");
     awaitView(view, "blade 2's console is back", v -> v.currentBanner() == null);
     type(view, "clear; echo back-$RACKSHARE_BLADE\r");
     awaitView(view, "typing works again", v -> shows(v, "back-Rack(1)/Chassis(1)/Blade(2)"));
+  }
+
+  static BladeId select(TestBlades blades, int station, int slot) throws Exception {
+    return blades.rackshare(station).selectConsole(new BladeId(1, 1, slot)).toCompletableFuture()
+        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  static String refusal(TestBlades blades, int station, int slot) {
+    java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+        java.util.concurrent.ExecutionException.class, () -> select(blades, station, slot));
+    return e.getCause().getMessage();
+  }
+
+  /**
+   * The route lives in the manager's journal and every blade's map: a blade without a console
+   * cannot be selected; a blade that is not routed to a station refuses its keys; the route
+   * outlives the manager's blade; the station's blade restarts showing the routed blade, not its
+   * configured one.
+   */
+  @Test
+  void theRouteIsInTheMapAndOutlivesTheManagerAndTheStationsRestart() throws Exception {
+    blades = new TestBlades(root, CONFIG);
+    blades.start(1, "[]"); // the oldest member: it runs the manager (first-in)
+    String station = "rackshare.console.station { enabled = on, port = 0, web-port = -1 }";
+    blades.start(2, "[]", station); // shows itself until routed elsewhere
+    blades.start(3, "[]");
+    blades.start(4, "[]", "rackshare.console.command = []");
+    ConsoleView view = blades.rackshare(2).consoleView().orElseThrow();
+    type(view, "clear; echo at-$RACKSHARE_BLADE\r");
+    awaitView(view, "the station shows its own blade first", v -> shows(v, "at-Rack(1)/Chassis(1)/Blade(2)"));
+
+    // Discovery registered the console devices as resources; blade 4 has none.
+    TestProbe<Object> probe = blades.kit(2).createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(10), () -> {
+      java.util.List<String> registered = blades.status(2).registered().stream().map(r -> r.path().toString()).toList();
+      assertTrue(registered.containsAll(java.util.List.of("Rack(1)/Chassis(1)/Blade(3)/Video(0)",
+          "Rack(1)/Chassis(1)/Blade(3)/Keyboard(0)", "Rack(1)/Chassis(1)/Blade(3)/Mouse(0)")), registered.toString());
+      assertTrue(registered.stream().noneMatch(r -> r.startsWith("Rack(1)/Chassis(1)/Blade(4)/")), registered.toString());
+      return null;
+    });
+    String noConsole = refusal(blades, 2, 4);
+    assertTrue(noConsole.contains("Blade(4) has no console"), noConsole);
+    String unknown = refusal(blades, 2, 9);
+    assertTrue(unknown.contains("Blade(9) has no console"), unknown);
+
+    assertEquals(new BladeId(1, 1, 3), select(blades, 2, 3));
+    type(view, "clear; echo at-$RACKSHARE_BLADE\r");
+    awaitView(view, "the station shows blade 3", v -> shows(v, "at-Rack(1)/Chassis(1)/Blade(3)"));
+
+    // Blade 2's console is not routed to blade 1's (absent) station: it refuses keys from there.
+    TestProbe<io.rackshare.smm.SmmHandler.Delivery> refused = blades.kit(1).createTestProbe();
+    blades.rackshare(1).smmHandler().tell(new io.rackshare.smm.SmmHandler.RegisterHandler("test",
+        m -> m instanceof io.rackshare.console.ConsoleProtocol.Refused, refused.ref()));
+    blades.rackshare(1).smmHandler().tell(new io.rackshare.smm.SmmHandler.Send(new BladeId(1, 1, 3),
+        new io.rackshare.console.ConsoleProtocol.Keys("echo intruder\r".getBytes(StandardCharsets.UTF_8), 0)));
+    io.rackshare.console.ConsoleProtocol.Refused r =
+        (io.rackshare.console.ConsoleProtocol.Refused) refused.receiveMessage(Duration.ofSeconds(10)).message();
+    assertEquals(new BladeId(1, 1, 3), r.blade());
+    assertTrue(r.reason().contains("routes the station on Rack(1)/Chassis(1)/Blade(1) to no console"), r.reason());
+    type(view, "echo after\r");
+    awaitView(view, "the station's own keys still go through", v -> shows(v, "after"));
+    assertTrue(view.current().text().lines().noneMatch(l -> l.equals("intruder")), view.current().text());
+
+    // The manager's blade goes; the next manager keeps the route (it adopts the newest map the
+    // blades report), and switching goes on through it.
+    blades.stop(1);
+    probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
+      assertTrue(blades.status(2).manager().filter(m -> !m.equals(new BladeId(1, 1, 1))).isPresent());
+      return null;
+    });
+    assertEquals(java.util.Optional.of(new BladeId(1, 1, 3)),
+        blades.status(3).map().console(new BladeId(1, 1, 2)).map(io.rackshare.map.ConsoleRoute::target));
+    type(view, "clear; echo still-$RACKSHARE_BLADE\r");
+    awaitView(view, "the station still drives blade 3", v -> shows(v, "still-Rack(1)/Chassis(1)/Blade(3)"));
+    long before = blades.status(3).map().epoch();
+    probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(500), () -> {
+      assertEquals(new BladeId(1, 1, 2), select(blades, 2, 2));
+      return null;
+    });
+    assertEquals(new BladeId(1, 1, 3), select(blades, 2, 3));
+    probe.awaitAssert(Duration.ofSeconds(10), () -> {
+      assertTrue(blades.status(3).map().epoch() >= before + 2, "two more map changes");
+      return null;
+    });
+
+    // The station's blade restarts: its stored map routes it to blade 3, not to its configured self.
+    blades.stop(2);
+    blades.start(2, "[]", station);
+    ConsoleView again = blades.rackshare(2).consoleView().orElseThrow();
+    type(again, "");
+    awaitView(again, "the restarted station shows blade 3's screen",
+        v -> v.currentBanner() == null && v.current() != null && v.current().text().contains("still-Rack(1)/Chassis(1)/Blade(3)"));
+    type(again, "clear; echo restarted-$RACKSHARE_BLADE\r");
+    awaitView(again, "and types there", v -> shows(v, "restarted-Rack(1)/Chassis(1)/Blade(3)"));
   }
 }

@@ -106,7 +106,14 @@ class StationBrowserTest {
 
   @Test
   void typeInTheBrowserReadTheFramebufferSwitchAndSurviveATargetsDeath() throws Exception {
-    blades = new TestBlades(WORK.resolve("blades"), """
+    // Fresh blade data: a stored map from an earlier run would route the station where that run left it.
+    Path bladesDir = WORK.resolve("blades");
+    if (java.nio.file.Files.exists(bladesDir)) {
+      try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(bladesDir)) {
+        all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+    blades = new TestBlades(bladesDir, """
         rackshare.console.command = ["bash", "--norc", "--noprofile", "-i"]
         rackshare.console.restart-delay = 200ms
         """);
@@ -127,6 +134,16 @@ class StationBrowserTest {
     assertEquals("TYPED", command("type clear; echo at-$RACKSHARE_BLADE $((6*7))"));
     awaitView(view, "the browser's keys ran on blade 3", v -> shows(v, "at-Rack(1)/Chassis(1)/Blade(3) 42"));
     awaitCanvasShowsTheStation(view, "blade 3's answer");
+
+    // The mouse: a program on blade 3 asks for xterm mouse reports (SGR form); a click in the
+    // browser on the cell at column 11, row 6 reaches it as a press and a release there.
+    assertEquals("TYPED", command("type clear; printf '\\e[?1000h\\e[?1006h'; read -rs -d m r; "
+        + "printf '\\e[?1006l\\e[?1000l'; echo \"MOUSE ${r//$'\\e'/}\""));
+    awaitView(view, "the program asks for mouse reports", v -> v.current() != null && v.current().mouseMode() != 0);
+    io.rackshare.console.ScreenRenderer cells = new io.rackshare.console.ScreenRenderer(14);
+    assertEquals("CLICKED", command("click " + (10 * cells.cellWidth() + cells.cellWidth() / 2) + " "
+        + (5 * cells.cellHeight() + cells.cellHeight() / 2)));
+    awaitView(view, "the click reached the program on blade 3", v -> shows(v, "MOUSE [<0;11;6M[<0;11;6"));
 
     // Sessions: a second viewer force-attaches (RFB's exclusive flag) and takes the keyboard; the
     // first is told and only watches; a viewer with the view-only password never types.

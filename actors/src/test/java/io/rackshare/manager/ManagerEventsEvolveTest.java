@@ -60,6 +60,18 @@ class ManagerEventsEvolveTest {
     events.add(new ManagerEvent.RebuildCompleted("m", 1, DevicePath.disk(B2, 0)));
     events.add(new ManagerEvent.BladeLost(B2));
     events.add(new ManagerEvent.SpareActivated("m", 1, DevicePath.disk(B2, 0), DevicePath.disk(B1, 1)));
+    for (ManagerEvent e : events.subList(events.size() - 5, events.size())) s = s.apply(e);
+    events.add(new ManagerEvent.ResourceRegistered(new ResourceDescriptor(DevicePath.video(B2),
+        new ResourceConfig.Video(80, 25, "bash -i"))));
+    events.add(new ManagerEvent.ResourceRegistered(new ResourceDescriptor(DevicePath.keyboard(B2),
+        new ResourceConfig.Keyboard("utf-8"))));
+    events.add(new ManagerEvent.ResourceRegistered(new ResourceDescriptor(DevicePath.mouse(B2),
+        new ResourceConfig.Mouse("xterm"))));
+    for (ManagerEvent e : events.subList(events.size() - 3, events.size())) s = s.apply(e);
+    List<ManagerEvent> routed = s.routeConsole(new ManagerProtocol.RouteConsole(B1, B2, false)).events();
+    assertEquals(1, routed.size());
+    events.addAll(routed);
+    s = s.apply(routed.get(0));
     events.add(new ManagerEvent.MapAdopted(s.map()));
     return events;
   }
@@ -79,6 +91,19 @@ class ManagerEventsEvolveTest {
       s = s.apply(e);
     }
     assertEquals(s, roundTrip(s), "a snapshot of the state");
+  }
+
+  @Test
+  void aMapWrittenBeforeConsolesWereInItStillReads() {
+    Serializer s = serialization.findSerializerFor(history().get(0));
+    String old = """
+        {"map":{"epoch":7,"volumes":{}}}
+        """;
+    Object back = serialization.deserialize(old.getBytes(StandardCharsets.UTF_8), s.identifier(),
+        ManagerEvent.MapAdopted.class.getName()).get();
+    GlobalResourceMap m = assertInstanceOf(ManagerEvent.MapAdopted.class, back).map();
+    assertEquals(7, m.epoch());
+    assertEquals(Map.of(), m.consoles());
   }
 
   @Test

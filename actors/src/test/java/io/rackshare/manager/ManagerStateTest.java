@@ -185,4 +185,43 @@ class ManagerStateTest {
         MIRROR, ALL).events());
     assertEquals(List.of(Member.State.ACTIVE, Member.State.REBUILDING), states(s));
   }
+
+  static List<ResourceDescriptor> console(BladeId b) {
+    return List.of(new ResourceDescriptor(DevicePath.video(b), new ResourceConfig.Video(80, 25, "bash")),
+        new ResourceDescriptor(DevicePath.keyboard(b), new ResourceConfig.Keyboard("utf-8")),
+        new ResourceDescriptor(DevicePath.mouse(b), new ResourceConfig.Mouse("xterm")));
+  }
+
+  @Test
+  void theConsoleRouteIsAMapChangeToABladeWithAConsole() {
+    ManagerState s = ManagerState.EMPTY;
+    s = replay(s, s.decide(new ManagerProtocol.RegisterResources(B2, console(B2), GlobalResourceMap.EMPTY), SPECS,
+        LAYOUTS).events());
+    s = replay(s, s.decide(new ManagerProtocol.RegisterResources(B1, List.of(disk(B1, 4096, 10)),
+        GlobalResourceMap.EMPTY), SPECS, LAYOUTS).events());
+    long epoch = s.map().epoch();
+    String digest = s.map().digest();
+
+    ManagerState.Decision noConsole = s.routeConsole(new ManagerProtocol.RouteConsole(B2, B1, false));
+    assertEquals(List.of(), noConsole.events());
+    assertEquals(1, noConsole.problems().size());
+    assertTrue(noConsole.problems().get(0).startsWith(B1 + " has no console"), noConsole.problems().toString());
+
+    ManagerState.Decision routed = s.routeConsole(new ManagerProtocol.RouteConsole(B1, B2, false));
+    assertEquals(List.of(new ManagerEvent.ConsoleRouted(io.rackshare.map.ConsoleRoute.to(B1, B2, epoch + 1))),
+        routed.events());
+    ManagerState after = replay(s, routed.events());
+    assertEquals(epoch + 1, after.map().epoch());
+    assertEquals(B2, after.map().console(B1).orElseThrow().target());
+    assertTrue(!digest.equals(after.map().digest()), "the digest covers the console route");
+    // Routed there already, or asked to keep an existing route: no change.
+    assertEquals(List.of(), after.routeConsole(new ManagerProtocol.RouteConsole(B1, B2, false)).events());
+    assertEquals(List.of(), after.routeConsole(new ManagerProtocol.RouteConsole(B1, B1, true)).events());
+    // A manager starting without state adopts the route from a blade's map; an older route loses.
+    ManagerState fresh = ManagerState.EMPTY.apply(new ManagerEvent.MapAdopted(after.map()));
+    assertEquals(after.map().consoles(), fresh.map().consoles());
+    ManagerState older = fresh.apply(new ManagerEvent.MapAdopted(GlobalResourceMap.EMPTY.with(
+        io.rackshare.map.ConsoleRoute.to(B1, B1, epoch))));
+    assertEquals(B2, older.map().console(B1).orElseThrow().target());
+  }
 }

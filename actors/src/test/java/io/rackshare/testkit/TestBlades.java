@@ -26,7 +26,6 @@ public final class TestBlades implements AutoCloseable {
   private final Path root;
   private final String commonHocon;
   private final Map<Integer, ActorTestKit> kits = new LinkedHashMap<>();
-  private Address seed;
   private java.util.function.UnaryOperator<Config> finish = c -> c;
 
   /** Applies {@code f} to each blade's resolved configuration (e.g. a journal profile). */
@@ -81,7 +80,9 @@ public final class TestBlades implements AutoCloseable {
     ActorTestKit kit = ActorTestKit.create("rackshare", finish.apply(config(slot, disks, extraHocon)));
     Rackshare.get(kit.system());
     Cluster cluster = Cluster.get(kit.system());
-    if (seed == null || kits.isEmpty()) seed = cluster.selfMember().address();
+    // Join through a running blade (the first one started may be gone).
+    org.apache.pekko.actor.Address seed = kits.isEmpty() ? cluster.selfMember().address()
+        : Cluster.get(kits.values().iterator().next().system()).selfMember().address();
     cluster.manager().tell(Join.create(seed));
     kits.put(slot, kit);
     TestProbe<Object> probe = kit.createTestProbe();

@@ -61,7 +61,14 @@ final class Status implements Callable<Integer> {
         for (String r : i.resources()) b.append("          ").append(r).append('\n');
       }
     }
-    b.append("map     epoch ").append(s.mapEpoch()).append(", digest ").append(s.mapDigest()).append("\n\n");
+    b.append("map     epoch ").append(s.mapEpoch()).append(", digest ").append(s.mapDigest()).append('\n');
+    if (s.consoles() != null) {
+      for (BladeStatus.Console c : s.consoles()) {
+        b.append("console station on ").append(c.station()).append(" shows ").append(c.target())
+            .append(" (since epoch ").append(c.epoch()).append(")\n");
+      }
+    }
+    b.append('\n');
     b.append(String.format("%-10s %-7s %-9s %10s  %s%n", "VOLUME", "LAYOUT", "HEALTH", "SIZE", "MEMBERS"));
     for (BladeStatus.Volume v : s.volumes()) {
       String members = v.members().stream().map(m -> m.device() + " " + m.state())

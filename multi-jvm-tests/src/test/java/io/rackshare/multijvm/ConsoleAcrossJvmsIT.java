@@ -105,7 +105,7 @@ class ConsoleAcrossJvmsIT {
     Path novnc = StationBrowser.noVnc(browserDir);
     String ready1 = start(1, novnc);
     start(2, novnc);
-    start(3, novnc);
+    String ready3 = start(3, novnc);
     Matcher m = READY.matcher(ready1);
     Matcher st = STATION.matcher(ready1);
     assertTrue(m.matches() && st.matches(), ready1);
@@ -123,6 +123,13 @@ class ConsoleAcrossJvmsIT {
     Tool.Result select = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"),
         "io.rackshare.node.RackshareCli", "console", "--url", mgmt, "--select", "Rack(1)/Chassis(1)/Blade(2)").ok();
     assertTrue(select.out().contains("\"target\" : \"Rack(1)/Chassis(1)/Blade(2)\""), select.out());
+    // The switch is in the global resource map: blade 3's own copy routes the station to blade 2.
+    Matcher m3 = READY.matcher(ready3);
+    assertTrue(m3.matches(), ready3);
+    Tool.Result status3 = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"),
+        "io.rackshare.node.RackshareCli", "status", "--url", m3.group(1)).ok();
+    assertTrue(status3.out().contains("console station on Rack(1)/Chassis(1)/Blade(1) shows Rack(1)/Chassis(1)/Blade(2)"),
+        status3.out());
     awaitConsole(mgmt, "blade 2's shell is shown", c -> c.get("banner").asText().isEmpty()
         && !c.get("screen").asText().contains("at-Rack(1)/Chassis(1)/Blade(3)"));
     assertEquals("TYPED", command("type clear; echo at-$RACKSHARE_BLADE"));
