@@ -242,6 +242,11 @@ public final class Rackshare implements Extension {
         });
   }
 
+  /** What the station's RFB server sent (updates, rectangles by encoding, bytes), when this blade hosts it. */
+  public Optional<io.rackshare.console.RfbServer.Stats> rfbStats() {
+    return Optional.ofNullable(rfb).map(io.rackshare.console.RfbServer::stats);
+  }
+
   /** The station's web viewer ({@code http://host:port/}), when this blade hosts it. */
   public Optional<String> stationWebUrl() {
     return Optional.ofNullable(stationWeb).map(ManagementEndpoint::url).map(u -> u + "/");

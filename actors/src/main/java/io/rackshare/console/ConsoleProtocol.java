@@ -20,9 +20,9 @@ public final class ConsoleProtocol {
    * Send this blade's screen to {@code viewer} now and on every change, until {@link Detach}:
    * the station on {@code station} is routed here by its map of {@code epoch}.
    */
-  public record Attach(BladeId station, ActorRef<Frame> viewer, long epoch) implements ForConsole {}
+  public record Attach(BladeId station, ActorRef<Frames> viewer, long epoch) implements ForConsole {}
 
-  public record Detach(ActorRef<Frame> viewer) implements ForConsole {}
+  public record Detach(ActorRef<Frames> viewer) implements ForConsole {}
 
   /** Keyboard (and mouse report) bytes for this blade's console, from a station routed here at {@code epoch}. */
   public record Keys(byte[] bytes, long epoch) implements ForConsole {}
@@ -40,6 +40,14 @@ public final class ConsoleProtocol {
     }
   }
 
-  /** A blade's screen, pushed to the stations attached to it. */
-  public record Frame(BladeId blade, ConsoleDriver.ScreenImage image) implements RackshareSerializable {}
+  /** Stations attached to a blade's console get its frames: first a whole one, then its changes. */
+  public sealed interface Frames extends RackshareSerializable {
+    BladeId blade();
+  }
+
+  /** A blade's whole screen, pushed to a station when it attaches (and when sizes change). */
+  public record Frame(BladeId blade, ConsoleDriver.ScreenImage image) implements Frames {}
+
+  /** The rows of a blade's screen that changed since the frame of version {@code baseVersion}. */
+  public record FrameRows(BladeId blade, long baseVersion, ScreenRows rows) implements Frames {}
 }

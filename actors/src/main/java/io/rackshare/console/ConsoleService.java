@@ -32,7 +32,7 @@ public final class ConsoleService {
 
   private record Image(ConsoleDriver.ScreenImage image) implements Msg {}
 
-  private record Gone(ActorRef<ConsoleProtocol.Frame> viewer) implements Msg {}
+  private record Gone(ActorRef<ConsoleProtocol.Frames> viewer) implements Msg {}
 
   private record MapChanged(GlobalResourceMap map) implements Msg {}
 
@@ -103,7 +103,7 @@ public final class ConsoleService {
     ActorRef<ConsoleDriver.ScreenImage> images = ctx.messageAdapter(ConsoleDriver.ScreenImage.class, Image::new);
     ctx.spawn(ScreenFollower.create(console, images::tell), "follower");
     // Each attached viewer, with the station it belongs to.
-    Map<ActorRef<ConsoleProtocol.Frame>, BladeId> viewers = new HashMap<>();
+    Map<ActorRef<ConsoleProtocol.Frames>, BladeId> viewers = new HashMap<>();
     ConsoleDriver.ScreenImage[] last = {null};
     GlobalResourceMap[] map = {GlobalResourceMap.EMPTY};
 
@@ -169,8 +169,12 @@ public final class ConsoleService {
           return Behaviors.same();
         })
         .onMessage(Image.class, i -> {
+          // Every viewer has the last image (whole at attach, then each change in order): send
+          // what changed since, or the whole screen if its size changed.
+          ScreenRows rows = last[0] == null ? null : ScreenRows.between(last[0], i.image());
+          ConsoleProtocol.Frames frame = rows == null ? new ConsoleProtocol.Frame(self, i.image())
+              : new ConsoleProtocol.FrameRows(self, last[0].version(), rows);
           last[0] = i.image();
-          ConsoleProtocol.Frame frame = new ConsoleProtocol.Frame(self, i.image());
           viewers.keySet().forEach(v -> v.tell(frame));
           return Behaviors.same();
         })

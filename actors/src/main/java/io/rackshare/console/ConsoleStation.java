@@ -44,7 +44,7 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
   /** Which blade the station shows. */
   public record GetTarget(ActorRef<Optional<BladeId>> replyTo) implements Command {}
 
-  private record FromTarget(ConsoleProtocol.Frame frame) implements Command {}
+  private record FromTarget(ConsoleProtocol.Frames frame) implements Command {}
 
   private record FromOob(SmmHandler.Delivery delivery) implements Command {}
 
@@ -68,7 +68,9 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
   private final ActorRef<SmmHandler.Command> smm;
   private final ConsoleView view;
   private final BladeId initial;
-  private final ActorRef<ConsoleProtocol.Frame> frames;
+  private final ActorRef<ConsoleProtocol.Frames> frames;
+  /** The target's screen as last received (whole or patched), which its next rows patch. */
+  private ConsoleDriver.ScreenImage shown;
   private final ActorRef<SmmHandler.Response> routed;
   private Optional<BladeId> target = Optional.empty();
   /** The newest map epoch the station knows its route by, and the epoch of the route it follows. */
@@ -88,7 +90,7 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
     this.smm = smm;
     this.view = view;
     this.initial = initial;
-    this.frames = ctx.messageAdapter(ConsoleProtocol.Frame.class, FromTarget::new);
+    this.frames = ctx.messageAdapter(ConsoleProtocol.Frames.class, FromTarget::new);
     this.routed = ctx.messageAdapter(SmmHandler.Response.class, Routed::new);
     ActorRef<Command> me = ctx.getSelf();
     view.keysTo(b -> me.tell(new Keys(b)));
@@ -113,13 +115,7 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
           g.replyTo().tell(target);
           return this;
         })
-        .onMessage(FromTarget.class, f -> {
-          if (target.equals(Optional.of(f.frame().blade()))) {
-            seen = true;
-            view.show(f.frame().image());
-          }
-          return this;
-        })
+        .onMessage(FromTarget.class, this::onFrame)
         .onMessage(MapChanged.class, this::onMap)
         .onMessage(Routed.class, this::onRouted)
         .onMessage(FromOob.class, this::onOob)
@@ -131,6 +127,24 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
           return this;
         })
         .build();
+  }
+
+  private Behavior<Command> onFrame(FromTarget f) {
+    if (!target.equals(Optional.of(f.frame().blade()))) return this;
+    if (f.frame() instanceof ConsoleProtocol.Frame whole) {
+      shown = whole.image();
+    } else if (f.frame() instanceof ConsoleProtocol.FrameRows r) {
+      if (shown == null || shown.version() != r.baseVersion()) {
+        // A frame was lost (a connection broke): attach again for a whole one.
+        shown = null;
+        attach(target.get());
+        return this;
+      }
+      shown = r.rows().applyTo(shown);
+    }
+    seen = true;
+    view.show(shown);
+    return this;
   }
 
   /** Asks the manager to route this station to {@code to} (the map changes, every blade hears). */
@@ -189,6 +203,7 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
     getContext().getLog().info("console station on {} shows {} (map epoch {})", self, route.target(), route.epoch());
     target = Optional.of(route.target());
     seen = false;
+    shown = null;
     if (peers.contains(route.target())) {
       view.banner("switching to " + route.target() + " ...");
       attach(route.target());

@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The console station's RFB (VNC) server, RFC 6143: offers version 3.8 and accepts 3.7 and 3.3
  * (where the server picks the security type), security None or VNC authentication, any
- * true-colour pixel format the client sets, Raw encoding; an incremental update request is
- * answered as soon as the screen changes, with the rows that changed. Key events go to the
+ * true-colour pixel format the client sets; an incremental update request is answered as soon as
+ * the screen changes, with the rows that changed. Encodings, as the client allows: CopyRect for
+ * text that scrolled (the rows move on the viewer's side, only the new lines travel), Zlib (one
+ * deflate stream per connection) for the changed rows, else Raw. Key events go to the
  * console as an xterm would send them ({@link Keysyms}); pointer events become xterm mouse reports
  * when the program asked for them.
  *
@@ -43,6 +45,16 @@ public final class RfbServer implements AutoCloseable {
     public Settings(String hostname, int port, String password, int fontSize, String name) {
       this(hostname, port, password, fontSize, name, "");
     }
+  }
+
+  /** What the server sent since it started, by kind: for the benchmark and the tests. */
+  public record Stats(long updates, long rawRects, long zlibRects, long copyRects, long pixelBytes, long wireBytes) {}
+
+  private final java.util.concurrent.atomic.AtomicLongArray counters = new java.util.concurrent.atomic.AtomicLongArray(6);
+
+  public Stats stats() {
+    return new Stats(counters.get(0), counters.get(1), counters.get(2), counters.get(3), counters.get(4),
+        counters.get(5));
   }
 
   /** The last frame drawn, which every viewer of that state and banner shares (read only). */
@@ -215,6 +227,7 @@ public final class RfbServer implements AutoCloseable {
         synchronized (this) {
           if (writer == session) writer = null;
         }
+        session.close();
       }
     } catch (EOFException e) {
       log.info("RFB viewer {} left", who);
@@ -316,6 +329,10 @@ public final class RfbServer implements AutoCloseable {
     private volatile PixelFormat format = PixelFormat.DEFAULT;
     private int[] sent;
     private long sentSeq = -1;
+    /** The encodings the client allows besides Raw (SetEncodings). */
+    private boolean copyRect;
+    private boolean zlib;
+    private java.util.zip.Deflater deflater;
     private int buttons;
 
     private final int columnsShown;
@@ -338,6 +355,10 @@ public final class RfbServer implements AutoCloseable {
       this.height = height;
       this.columnsShown = columns;
       this.rowsShown = rows;
+    }
+
+    void close() {
+      if (deflater != null) deflater.end();
     }
 
     /** Force-attach: this viewer gets the keyboard; the one who had it is told who took it. */
@@ -407,7 +428,15 @@ public final class RfbServer implements AutoCloseable {
           case 2 -> {
             in.readUnsignedByte();
             int n = in.readUnsignedShort();
-            for (int i = 0; i < n; i++) in.readInt(); // Raw is always understood
+            boolean cr = false;
+            boolean z = false;
+            for (int i = 0; i < n; i++) { // Raw is always understood
+              int encoding = in.readInt();
+              cr |= encoding == 1;
+              z |= encoding == 6;
+            }
+            copyRect = cr;
+            zlib = z;
           }
           case 3 -> {
             boolean incremental = in.readUnsignedByte() != 0;
@@ -460,38 +489,138 @@ public final class RfbServer implements AutoCloseable {
       String n = notice;
       int[] pixels = rendered(state, n != null ? n : state.banner());
       sentSeq = state.seq();
+      java.io.ByteArrayOutputStream rects = new java.io.ByteArrayOutputStream();
+      DataOutputStream msg = new DataOutputStream(rects);
+      int count = 0;
       int first = 0;
       int last = height - 1;
       if (!whole) {
-        while (first < height && sameRow(pixels, first)) first++;
-        while (last > first && sameRow(pixels, last)) last--;
-        if (first >= height) return false; // a change that left every pixel as it was
+        int[] before = sent;
+        if (copyRect) {
+          int[] scrolled = scroll(pixels, msg);
+          if (scrolled != null) {
+            count++;
+            before = scrolled;
+          }
+        }
+        while (first < height && sameRow(pixels, before, first)) first++;
+        while (last > first && sameRow(pixels, before, last)) last--;
+        if (first >= height && count == 0) return false; // a change that left every pixel as it was
       }
-      send(pixels, first, last - first + 1);
+      if (first < height) {
+        rect(msg, pixels, first, last - first + 1);
+        count++;
+      }
+      out.writeByte(0);
+      out.writeByte(0);
+      out.writeShort(count);
+      rects.writeTo(out);
+      out.flush();
+      counters.incrementAndGet(0);
+      counters.addAndGet(5, 4 + rects.size());
+      sent = pixels;
       return true;
     }
 
-    private void send(int[] pixels, int first, int rowsOut) throws IOException {
+    /**
+     * If the text scrolled (rows of the last frame sent are now whole cell rows higher or lower),
+     * writes a CopyRect that moves them on the viewer's side and returns the viewer's framebuffer
+     * after it; else null. Only worth it when it moves at least two text rows that changed.
+     */
+    private int[] scroll(int[] pixels, DataOutputStream msg) throws IOException {
+      int ch = renderer.cellHeight();
+      int[] now = rowHashes(pixels);
+      int[] was = rowHashes(sent);
+      int bestFrom = -1;
+      int bestTo = -1;
+      int bestShift = 0;
+      int bestGain = 2 * ch - 1;
+      for (int m = 1; m < rowsShown; m++) {
+        for (int shift : new int[] {m * ch, -m * ch}) { // > 0: the text moved up
+          int runStart = -1;
+          int gain = 0;
+          for (int y = 0; y <= height; y++) {
+            int src = y + shift;
+            boolean match = y < height && src >= 0 && src < height && now[y] == was[src]
+                && java.util.Arrays.equals(pixels, y * width, (y + 1) * width, sent, src * width, (src + 1) * width);
+            if (match) {
+              if (runStart < 0) {
+                runStart = y;
+                gain = 0;
+              }
+              if (now[y] != was[y]) gain++;
+            } else if (runStart >= 0) {
+              if (gain > bestGain) {
+                bestGain = gain;
+                bestFrom = runStart;
+                bestTo = y;
+                bestShift = shift;
+              }
+              runStart = -1;
+            }
+          }
+        }
+      }
+      if (bestFrom < 0) return null;
+      int rowsMoved = bestTo - bestFrom;
+      msg.writeShort(0);
+      msg.writeShort(bestFrom);
+      msg.writeShort(width);
+      msg.writeShort(rowsMoved);
+      msg.writeInt(1); // CopyRect
+      msg.writeShort(0);
+      msg.writeShort(bestFrom + bestShift);
+      counters.incrementAndGet(3);
+      int[] after = sent.clone();
+      System.arraycopy(sent, (bestFrom + bestShift) * width, after, bestFrom * width, rowsMoved * width);
+      return after;
+    }
+
+    private int[] rowHashes(int[] pixels) {
+      int[] h = new int[height];
+      for (int y = 0; y < height; y++) {
+        int v = 1;
+        for (int i = y * width, end = i + width; i < end; i++) v = 31 * v + pixels[i];
+        h[y] = v;
+      }
+      return h;
+    }
+
+    /** Rows {@code first} .. {@code first + rowsOut - 1}, whole width: Zlib if the client takes it, else Raw. */
+    private void rect(DataOutputStream msg, int[] pixels, int first, int rowsOut) throws IOException {
       PixelFormat pf = format;
       byte[] raw = new byte[width * rowsOut * pf.bytes()];
       for (int y = 0; y < rowsOut; y++) {
         for (int x = 0; x < width; x++) pf.put(raw, (y * width + x) * pf.bytes(), pixels[(first + y) * width + x]);
       }
-      out.writeByte(0);
-      out.writeByte(0);
-      out.writeShort(1);
-      out.writeShort(0);
-      out.writeShort(first);
-      out.writeShort(width);
-      out.writeShort(rowsOut);
-      out.writeInt(0); // Raw
-      out.write(raw);
-      out.flush();
-      sent = pixels;
+      msg.writeShort(0);
+      msg.writeShort(first);
+      msg.writeShort(width);
+      msg.writeShort(rowsOut);
+      counters.addAndGet(4, raw.length);
+      if (zlib) {
+        if (deflater == null) deflater = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_SPEED);
+        deflater.setInput(raw);
+        java.io.ByteArrayOutputStream z = new java.io.ByteArrayOutputStream(raw.length / 8 + 64);
+        byte[] buf = new byte[16384];
+        int n;
+        do {
+          n = deflater.deflate(buf, 0, buf.length, java.util.zip.Deflater.SYNC_FLUSH);
+          z.write(buf, 0, n);
+        } while (n == buf.length || !deflater.needsInput());
+        msg.writeInt(6); // Zlib
+        msg.writeInt(z.size());
+        z.writeTo(msg);
+        counters.incrementAndGet(2);
+      } else {
+        msg.writeInt(0); // Raw
+        msg.write(raw);
+        counters.incrementAndGet(1);
+      }
     }
 
-    private boolean sameRow(int[] pixels, int y) {
-      return java.util.Arrays.equals(pixels, y * width, (y + 1) * width, sent, y * width, (y + 1) * width);
+    private boolean sameRow(int[] pixels, int[] before, int y) {
+      return java.util.Arrays.equals(pixels, y * width, (y + 1) * width, before, y * width, (y + 1) * width);
     }
 
     /** Mouse buttons and wheel as xterm reports, when the program asked for them. */

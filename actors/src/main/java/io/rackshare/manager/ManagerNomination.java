@@ -21,7 +21,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 /**
  * The lowest-slot nomination (0086): the manager runs on the blade with the lowest slot among
- * those in the cluster. It is a one-entity Cluster Sharding type whose single shard the blades
+ * the cluster's Up and reachable blades ({@link Candidates#order}, the order the live backup
+ * follows too). It is a one-entity Cluster Sharding type whose single shard the blades
  * place, through {@link ExternalShardAllocation}, on the lowest-slot member; when a lower slot
  * joins, sharding hands the shard off (the old manager stops before the new one starts), and when
  * the manager's blade is removed, the next lowest takes it. Every blade runs this actor: each
@@ -58,34 +59,35 @@ public final class ManagerNomination {
         org.apache.pekko.actor.typed.Props.empty());
   }
 
-  /** The lowest slot of {@code t}'s blades whose address is known. */
-  static Optional<BladeId> lowest(SmmHandler.Topology t) {
-    return t.peers().stream().sorted().filter(b -> t.addresses().get(b) != null).findFirst();
-  }
-
   private static Behavior<Command> behavior(ActorRef<SmmHandler.Command> smm,
       ActorRef<ShardingEnvelope<ResourceManager.Command>> region, ExternalShardAllocationClient client) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       smm.tell(new SmmHandler.SubscribeTopology(ctx.messageAdapter(SmmHandler.Topology.class, TopologyChanged::new)));
       timers.startTimerWithFixedDelay(Wake.INSTANCE, WAKE_EVERY);
+      org.apache.pekko.cluster.Cluster cluster =
+          org.apache.pekko.cluster.Cluster.get(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(ctx.getSystem()));
       // The placement is written once this blade's view has been still for a moment, so that a
       // blade that has not met the others yet does not pull the manager to itself at start-up.
+      SmmHandler.Topology[] topology = {null};
       Address[] placed = {null};
       Address[] wanted = {null};
       BladeId[] lowestBlade = {null};
       long[] changedAt = {System.nanoTime()};
       return Behaviors.receive(Command.class)
           .onMessage(TopologyChanged.class, t -> {
-            Optional<BladeId> blade = lowest(t.topology());
-            Address target = blade.map(b -> t.topology().addresses().get(b)).orElse(null);
+            topology[0] = t.topology();
+            return Behaviors.same();
+          })
+          .onMessage(Wake.class, w -> {
+            // The lowest slot among the Up and reachable blades, the order the live backup uses too.
+            Optional<BladeId> blade = topology[0] == null ? Optional.empty()
+                : Candidates.order(Candidates.LOWEST_SLOT, topology[0], cluster.state()).stream().findFirst();
+            Address target = blade.map(b -> topology[0].addresses().get(b)).orElse(null);
             if (target != null && !target.equals(wanted[0])) {
               wanted[0] = target;
               lowestBlade[0] = blade.get();
               changedAt[0] = System.nanoTime();
             }
-            return Behaviors.same();
-          })
-          .onMessage(Wake.class, w -> {
             boolean settled = System.nanoTime() - changedAt[0] >= SETTLE.toNanos();
             if (settled && wanted[0] != null && !wanted[0].equals(placed[0])) {
               placed[0] = wanted[0];

@@ -79,6 +79,8 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(io.rackshare.console.ConsoleProtocol.GetLog.class, 606);
     k.register(io.rackshare.console.ConsoleProtocol.Log.class, 607);
     k.register(io.rackshare.console.ConsoleProtocol.Refused.class, 608);
+    k.register(io.rackshare.console.ConsoleProtocol.FrameRows.class, 609);
+    k.register(io.rackshare.console.ScreenRows.class, 610);
     // 520-527 were manager events; they are journaled as JSON now (retired ids).
   }
 }

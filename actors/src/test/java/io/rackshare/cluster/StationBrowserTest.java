@@ -145,6 +145,16 @@ class StationBrowserTest {
         + (5 * cells.cellHeight() + cells.cellHeight() / 2)));
     awaitView(view, "the click reached the program on blade 3", v -> shows(v, "MOUSE [<0;11;6M[<0;11;6"));
 
+    // Scrolling text travels as CopyRect (rows move in the browser) plus Zlib for the new lines,
+    // and the canvas is still exactly the server's rendering.
+    io.rackshare.console.RfbServer.Stats before = blades.rackshare(1).rfbStats().orElseThrow();
+    assertEquals("TYPED", command("type clear; for i in $(seq 1 40); do echo line-$i; sleep 0.02; done"));
+    awaitView(view, "the text scrolled", v -> shows(v, "line-40"));
+    awaitCanvasShowsTheStation(view, "the scrolled screen");
+    io.rackshare.console.RfbServer.Stats after = blades.rackshare(1).rfbStats().orElseThrow();
+    assertTrue(after.copyRects() > before.copyRects(), "scrolling used CopyRect: " + before + " -> " + after);
+    assertTrue(after.zlibRects() > before.zlibRects(), "noVNC takes Zlib: " + before + " -> " + after);
+
     // Sessions: a second viewer force-attaches (RFB's exclusive flag) and takes the keyboard; the
     // first is told and only watches; a viewer with the view-only password never types.
     String web = blades.rackshare(1).stationWebUrl().orElseThrow();

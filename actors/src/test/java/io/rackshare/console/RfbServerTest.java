@@ -100,6 +100,31 @@ class RfbServerTest {
     }
   }
 
+  /** The same screen through Zlib and through Raw: vncsnapshot decodes the same frame from both. */
+  @Test
+  void zlibAndRawCarryTheSameFrame() throws Exception {
+    try (RfbServer rfb = RfbServer.start(new RfbServer.Settings("127.0.0.1", 0, "", 14, "blade 1"), view)) {
+      int port = rfb.address().getPort();
+      Path raw = dir.resolve("raw.jpg");
+      Path zlib = dir.resolve("zlib.jpg");
+      Tool.run(Duration.ofSeconds(30), "vncsnapshot", "-encodings", "raw", "-quiet", "-allowblank",
+          "127.0.0.1::" + port, raw.toString()).ok();
+      RfbServer.Stats afterRaw = rfb.stats();
+      Tool.run(Duration.ofSeconds(30), "vncsnapshot", "-encodings", "zlib", "-quiet", "-allowblank",
+          "127.0.0.1::" + port, zlib.toString()).ok();
+      RfbServer.Stats afterZlib = rfb.stats();
+      assertTrue(afterRaw.rawRects() >= 1 && afterRaw.zlibRects() == 0, afterRaw.toString());
+      assertEquals(afterRaw.rawRects(), afterZlib.rawRects(), afterZlib.toString());
+      assertTrue(afterZlib.zlibRects() >= 1, afterZlib.toString());
+      long zlibWire = afterZlib.wireBytes() - afterRaw.wireBytes();
+      assertTrue(zlibWire * 10 < afterRaw.wireBytes(), "a text screen compresses more than 10 times: " + zlibWire
+          + " bytes vs " + afterRaw.wireBytes() + " raw");
+      // Encoded by the same JPEG encoder from identical framebuffers, the files are identical.
+      assertTrue(java.util.Arrays.equals(java.nio.file.Files.readAllBytes(raw), java.nio.file.Files.readAllBytes(zlib)),
+          "the frame decoded from Zlib is the frame sent Raw");
+    }
+  }
+
   /** vncpasswd's file: the password DES-encrypted with VNC's fixed key (bit-reversed for the JDK). */
   static byte[] vncPasswdFile(String password) throws Exception {
     byte[] fixed = {23, 82, 107, 6, 35, 78, 88, 7};

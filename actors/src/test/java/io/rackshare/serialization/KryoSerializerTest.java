@@ -107,14 +107,24 @@ class KryoSerializerTest {
                 new io.rackshare.map.ResourceDescriptor(io.rackshare.map.DevicePath.mouse(b),
                 new io.rackshare.map.ResourceConfig.Mouse("xterm")))),
         new io.rackshare.console.ConsoleProtocol.Frame(b, screen()),
+        new io.rackshare.console.ConsoleProtocol.FrameRows(b, 3, io.rackshare.console.ScreenRows.between(screen(), typed())),
         new io.rackshare.console.ConsoleProtocol.GetLog(20),
         new io.rackshare.console.ConsoleProtocol.Log(b, List.of("12:00:00.000 $ ls", "12:00:00.001 file")));
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  static org.apache.pekko.actor.typed.ActorRef<io.rackshare.console.ConsoleProtocol.Frame> frames(
+  static org.apache.pekko.actor.typed.ActorRef<io.rackshare.console.ConsoleProtocol.Frames> frames(
       TestProbe<SmmHandler.Command> probe) {
     return (org.apache.pekko.actor.typed.ActorRef) probe.ref();
+  }
+
+  /** {@link #screen} with a key typed on its second row. */
+  static io.rackshare.console.ConsoleDriver.ScreenImage typed() {
+    io.rackshare.console.ConsoleDriver.ScreenImage s = screen();
+    int[] chars = s.chars().clone();
+    chars[2] = 'x';
+    return new io.rackshare.console.ConsoleDriver.ScreenImage(2, 2, chars, s.foreground(), s.background(),
+        s.attributes(), 1, 1, true, 1000, true, 18);
   }
 
   static io.rackshare.console.ConsoleDriver.ScreenImage screen() {
@@ -133,6 +143,29 @@ class KryoSerializerTest {
       Object back = serialization.deserialize(bin, s.identifier(), "").get();
       assertDeepEquals(o, back);
     }
+  }
+
+  /** A typed key changes one row: its frame on the OOB channel is that row, not the 80x25 screen. */
+  @Test
+  void aOneRowChangeTravelsAsThatRow() {
+    int n = 80 * 25;
+    int[] chars = new int[n];
+    for (int i = 0; i < n; i++) chars[i] = 'a' + i % 26;
+    int[] fg = new int[n];
+    java.util.Arrays.fill(fg, 7);
+    io.rackshare.console.ConsoleDriver.ScreenImage before = new io.rackshare.console.ConsoleDriver.ScreenImage(80, 25,
+        chars, fg, new int[n], new int[n], 3, 10, true, 0, false, 1);
+    int[] typed = chars.clone();
+    typed[3 * 80 + 10] = '#';
+    io.rackshare.console.ConsoleDriver.ScreenImage after = new io.rackshare.console.ConsoleDriver.ScreenImage(80, 25,
+        typed, fg, new int[n], new int[n], 3, 11, true, 0, false, 2);
+    BladeId b = new BladeId(1, 1, 3);
+    Object whole = new io.rackshare.console.ConsoleProtocol.Frame(b, after);
+    Object rows = new io.rackshare.console.ConsoleProtocol.FrameRows(b, 1,
+        io.rackshare.console.ScreenRows.between(before, after));
+    int wholeBytes = serialization.findSerializerFor(whole).toBinary(whole).length;
+    int rowBytes = serialization.findSerializerFor(rows).toBinary(rows).length;
+    assertTrue(rowBytes * 20 < wholeBytes, rowBytes + " bytes for the row vs " + wholeBytes + " for the screen");
   }
 
   @Test
