@@ -81,6 +81,7 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
   private boolean seen;
   /** Route requests in flight, by tag: who asked (null: the escape sequence, answered on the screen). */
   private final Map<Long, Optional<ActorRef<StatusReply<BladeId>>>> asking = new HashMap<>();
+  private String lastRetryError;
   private long nextTag = 1;
 
   private ConsoleStation(ActorContext<Command> ctx, TimerScheduler<Command> timers, BladeId self,
@@ -172,10 +173,18 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
     } else {
       error = "unexpected answer " + r.response();
     }
-    getContext().getLog().warn("console station on {}: {}", self, error);
-    if (replyTo.isPresent()) replyTo.get().tell(StatusReply.error(error));
-    else if (target.isEmpty()) view.banner("waiting for " + initial + "'s console: " + error); // asked again
-    else view.banner("console: " + error);
+    if (replyTo.isPresent()) {
+      getContext().getLog().warn("console station on {}: {}", self, error);
+      replyTo.get().tell(StatusReply.error(error));
+    } else if (target.isEmpty()) {
+      // The configured target, asked for again every few seconds: said once per reason.
+      if (!error.equals(lastRetryError)) getContext().getLog().warn("console station on {}: {}", self, error);
+      lastRetryError = error;
+      view.banner("waiting for " + initial + "'s console: " + error);
+    } else {
+      getContext().getLog().warn("console station on {}: {}", self, error);
+      view.banner("console: " + error);
+    }
     return this;
   }
 

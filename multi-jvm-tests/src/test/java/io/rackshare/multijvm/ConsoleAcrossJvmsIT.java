@@ -120,6 +120,11 @@ class ConsoleAcrossJvmsIT {
         "io.rackshare.node.RackshareCli", "console", "--url", mgmt, "--log", "20").ok();
     assertTrue(log.out().contains(" at-Rack(1)/Chassis(1)/Blade(3)\""), "blade 3's console log: " + log.out());
 
+    // A blade that has no console: a clear error, and the station stays where it is.
+    Tool.Result refused = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"),
+        "io.rackshare.node.RackshareCli", "console", "--url", mgmt, "--select", "Rack(1)/Chassis(1)/Blade(9)");
+    assertTrue(refused.exit() != 0 && refused.out().contains("Rack(1)/Chassis(1)/Blade(9) has no console"),
+        refused.exit() + ": " + refused.out());
     Tool.Result select = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"),
         "io.rackshare.node.RackshareCli", "console", "--url", mgmt, "--select", "Rack(1)/Chassis(1)/Blade(2)").ok();
     assertTrue(select.out().contains("\"target\" : \"Rack(1)/Chassis(1)/Blade(2)\""), select.out());
