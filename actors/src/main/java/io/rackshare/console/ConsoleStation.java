@@ -136,9 +136,10 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
       shown = whole.image();
     } else if (f.frame() instanceof ConsoleProtocol.FrameRows r) {
       if (shown == null || shown.version() != r.baseVersion()) {
-        // A frame was lost (a connection broke): attach again for a whole one.
+        // A frame was lost (a connection broke): attach again, once, for a whole one.
+        if (shown != null) attach(target.get());
         shown = null;
-        attach(target.get());
+        seen = false; // and again every few seconds until it comes
         return this;
       }
       shown = r.rows().applyTo(shown);
