@@ -161,12 +161,12 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
       if (f.delivery().responder() != null) f.delivery().responder().reply(new ManagerProtocol.MapInstalled(map.epoch()));
     } else if (f.delivery().message() instanceof ManagerProtocol.MapUpdate u) {
       // The manager is the authority on the map: its copy replaces ours (block 520).
-      if (u.map().epoch() != map.epoch() || !u.map().equals(map)) {
+      boolean changed = !u.map().equals(map);
+      if (changed) {
         getContext().getLog().info("{} stores map epoch {} ({} volumes, digest {})",
             id, u.map().epoch(), u.map().volumes().size(), u.map().digest());
       }
-      if (store != null && !u.map().equals(map)) store.save(u.map());
-      boolean changed = !u.map().equals(map);
+      if (store != null && changed) store.save(u.map());
       map = u.map();
       if (changed) mapSubscribers.forEach(s -> s.tell(map));
       if (!u.resources().isEmpty()) registered = u.resources();

@@ -69,7 +69,10 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
   private final ConsoleView view;
   private final BladeId initial;
   private final ActorRef<ConsoleProtocol.Frames> frames;
-  /** The target's screen as last received (whole or patched), which its next rows patch. */
+  /**
+   * The target's screen as last received (whole or patched), which its next rows patch; null
+   * until a whole frame comes after an attach (the retry timer attaches again meanwhile).
+   */
   private ConsoleDriver.ScreenImage shown;
   private final ActorRef<SmmHandler.Response> routed;
   private Optional<BladeId> target = Optional.empty();
@@ -78,7 +81,6 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
   private long routeEpoch = -1;
   private boolean mapSeen;
   private Set<BladeId> peers = Set.of();
-  private boolean seen;
   /** Route requests in flight, by tag: who asked (null: the escape sequence, answered on the screen). */
   private final Map<Long, Optional<ActorRef<StatusReply<BladeId>>>> asking = new HashMap<>();
   private String lastRetryError;
@@ -124,7 +126,7 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
         .onMessage(Keys.class, this::onKeys)
         .onMessage(Retry.class, r -> {
           if (target.isEmpty() && mapSeen && asking.isEmpty()) route(initial, true, Optional.empty());
-          if (!seen && target.isPresent() && peers.contains(target.get())) attach(target.get());
+          if (shown == null && target.isPresent() && peers.contains(target.get())) attach(target.get());
           return this;
         })
         .build();
@@ -138,13 +140,11 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
       if (shown == null || shown.version() != r.baseVersion()) {
         // A frame was lost (a connection broke): attach again, once, for a whole one.
         if (shown != null) attach(target.get());
-        shown = null;
-        seen = false; // and again every few seconds until it comes
+        shown = null; // and again every few seconds until it comes
         return this;
       }
       shown = r.rows().applyTo(shown);
     }
-    seen = true;
     view.show(shown);
     return this;
   }
@@ -166,7 +166,7 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
       if (error == null) {
         replyTo.ifPresent(t -> t.tell(StatusReply.success(ans.route().target())));
         // The escape chose the blade already shown: nothing switches, the banner goes.
-        if (replyTo.isEmpty() && seen) view.banner(null);
+        if (replyTo.isEmpty() && shown != null) view.banner(null);
         return this;
       }
     } else if (r.response() instanceof SmmHandler.Failed f) {
@@ -212,7 +212,6 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
     target.ifPresent(old -> smm.tell(new SmmHandler.Send(old, new ConsoleProtocol.Detach(frames))));
     getContext().getLog().info("console station on {} shows {} (map epoch {})", self, route.target(), route.epoch());
     target = Optional.of(route.target());
-    seen = false;
     shown = null;
     if (peers.contains(route.target())) {
       view.banner("switching to " + route.target() + " ...");
@@ -225,7 +224,7 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
   private Behavior<Command> onOob(FromOob f) {
     if (f.delivery().message() instanceof ConsoleProtocol.Refused r && target.equals(Optional.of(r.blade()))) {
       // Our route is older than the target's map: resynchronise (the new map re-routes us).
-      seen = false;
+      shown = null;
       view.banner(r.blade() + " refuses this station: " + r.reason() + "; resynchronising the map");
       smm.tell(new SmmHandler.SendToManager(new ManagerProtocol.ResyncRequest(self, "console", epoch, r.reason())));
     }
@@ -288,7 +287,7 @@ public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Comman
     peers = t.topology().peers();
     boolean has = target.isPresent() && peers.contains(target.get());
     if (had && !has) {
-      seen = false;
+      shown = null;
       view.banner(target.get() + " is down: its console will be back when it returns");
     } else if (!had && has) {
       attach(target.get());

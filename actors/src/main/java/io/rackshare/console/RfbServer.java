@@ -328,6 +328,9 @@ public final class RfbServer implements AutoCloseable {
     private final Keysyms keys = new Keysyms();
     private volatile PixelFormat format = PixelFormat.DEFAULT;
     private int[] sent;
+    /** Row hashes of {@code sent}, and of the frame being sent, when the scroll search computed them. */
+    private int[] sentHashes;
+    private int[] pixelHashes;
     private long sentSeq = -1;
     /** The encodings the client allows besides Raw (SetEncodings). */
     private boolean copyRect;
@@ -488,6 +491,7 @@ public final class RfbServer implements AutoCloseable {
       }
       String n = notice;
       int[] pixels = rendered(state, n != null ? n : state.banner());
+      pixelHashes = null;
       sentSeq = state.seq();
       java.io.ByteArrayOutputStream rects = new java.io.ByteArrayOutputStream();
       DataOutputStream msg = new DataOutputStream(rects);
@@ -519,6 +523,7 @@ public final class RfbServer implements AutoCloseable {
       counters.incrementAndGet(0);
       counters.addAndGet(5, 4 + rects.size());
       sent = pixels;
+      sentHashes = pixelHashes;
       return true;
     }
 
@@ -530,7 +535,8 @@ public final class RfbServer implements AutoCloseable {
     private int[] scroll(int[] pixels, DataOutputStream msg) throws IOException {
       int ch = renderer.cellHeight();
       int[] now = rowHashes(pixels);
-      int[] was = rowHashes(sent);
+      int[] was = sentHashes != null ? sentHashes : rowHashes(sent);
+      pixelHashes = now; // the next update's "was"
       int bestFrom = -1;
       int bestTo = -1;
       int bestShift = 0;
