@@ -115,9 +115,12 @@ public final class Rackshare implements Extension {
         SmmHandler.NAME, Props.empty());
     volumes = new Volumes(system, settings.blade(), settings.layouts(), settings.access(), stores, io,
         lane, smm, "rackshare-access", settings.dataDir());
+    io.rackshare.blade.MapStore store = new io.rackshare.blade.MapStore(settings.dataDir());
+    io.rackshare.map.GlobalResourceMap stored = store.load().orElse(null);
+    if (stored != null) volumes.startFrom(stored);
     blade = system.systemActorOf(
-        Blade.create(settings.blade(), discovered, smm, volumes.driver(),
-            new io.rackshare.blade.MapStore(settings.dataDir())), "rackshare-blade", Props.empty());
+        Blade.create(settings.blade(), discovered, smm, volumes.driver(), store, stored),
+        "rackshare-blade", Props.empty());
     startConsole();
     nbd = settings.nbd().enabled() ? startNbd() : null;
     management = settings.management().enabled() ? startManagement() : null;

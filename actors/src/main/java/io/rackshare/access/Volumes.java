@@ -117,6 +117,15 @@ public final class Volumes {
     return driver;
   }
 
+  /**
+   * Routes with {@code stored}, the map this blade kept before it stopped, from this call on: a
+   * caller that starts the runtime and at once reads a volume is served, not told that no volume
+   * exists yet. The blade installs the same map in the access driver.
+   */
+  public void startFrom(GlobalResourceMap stored) {
+    map.compareAndSet(GlobalResourceMap.EMPTY, stored);
+  }
+
   public GlobalResourceMap localMap() {
     return map.get();
   }

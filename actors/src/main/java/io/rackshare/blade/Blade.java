@@ -57,17 +57,21 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
       List<DiscoveredResource> resources,
       ActorRef<SmmHandler.Command> smm,
       ActorRef<AccessDriver.Command> access) {
-    return create(id, resources, smm, access, null);
+    return create(id, resources, smm, access, null, null);
   }
 
-  /** As above, keeping the last map in {@code store} (null: in memory only) and starting from it. */
+  /**
+   * As above, keeping the last map in {@code store} (null: in memory only) and starting from
+   * {@code stored}, the map {@code store} held at start-up (null: none).
+   */
   public static Behavior<Command> create(
       BladeId id,
       List<DiscoveredResource> resources,
       ActorRef<SmmHandler.Command> smm,
       ActorRef<AccessDriver.Command> access,
-      MapStore store) {
-    return Behaviors.setup(ctx -> new Blade(ctx, id, resources, smm, access, store));
+      MapStore store,
+      GlobalResourceMap stored) {
+    return Behaviors.setup(ctx -> new Blade(ctx, id, resources, smm, access, store, stored));
   }
 
   private final BladeId id;
@@ -89,19 +93,19 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
       List<DiscoveredResource> discovered,
       ActorRef<SmmHandler.Command> smm,
       ActorRef<AccessDriver.Command> access,
-      MapStore store) {
+      MapStore store,
+      GlobalResourceMap stored) {
     super(ctx);
     this.id = id;
     this.smm = smm;
     this.access = access;
     this.store = store;
-    if (store != null) {
+    if (stored != null) {
       // Serve the volumes of the last map at once, before any manager speaks (0093).
-      store.load().ifPresent(m -> {
-        ctx.getLog().info("{} starts with its stored map, epoch {} ({} volumes)", id, m.epoch(), m.volumes().size());
-        map = m;
-        access.tell(new AccessDriver.MapInstalled(m));
-      });
+      ctx.getLog().info("{} starts with its stored map, epoch {} ({} volumes)", id, stored.epoch(),
+          stored.volumes().size());
+      map = stored;
+      access.tell(new AccessDriver.MapInstalled(stored));
     }
     this.resources = discovered.stream().map(DiscoveredResource::descriptor).toList();
     DiscoveredResource.DriverContext driverContext = new DiscoveredResource.DriverContext(id, smm, ctx.getSelf());
