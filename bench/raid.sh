@@ -4,6 +4,8 @@
 #   - write overhead: span vs raid1 vs raid5, 1 MiB sequential and 4 KiB random (QD1, QD32)
 #   - reads: raid1 with read-policy = primary vs balanced, 1 MiB sequential and 4 KiB QD32
 #   - rebuild: a failed member replaced by its hot spare, alone and under a foreground load
+#   - resync: a mirror copy whose blade is killed and started again after writes to the first
+#     16 MiB of its volume; only the regions written meanwhile are copied (vs the whole rebuild above)
 # Writes the medians into docs/benchmarks.md between <!-- raid:start --> and <!-- raid:end -->.
 #
 #   bench/raid.sh                     # 3 rounds of 10 s per job
@@ -35,7 +37,7 @@ seed=$(free_port)
 for slot in 1 2 3 4; do
   oob=$([[ $slot == 1 ]] && echo "$seed" || free_port)
   mkdir -p "$work/blade$slot"
-  disks=$([[ $slot == 1 ]] && echo "[]" || python3 -c "print('[' + ', '.join('{ file = disk%d.img, size = ${DISK_MIB}MiB }' % i for i in range(6)) + ']')")
+  disks=$([[ $slot == 1 ]] && echo "[]" || python3 -c "print('[' + ', '.join('{ file = disk%d.img, size = ${DISK_MIB}MiB }' % i for i in range(7)) + ']')")
   cat > "$work/blade$slot/node.conf" <<CONF
 rackshare {
   blade { slot = $slot, data-dir = "$work/blade$slot", disks = $disks }
@@ -50,7 +52,10 @@ rackshare {
     { name = r5, layout = raid5, members = [$(d 2 0), $(d 3 3), $(d 4 3)] }
     { name = rb, layout = raid1, rebuild-rate = 0, members = [$(d 2 1), $(d 3 4)], spares = [$(d 4 4)] }
     { name = rbl, layout = raid1, rebuild-rate = 0, members = [$(d 2 2), $(d 3 5)], spares = [$(d 4 5)] }
+    { name = rr, layout = raid1, rebuild-rate = 0, members = [$(d 2 6), $(d 4 6)] }
   ]
+  # The fill below is long past when blade 4 is killed, even in a quick run.
+  access.resync-window = 10s
 }
 CONF
   java ${RACKSHARE_JAVA_OPTS:--XX:G1HeapRegionSize=8m} -cp "$cp" io.rackshare.node.RackshareCli node --config "$work/blade$slot/node.conf" \
@@ -66,7 +71,7 @@ mgmt=$(grep -o 'mgmt=http://[^ ]*' "$work/blade1/node.log" | head -1 | cut -d= -
 echo "client blade 1: $nbd  management $mgmt" >&2
 
 range=$((DISK_MIB))M
-for v in span r1p r1b r5 rb rbl; do
+for v in span r1p r1b r5 rb rbl rr; do
   fio --name=fill --ioengine=nbd --uri="$nbd$v" --rw=write --bs=1M --iodepth=8 --size=$range --output-format=json > /dev/null
 done
 
@@ -132,7 +137,25 @@ loadiops=$(python3 -c "
 import json; t=open('$work/load.json').read(); j=json.loads(t[t.index('{'):])['jobs'][0]
 print('%.0f' % (j['read']['iops'] + j['write']['iops']))" 2>/dev/null || echo "?")
 
-python3 - "$results" "$OUT" "$ROUNDS" "$RUNTIME" "$DISK_MIB" "$quiet" "$loaded" "$loadiops" <<'PY'
+# Resync: kill blade 4 (SIGKILL), write 16 MiB to rr while it is away, start it again.
+echo "resync of a returning copy" >&2
+sleep 10  # past resync-window since the last write to rr (the fill)
+kill -9 "${pids[3]}"
+for _ in $(seq 1200); do [[ "$(member_state rr 1)" == FAILED* ]] && break; sleep 0.1; done
+fio --name=away --ioengine=nbd --uri="${nbd}rr" --rw=randwrite --bs=64k --iodepth=8 --size=16M \
+  --output-format=json > /dev/null
+mv "$work/blade4/node.log" "$work/blade4/node-1.log"
+java ${RACKSHARE_JAVA_OPTS:--XX:G1HeapRegionSize=8m} -cp "$cp" io.rackshare.node.RackshareCli node --config "$work/blade4/node.conf" \
+  > "$work/blade4/node.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1200); do grep -q "RACKSHARE READY" "$work/blade4/node.log" && break; sleep 0.1; done
+start=$(date +%s.%N)
+for _ in $(seq 6000); do [[ "$(member_state rr 1)" == "ACTIVE OPTIMAL" ]] && break; sleep 0.1; done
+end=$(date +%s.%N)
+resync=$(python3 -c "print('%.2f' % ($end - $start))")
+resynced=$(grep -o "of 'rr': [0-9]* of" "$work/blade4/node.log" | head -1 | grep -o "[0-9]*" || echo "?")
+
+python3 - "$results" "$OUT" "$ROUNDS" "$RUNTIME" "$DISK_MIB" "$quiet" "$loaded" "$loadiops" "$resync" "$resynced" <<'PY'
 import sys, statistics, collections, datetime, platform, os
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
@@ -155,6 +178,11 @@ quiet, loaded = float(sys.argv[6]), float(sys.argv[7])
 out += ["", "| rebuild of a %d MiB raid1 member (rebuild-rate = 0) | seconds | MiB/s |" % disk, "|---|---|---|",
         "| no foreground load | %.1f | %.0f |" % (quiet, disk / quiet),
         "| under 4 KiB QD8 random read/write (%s IOPS during it) | %.1f | %.0f |" % (sys.argv[8], loaded, disk / loaded)]
+resync, resynced = float(sys.argv[9]), sys.argv[10]
+out += ["", "| a killed copy's blade returns after 64 KiB random writes to 16 MiB of the volume | seconds | copied | vs whole rebuild |",
+        "|---|---|---|---|",
+        "| resync of the regions written meanwhile (4 MiB regions) | %.2f | %s MiB of %d | %.2f of the time |" % (
+            resync, int(resynced) // 1024 if resynced.isdigit() else "?", disk, resync / quiet)]
 table = "\n".join(out)
 path = sys.argv[2]
 text = open(path).read() if os.path.exists(path) else ""

@@ -357,6 +357,21 @@ public final class AccessPath implements VolumeIo {
     });
   }
 
+  /**
+   * Asks the in-sync copy at {@code witness} which regions the member at {@code position} missed
+   * since it failed ({@link DirtyRegions}): {@code [start, end)} device byte ranges, or null if
+   * that copy cannot say. Fails if the copy's map is not this one or it does not answer.
+   */
+  CompletableFuture<List<long[]>> missed(GlobalResourceDescriptor v, int witness, int position) {
+    DevicePath w = v.member(witness).device();
+    Member m = v.member(position);
+    return send(w.blade(), w, BlockFrames.missed(v.name(), v.epoch(), w, position, m.device(), m.missedFrom()), false)
+        .thenApply(o -> {
+          if (o instanceof Outcome.Ok ok) return BlockFrames.regions(ok.reply());
+          throw new BlockDeviceException(IoError.STALE_MAP, w + " did not say what " + m.device() + " missed: " + o);
+        });
+  }
+
   private static CompletableFuture<Void> failedStep(GlobalResourceDescriptor v) {
     return CompletableFuture.failedFuture(new BlockDeviceException(IoError.STALE_MAP,
         "the map of '" + v.name() + "' changed under the rebuild step"));

@@ -7,7 +7,7 @@ import java.time.Duration;
 public record AccessSettings(
     int maxSegmentBytes, int maxAttempts, Duration retryBackoff, Duration resyncDebounce,
     Duration confirmTimeout, Duration rebuildStepPause, int rebuildStepBytes, String routing,
-    Duration proxyTimeout) {
+    Duration proxyTimeout, long resyncRegionBytes, Duration resyncWindow) {
 
   /** Figure 8a: each blade routes with its own copy of the map; I/O does not need the manager. */
   public static final String LOCAL_MAPS = "local-maps";
@@ -22,6 +22,11 @@ public record AccessSettings(
     if (rebuildStepBytes < 4096) {
       throw new IllegalArgumentException("rackshare.access.rebuild-step must be >= 4KiB");
     }
+    if (resyncRegionBytes < 4096 || Long.bitCount(resyncRegionBytes) != 1) {
+      throw new IllegalArgumentException("rackshare.access.resync-region = " + resyncRegionBytes
+          + " must be a power of two >= 4KiB");
+    }
+    if (resyncWindow.isNegative()) throw new IllegalArgumentException("rackshare.access.resync-window must be >= 0");
     if (!routing.equals(LOCAL_MAPS) && !routing.equals(MANAGER_PROXY)) {
       throw new IllegalArgumentException("rackshare.access.routing = " + routing + " must be " + LOCAL_MAPS
           + " or " + MANAGER_PROXY);
@@ -38,6 +43,8 @@ public record AccessSettings(
         c.getDuration("rebuild-retry-pause"),
         c.getBytes("rebuild-step").intValue(),
         c.getString("routing"),
-        c.getDuration("proxy-timeout"));
+        c.getDuration("proxy-timeout"),
+        c.getBytes("resync-region"),
+        c.getDuration("resync-window"));
   }
 }

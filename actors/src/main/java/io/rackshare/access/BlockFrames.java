@@ -6,6 +6,7 @@ import io.rackshare.map.DeviceSegment;
 import io.rackshare.smm.DataLane.Frame;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * Block requests and replies as data-lane frames. Every request names the volume and the map
@@ -31,6 +32,11 @@ final class BlockFrames {
    * #WRITE}, {@link #ZERO} or {@link #FLUSH}.
    */
   static final byte PROXY = 8;
+  /**
+   * To an in-sync copy: which regions of it were written since a copy failed ({@link
+   * DirtyRegions}); answered with {@link #DATA}, see {@link #regions}.
+   */
+  static final byte MISSED = 9;
   static final byte DATA = 10;
   static final byte DONE = 11;
   static final byte IO_FAILURE = 12;
@@ -143,6 +149,60 @@ final class BlockFrames {
     } catch (java.nio.BufferUnderflowException e) {
       throw new IllegalArgumentException("truncated proxied request");
     }
+  }
+
+  /** A {@link #MISSED} question, for {@code device} of the blade asked. */
+  record MissedRequest(String volume, long epoch, DevicePath device, int position, DevicePath failed,
+      long missedFrom) {}
+
+  static Frame missed(String volume, long epoch, DevicePath device, int position, DevicePath failed,
+      long missedFrom) {
+    byte[] v = utf8(volume);
+    byte[] kind = utf8(device.kind());
+    byte[] failedKind = utf8(failed.kind());
+    ByteBuffer h = ByteBuffer.allocate(2 + v.length + 8 + 14 + kind.length + 4 + 4 + 14 + failedKind.length + 4 + 8);
+    putString(h, v).putLong(epoch);
+    putDevice(h, device, kind).putInt(position);
+    putDevice(h, failed, failedKind).putLong(missedFrom);
+    return new Frame(MISSED, h.flip(), EMPTY);
+  }
+
+  /** Decodes a {@link #MISSED} question; a malformed one is an {@link IllegalArgumentException}. */
+  static MissedRequest decodeMissed(Frame f) {
+    try {
+      ByteBuffer h = f.header().duplicate();
+      String volume = getString(h);
+      long epoch = h.getLong();
+      DevicePath device = getDevice(h);
+      int position = h.getInt();
+      DevicePath failed = getDevice(h);
+      long missedFrom = h.getLong();
+      if (position < 0 || missedFrom <= 0) {
+        throw new IllegalArgumentException("bad question: position " + position + ", missed from " + missedFrom);
+      }
+      return new MissedRequest(volume, epoch, device, position, failed, missedFrom);
+    } catch (java.nio.BufferUnderflowException e) {
+      throw new IllegalArgumentException("truncated question");
+    }
+  }
+
+  /** The answer to a {@link #MISSED} question: byte ranges {@code [start, end)}, or null: cannot say. */
+  static Frame regions(List<long[]> ranges) {
+    if (ranges == null) return new Frame(DATA, EMPTY, ByteBuffer.allocate(8).putLong(-1).flip());
+    ByteBuffer b = ByteBuffer.allocate(8 + 16 * ranges.size()).putLong(ranges.size());
+    for (long[] r : ranges) b.putLong(r[0]).putLong(r[1]);
+    return new Frame(DATA, EMPTY, b.flip());
+  }
+
+  /** The ranges of a {@link #regions} answer (null: the blade asked cannot say). */
+  static List<long[]> regions(Frame f) {
+    ByteBuffer b = f.payload().duplicate();
+    long n = b.getLong();
+    if (n < 0) return null;
+    if (n > b.remaining() / 16) throw new IllegalArgumentException("a region answer of " + n + " ranges is truncated");
+    List<long[]> out = new java.util.ArrayList<>((int) n);
+    for (long i = 0; i < n; i++) out.add(new long[] {b.getLong(), b.getLong()});
+    return out;
   }
 
   static Frame flush(String volume, long epoch, DevicePath device) {

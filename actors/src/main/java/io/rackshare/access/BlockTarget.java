@@ -38,10 +38,12 @@ final class BlockTarget implements DataLane.Handler {
   private final io.rackshare.io.DirectBufferPool buffers;
   private final RangeLocks locks;
   private final StripeCoordinator coordinator;
+  private final DirtyRegions dirty;
 
   BlockTarget(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts,
       Map<DevicePath, BlockStore> stores, Executor io, Resync resync, io.rackshare.io.DirectBufferPool buffers,
-      RangeLocks locks, StripeCoordinator coordinator) {
+      RangeLocks locks, StripeCoordinator coordinator, DirtyRegions dirty) {
+    this.dirty = dirty;
     this.buffers = buffers;
     this.locks = locks;
     this.coordinator = coordinator;
@@ -56,12 +58,17 @@ final class BlockTarget implements DataLane.Handler {
   @Override
   public CompletionStage<DataLane.Frame> handle(BladeId from, DataLane.Frame frame) {
     if (BlockFrames.isStripe(frame.type())) return coordinator.handle(from, frame);
+    if (frame.type() == BlockFrames.MISSED) return CompletableFuture.completedFuture(missed(from, frame));
     BlockFrames.Request r;
     try {
       r = BlockFrames.decode(frame);
     } catch (IllegalArgumentException e) {
       log.warn("{}: malformed block request from {}: {}", self, from, e.getMessage());
       return CompletableFuture.completedFuture(BlockFrames.ioFailure("malformed request: " + e.getMessage()));
+    }
+    if (r.type() != BlockFrames.FLUSH && r.type() != BlockFrames.READ) {
+      // Noted before the epoch is checked: see DirtyRegions.
+      dirty.writing(r.device(), r.segment().deviceOffset(), r.segment().length(), r.epoch());
     }
     GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
     String wrong = verify(r, v);
@@ -106,6 +113,28 @@ final class BlockTarget implements DataLane.Handler {
       out.complete(BlockFrames.ioFailure("I/O executor rejected the request"));
     }
     return out;
+  }
+
+  /** Answers which regions of a copy of this blade a failed copy missed (a rebuild asks). */
+  private DataLane.Frame missed(BladeId from, DataLane.Frame frame) {
+    BlockFrames.MissedRequest q;
+    try {
+      q = BlockFrames.decodeMissed(frame);
+    } catch (IllegalArgumentException e) {
+      log.warn("{}: malformed question from {}: {}", self, from, e.getMessage());
+      return BlockFrames.ioFailure("malformed request: " + e.getMessage());
+    }
+    GlobalResourceDescriptor v = map.get().volumes().get(q.volume());
+    String wrong = v == null ? "no volume '" + q.volume() + "' in this blade's map"
+        : v.epoch() != q.epoch() ? "request epoch " + q.epoch() + ", this blade's epoch " + v.epoch()
+        : !stores.containsKey(q.device()) || !v.members().stream().anyMatch(m -> m.device().equals(q.device()) && m.readable())
+            ? q.device() + " is not an in-sync copy of '" + q.volume() + "' on " + self
+        : null;
+    if (wrong != null) {
+      resync.ask(q.volume(), q.epoch(), wrong);
+      return BlockFrames.wrongTarget(v == null ? -1 : v.epoch(), self + ": " + wrong);
+    }
+    return BlockFrames.regions(dirty.writtenSince(q.volume(), q.position(), q.failed(), q.missedFrom(), q.device()));
   }
 
   /** Null if this blade holds exactly that piece under the request's epoch, else why not. */

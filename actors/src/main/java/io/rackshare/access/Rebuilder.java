@@ -24,7 +24,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * Rebuilds one member of this blade that the map says is being rebuilt (a hot spare that took a
  * failed member's place, or a member that came back stale), front to back in steps of {@code
- * rackshare.access.rebuild-step}, no faster than the volume's {@code rebuild-rate}. Client writes
+ * rackshare.access.rebuild-step}, no faster than the volume's {@code rebuild-rate}. A member that
+ * came back gets only the regions written since it failed, if an in-sync copy saw it fail and
+ * can say which ({@link DirtyRegions}); otherwise, and for a spare, every byte. Client writes
  * go on meanwhile (they reach the member too, see {@link AccessPath}). Progress goes to every
  * blade about once a second; when done, it tells the manager, until the map shows the member in
  * sync. The {@link AccessDriver} starts and stops it as maps come.
@@ -34,6 +36,9 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
   sealed interface Command {}
 
   private record StepDone(long bytes, Throwable failure) implements Command {}
+
+  /** What to rebuild: device byte ranges, or null: all of it. */
+  private record Planned(List<long[]> ranges, Throwable failure) implements Command {}
 
   private enum Next implements Command { INSTANCE }
 
@@ -56,6 +61,11 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
   private final long startNanos = System.nanoTime();
   private long done;
   private long total = -1;
+  /** Device byte ranges {@code [start, end)} to rebuild, in order; null until planned. */
+  private List<long[]> ranges;
+  private int range;
+  private long inRange;
+  private int planAttempts;
   private long lastProgressNanos;
   private long bytesAtLastProgress;
   private double rate;
@@ -80,6 +90,7 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
     return newReceiveBuilder()
         .onMessageEquals(Next.INSTANCE, this::step)
         .onMessage(StepDone.class, this::onStepDone)
+        .onMessage(Planned.class, this::onPlanned)
         .build();
   }
 
@@ -101,16 +112,18 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
       return this;
     }
     Layout layout = c.layouts().get(v.layout());
-    if (total < 0) total = layout.rebuildBytes(v);
     if (layout.health(v).failed()) {
       // Nothing to rebuild from until a missing member returns.
       timers.startSingleTimer(Next.INSTANCE, c.settings().rebuildStepPause());
       return this;
     }
-    long n = Math.min(c.settings().rebuildStepBytes(), total - done);
+    if (ranges == null) return plan(v, layout);
+    long[] r = ranges.get(range);
+    long at = r[0] + inRange;
+    long n = Math.min(c.settings().rebuildStepBytes(), r[1] - at);
     CompletableFuture<Void> all;
     try {
-      List<RebuildStep> steps = layout.rebuild(v, position, done, (int) n);
+      List<RebuildStep> steps = layout.rebuild(v, position, at, (int) n);
       all = CompletableFuture.allOf(steps.stream().map(s -> c.path().rebuild(v, s)).toArray(CompletableFuture[]::new));
     } catch (RuntimeException e) {
       all = CompletableFuture.failedFuture(e);
@@ -127,12 +140,17 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
       return this;
     }
     done += d.bytes();
+    inRange += d.bytes();
+    if (ranges.get(range)[0] + inRange >= ranges.get(range)[1]) {
+      range++;
+      inRange = 0;
+    }
     long now = System.nanoTime();
     if (done >= total) {
       finished = true;
       progress(now, true);
-      getContext().getLog().info("rebuilt {} of '{}': {} MiB in {} s", device, volume, total >> 20,
-          (now - startNanos) / 1_000_000_000L);
+      getContext().getLog().info("rebuilt {} of '{}': {} KiB in {} ms", device, volume, total >> 10,
+          (now - startNanos) / 1_000_000L);
       getContext().getSelf().tell(Next.INSTANCE);
       return this;
     }
@@ -142,6 +160,59 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
     long waitNanos = limit <= 0 ? 0 : (long) (done * 1e9 / limit) - (now - startNanos);
     if (waitNanos > 0) timers.startSingleTimer(Next.INSTANCE, Duration.ofNanos(waitNanos));
     else getContext().getSelf().tell(Next.INSTANCE);
+    return this;
+  }
+
+  /**
+   * Decides what to rebuild: for a member that missed writes from an epoch on, asks its in-sync
+   * copies which regions were written since; any that can say is enough (each was written with
+   * everything). Asked again a few times if the maps are out of step, then rebuilt whole.
+   */
+  private Behavior<Command> plan(GlobalResourceDescriptor v, Layout layout) {
+    Member m = v.member(position);
+    List<Integer> witnesses = m.missedFrom() == 0 ? List.of()
+        : layout.witnesses(v, position).stream().filter(i -> v.member(i).readable()).toList();
+    if (witnesses.isEmpty()) {
+      getContext().getSelf().tell(new Planned(null, null));
+      return this;
+    }
+    List<CompletableFuture<List<long[]>>> asked = witnesses.stream().map(i -> c.path().missed(v, i, position)).toList();
+    CompletableFuture<List<long[]>> first = CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new))
+        .thenApply(x -> asked.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull)
+            .findFirst().orElse(null));
+    getContext().pipeToSelf(first, (ranges, failure) -> new Planned(ranges, failure));
+    return this;
+  }
+
+  private Behavior<Command> onPlanned(Planned p) {
+    GlobalResourceDescriptor v = current();
+    if (v == null) return Behaviors.stopped();
+    long size = c.layouts().get(v.layout()).rebuildBytes(v);
+    if (p.failure() != null && ++planAttempts < 5) {
+      getContext().getLog().info("rebuild of {} of '{}': {}; asking again", device, volume,
+          BlockDeviceException.cause(p.failure()).getMessage());
+      timers.startSingleTimer(Next.INSTANCE, c.settings().rebuildStepPause());
+      return this;
+    }
+    if (p.ranges() == null) {
+      if (v.member(position).missedFrom() != 0) {
+        getContext().getLog().info("rebuilding {} of '{}' whole: no in-sync copy can say what it missed since epoch {}",
+            device, volume, v.member(position).missedFrom());
+      }
+      ranges = List.of(new long[] {0, size});
+    } else {
+      ranges = p.ranges().stream().filter(r -> r[0] < size && r[1] > r[0])
+          .map(r -> new long[] {r[0], Math.min(r[1], size)}).toList();
+      getContext().getLog().info("rebuilding {} of '{}': {} of {} KiB, the regions written since epoch {}", device,
+          volume, ranges.stream().mapToLong(r -> r[1] - r[0]).sum() >> 10, size >> 10, v.member(position).missedFrom());
+    }
+    total = ranges.stream().mapToLong(r -> r[1] - r[0]).sum();
+    if (total == 0) {
+      // Nothing was written while it was away.
+      finished = true;
+      progress(System.nanoTime(), true);
+    }
+    getContext().getSelf().tell(Next.INSTANCE);
     return this;
   }
 

@@ -88,7 +88,11 @@ public final class Volumes {
     this.intents = intents;
     StripeCoordinator coordinator =
         new StripeCoordinator(self, map::get, layouts, path, resync, intents, lane.buffers());
-    BlockTarget target = new BlockTarget(self, map::get, layouts, stores, io, resync, lane.buffers(), locks, coordinator);
+    Map<DevicePath, Long> sizes = new java.util.HashMap<>();
+    stores.forEach((d, s) -> sizes.put(d, s.size()));
+    DirtyRegions dirty = new DirtyRegions(self, sizes, settings.resyncRegionBytes(), settings.resyncWindow());
+    BlockTarget target =
+        new BlockTarget(self, map::get, layouts, stores, io, resync, lane.buffers(), locks, coordinator, dirty);
     this.proxyTarget = new ProxyTarget(self, manager::get, path);
     lane.serve((from, frame) -> frame.type() == BlockFrames.PROXY
         ? proxyTarget.handle(from, frame) : target.handle(from, frame));
@@ -103,7 +107,7 @@ public final class Volumes {
       });
     }), driverName + "-manager", org.apache.pekko.actor.typed.Props.empty());
     this.driver = system.systemActorOf(
-        AccessDriver.create(path, this.io, map::set, new Rebuilder.Context(self, path, layouts, settings, smm),
+        AccessDriver.create(path, this.io, m -> dirty.mapInstalled(map.getAndSet(m), m), new Rebuilder.Context(self, path, layouts, settings, smm),
             coordinator),
         driverName, org.apache.pekko.actor.typed.Props.empty());
   }

@@ -183,6 +183,17 @@ abstract class CopiesLayout implements Layout {
     return out;
   }
 
+  /** The other members of its copy set: each holds the same bytes at the same device offsets. */
+  @Override
+  public List<Integer> witnesses(GlobalResourceDescriptor v, int position) {
+    List<Integer> out = new ArrayList<>();
+    for (int[] g : groups(v)) {
+      if (!contains(g, position)) continue;
+      for (int i : g) if (i != position) out.add(i);
+    }
+    return out;
+  }
+
   static boolean contains(int[] g, int position) {
     for (int i : g) if (i == position) return true;
     return false;

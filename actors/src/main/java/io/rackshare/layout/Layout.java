@@ -64,6 +64,15 @@ public interface Layout {
    */
   List<RebuildStep> rebuild(GlobalResourceDescriptor volume, int position, long deviceOffset, int length);
 
+  /**
+   * The positions whose devices were written with every byte the member at {@code position}
+   * holds, at the same device offsets: the copies that can say which regions it missed while
+   * it was out of sync. Empty (the default): a member coming back is rebuilt whole.
+   */
+  default List<Integer> witnesses(GlobalResourceDescriptor volume, int position) {
+    return List.of();
+  }
+
   /** How many bytes of a member's device a rebuild covers (its data area). */
   default long rebuildBytes(GlobalResourceDescriptor volume) {
     return volume.memberBytes();

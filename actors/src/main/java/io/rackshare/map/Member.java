@@ -7,8 +7,14 @@ import io.rackshare.serialization.RackshareSerializable;
  * and write members by position (a mirror group, a stripe column); a hot spare that replaces a
  * failed member takes over its position. {@code since} is the map epoch of the member's last
  * change of state or device: a rebuild is known by it.
+ *
+ * <p>{@code missedFrom} is, for a member that is out of sync in place (FAILED, or REBUILDING after
+ * it came back), the map epoch from which it may lack writes: the epoch at which it first left
+ * the in-sync copies. Its rebuild then needs only the regions written from that epoch on, as
+ * md's write-intent bitmap. 0 means it may lack anything (a hot spare, or a member in sync).
  */
-public record Member(DevicePath device, State state, long since) implements RackshareSerializable {
+public record Member(DevicePath device, State state, long since, long missedFrom)
+    implements RackshareSerializable {
 
   /** What a member may be used for. */
   public enum State {
@@ -28,18 +34,34 @@ public record Member(DevicePath device, State state, long since) implements Rack
     OFFLINE
   }
 
+  @com.fasterxml.jackson.annotation.JsonCreator
   public Member {
-    if (device == null || state == null || since < 0) {
+    if (device == null || state == null || since < 0 || missedFrom < 0) {
       throw new IllegalArgumentException("a member needs a device, a state and an epoch");
     }
+    if (state == State.ACTIVE || state == State.OFFLINE) missedFrom = 0;
+  }
+
+  /** A member that may lack anything it was not given since {@code since}. */
+  public Member(DevicePath device, State state, long since) {
+    this(device, state, since, 0);
   }
 
   public static Member active(DevicePath device, long epoch) {
     return new Member(device, State.ACTIVE, epoch);
   }
 
+  /**
+   * This member in state {@code s} from {@code epoch} on. Leaving the in-sync copies (ACTIVE or
+   * OFFLINE to FAILED) starts missing writes at {@code epoch}; a member already out of sync keeps
+   * the epoch it started missing them at, through its return and a failure of its rebuild.
+   */
   public Member with(State s, long epoch) {
-    return new Member(device, s, epoch);
+    long missed = switch (s) {
+      case ACTIVE, OFFLINE -> 0;
+      case FAILED, REBUILDING -> state == State.FAILED || state == State.REBUILDING ? missedFrom : epoch;
+    };
+    return new Member(device, s, epoch, missed);
   }
 
   /** Whether reads may use it. */
