@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Redundancy costs, side by side in one run on one 4-blade cluster (fio through blade 1's NBD
+# Redundancy costs, side by side in one run on one 5-blade cluster (fio through blade 1's NBD
 # exports; every member sits on blades 2-4, so every copy is one hop away from the client):
 #   - write overhead: span vs raid1 vs raid5, 1 MiB sequential and 4 KiB random (QD1, QD32)
 #   - reads: raid1 with read-policy = primary vs balanced, 1 MiB sequential and 4 KiB QD32
@@ -34,10 +34,12 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 d() { echo "\"Rack(1)/Chassis(1)/Blade($1)/Disk($2)\""; }
 
 seed=$(free_port)
-for slot in 1 2 3 4; do
+for slot in 1 2 3 4 5; do
   oob=$([[ $slot == 1 ]] && echo "$seed" || free_port)
   mkdir -p "$work/blade$slot"
-  disks=$([[ $slot == 1 ]] && echo "[]" || python3 -c "print('[' + ', '.join('{ file = disk%d.img, size = ${DISK_MIB}MiB }' % i for i in range(7)) + ']')")
+  # Blade 5 holds only the second copy of rr, so that its return resyncs nothing else.
+  count=$([[ $slot == 1 ]] && echo 0 || ([[ $slot == 5 ]] && echo 1 || echo 7))
+  disks=$(python3 -c "print('[' + ', '.join('{ file = disk%d.img, size = ${DISK_MIB}MiB }' % i for i in range($count)) + ']')")
   cat > "$work/blade$slot/node.conf" <<CONF
 rackshare {
   blade { slot = $slot, data-dir = "$work/blade$slot", disks = $disks }
@@ -52,7 +54,7 @@ rackshare {
     { name = r5, layout = raid5, members = [$(d 2 0), $(d 3 3), $(d 4 3)] }
     { name = rb, layout = raid1, rebuild-rate = 0, members = [$(d 2 1), $(d 3 4)], spares = [$(d 4 4)] }
     { name = rbl, layout = raid1, rebuild-rate = 0, members = [$(d 2 2), $(d 3 5)], spares = [$(d 4 5)] }
-    { name = rr, layout = raid1, rebuild-rate = 0, members = [$(d 2 6), $(d 4 6)] }
+    { name = rr, layout = raid1, rebuild-rate = 0, members = [$(d 2 6), $(d 5 0)] }
   ]
   # The fill below is long past when blade 4 is killed, even in a quick run.
   access.resync-window = 10s
@@ -62,7 +64,7 @@ CONF
     > "$work/blade$slot/node.log" 2>&1 &
   pids+=($!)
 done
-for slot in 1 2 3 4; do
+for slot in 1 2 3 4 5; do
   for _ in $(seq 600); do grep -q "RACKSHARE READY" "$work/blade$slot/node.log" && break; sleep 0.2; done
   grep -q "RACKSHARE READY" "$work/blade$slot/node.log" || { cat "$work/blade$slot/node.log"; exit 1; }
 done
@@ -137,25 +139,29 @@ loadiops=$(python3 -c "
 import json; t=open('$work/load.json').read(); j=json.loads(t[t.index('{'):])['jobs'][0]
 print('%.0f' % (j['read']['iops'] + j['write']['iops']))" 2>/dev/null || echo "?")
 
-# Resync: kill blade 4 (SIGKILL), write 16 MiB to rr while it is away, start it again.
+# Resync: kill blade 5 (SIGKILL), write to 16 MiB of rr while it is away, start it again.
 echo "resync of a returning copy" >&2
 sleep 10  # past resync-window since the last write to rr (the fill)
-kill -9 "${pids[3]}"
+kill -9 "${pids[4]}"
 for _ in $(seq 1200); do [[ "$(member_state rr 1)" == FAILED* ]] && break; sleep 0.1; done
 fio --name=away --ioengine=nbd --uri="${nbd}rr" --rw=randwrite --bs=64k --iodepth=8 --size=16M \
   --output-format=json > /dev/null
-mv "$work/blade4/node.log" "$work/blade4/node-1.log"
-java ${RACKSHARE_JAVA_OPTS:--XX:G1HeapRegionSize=8m} -cp "$cp" io.rackshare.node.RackshareCli node --config "$work/blade4/node.conf" \
-  > "$work/blade4/node.log" 2>&1 &
+mv "$work/blade5/node.log" "$work/blade5/node-1.log"
+java ${RACKSHARE_JAVA_OPTS:--XX:G1HeapRegionSize=8m} -cp "$cp" io.rackshare.node.RackshareCli node --config "$work/blade5/node.conf" \
+  > "$work/blade5/node.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1200); do grep -q "RACKSHARE READY" "$work/blade4/node.log" && break; sleep 0.1; done
+for _ in $(seq 1200); do grep -q "RACKSHARE READY" "$work/blade5/node.log" && break; sleep 0.1; done
 start=$(date +%s.%N)
 for _ in $(seq 6000); do [[ "$(member_state rr 1)" == "ACTIVE OPTIMAL" ]] && break; sleep 0.1; done
 end=$(date +%s.%N)
 resync=$(python3 -c "print('%.2f' % ($end - $start))")
-resynced=$(grep -o "of 'rr': [0-9]* of" "$work/blade4/node.log" | head -1 | grep -o "[0-9]*" || echo "?")
+resynced=$(grep -o "of 'rr': [0-9]* of" "$work/blade5/node.log" | head -1 | grep -o "[0-9]*" || echo "?")
+# What the Rebuilders themselves took (copying only): the spare of rb on blade 4, rr on blade 5.
+copy_ms() { grep -o "rebuilt .* of '$2': [0-9]* KiB in [0-9]* ms" "$1" | head -1 | grep -o "[0-9]* ms" | grep -o "[0-9]*" || echo 0; }
+whole_ms=$(copy_ms "$work/blade4/node.log" rb)
+resync_ms=$(copy_ms "$work/blade5/node.log" rr)
 
-python3 - "$results" "$OUT" "$ROUNDS" "$RUNTIME" "$DISK_MIB" "$quiet" "$loaded" "$loadiops" "$resync" "$resynced" <<'PY'
+python3 - "$results" "$OUT" "$ROUNDS" "$RUNTIME" "$DISK_MIB" "$quiet" "$loaded" "$loadiops" "$resync" "$resynced" "$whole_ms" "$resync_ms" <<'PY'
 import sys, statistics, collections, datetime, platform, os
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
@@ -175,19 +181,23 @@ for job in jobs:
             "%.2f" % (m[1] / base) if base else "-"))
 disk = int(sys.argv[5])
 quiet, loaded = float(sys.argv[6]), float(sys.argv[7])
-out += ["", "| rebuild of a %d MiB raid1 member (rebuild-rate = 0) | seconds | MiB/s |" % disk, "|---|---|---|",
-        "| no foreground load | %.1f | %.0f |" % (quiet, disk / quiet),
-        "| under 4 KiB QD8 random read/write (%s IOPS during it) | %.1f | %.0f |" % (sys.argv[8], loaded, disk / loaded)]
 resync, resynced = float(sys.argv[9]), sys.argv[10]
-out += ["", "| a killed copy's blade returns after 64 KiB random writes to 16 MiB of the volume | seconds | copied | vs whole rebuild |",
-        "|---|---|---|---|",
-        "| resync of the regions written meanwhile (4 MiB regions) | %.2f | %s MiB of %d | %.2f of the time |" % (
-            resync, int(resynced) // 1024 if resynced.isdigit() else "?", disk, resync / quiet)]
+whole_ms, resync_ms = int(sys.argv[11]), int(sys.argv[12])
+copied = int(resynced) // 1024 if resynced.isdigit() else -1
+out += ["", "| a %d MiB raid1 member (rebuild-rate = 0) | copied | seconds, end to end | of which copying | MiB/s copied |" % disk,
+        "|---|---|---|---|---|",
+        "| hot spare after a failure, no foreground load (reference) | %d MiB | %.1f | %.2f | %.0f |" % (
+            disk, quiet, whole_ms / 1000, disk / max(whole_ms / 1000, 1e-3)),
+        "| hot spare, under 4 KiB QD8 random read/write (%s IOPS during it) | %d MiB | %.1f | - | %.0f |" % (
+            sys.argv[8], disk, loaded, disk / loaded),
+        "| killed copy's blade back after 64 KiB random writes to 16 MiB of the volume | %d MiB | %.2f | %.2f | %.0f |" % (
+            copied, resync, resync_ms / 1000, copied / max(resync_ms / 1000, 1e-3))]
+out += ["", "Copying time of the returning copy vs the whole rebuild: %.2f." % (resync_ms / max(whole_ms, 1))]
 table = "\n".join(out)
 path = sys.argv[2]
 text = open(path).read() if os.path.exists(path) else ""
 start, end = "<!-- raid:start -->", "<!-- raid:end -->"
-block = "%s\nMedians of %s rounds of %s s per job (fio nbd engine through blade 1, %d MiB range, members on blades 2-4), %s, %s cores; measured %s.\n\n%s\n%s" % (
+block = "%s\nMedians of %s rounds of %s s per job (fio nbd engine through blade 1, %d MiB range, members on blades 2-5), %s, %s cores; measured %s.\n\n%s\n%s" % (
     start, sys.argv[3], sys.argv[4], disk, platform.machine(), os.cpu_count(), datetime.date.today(), table, end)
 if start in text and end in text:
     text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
