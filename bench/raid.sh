@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Redundancy costs, side by side in one run on one 5-blade cluster (fio through blade 1's NBD
-# exports; every member sits on blades 2-4, so every copy is one hop away from the client):
+# exports; every member sits on blades 2-5, so every copy is one hop away from the client):
 #   - write overhead: span vs raid1 vs raid5, 1 MiB sequential and 4 KiB random (QD1, QD32)
 #   - reads: raid1 with read-policy = primary vs balanced, 1 MiB sequential and 4 KiB QD32
 #   - rebuild: a failed member replaced by its hot spare, alone and under a foreground load
