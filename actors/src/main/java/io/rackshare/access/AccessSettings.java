@@ -6,7 +6,7 @@ import java.time.Duration;
 /** The access path's limits, from {@code rackshare.access}. */
 public record AccessSettings(
     int maxSegmentBytes, int maxAttempts, Duration retryBackoff, Duration resyncDebounce,
-    Duration confirmTimeout, Duration rebuildStepPause, int rebuildStepBytes, String routing,
+    Duration confirmTimeout, Duration rebuildStepPause, int rebuildStepBytes, int rebuildDepth, String routing,
     Duration proxyTimeout, long resyncRegionBytes, Duration resyncWindow) {
 
   /** Figure 8a: each blade routes with its own copy of the map; I/O does not need the manager. */
@@ -27,6 +27,7 @@ public record AccessSettings(
           + " must be a power of two >= 4KiB");
     }
     if (resyncWindow.isNegative()) throw new IllegalArgumentException("rackshare.access.resync-window must be >= 0");
+    if (rebuildDepth < 1) throw new IllegalArgumentException("rackshare.access.rebuild-depth must be >= 1");
     if (!routing.equals(LOCAL_MAPS) && !routing.equals(MANAGER_PROXY)) {
       throw new IllegalArgumentException("rackshare.access.routing = " + routing + " must be " + LOCAL_MAPS
           + " or " + MANAGER_PROXY);
@@ -42,6 +43,7 @@ public record AccessSettings(
         c.getDuration("confirm-timeout"),
         c.getDuration("rebuild-retry-pause"),
         c.getBytes("rebuild-step").intValue(),
+        c.getInt("rebuild-depth"),
         c.getString("routing"),
         c.getDuration("proxy-timeout"),
         c.getBytes("resync-region"),

@@ -24,7 +24,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 /**
  * Rebuilds one member of this blade that the map says is being rebuilt (a hot spare that took a
  * failed member's place, or a member that came back stale), front to back in steps of {@code
- * rackshare.access.rebuild-step}, no faster than the volume's {@code rebuild-rate}. A member that
+ * rackshare.access.rebuild-step}, {@code rebuild-depth} of them at once, no faster than the
+ * volume's {@code rebuild-rate}. A member that
  * came back gets only the regions written since it failed, if an in-sync copy saw it fail and
  * can say which ({@link DirtyRegions}); otherwise, and for a spare, every byte. Client writes
  * go on meanwhile (they reach the member too, see {@link AccessPath}). Progress goes to every
@@ -35,7 +36,7 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
 
   sealed interface Command {}
 
-  private record StepDone(long bytes, Throwable failure) implements Command {}
+  private record StepDone(long at, long bytes, Throwable failure) implements Command {}
 
   /** What to rebuild: device byte ranges, or null: all of it. */
   private record Planned(List<long[]> ranges, Throwable failure) implements Command {}
@@ -66,6 +67,13 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
   private int range;
   private long inRange;
   private int planAttempts;
+  private boolean planning;
+  /** Steps sent and not answered yet, and the bytes they cover. */
+  private int inFlight;
+  private long issued;
+  /** Steps that failed, {@code {at, bytes}}: sent again after the pause. */
+  private final java.util.ArrayDeque<long[]> again = new java.util.ArrayDeque<>();
+  private long pausedUntil;
   private long lastProgressNanos;
   private long bytesAtLastProgress;
   private double rate;
@@ -117,34 +125,75 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
       timers.startSingleTimer(Next.INSTANCE, c.settings().rebuildStepPause());
       return this;
     }
-    if (ranges == null) return plan(v, layout);
-    long[] r = ranges.get(range);
-    long at = r[0] + inRange;
-    long n = Math.min(c.settings().rebuildStepBytes(), r[1] - at);
-    CompletableFuture<Void> all;
-    try {
-      List<RebuildStep> steps = layout.rebuild(v, position, at, (int) n);
-      all = CompletableFuture.allOf(steps.stream().map(s -> c.path().rebuild(v, s)).toArray(CompletableFuture[]::new));
-    } catch (RuntimeException e) {
-      all = CompletableFuture.failedFuture(e);
+    if (ranges == null) {
+      if (!planning) plan(v, layout);
+      return this;
     }
-    getContext().pipeToSelf(all, (ok, failure) -> new StepDone(n, failure));
+    fill(v, layout);
     return this;
   }
 
+  /**
+   * Sends steps until {@code rackshare.access.rebuild-depth} are in flight, no faster than the
+   * volume's {@code rebuild-rate}; steps cover different ranges, so they do not wait for each
+   * other (each locks its own range).
+   */
+  private void fill(GlobalResourceDescriptor v, Layout layout) {
+    long now = System.nanoTime();
+    if (now - pausedUntil < 0) {
+      timers.startSingleTimer(Next.INSTANCE, Duration.ofNanos(pausedUntil - now));
+      return;
+    }
+    long limit = LayoutOptions.rebuildRate(v);
+    while (inFlight < c.settings().rebuildDepth()) {
+      long waitNanos = limit <= 0 ? 0 : (long) (issued * 1e9 / limit) - (System.nanoTime() - startNanos);
+      if (waitNanos > 0) {
+        timers.startSingleTimer(Next.INSTANCE, Duration.ofNanos(waitNanos));
+        return;
+      }
+      long[] piece = !again.isEmpty() ? again.poll() : nextPiece();
+      if (piece == null) return;
+      long at = piece[0];
+      long n = piece[1];
+      inFlight++;
+      issued += n;
+      CompletableFuture<Void> all;
+      try {
+        List<RebuildStep> steps = layout.rebuild(v, position, at, (int) n);
+        all = CompletableFuture.allOf(steps.stream().map(s -> c.path().rebuild(v, s)).toArray(CompletableFuture[]::new));
+      } catch (RuntimeException e) {
+        all = CompletableFuture.failedFuture(e);
+      }
+      getContext().pipeToSelf(all, (ok, failure) -> new StepDone(at, n, failure));
+    }
+  }
+
+  /** The next step of the ranges, {@code {at, bytes}}, or null when all are sent. */
+  private long[] nextPiece() {
+    if (range >= ranges.size()) return null;
+    long[] r = ranges.get(range);
+    long at = r[0] + inRange;
+    long n = Math.min(c.settings().rebuildStepBytes(), r[1] - at);
+    inRange += n;
+    if (r[0] + inRange >= r[1]) {
+      range++;
+      inRange = 0;
+    }
+    return new long[] {at, n};
+  }
+
   private Behavior<Command> onStepDone(StepDone d) {
+    inFlight--;
     if (d.failure() != null) {
-      getContext().getLog().info("rebuild of {} of '{}' at byte {}: {}; trying again", device, volume, done,
+      issued -= d.bytes();
+      again.add(new long[] {d.at(), d.bytes()});
+      getContext().getLog().info("rebuild of {} of '{}' at byte {}: {}; trying again", device, volume, d.at(),
           BlockDeviceException.cause(d.failure()).getMessage());
+      pausedUntil = System.nanoTime() + c.settings().rebuildStepPause().toNanos();
       timers.startSingleTimer(Next.INSTANCE, c.settings().rebuildStepPause());
       return this;
     }
     done += d.bytes();
-    inRange += d.bytes();
-    if (ranges.get(range)[0] + inRange >= ranges.get(range)[1]) {
-      range++;
-      inRange = 0;
-    }
     long now = System.nanoTime();
     if (done >= total) {
       finished = true;
@@ -155,12 +204,7 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
       return this;
     }
     if (now - lastProgressNanos >= PROGRESS_EVERY.toNanos()) progress(now, false);
-    GlobalResourceDescriptor v = current();
-    long limit = v == null ? 0 : LayoutOptions.rebuildRate(v);
-    long waitNanos = limit <= 0 ? 0 : (long) (done * 1e9 / limit) - (now - startNanos);
-    if (waitNanos > 0) timers.startSingleTimer(Next.INSTANCE, Duration.ofNanos(waitNanos));
-    else getContext().getSelf().tell(Next.INSTANCE);
-    return this;
+    return step();
   }
 
   /**
@@ -168,23 +212,24 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
    * copies which regions were written since; any that can say is enough (each was written with
    * everything). Asked again a few times if the maps are out of step, then rebuilt whole.
    */
-  private Behavior<Command> plan(GlobalResourceDescriptor v, Layout layout) {
+  private void plan(GlobalResourceDescriptor v, Layout layout) {
+    planning = true;
     Member m = v.member(position);
     List<Integer> witnesses = m.missedFrom() == 0 ? List.of()
         : layout.witnesses(v, position).stream().filter(i -> v.member(i).readable()).toList();
     if (witnesses.isEmpty()) {
       getContext().getSelf().tell(new Planned(null, null));
-      return this;
+      return;
     }
     List<CompletableFuture<List<long[]>>> asked = witnesses.stream().map(i -> c.path().missed(v, i, position)).toList();
     CompletableFuture<List<long[]>> first = CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new))
         .thenApply(x -> asked.stream().map(CompletableFuture::join).filter(java.util.Objects::nonNull)
             .findFirst().orElse(null));
     getContext().pipeToSelf(first, (ranges, failure) -> new Planned(ranges, failure));
-    return this;
   }
 
   private Behavior<Command> onPlanned(Planned p) {
+    planning = false;
     GlobalResourceDescriptor v = current();
     if (v == null) return Behaviors.stopped();
     long size = c.layouts().get(v.layout()).rebuildBytes(v);
