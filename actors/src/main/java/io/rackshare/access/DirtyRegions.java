@@ -103,7 +103,12 @@ final class DirtyRegions {
               || now.missedFrom() == 0) {
             continue;
           }
-          seen.add(new Seen(v.name(), i, now.device(), now.missedFrom(), m.device(), m.since()));
+          Seen failure = new Seen(v.name(), i, now.device(), now.missedFrom(), m.device(), m.since());
+          // A fresh failure starts what this blade can answer for; a copy that fails again while
+          // it is resynchronised still misses from its first failure, which this blade can
+          // answer for only if it saw that one.
+          if (now.missedFrom() == now.since()) seen.add(failure);
+          if (!seen.contains(failure)) continue;
           long cutoff = System.nanoTime() - windowNanos;
           for (int r = 0; r < t.epochs.length(); r++) {
             if (t.epochs.get(r) != 0 && t.nanos.get(r) - cutoff >= 0) raise(t.epochs, r, now.missedFrom());

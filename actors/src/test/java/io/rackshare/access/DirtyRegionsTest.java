@@ -85,6 +85,28 @@ class DirtyRegionsTest {
   }
 
   @Test
+  void aCopyFailingAgainDuringItsResyncStillMissesFromItsFirstFailure() {
+    GlobalResourceMap failedAgain = map(4, Member.active(MINE, 1),
+        BACK.volumes().get("m").member(1).with(Member.State.FAILED, 4));
+    assertEquals(2, failedAgain.volumes().get("m").member(1).missedFrom());
+    DirtyRegions d = regions(Duration.ofHours(1));
+    d.mapInstalled(GlobalResourceMap.EMPTY, BOTH);
+    d.mapInstalled(BOTH, FAILED);
+    d.writing(MINE, 4 * REGION, 4096, 2);
+    d.mapInstalled(FAILED, BACK);
+    d.writing(MINE, 9 * REGION, 4096, 3);
+    d.mapInstalled(BACK, failedAgain);
+    assertEquals(List.of("4-5", "9-10"), since(d, 2));
+
+    // A blade that only saw the second failure knows nothing of the writes before it.
+    DirtyRegions late = regions(Duration.ofHours(1));
+    late.mapInstalled(GlobalResourceMap.EMPTY, BACK);
+    late.writing(MINE, 9 * REGION, 4096, 3);
+    late.mapInstalled(BACK, failedAgain);
+    assertNull(since(late, 2));
+  }
+
+  @Test
   void itForgetsWhenItsOwnCopyLeftTheInSyncCopiesOrTheFailedOneIsBackInSync() {
     DirtyRegions d = regions(Duration.ZERO);
     d.mapInstalled(GlobalResourceMap.EMPTY, BOTH);
