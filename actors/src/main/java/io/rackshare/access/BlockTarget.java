@@ -72,12 +72,7 @@ final class BlockTarget implements DataLane.Handler {
     }
     GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
     String wrong = verify(r, v);
-    if (wrong != null) {
-      // The local maps disagree: have the manager resynchronise them.
-      resync.ask(r.volume(), r.epoch(), wrong);
-      return CompletableFuture.completedFuture(
-          BlockFrames.wrongTarget(v == null ? -1 : v.epoch(), self + ": " + wrong));
-    }
+    if (wrong != null) return CompletableFuture.completedFuture(wrongTarget(r.volume(), r.epoch(), v, wrong));
     BlockStore store = stores.get(r.device());
     boolean remote = !from.equals(self);
     if ((r.type() == BlockFrames.WRITE || r.type() == BlockFrames.ZERO) && !(r.rebuild() && !remote)) {
@@ -125,22 +120,32 @@ final class BlockTarget implements DataLane.Handler {
       return BlockFrames.ioFailure("malformed request: " + e.getMessage());
     }
     GlobalResourceDescriptor v = map.get().volumes().get(q.volume());
-    String wrong = v == null ? "no volume '" + q.volume() + "' in this blade's map"
-        : v.epoch() != q.epoch() ? "request epoch " + q.epoch() + ", this blade's epoch " + v.epoch()
-        : !stores.containsKey(q.device()) || !v.members().stream().anyMatch(m -> m.device().equals(q.device()) && m.readable())
-            ? q.device() + " is not an in-sync copy of '" + q.volume() + "' on " + self
-        : null;
-    if (wrong != null) {
-      resync.ask(q.volume(), q.epoch(), wrong);
-      return BlockFrames.wrongTarget(v == null ? -1 : v.epoch(), self + ": " + wrong);
+    String wrong = sameMap(q.volume(), q.epoch(), v);
+    if (wrong == null && (!stores.containsKey(q.device())
+        || v.members().stream().noneMatch(m -> m.device().equals(q.device()) && m.readable()))) {
+      wrong = q.device() + " is not an in-sync copy of '" + q.volume() + "' on " + self;
     }
+    if (wrong != null) return wrongTarget(q.volume(), q.epoch(), v, wrong);
     return BlockFrames.regions(dirty.writtenSince(q.volume(), q.position(), q.failed(), q.missedFrom(), q.device()));
+  }
+
+  /** Null if this blade's descriptor {@code v} of {@code volume} is at {@code epoch}, else why not. */
+  private static String sameMap(String volume, long epoch, GlobalResourceDescriptor v) {
+    if (v == null) return "no volume '" + volume + "' in this blade's map";
+    if (v.epoch() != epoch) return "request epoch " + epoch + ", this blade's epoch " + v.epoch();
+    return null;
+  }
+
+  /** The local maps disagree: have the manager resynchronise them, and tell the requester. */
+  private DataLane.Frame wrongTarget(String volume, long epoch, GlobalResourceDescriptor v, String wrong) {
+    resync.ask(volume, epoch, wrong);
+    return BlockFrames.wrongTarget(v == null ? -1 : v.epoch(), self + ": " + wrong);
   }
 
   /** Null if this blade holds exactly that piece under the request's epoch, else why not. */
   private String verify(BlockFrames.Request r, GlobalResourceDescriptor v) {
-    if (v == null) return "no volume '" + r.volume() + "' in this blade's map";
-    if (v.epoch() != r.epoch()) return "request epoch " + r.epoch() + ", this blade's epoch " + v.epoch();
+    String stale = sameMap(r.volume(), r.epoch(), v);
+    if (stale != null) return stale;
     if (!stores.containsKey(r.device())) return r.device() + " is not a device of " + self;
     Layout layout = layouts.get(v.layout());
     if (r.type() == BlockFrames.FLUSH) {

@@ -245,13 +245,14 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
             device, volume, v.member(position).missedFrom());
       }
       ranges = List.of(new long[] {0, size});
+      total = size;
     } else {
       ranges = p.ranges().stream().filter(r -> r[0] < size && r[1] > r[0])
           .map(r -> new long[] {r[0], Math.min(r[1], size)}).toList();
+      total = ranges.stream().mapToLong(r -> r[1] - r[0]).sum();
       getContext().getLog().info("rebuilding {} of '{}': {} of {} KiB, the regions written since epoch {}", device,
-          volume, ranges.stream().mapToLong(r -> r[1] - r[0]).sum() >> 10, size >> 10, v.member(position).missedFrom());
+          volume, total >> 10, size >> 10, v.member(position).missedFrom());
     }
-    total = ranges.stream().mapToLong(r -> r[1] - r[0]).sum();
     if (total == 0) {
       // Nothing was written while it was away.
       finished = true;

@@ -18,7 +18,6 @@ import java.util.TreeMap;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -50,8 +49,6 @@ class ConsoleAcrossJvmsIT {
   String start(int slot, Path novnc) throws Exception {
     Path d = dir.resolve("blade" + slot);
     ports.release(slot);
-    String seeds = java.util.stream.IntStream.rangeClosed(1, 3).mapToObj(p -> "\"127.0.0.1:" + ports.port(p) + "\"")
-        .collect(Collectors.joining(", "));
     BladeProcess b = BladeProcess.start("blade" + slot, d, """
         rackshare {
           blade { slot = %d, data-dir = "%s", disks = [] }
@@ -62,7 +59,7 @@ class ConsoleAcrossJvmsIT {
           console { command = ["bash", "--norc", "--noprofile", "-i"], restart-delay = 200ms }
           %s
         }
-        """.formatted(slot, d, ports.port(slot), seeds, slot != 1 ? "" : """
+        """.formatted(slot, d, ports.port(slot), ports.seeds(), slot != 1 ? "" : """
           console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(3)"
             novnc-dir = "%s" }
           """.formatted(novnc)));

@@ -22,7 +22,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -57,8 +56,6 @@ class MirrorResyncAcrossJvmsIT {
   void start(int slot) throws Exception {
     Path d = dir.resolve("blade" + slot);
     ports.release(slot);
-    String seeds = java.util.stream.IntStream.rangeClosed(1, 3).mapToObj(p -> "\"127.0.0.1:" + ports.port(p) + "\"")
-        .collect(Collectors.joining(", "));
     BladeProcess b = BladeProcess.start("blade" + slot, d, """
         rackshare {
           blade { slot = %d, data-dir = "%s", disks = [{ file = disk0.img, size = 32MiB }] }
@@ -69,7 +66,7 @@ class MirrorResyncAcrossJvmsIT {
           access.resync-region = 64KiB
           volumes = [{ name = mirror, layout = raid1, members = %s }]
         }
-        """.formatted(slot, d, ports.port(slot), seeds, MEMBERS));
+        """.formatted(slot, d, ports.port(slot), ports.seeds(), MEMBERS));
     blades.put(slot, b);
   }
 

@@ -29,6 +29,12 @@ final class ReservedPorts implements AutoCloseable {
     return ports.get(slot);
   }
 
+  /** Every reserved blade as a seed node, for {@code rackshare.seed-nodes = [...]}. */
+  String seeds() {
+    return ports.values().stream().map(p -> "\"127.0.0.1:" + p + "\"")
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
   /** Lets blade {@code slot}'s port go, right before that blade binds it (again: a no-op). */
   void release(int slot) throws IOException {
     ServerSocket s = held.remove(slot);
