@@ -84,8 +84,8 @@ final class StripeCoordinator {
     if (r.type() == BlockFrames.STRIPE_WRITE) {
       ByteBuffer pooled = r.zero() ? null : buffers.acquire(r.length());
       data = pooled != null ? pooled : ByteBuffer.allocate(r.length());
-      if (!r.zero()) data.put(r.data().duplicate());
-      data.flip();
+      // A zeroing's new heap buffer already holds its zeros, from position 0 to its length.
+      if (!r.zero()) data.put(r.data().duplicate()).flip();
     }
     ByteBuffer payload = data;
     return locked(r.volume() + "#" + r.stripe(), () -> run(r, payload))
