@@ -1,5 +1,6 @@
 package io.rackshare.access;
 
+import io.rackshare.io.Ranges;
 import io.rackshare.layout.Health;
 import io.rackshare.layout.Layout;
 import io.rackshare.layout.LayoutOptions;
@@ -163,7 +164,6 @@ public final class AccessPath implements VolumeIo {
    * once its bytes are consumed (forgetting costs speed, not correctness).
    */
   public CompletableFuture<ByteBuffer> readBuffer(String volume, long offset, int length) {
-    if (length < 0) return invalid(offset, length);
     Op op = new Op(Kind.READ, volume, offset, length, null, false);
     return range(op, offset, length, 0).thenApply(x -> op.result());
   }
@@ -175,7 +175,6 @@ public final class AccessPath implements VolumeIo {
   }
 
   public CompletableFuture<Void> writeZeroes(String volume, long offset, long length, boolean fua) {
-    if (length < 0) return invalid(offset, length);
     return range(new Op(Kind.ZERO, volume, offset, 0, null, fua), offset, length, 0);
   }
 
@@ -210,8 +209,8 @@ public final class AccessPath implements VolumeIo {
   private CompletableFuture<Void> range(Op op, long offset, long length, int attempt) {
     GlobalResourceDescriptor v = map.get().volumes().get(op.volume);
     if (v == null) return noVolume(op.volume);
-    if (offset < 0) return invalid(offset, length);
-    if (offset + length > v.sizeBytes()) {
+    if (offset < 0 || length < 0) return invalid(offset, length);
+    if (!Ranges.fits(offset, length, v.sizeBytes())) {
       return CompletableFuture.failedFuture(new BlockDeviceException(IoError.OUT_OF_RANGE, "range " + offset
           + "+" + length + " is past the end of '" + op.volume + "' (" + v.sizeBytes() + " bytes)"));
     }

@@ -7,6 +7,7 @@ import io.rackshare.access.BlockDeviceException;
 import io.rackshare.access.IoError;
 import io.rackshare.io.ChannelReader;
 import io.rackshare.io.DirectBufferPool;
+import io.rackshare.io.Ranges;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -283,7 +284,7 @@ final class NbdConnection implements Runnable {
     long size = device.size();
     switch (type) {
       case CMD_READ -> {
-        if ((flags & ~knownFlags) != 0 || length > settings.maxPayload() || offset < 0 || offset + length > size) {
+        if ((flags & ~knownFlags) != 0 || length > settings.maxPayload() || !Ranges.fits(offset, length, size)) {
           reply(handle, EINVAL);
           return;
         }
@@ -309,7 +310,7 @@ final class NbdConnection implements Runnable {
         if ((flags & ~knownFlags) != 0) {
           buffers.release(pooled);
           reply(handle, EINVAL);
-        } else if (offset < 0 || offset + length > size) {
+        } else if (!Ranges.fits(offset, length, size)) {
           buffers.release(pooled);
           reply(handle, ENOSPC);
         } else {
@@ -322,7 +323,7 @@ final class NbdConnection implements Runnable {
       case CMD_WRITE_ZEROES, CMD_TRIM -> {
         if ((flags & ~knownFlags) != 0) {
           reply(handle, EINVAL);
-        } else if (offset < 0 || offset + length > size) {
+        } else if (!Ranges.fits(offset, length, size)) {
           reply(handle, ENOSPC);
         } else {
           complete(handle, type, device.writeZeroes(offset, length, fua), false);

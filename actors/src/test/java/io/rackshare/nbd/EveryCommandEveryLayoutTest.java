@@ -2,9 +2,18 @@ package io.rackshare.nbd;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.rackshare.access.BlockDevice;
+import io.rackshare.access.BlockDeviceException;
+import io.rackshare.access.IoError;
 import io.rackshare.testkit.TestBlades;
 import io.rackshare.testkit.Tool;
 import java.nio.file.Files;
@@ -14,16 +23,25 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
- * Every NBD command on a volume of every layout, with a real client (libnbd's Python binding).
- * Three blades with five 1 MiB disks each; every volume has a member on several blades, so
- * requests cross the OOB channel, and RAID-5 writes meet coordinators on each blade.
+ * Every NBD command on a volume of every layout, with a real client (libnbd's Python binding),
+ * and requests past the end of each, including offsets whose 64-bit sum with the length
+ * overflows. Three blades with five 1 MiB disks each; every volume has a member on several
+ * blades, so requests cross the OOB channel, and RAID-5 writes meet coordinators on each blade.
  */
 class EveryCommandEveryLayoutTest {
 
@@ -53,7 +71,9 @@ class EveryCommandEveryLayoutTest {
         rackshare.nbd { enabled = on, port = 0 }
         """);
     StringBuilder disks = new StringBuilder("[");
-    for (int i = 0; i < 5; i++) disks.append("{ file = disk").append(i).append(".img, size = 1MiB, block-size = 4096 }, ");
+    for (int i = 0; i < 5; i++) {
+      disks.append("{ file = disk").append(i).append(".img, size = 1MiB, block-size = 4096 }, ");
+    }
     String fiveDisks = disks.append("]").toString();
     for (int slot = 1; slot <= 3; slot++) blades.start(slot, fiveDisks);
     for (int slot = 1; slot <= 3; slot++) {
@@ -183,5 +203,143 @@ class EveryCommandEveryLayoutTest {
   /** The member bytes of blade {@code slot}'s disk {@code index} (a sparse file may be shorter). */
   static byte[] disk(int slot, int index) throws Exception {
     return Arrays.copyOf(Files.readAllBytes(blades.dataDir(slot).resolve("disk" + index + ".img")), MIB);
+  }
+
+  /**
+   * Requests past the end, with libnbd's own checks off: at an offset whose sum with the length
+   * overflows a signed 64-bit number, straddling the end, at 2^63 (negative as a Java long), at
+   * the very top, and zeroes of almost 4 GiB (more than one int) whose end overflows. Each must
+   * get its errno at once, and the connection must go on serving.
+   */
+  static final String PAST_THE_END = """
+      import nbd, errno, sys, time
+      h = nbd.NBD()
+      h.set_strict_mode(0)
+      h.connect_uri(sys.argv[1])
+      size = h.get_size()
+      h.pwrite(b"marker", 100)
+      def err(f):
+          t = time.monotonic()
+          try:
+              f()
+              r = "ok"
+          except nbd.Error as e:
+              r = errno.errorcode.get(e.errno, str(e.errno))
+          return r, time.monotonic() - t
+      kib = (("read", lambda o, n: h.pread(n, o)), ("write", lambda o, n: h.pwrite(b"x" * n, o)),
+             ("zero", lambda o, n: h.zero(n, o)), ("trim", lambda o, n: h.trim(n, o)))
+      for name, off, n, cmds in (("overflow", 0x7ffffffffffffe00, 1024, kib), ("straddle", size - 512, 1024, kib),
+                                 ("top-bit", 1 << 63, 1024, kib), ("top", (1 << 64) - 512, 1024, kib),
+                                 ("overflow-4g", 0x7fffffff80000000, 0xfffff000, kib[2:])):
+          for cmd, f in cmds:
+              r, dt = err(lambda: f(off, n))
+              print(f"{name} {cmd} {r} {dt:.3f}s")
+              print(f"{name} {cmd} then", h.pread(6, 100).decode())
+      h.shutdown()
+      """;
+
+  static final Pattern REPLY = Pattern.compile("(\\S+) (\\S+) (\\S+) ([0-9.]+)s");
+
+  @Test
+  void requestsPastTheEndGetTheirErrnoAtOnceAndTheConnectionGoesOn() {
+    try (Logs logs = new Logs()) {
+      forEveryLayout((v, slot) -> {
+        Tool.Result r = python("past-the-end", PAST_THE_END, uri(slot, v));
+        int replies = 0;
+        for (String line : r.out().split("\n")) {
+          Matcher m = REPLY.matcher(line);
+          if (!m.matches()) continue;
+          replies++;
+          String expected = m.group(2).equals("read") ? "EINVAL" : "ENOSPC";
+          assertEquals(expected, m.group(3), line + "\n" + r.out());
+          assertTrue(Double.parseDouble(m.group(4)) < 5, "not at once: " + line);
+          assertTrue(r.out().contains(m.group(1) + " " + m.group(2) + " then marker"), line + "\n" + r.out());
+        }
+        assertEquals(18, replies, r.out());
+        r.ok();
+      });
+      logs.assertNoneWarnsOrHasAStackTrace();
+    }
+  }
+
+  @Test
+  void theBlockDeviceApiRejectsRangesPastTheEndWithoutThrowingOrHanging() {
+    try (Logs logs = new Logs()) {
+      forEveryLayout((v, slot) -> {
+        BlockDevice d = blades.rackshare(slot).volume(v).orElseThrow();
+        long size = d.size();
+        long overflow = Long.MAX_VALUE - 511;
+        byte[] kib = new byte[1024];
+        assertFails(IoError.OUT_OF_RANGE, () -> d.read(overflow, 1024));
+        assertFails(IoError.OUT_OF_RANGE, () -> d.write(overflow, kib));
+        assertFails(IoError.OUT_OF_RANGE, () -> d.writeZeroes(overflow, 1024, false));
+        assertFails(IoError.OUT_OF_RANGE, () -> d.read(size - 512, 1024));
+        assertFails(IoError.OUT_OF_RANGE, () -> d.write(size - 512, kib, true));
+        assertFails(IoError.OUT_OF_RANGE, () -> d.writeZeroes(size - 512, 1024, true));
+        assertFails(IoError.INVALID, () -> d.read(Long.MIN_VALUE, 1024));
+        assertFails(IoError.INVALID, () -> d.read(0, -1));
+        assertFails(IoError.INVALID, () -> d.write(-1, kib));
+        assertFails(IoError.INVALID, () -> d.writeZeroes(Long.MIN_VALUE + 10, 1024, false));
+        assertFails(IoError.INVALID, () -> d.writeZeroes(0, -1, false));
+        assertFails(IoError.OUT_OF_RANGE, () -> d.writeZeroes(1, Long.MAX_VALUE, false));
+        assertFails(IoError.OUT_OF_RANGE, () -> d.writeZeroes(size, Long.MAX_VALUE, false));
+        // Empty ranges up to the very end are fine, and the volume still serves.
+        d.read(size, 0).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        d.writeZeroes(size, 0, false).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        d.write(size - 4, new byte[] {1, 2, 3, 4}).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertArrayEquals(new byte[] {1, 2, 3, 4}, d.read(size - 4, 4).toCompletableFuture().get(10, TimeUnit.SECONDS));
+      });
+      logs.assertNoneWarnsOrHasAStackTrace();
+    }
+  }
+
+  /** The request fails with {@code expected}, as its stage: not thrown, and within seconds. */
+  static void assertFails(IoError expected, Supplier<CompletionStage<?>> request) throws Exception {
+    CompletionStage<?> stage;
+    try {
+      stage = request.get();
+    } catch (RuntimeException e) {
+      throw new AssertionError("threw instead of failing the stage: " + e, e);
+    }
+    try {
+      Object value = stage.toCompletableFuture().get(10, TimeUnit.SECONDS);
+      fail("succeeded (" + (value instanceof byte[] b ? b.length + " bytes" : value) + "), expected " + expected);
+    } catch (TimeoutException e) {
+      fail("no answer within 10 s, expected " + expected);
+    } catch (ExecutionException e) {
+      BlockDeviceException b = assertInstanceOf(BlockDeviceException.class, e.getCause());
+      assertEquals(expected, b.error(), b.getMessage());
+    }
+  }
+
+  /** What the runtime logs meanwhile: bad input is answered, not logged as a failure. */
+  static final class Logs implements AutoCloseable {
+    private final Logger rootLogger = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+    Logs() {
+      appender.start();
+      rootLogger.addAppender(appender);
+    }
+
+    void assertNoneWarnsOrHasAStackTrace() {
+      List<ILoggingEvent> events;
+      synchronized (appender) {
+        events = new ArrayList<>(appender.list);
+      }
+      for (ILoggingEvent e : events) {
+        boolean ours = e.getLoggerName().startsWith("io.rackshare");
+        if (e.getThrowableProxy() != null || (ours && e.getLevel().isGreaterOrEqual(Level.WARN))) {
+          fail("logged: " + e.getLevel() + " " + e.getLoggerName() + " " + e.getFormattedMessage()
+              + (e.getThrowableProxy() == null ? "" : " " + e.getThrowableProxy().getClassName()));
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      rootLogger.detachAppender(appender);
+      appender.stop();
+    }
   }
 }
