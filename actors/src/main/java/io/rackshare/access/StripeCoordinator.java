@@ -1,5 +1,6 @@
 package io.rackshare.access;
 
+import io.rackshare.io.Ranges;
 import io.rackshare.layout.Health;
 import io.rackshare.layout.Layout;
 import io.rackshare.layout.Layouts;
@@ -104,12 +105,11 @@ final class StripeCoordinator {
           + parity.state() + ")";
     }
     if (r.type() == BlockFrames.STRIPE_REBUILD) {
-      if (r.position() < 0 || r.position() >= v.members().size() || r.offset() < st.deviceOffset()
-          || r.offset() + r.length() > st.deviceOffset() + st.chunk()) {
+      if (r.position() < 0 || r.position() >= v.members().size()
+          || !Ranges.fits(r.offset() - st.deviceOffset(), r.length(), st.chunk())) {
         return "bad rebuild range " + r.offset() + "+" + r.length() + " of position " + r.position();
       }
-    } else if (r.offset() < st.volumeOffset()
-        || r.offset() + r.length() > st.volumeOffset() + (long) st.dataChunks() * st.chunk()) {
+    } else if (!Ranges.fits(r.offset() - st.volumeOffset(), r.length(), (long) st.dataChunks() * st.chunk())) {
       return "bytes " + r.offset() + "+" + r.length() + " are not in stripe " + r.stripe();
     }
     return null;

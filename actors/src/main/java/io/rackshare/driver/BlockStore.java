@@ -1,5 +1,6 @@
 package io.rackshare.driver;
 
+import io.rackshare.io.Ranges;
 import java.io.IOException;
 
 /**
@@ -34,7 +35,7 @@ public interface BlockStore extends AutoCloseable {
 
   /** Whether {@code [offset, offset + length)} lies on the device. */
   default boolean inRange(long offset, long length) {
-    return offset >= 0 && length >= 0 && offset + length <= size();
+    return Ranges.fits(offset, length, size());
   }
 
   @Override

@@ -33,6 +33,7 @@ public final class FileBlockStore implements BlockStore {
 
   @Override
   public void read(long offset, ByteBuffer dest) throws IOException {
+    check(offset, dest.remaining());
     long pos = offset;
     while (dest.hasRemaining()) {
       int n = channel.read(dest, pos);
@@ -49,6 +50,7 @@ public final class FileBlockStore implements BlockStore {
   @Override
   public void transferTo(long offset, int length, java.nio.channels.WritableByteChannel target)
       throws IOException {
+    check(offset, length);
     long pos = offset;
     long end = offset + length;
     while (pos < end) {
@@ -65,6 +67,7 @@ public final class FileBlockStore implements BlockStore {
 
   @Override
   public void write(long offset, ByteBuffer data, boolean fua) throws IOException {
+    check(offset, data.remaining());
     ByteBuffer buf = data.duplicate();
     long pos = offset;
     while (buf.hasRemaining()) pos += channel.write(buf, pos);
@@ -73,6 +76,7 @@ public final class FileBlockStore implements BlockStore {
 
   @Override
   public void writeZeroes(long offset, long length, boolean fua) throws IOException {
+    check(offset, length);
     long pos = offset;
     long end = offset + length;
     while (pos < end) {
@@ -81,6 +85,13 @@ public final class FileBlockStore implements BlockStore {
       while (buf.hasRemaining()) pos += channel.write(buf, pos);
     }
     if (fua) channel.force(false);
+  }
+
+  /** Past the device's end a write would grow the file, and an end that overflows would wrap around. */
+  private void check(long offset, long length) throws IOException {
+    if (!inRange(offset, length)) {
+      throw new IOException("bytes " + offset + "+" + length + " are outside the device (" + size + " bytes)");
+    }
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.rackshare.layout;
 
+import io.rackshare.io.Ranges;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.DeviceSegment;
 import io.rackshare.map.GlobalResourceDescriptor;
@@ -110,7 +111,7 @@ abstract class CopiesLayout implements Layout {
 
   @Override
   public boolean owns(GlobalResourceDescriptor v, DeviceSegment s, boolean write) {
-    if (s.isParity() || s.length() == 0 || s.volumeOffset() + s.length() > v.sizeBytes()) return false;
+    if (s.isParity() || s.length() == 0 || !Ranges.fits(s.volumeOffset(), s.length(), v.sizeBytes())) return false;
     Place p = place(v, s.volumeOffset());
     if (s.length() > p.run() || p.deviceOffset() != s.deviceOffset()) return false;
     for (int i : p.positions()) {

@@ -1,5 +1,6 @@
 package io.rackshare.layout;
 
+import io.rackshare.io.Ranges;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.DeviceSegment;
 import io.rackshare.map.GlobalResourceDescriptor;
@@ -153,7 +154,8 @@ public final class Raid5Layout implements ParityLayout {
   @Override
   public boolean owns(GlobalResourceDescriptor v, DeviceSegment s, boolean write) {
     int c = chunk(v);
-    if (s.length() == 0 || s.length() > c - s.deviceOffset() % c || s.deviceOffset() + s.length() > v.memberBytes()) {
+    if (s.length() == 0 || s.length() > c - s.deviceOffset() % c
+        || !Ranges.fits(s.deviceOffset(), s.length(), v.memberBytes())) {
       return false;
     }
     Stripe st = stripe(v, s.deviceOffset() / c);
@@ -161,7 +163,9 @@ public final class Raid5Layout implements ParityLayout {
     if (s.isParity()) {
       position = st.parityPosition();
     } else {
-      if (s.volumeOffset() + s.length() > v.sizeBytes() || stripeOf(v, s.volumeOffset()) != st.index()) return false;
+      if (!Ranges.fits(s.volumeOffset(), s.length(), v.sizeBytes()) || stripeOf(v, s.volumeOffset()) != st.index()) {
+        return false;
+      }
       int i = (int) ((s.volumeOffset() - st.volumeOffset()) / c);
       if (st.deviceOffset() + (s.volumeOffset() - st.volumeOffset()) % c != s.deviceOffset()) return false;
       position = st.position(i);
