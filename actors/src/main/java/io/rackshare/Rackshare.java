@@ -13,7 +13,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import io.rackshare.driver.BlockStore;
 import io.rackshare.manager.ManagerBackup;
-import io.rackshare.manager.ManagerNomination;
+import io.rackshare.manager.ManagerSeat;
 import io.rackshare.manager.ResourceManager;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceMap;
@@ -43,8 +43,8 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.ClusterSingleton;
-import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.coordination.lease.javadsl.Lease;
+import org.apache.pekko.coordination.lease.javadsl.LeaseProvider;
 
 /**
  * The Rackshare runtime inside an {@link ActorSystem} (with the cluster provider): this blade's
@@ -83,6 +83,8 @@ public final class Rackshare implements Extension {
   private ServerBinding stationWeb;
   private final java.util.concurrent.atomic.AtomicReference<ManagerBackup.View> backupView =
       new java.util.concurrent.atomic.AtomicReference<>(ManagerBackup.View.NONE);
+  private final java.util.concurrent.atomic.AtomicReference<ManagerSeat.View> seatView =
+      new java.util.concurrent.atomic.AtomicReference<>(ManagerSeat.View.NONE);
   /** How the manager last started on this blade (null: never here). */
   private final java.util.concurrent.atomic.AtomicReference<ResourceManager.Recovered> recovered =
       new java.util.concurrent.atomic.AtomicReference<>();
@@ -114,7 +116,7 @@ public final class Rackshare implements Extension {
             .onFailure(SupervisorStrategy.resume()),
         SmmHandler.NAME, Props.empty());
     volumes = new Volumes(system, settings.blade(), settings.layouts(), settings.access(), stores, io,
-        lane, smm, "rackshare-access", settings.dataDir());
+        lane, smm, "rackshare-access", settings.dataDir(), settings.oob().requestTimeout());
     io.rackshare.blade.MapStore store = new io.rackshare.blade.MapStore(settings.dataDir());
     io.rackshare.map.GlobalResourceMap stored = store.load().orElse(null);
     if (stored != null) volumes.startFrom(stored);
@@ -132,20 +134,24 @@ public final class Rackshare implements Extension {
 
     ResourceManager.Settings managerSettings = new ResourceManager.Settings(
         settings.volumes(), settings.layouts(), settings.resyncDebounce(), settings.confirmTimeout(),
-        settings.offlineRetry(), settings.journalPlugin(), settings.snapshotPlugin(), settings.snapshotEvery());
-    java.util.function.Supplier<org.apache.pekko.actor.typed.Behavior<ResourceManager.Command>> manager =
-        () -> ResourceManager.create(smm, managerSettings, recovered::set);
-    if (settings.nomination().equals("lowest-slot")) {
-      ManagerNomination.init(system, smm, manager);
-    } else {
-      // first-in: the oldest member runs it.
-      ClusterSingleton.get(system).init(
-          SingletonActor.of(
-              Behaviors.supervise(manager.get()).onFailure(SupervisorStrategy.restart()),
-              "rackshare-manager"));
-    }
+        settings.offlineRetry(), settings.journalPlugin(), settings.snapshotPlugin(), settings.snapshotEvery(),
+        settings.fenceAfter());
+    system.systemActorOf(ManagerSeat.create(settings.blade(), smm, settings.seat(), lease(),
+            (incarnation, authority) -> ResourceManager.create(smm, managerSettings, recovered::set, incarnation,
+                authority), seatView),
+        "rackshare-manager-seat", Props.empty());
     system.systemActorOf(ManagerBackup.create(settings.blade(), smm, settings.backup(), backupView),
         "rackshare-manager-backup", Props.empty());
+  }
+
+  /** The manager's lease, when one is configured ({@code rackshare.manager.lease.lease-class}). */
+  private Lease lease() {
+    if (settings.leaseClass().isEmpty()) return null;
+    // Unique to this incarnation of the blade: a blade started again does not hold what its dead
+    // self held.
+    String owner = settings.blade() + "@" + Cluster.get(system).selfMember().uniqueAddress().address() + "#"
+        + Cluster.get(system).selfMember().uniqueAddress().longUid();
+    return LeaseProvider.get(system).getLease("rackshare-manager", "rackshare.manager.lease", owner);
   }
 
   /**
@@ -378,7 +384,8 @@ public final class Rackshare implements Extension {
     return AskPattern.<Blade.Command, Blade.Status>ask(blade, Blade.GetStatus::new, Duration.ofSeconds(5),
             system.scheduler())
         .thenApply(s -> BladeStatus.of(s, settings.layouts(), new BladeStatus.Roles(
-            settings.access().routing(), backupView.get(), recovered.get(), clusterStates(backupView.get()))));
+            settings.access().routing(), backupView.get(), recovered.get(), clusterStates(backupView.get()),
+            volumes.quorum(), seatView.get())));
   }
 
   /** Each blade's state in the cluster's membership (Up, Leaving, ...; "unreachable" when so). */

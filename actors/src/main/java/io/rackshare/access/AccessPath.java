@@ -65,6 +65,7 @@ public final class AccessPath implements VolumeIo {
   private final FailureReport report;
   private final RangeLocks locks;
   private final ScheduledExecutorService timer;
+  private final QuorumGate quorum;
   private final List<MapWaiter> waiters = new CopyOnWriteArrayList<>();
 
   /** Waits for volume {@code volume}'s epoch to differ from {@code epoch} (or the map to reach {@code atLeast}). */
@@ -87,7 +88,8 @@ public final class AccessPath implements VolumeIo {
 
   AccessPath(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts, AccessSettings settings,
       DataLane lane, BlockTarget.Resync resync, FailureReport report, RangeLocks locks,
-      ScheduledExecutorService timer) {
+      ScheduledExecutorService timer, QuorumGate quorum) {
+    this.quorum = quorum;
     this.self = self;
     this.map = map;
     this.layouts = layouts;
@@ -165,21 +167,30 @@ public final class AccessPath implements VolumeIo {
    */
   public CompletableFuture<ByteBuffer> readBuffer(String volume, long offset, int length) {
     Op op = new Op(Kind.READ, volume, offset, length, null, false);
-    return range(op, offset, length, 0).thenApply(x -> op.result());
+    return gated(() -> range(op, offset, length, 0)).thenApply(x -> op.result());
   }
 
   /** Writes the remaining bytes of {@code data}, which must not change until completion. */
   public CompletableFuture<Void> write(String volume, long offset, ByteBuffer data, boolean fua) {
     ByteBuffer d = data.slice();
-    return range(new Op(Kind.WRITE, volume, offset, d.remaining(), d, fua), offset, d.remaining(), 0);
+    return gated(() -> range(new Op(Kind.WRITE, volume, offset, d.remaining(), d, fua), offset, d.remaining(), 0));
   }
 
   public CompletableFuture<Void> writeZeroes(String volume, long offset, long length, boolean fua) {
-    return range(new Op(Kind.ZERO, volume, offset, 0, null, fua), offset, length, 0);
+    return gated(() -> range(new Op(Kind.ZERO, volume, offset, 0, null, fua), offset, length, 0));
   }
 
   public CompletableFuture<Void> flush(String volume) {
-    return flush(volume, 0);
+    return gated(() -> flush(volume, 0));
+  }
+
+  /**
+   * Runs {@code request} now if this blade's side of the cluster has a quorum, else once it has
+   * it again (see {@link QuorumGate}); a blade cut off from the majority serves nothing.
+   */
+  private <T> CompletableFuture<T> gated(Supplier<CompletableFuture<T>> request) {
+    if (quorum.open()) return request.get();
+    return quorum.await(settings.quorumTimeout()).thenCompose(x -> request.get());
   }
 
   private CompletableFuture<Void> flush(String volume, int attempt) {
@@ -510,6 +521,7 @@ public final class AccessPath implements VolumeIo {
         case TIMEOUT -> IoError.TIMEOUT;
         case OVERLOADED -> IoError.OVERLOADED;
         case UNREACHABLE -> IoError.UNREACHABLE;
+        case NO_ROUTE -> IoError.TIMEOUT;
         case NO_HANDLER -> IoError.UNAVAILABLE;
       };
       return new BlockDeviceException(e, l.getMessage());

@@ -7,7 +7,7 @@ import java.time.Duration;
 public record AccessSettings(
     int maxSegmentBytes, int maxAttempts, Duration retryBackoff, Duration resyncDebounce,
     Duration confirmTimeout, Duration rebuildStepPause, int rebuildStepBytes, int rebuildDepth, String routing,
-    Duration proxyTimeout, long resyncRegionBytes, Duration resyncWindow) {
+    Duration proxyTimeout, long resyncRegionBytes, Duration resyncWindow, Duration quorumTimeout) {
 
   /** Figure 8a: each blade routes with its own copy of the map; I/O does not need the manager. */
   public static final String LOCAL_MAPS = "local-maps";
@@ -47,6 +47,7 @@ public record AccessSettings(
         c.getString("routing"),
         c.getDuration("proxy-timeout"),
         c.getBytes("resync-region"),
-        c.getDuration("resync-window"));
+        c.getDuration("resync-window"),
+        c.getDuration("quorum-timeout"));
   }
 }

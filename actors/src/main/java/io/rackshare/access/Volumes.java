@@ -35,6 +35,7 @@ public final class Volumes {
   private final ScheduledExecutorService timer;
   private final IntentLog intents;
   private final AccessPath.FailureReport report;
+  private final QuorumGate quorum;
   /** The blade that runs the manager, as this blade's SMM handler last heard. */
   private final AtomicReference<Optional<BladeId>> manager = new AtomicReference<>(Optional.empty());
   private final ProxyTarget proxyTarget;
@@ -47,7 +48,7 @@ public final class Volumes {
    */
   public Volumes(ActorSystem<?> system, BladeId self, Layouts layouts, AccessSettings settings,
       Map<DevicePath, BlockStore> stores, Executor io, DataLane lane, ActorRef<SmmHandler.Command> smm,
-      String driverName, java.nio.file.Path dataDir) {
+      String driverName, java.nio.file.Path dataDir, Duration requestTimeout) {
     this.system = system;
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "rackshare-access-retries");
@@ -63,20 +64,10 @@ public final class Volumes {
       lastAsk.put(volume, now);
       smm.tell(new SmmHandler.SendToManager(new ManagerProtocol.ResyncRequest(self, volume, seenEpoch, reason)));
     };
-    this.report = (volume, device, seenEpoch, reason, unreachable) ->
-        AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
-                replyTo -> new SmmHandler.RequestToManager(
-                    new ManagerProtocol.MemberFailed(self, volume, device, seenEpoch, reason, unreachable), 0, replyTo),
-                settings.confirmTimeout().plusSeconds(30), system.scheduler())
-            .toCompletableFuture()
-            .thenApply(r -> {
-              if (r instanceof SmmHandler.Answered a && a.message() instanceof ManagerProtocol.MapConfirmed c) {
-                return c.epoch();
-              }
-              throw new BlockDeviceException(IoError.UNAVAILABLE, "the manager did not confirm: " + r);
-            });
+    this.quorum = new QuorumGate(timer);
+    this.report = new FailureReports(self, smm, system.scheduler(), timer, quorum, settings, requestTimeout);
     RangeLocks locks = new RangeLocks();
-    this.path = new AccessPath(self, map::get, layouts, settings, lane, resync, this.report, locks, timer);
+    this.path = new AccessPath(self, map::get, layouts, settings, lane, resync, this.report, locks, timer, quorum);
     IntentLog intents;
     try {
       if (dataDir != null) java.nio.file.Files.createDirectories(dataDir);
@@ -103,6 +94,7 @@ public final class Volumes {
       smm.tell(new SmmHandler.SubscribeTopology(ctx.getSelf()));
       return org.apache.pekko.actor.typed.javadsl.Behaviors.receiveMessage(t -> {
         manager.set(t.manager());
+        quorum.update(t.quorum());
         return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
       });
     }), driverName + "-manager", org.apache.pekko.actor.typed.Props.empty());
@@ -128,6 +120,11 @@ public final class Volumes {
    */
   public void startFrom(GlobalResourceMap stored) {
     map.compareAndSet(GlobalResourceMap.EMPTY, stored);
+  }
+
+  /** Whether this blade's side of the cluster has a quorum now (it serves I/O only then). */
+  public io.rackshare.smm.Quorum quorum() {
+    return quorum.quorum();
   }
 
   public GlobalResourceMap localMap() {

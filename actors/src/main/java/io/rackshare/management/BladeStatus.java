@@ -26,7 +26,13 @@ import java.util.TreeMap;
 public record BladeStatus(String blade, String manager, List<String> blades, long mapEpoch, String mapDigest,
     List<Volume> volumes, String nomination, String routing, String managerAddress, String backup,
     String backupAddress, List<BladeInfo> bladeDetails, ManagerRecovery managerRecovery,
-    BackupFollowing backupFollowing, List<Console> consoles) {
+    BackupFollowing backupFollowing, List<Console> consoles, Quorum quorum, Seat seat) {
+
+  /** Whether this blade's side of the cluster has a quorum (it serves I/O only then), and why not. */
+  public record Quorum(boolean kept, int reachable, int members, String reason) {}
+
+  /** This blade's seat for the manager: the lease it uses, whether it holds it, and its last change. */
+  public record Seat(String lease, boolean holding, long token, String lastChange) {}
 
   /** A console station's route in the map: the blade whose console it shows, since {@code epoch}. */
   public record Console(String station, String target, long epoch) {}
@@ -42,13 +48,17 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
 
   /** What the blade's other parts add: roles, routing mode and cluster states. */
   public record Roles(String routing, ManagerBackup.View view, ResourceManager.Recovered recovered,
-      Map<BladeId, String> clusterStates) {}
+      Map<BladeId, String> clusterStates, io.rackshare.smm.Quorum quorum, io.rackshare.manager.ManagerSeat.View seat) {}
 
   public record Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize,
       long epoch, Map<String, String> options, List<MemberStatus> members, List<String> spares,
       List<Rebuild> rebuilds) {}
 
-  public record MemberStatus(int position, String device, String state, long since) {}
+  /**
+   * A member as the map has it; {@code suspect} when the failure detector suspects its blade (the
+   * map still counts it until a request fails on it or the blade is removed).
+   */
+  public record MemberStatus(int position, String device, String state, long since, boolean suspect) {}
 
   /** A rebuild in progress: how far, how fast, how long still. */
   public record Rebuild(int position, String device, double percent, long doneBytes, long totalBytes,
@@ -63,7 +73,8 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
       List<Rebuild> rebuilds = new ArrayList<>();
       for (int i = 0; i < v.members().size(); i++) {
         Member m = v.member(i);
-        members.add(new MemberStatus(i, m.device().toString(), m.state().name(), m.since()));
+        members.add(new MemberStatus(i, m.device().toString(), m.state().name(), m.since(),
+            "unreachable".equals(roles.clusterStates().get(m.blade()))));
         if (m.state() != Member.State.REBUILDING) continue;
         ManagerProtocol.RebuildProgress p = s.rebuilds().get(v.name() + "#" + i);
         boolean current = p != null && p.device().equals(m.device()) && p.since() == m.since();
@@ -106,7 +117,9 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
             roles.recovered().recoveryMillis()) : null,
         follows ? new BackupFollowing(view.following(), view.followedSequenceNr(), view.snapshotSequenceNr()) : null,
         new TreeMap<>(s.map().consoles()).values().stream()
-            .map(r -> new Console(r.station().toString(), r.target().toString(), r.epoch())).toList());
+            .map(r -> new Console(r.station().toString(), r.target().toString(), r.epoch())).toList(),
+        new Quorum(roles.quorum().kept(), roles.quorum().reachable(), roles.quorum().members(), roles.quorum().reason()),
+        new Seat(roles.seat().lease(), roles.seat().holding(), roles.seat().token(), roles.seat().lastChange()));
   }
 
   private static String describe(ResourceDescriptor r) {

@@ -67,13 +67,22 @@ public final class ResourceManager
 
   private enum Tick implements Command { INSTANCE }
 
+  /** Looks at the members waiting for confirmation again (a fence may have come due). */
+  private enum WaitersTick implements Command { INSTANCE }
+
   /**
    * {@code journalPlugin} and {@code snapshotPlugin} are Pekko persistence plugin ids ("" for the
    * defaults); {@code snapshotEvery} events a snapshot is taken (0: never).
    */
   public record Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce,
       Duration confirmTimeout, Duration offlineRetry, String journalPlugin, String snapshotPlugin,
-      int snapshotEvery) {
+      int snapshotEvery, Duration fenceAfter) {
+
+    public Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce, Duration confirmTimeout,
+        Duration offlineRetry, String journalPlugin, String snapshotPlugin, int snapshotEvery) {
+      this(volumes, layouts, resyncDebounce, confirmTimeout, offlineRetry, journalPlugin, snapshotPlugin,
+          snapshotEvery, Duration.ofSeconds(4));
+    }
 
     public Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce, Duration confirmTimeout,
         Duration offlineRetry) {
@@ -95,8 +104,18 @@ public final class ResourceManager
   /** As above; {@code onRecovered} hears once the manager has recovered and accepts changes. */
   public static Behavior<Command> create(ActorRef<SmmHandler.Command> smm, Settings settings,
       Consumer<Recovered> onRecovered) {
+    return create(smm, settings, onRecovered, System.currentTimeMillis(), () -> true);
+  }
+
+  /**
+   * As above, announced as {@code incarnation} (a later one wins on every blade), and acting only
+   * while {@code authority} holds: it is asked before every command that may change the map, and
+   * a manager that finds it gone stops at once, without a change (see {@link ManagerSeat}).
+   */
+  public static Behavior<Command> create(ActorRef<SmmHandler.Command> smm, Settings settings,
+      Consumer<Recovered> onRecovered, long incarnation, java.util.function.BooleanSupplier authority) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new ResourceManager(ctx, timers, smm, settings, onRecovered)));
+        new ResourceManager(ctx, timers, smm, settings, onRecovered, incarnation, authority)));
   }
 
   /** A blade waits for the confirmation of a member's failure. */
@@ -106,11 +125,15 @@ public final class ResourceManager
   private final TimerScheduler<Command> timers;
   private final ActorRef<SmmHandler.Command> smm;
   private final Settings settings;
-  private final long incarnation = System.currentTimeMillis();
+  private final long incarnation;
+  private final java.util.function.BooleanSupplier authority;
   private final ActorRef<SmmHandler.Response> acks;
   private final Map<BladeId, Long> acked = new HashMap<>();
   private final List<Waiter> waiters = new ArrayList<>();
   private Set<BladeId> peers = Set.of();
+  /** Since when each blade the failure detector suspects has been suspected (System.nanoTime). */
+  private final Map<BladeId, Long> unreachableSince = new HashMap<>();
+  private boolean strictMajority = true;
   private long lastResyncNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
   private final Consumer<Recovered> onRecovered;
   private final long startedNanos = System.nanoTime();
@@ -118,8 +141,11 @@ public final class ResourceManager
   private long replayed;
 
   private ResourceManager(ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      ActorRef<SmmHandler.Command> smm, Settings settings, Consumer<Recovered> onRecovered) {
+      ActorRef<SmmHandler.Command> smm, Settings settings, Consumer<Recovered> onRecovered, long incarnation,
+      java.util.function.BooleanSupplier authority) {
     super(PERSISTENCE_ID);
+    this.incarnation = incarnation;
+    this.authority = authority;
     this.onRecovered = onRecovered;
     this.ctx = ctx;
     this.timers = timers;
@@ -172,6 +198,7 @@ public final class ResourceManager
           smm.tell(new SmmHandler.ManagerStarted(
               ctx.messageAdapter(SmmHandler.Delivery.class, FromOob::new), incarnation));
           timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.offlineRetry());
+          timers.startTimerWithFixedDelay(WaitersTick.INSTANCE, Duration.ofMillis(200));
           ctx.getLog().info("global resource manager started ({} volumes declared; recovered map epoch {} at event {}, "
                   + "{} events replayed after the snapshot, in {} ms)",
               settings.volumes().size(), state.map().epoch(), r.sequenceNr(), r.replayedEvents(), r.recoveryMillis());
@@ -184,16 +211,33 @@ public final class ResourceManager
   @Override
   public CommandHandler<Command, ManagerEvent, ManagerState> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
-        .onCommand(FromOob.class, this::onOob)
-        .onCommand(TopologyChanged.class, this::onTopology)
-        .onCommand(MapAck.class, this::onAck)
-        .onCommand(Tick.class, (state, t) -> change(state.offlineBack(peers), s -> answerWaiters()))
+        .onCommand(FromOob.class, (state, f) -> authorised(() -> onOob(state, f)))
+        .onCommand(TopologyChanged.class, (state, t) -> authorised(() -> onTopology(state, t)))
+        .onCommand(MapAck.class, (state, a) -> authorised(() -> onAck(state, a)))
+        .onCommand(Tick.class, (state, t) -> authorised(() -> change(state.offlineBack(peers), s -> answerWaiters())))
+        .onCommand(WaitersTick.class, (state, w) -> authorised(() -> {
+          if (!waiters.isEmpty()) answerWaiters();
+          return Effect().none();
+        }))
         .onCommand(Wake.class, (state, w) -> Effect().none())
         .onCommand(GetState.class, (state, g) -> {
           g.replyTo().tell(state);
           return Effect().none();
         })
         .build();
+  }
+
+  /**
+   * Runs {@code command} only while this manager holds its seat. One that lost it (its lease
+   * expired, its side lost the quorum) changes nothing and confirms nothing more: it stops, and
+   * whoever asked asks the next manager.
+   */
+  private Effect<ManagerEvent, ManagerState> authorised(
+      java.util.function.Supplier<Effect<ManagerEvent, ManagerState>> command) {
+    if (authority.getAsBoolean()) return command.get();
+    ctx.getLog().warn("the manager (incarnation {}) no longer holds its seat: it stops without another change",
+        incarnation);
+    return Effect().stop();
   }
 
   private Effect<ManagerEvent, ManagerState> onOob(ManagerState state, FromOob f) {
@@ -258,9 +302,15 @@ public final class ResourceManager
     ManagerState.Decision decision = state.memberFailed(r, settings.layouts());
     return change(decision.events(), s -> {
       // The device's blade must route with the new map before the failure counts as confirmed,
-      // unless the reporter found it unreachable (its process is gone) or it left.
-      waiters.add(new Waiter(s.map().epoch(), r.unreachable() ? null : r.device().blade(), responder,
+      // unless the reporter found its process gone, it left, or it is fenced (see answerWaiters).
+      BladeId deviceBlade = r.unreachable() ? null : r.device().blade();
+      waiters.add(new Waiter(s.map().epoch(), deviceBlade, responder,
           System.nanoTime() + settings.confirmTimeout().toNanos()));
+      // A manager that has just taken over has no acknowledgements yet: ask for one.
+      if (deviceBlade != null && acked.getOrDefault(deviceBlade, -1L) < s.map().epoch()
+          && decision.events().isEmpty()) {
+        smm.tell(new SmmHandler.Request(deviceBlade, update(s), s.map().epoch(), acks));
+      }
       answerWaiters();
     });
   }
@@ -276,6 +326,10 @@ public final class ResourceManager
 
   private Effect<ManagerEvent, ManagerState> onTopology(ManagerState state, TopologyChanged t) {
     peers = t.topology().peers();
+    long now = System.nanoTime();
+    unreachableSince.keySet().retainAll(t.topology().unreachable());
+    for (BladeId b : t.topology().unreachable()) unreachableSince.putIfAbsent(b, now);
+    strictMajority = t.topology().quorum().strict();
     return change(state.bladesLost(peers, settings.layouts()), s -> answerWaiters());
   }
 
@@ -333,17 +387,35 @@ public final class ResourceManager
     return new ManagerProtocol.MapUpdate(state.map(), List.copyOf(state.resources().values()));
   }
 
+  /**
+   * Confirms each waiting member's failure once nothing can read the failed member any more:
+   *
+   * <ul>
+   *   <li>its blade routes with the map that drops it (it acknowledged that epoch), or its process
+   *       is known to be gone (the reporter's connection was refused or closed; it left);
+   *   <li>or its blade has been unreachable for {@code fence-after} while this side keeps a strict
+   *       majority: that blade sees no majority and has stopped serving ({@code QuorumGate});
+   *   <li>or its blade is reachable but has not acknowledged within {@code confirm-timeout} (a
+   *       blade that answers heartbeats but installs no map: going on without it is a bet, logged).
+   * </ul>
+   */
   private void answerWaiters() {
     long now = System.nanoTime();
     for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
       Waiter w = it.next();
-      boolean installed = w.deviceBlade() == null || acked.getOrDefault(w.deviceBlade(), -1L) >= w.epoch();
-      boolean gone = w.deviceBlade() != null && !peers.contains(w.deviceBlade());
-      boolean late = now - w.deadline() >= 0;
-      if (installed || gone || late) {
-        if (late && !installed && !gone) {
+      BladeId b = w.deviceBlade();
+      boolean installed = b == null || acked.getOrDefault(b, -1L) >= w.epoch();
+      boolean gone = b != null && !peers.contains(b);
+      Long suspected = b == null ? null : unreachableSince.get(b);
+      boolean fenced = suspected != null && strictMajority && now - suspected >= settings.fenceAfter().toNanos();
+      boolean late = suspected == null && now - w.deadline() >= 0;
+      if (installed || gone || fenced || late) {
+        if (fenced && !installed && !gone) {
+          ctx.getLog().warn("{} has been unreachable for {} and sees no majority: it no longer serves, so map epoch"
+              + " {} counts as installed there", b, settings.fenceAfter(), w.epoch());
+        } else if (late && !installed && !gone) {
           ctx.getLog().warn("{} did not confirm map epoch {} within {}; going on without it",
-              w.deviceBlade(), w.epoch(), settings.confirmTimeout());
+              b, w.epoch(), settings.confirmTimeout());
         }
         it.remove();
         w.responder().reply(new ManagerProtocol.MapConfirmed(w.epoch()));

@@ -188,9 +188,16 @@ public final class DataLane implements AutoCloseable {
 
   private static final String HOST_ID = readHostId();
 
+  /**
+   * The kernel's boot id and this process's network namespace: blades share a Unix-socket lane
+   * only within one network stack. Across namespaces (containers, the partition tests' blades) they
+   * talk TCP, so that a cut link cuts their lane too.
+   */
   private static String readHostId() {
     try {
-      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id")).strip();
+      String boot = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id")).strip();
+      String net = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/ns/net")).toString();
+      return boot + "/" + net;
     } catch (IOException | RuntimeException e) {
       return ""; // unknown: never treat another blade as local
     }
@@ -298,6 +305,22 @@ public final class DataLane implements AutoCloseable {
     return CompletableFuture.failedFuture(new LaneException(f, message));
   }
 
+  /**
+   * What a connection's failure says about its target: a refusal, a reset or an orderly close come
+   * from the target's kernel, for a process that no longer listens ({@code UNREACHABLE}: gone);
+   * anything else (no route, a time-out) is what a cut link looks like too ({@code NO_ROUTE}).
+   */
+  static SmmHandler.Failure classify(IOException e) {
+    if (e instanceof java.io.EOFException || e instanceof java.nio.file.NoSuchFileException) {
+      return SmmHandler.Failure.UNREACHABLE;
+    }
+    String m = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+    if (m.contains("refused") || m.contains("reset") || m.contains("broken pipe") || m.contains("no such file")) {
+      return SmmHandler.Failure.UNREACHABLE;
+    }
+    return SmmHandler.Failure.NO_ROUTE;
+  }
+
   // ---- requester side: one connection per target ----------------------------------------------
 
   private record Pending(CompletableFuture<Frame> future, long deadline) {}
@@ -365,7 +388,7 @@ public final class DataLane implements AutoCloseable {
       try {
         write(id, request);
       } catch (IOException e) {
-        fail(SmmHandler.Failure.UNREACHABLE, "data lane to " + target + " at " + address + ": " + e.getMessage());
+        fail(classify(e), "data lane to " + target + " at " + address + ": " + e);
       }
     }
 
@@ -376,7 +399,19 @@ public final class DataLane implements AutoCloseable {
     }
 
     private void connect() throws IOException {
-      SocketChannel ch = SocketChannel.open(address);
+      SocketChannel ch;
+      if (address instanceof InetSocketAddress inet) {
+        // Bounded: a cut link must not hold the sending thread for the kernel's minutes of SYNs.
+        ch = SocketChannel.open();
+        try {
+          ch.socket().connect(inet, (int) CONNECT_TIMEOUT.toMillis());
+        } catch (IOException e) {
+          ch.close();
+          throw e;
+        }
+      } else {
+        ch = SocketChannel.open(address);
+      }
       tune(ch, false);
       ByteBuffer hello = ByteBuffer.allocate(20).putLong(MAGIC)
           .putInt(self.rack()).putInt(self.chassis()).putInt(self.slot()).flip();
@@ -387,6 +422,7 @@ public final class DataLane implements AutoCloseable {
     }
 
     private void readReplies(SocketChannel ch) {
+      SmmHandler.Failure failure = SmmHandler.Failure.UNREACHABLE;
       try {
         ChannelReader in = new ChannelReader(ch, 64 * 1024);
         while (!dead) {
@@ -411,9 +447,10 @@ public final class DataLane implements AutoCloseable {
         }
       } catch (IOException e) {
         if (!dead && !closed) log.info("data lane to {} closed: {}", target, e.toString());
+        failure = classify(e);
       }
       peers.remove(target, this);
-      fail(SmmHandler.Failure.UNREACHABLE, "data lane to " + target + " closed");
+      fail(failure, "data lane to " + target + " closed");
     }
 
     void fail(SmmHandler.Failure failure, String why) {
@@ -478,7 +515,7 @@ public final class DataLane implements AutoCloseable {
       waiting.values().removeIf(List::isEmpty);
     }
     expired.forEach(w -> w.future().completeExceptionally(new LaneException(
-        SmmHandler.Failure.UNREACHABLE, "no data lane known for the target within " + settings.requestTimeout())));
+        SmmHandler.Failure.NO_ROUTE, "no data lane known for the target within " + settings.requestTimeout())));
   }
 
   // ---- target side ---------------------------------------------------------------------------
@@ -554,6 +591,8 @@ public final class DataLane implements AutoCloseable {
   }
 
   private static final int SOCKET_BUFFER = 4 << 20;
+  /** How long a lane connection may take to open before the target counts as out of reach. */
+  static final java.time.Duration CONNECT_TIMEOUT = java.time.Duration.ofSeconds(2);
 
   private static Frame error(String message) {
     return new Frame(TYPE_LANE_ERROR, ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)),

@@ -141,19 +141,36 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   public enum Failure {
     /** No answer within {@code rackshare.oob.request-timeout}. */
     TIMEOUT,
-    /** The target left the cluster before answering. */
+    /**
+     * The target's process is known to be gone: it left the cluster, or its host refused or closed
+     * the connection (its kernel answered for a process that no longer listens).
+     */
     UNREACHABLE,
+    /**
+     * The target could not be reached (no route, a connection attempt that timed out), which a
+     * cut link looks like as much as a dead blade: not evidence that its process is gone.
+     */
+    NO_ROUTE,
     /** Too many requests were queued for the target. */
     OVERLOADED,
     /** The target has no handler for the request. */
     NO_HANDLER
   }
 
-  /** Who this blade can talk to, and where the manager runs. */
+  /**
+   * Who this blade can talk to, where the manager runs, which peers the failure detector suspects
+   * right now ({@code unreachable}: still peers, not yet removed), and whether this blade's side
+   * of the cluster may have a manager ({@link Quorum}).
+   */
   public record Topology(BladeId self, Set<BladeId> peers, Optional<BladeId> manager,
-      Map<BladeId, Address> addresses) {
+      Map<BladeId, Address> addresses, Set<BladeId> unreachable, Quorum quorum) {
     public Topology(BladeId self, Set<BladeId> peers, Optional<BladeId> manager) {
-      this(self, peers, manager, Map.of());
+      this(self, peers, manager, Map.of(), Set.of(), Quorum.ALONE);
+    }
+
+    /** {@code blade} is a peer the failure detector does not suspect. */
+    public boolean reachable(BladeId blade) {
+      return peers.contains(blade) && !unreachable.contains(blade);
     }
   }
 
@@ -161,12 +178,19 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
 
   private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
 
+  private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event) implements Command {}
+
   private enum Tick implements Command { INSTANCE }
 
   private record Handler(String name, Predicate<OobMessage> claims, ActorRef<Delivery> ref) {}
 
+  /** {@code toManager}: sent to the blade that ran the manager when it was sent. */
   private record Pending(
-      BladeId target, OobMessage message, long tag, ActorRef<Response> replyTo, long deadline) {}
+      BladeId target, OobMessage message, long tag, ActorRef<Response> replyTo, long deadline, boolean toManager) {
+    Pending(BladeId target, OobMessage message, long tag, ActorRef<Response> replyTo, long deadline) {
+      this(target, message, tag, replyTo, deadline, false);
+    }
+  }
 
   /** Per-target window: requests in flight and the queue waiting for room. */
   private static final class Channel {
@@ -195,6 +219,11 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private final Map<Address, BladeId> bladeAt = new HashMap<>();
   /** Members greeted that have not greeted back yet, with the ref greeted. */
   private final Map<Address, ActorRef<Command>> greeting = new HashMap<>();
+  /** Members the failure detector suspects (this blade's view of the cluster's reachability). */
+  private final Set<Address> unreachable = new HashSet<>();
+  /** The cluster's members as the events told them (the read view may lag behind the events). */
+  private final Map<Address, org.apache.pekko.cluster.Member> members = new HashMap<>();
+  private Quorum published = Quorum.NONE;
   private final Map<BladeId, Channel> channels = new HashMap<>();
   private final Map<Long, Pending> inFlight = new HashMap<>();
   private final List<ActorRef<Topology>> subscribers = new ArrayList<>();
@@ -211,6 +240,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private SmmHandler(ActorContext<Command> ctx, TimerScheduler<Command> timers, BladeId self,
       OobSettings settings, DataLane lane) {
     super(ctx);
+    ctx.setLoggerName(SmmHandler.class);
     this.self = self;
     this.settings = settings;
     this.lane = lane;
@@ -224,6 +254,12 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
             Subscribe.create(
                 ctx.messageAdapter(ClusterEvent.MemberEvent.class, MemberChanged::new),
                 ClusterEvent.MemberEvent.class));
+    cluster
+        .subscriptions()
+        .tell(
+            Subscribe.create(
+                ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new),
+                ClusterEvent.ReachabilityEvent.class));
     timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tickInterval());
   }
 
@@ -246,6 +282,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
         .onMessage(ManagerGone.class, this::onManagerGone)
         .onMessage(SubscribeTopology.class, this::onSubscribe)
         .onMessage(MemberChanged.class, this::onMemberChanged)
+        .onMessage(ReachabilityChanged.class, this::onReachabilityChanged)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onSignal(PostStop.class, s -> {
           if (lane != null) lane.close();
@@ -319,14 +356,23 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     while (managerBlade != null && !forManager.isEmpty()) {
       sendOneWay(managerBlade, forManager.poll());
     }
-    while (managerBlade != null && !managerRequests.isEmpty()) {
+    while (managerReachable() && !managerRequests.isEmpty()) {
       Pending p = managerRequests.poll();
-      onRequest(new Request(managerBlade, p.message(), p.tag(), p.replyTo()));
+      request(new Request(managerBlade, p.message(), p.tag(), p.replyTo()), true);
     }
   }
 
+  /** The manager is known and its blade not suspected by the failure detector. */
+  private boolean managerReachable() {
+    if (managerBlade == null) return false;
+    if (managerBlade.equals(self)) return true;
+    ActorRef<Command> ref = peers.get(managerBlade);
+    return ref != null && !unreachable.contains(ref.path().address());
+  }
+
   private Behavior<Command> onRequestToManager(RequestToManager r) {
-    if (managerBlade != null) return onRequest(new Request(managerBlade, r.message(), r.tag(), r.replyTo()));
+    // A suspected manager's blade is most likely dead: the request waits for the next manager.
+    if (managerReachable()) return request(new Request(managerBlade, r.message(), r.tag(), r.replyTo()), true);
     if (managerRequests.size() >= settings.maxQueuedPerTarget()) {
       r.replyTo().tell(new Failed(r.tag(), self, Failure.OVERLOADED, managerRequests.size()
           + " requests already wait for a manager"));
@@ -340,8 +386,12 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   // ---- requests and replies --------------------------------------------------------------------
 
   private Behavior<Command> onRequest(Request r) {
+    return request(r, false);
+  }
+
+  private Behavior<Command> request(Request r, boolean toManager) {
     long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
-    Pending p = new Pending(r.target(), r.message(), r.tag(), r.replyTo(), deadline);
+    Pending p = new Pending(r.target(), r.message(), r.tag(), r.replyTo(), deadline, toManager);
     Channel ch = channels.computeIfAbsent(r.target(), t -> new Channel());
     if (ch.inFlight < settings.maxInFlightPerTarget() && peers.containsKey(r.target())) {
       transmit(ch, p);
@@ -459,8 +509,22 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   // ---- peers through cluster membership --------------------------------------------------------
 
   private Behavior<Command> onMemberChanged(MemberChanged m) {
+    org.apache.pekko.cluster.Member member = m.event().member();
+    if (m.event() instanceof ClusterEvent.MemberRemoved) members.remove(member.address());
+    else members.put(member.address(), member);
+    memberChanged(m);
+    // Members joining, leaving or being removed change the quorum even when no peer changes.
+    if (!quorum().equals(published)) publishTopology();
+    return this;
+  }
+
+  private Quorum quorum() {
+    return Quorum.of(members.values(), unreachable, selfAddress);
+  }
+
+  private void memberChanged(MemberChanged m) {
     Address address = m.event().member().address();
-    if (address.equals(selfAddress)) return this;
+    if (address.equals(selfAddress)) return;
     if (m.event() instanceof ClusterEvent.MemberUp) {
       ActorRef<Command> ref =
           resolver.resolveActorRef(address + "/system/" + NAME);
@@ -469,15 +533,60 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     } else if (m.event() instanceof ClusterEvent.MemberRemoved
         || m.event() instanceof ClusterEvent.MemberExited) {
       greeting.remove(address);
-      BladeId gone = bladeAt.remove(address);
+      boolean removed = m.event() instanceof ClusterEvent.MemberRemoved;
+      if (removed) unreachable.remove(address);
+      BladeId gone = removed ? bladeAt.remove(address) : bladeAt.get(address);
       ActorRef<Command> current = gone == null ? null : peers.get(gone);
       // A blade that restarted greets from a new address before its old incarnation is removed:
       // only the incarnation we talk to can leave.
       if (current != null && current.path().address().equals(address)) {
-        peerGone(gone, "left the cluster (" + m.event().getClass().getSimpleName() + ")");
+        peerGone(gone, "left the cluster (" + m.event().getClass().getSimpleName() + ")", removed);
+      } else if (removed && gone != null && gone.equals(managerBlade) && !peers.containsKey(gone)) {
+        // It exited earlier; now that it is removed, so is the manager it ran.
+        managerBlade = null;
+        managerIncarnation = 0;
+        publishTopology();
       }
     }
+  }
+
+  /**
+   * The failure detector suspects a member, or trusts it again. Requests to the manager in flight
+   * to a suspected blade fail at once (their senders ask again, of whichever manager comes next),
+   * and subscribers learn of the suspicion: status shows it from that moment on.
+   */
+  private Behavior<Command> onReachabilityChanged(ReachabilityChanged r) {
+    Address address = r.event().member().address();
+    if (r.event() instanceof ClusterEvent.UnreachableMember) {
+      unreachable.add(address);
+      BladeId blade = bladeAt.get(address);
+      if (blade != null) {
+        getContext().getLog().warn("OOB peer {} is unreachable (suspected by the failure detector)", blade);
+        failManagerRequests(blade, "the failure detector suspects " + blade);
+      }
+    } else {
+      unreachable.remove(address);
+      BladeId blade = bladeAt.get(address);
+      if (blade != null) getContext().getLog().info("OOB peer {} is reachable again", blade);
+      flushForManager();
+    }
+    publishTopology();
     return this;
+  }
+
+  /** Fails the requests in flight that went to the manager on {@code blade}: their senders ask again. */
+  private void failManagerRequests(BladeId blade, String why) {
+    Set<BladeId> touched = new HashSet<>();
+    for (Iterator<Pending> it = inFlight.values().iterator(); it.hasNext(); ) {
+      Pending p = it.next();
+      if (p.toManager() && p.target().equals(blade)) {
+        it.remove();
+        channels.get(p.target()).inFlight--;
+        touched.add(p.target());
+        p.replyTo().tell(new Failed(p.tag(), blade, Failure.UNREACHABLE, why));
+      }
+    }
+    touched.forEach(this::drain);
   }
 
   private long localIncarnation() {
@@ -512,7 +621,12 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     return this;
   }
 
-  private void peerGone(BladeId blade, String why) {
+  /**
+   * {@code blade} left: requests in flight to it fail. The manager it announced is forgotten only
+   * once it is {@code removed} (or said it stopped): a blade that is exiting may still run it for a
+   * moment, and a seat without a lease waits for exactly this.
+   */
+  private void peerGone(BladeId blade, String why, boolean removed) {
     peers.remove(blade);
     if (lane != null) lane.peerGone(blade, why);
     getContext().getLog().info("OOB peer {} {}", blade, why);
@@ -529,7 +643,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
         p.replyTo().tell(new Failed(p.tag(), blade, Failure.UNREACHABLE, blade + " " + why));
       }
     }
-    if (blade.equals(managerBlade)) {
+    if (removed && blade.equals(managerBlade)) {
       managerBlade = null;
       managerIncarnation = 0;
     }
@@ -576,6 +690,10 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private void learnManager(BladeId blade, long incarnation) {
     if (incarnation < managerIncarnation) return;
     boolean changed = !blade.equals(managerBlade) || incarnation != managerIncarnation;
+    BladeId previous = managerBlade;
+    if (previous != null && !previous.equals(blade)) {
+      failManagerRequests(previous, "the manager moved from " + previous + " to " + blade);
+    }
     managerBlade = blade;
     managerIncarnation = incarnation;
     if (changed) {
@@ -596,12 +714,18 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private Topology topology() {
     Map<BladeId, Address> addresses = new HashMap<>();
     peers.forEach((b, ref) -> addresses.put(b, b.equals(self) ? selfAddress : ref.path().address()));
+    Set<BladeId> suspected = new TreeSet<>();
+    for (Address a : unreachable) {
+      BladeId b = bladeAt.get(a);
+      if (b != null && peers.containsKey(b)) suspected.add(b);
+    }
     return new Topology(self, Set.copyOf(new TreeSet<>(peers.keySet())), Optional.ofNullable(managerBlade),
-        Map.copyOf(addresses));
+        Map.copyOf(addresses), Set.copyOf(suspected), quorum());
   }
 
   private void publishTopology() {
     Topology t = topology();
+    published = t.quorum();
     subscribers.forEach(s -> s.tell(t));
   }
 }

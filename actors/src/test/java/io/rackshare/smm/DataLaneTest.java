@@ -121,9 +121,29 @@ class DataLaneTest {
     DataLane.LaneException gone = assertInstanceOf(DataLane.LaneException.class, failure(a.request(B, frame("x"))));
     assertEquals(SmmHandler.Failure.UNREACHABLE, gone.failure());
     assertTrue(gone.getMessage().contains("left the cluster"), gone.getMessage());
+    // Never greeted: nothing says it is gone, it is just out of reach.
     DataLane.LaneException never = assertInstanceOf(DataLane.LaneException.class,
         failure(a.request(new BladeId(9, 9, 9), frame("x"))));
-    assertEquals(SmmHandler.Failure.UNREACHABLE, never.failure());
+    assertEquals(SmmHandler.Failure.NO_ROUTE, never.failure());
+  }
+
+  @Test
+  void aRefusedConnectionMeansTheProcessIsGoneAndNoRouteDoesNot() throws Exception {
+    DataLane a = lane(A, 8, Duration.ofSeconds(5));
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    // The host's kernel answers for a port nobody listens on: the blade's process is gone.
+    a.peerAt(B, "127.0.0.1", closed);
+    DataLane.LaneException refused = assertInstanceOf(DataLane.LaneException.class, failure(a.request(B, frame("x"))));
+    assertEquals(SmmHandler.Failure.UNREACHABLE, refused.failure(), refused.getMessage());
+    // What a cut link gives (no route, a time-out) is not evidence of death.
+    assertEquals(SmmHandler.Failure.NO_ROUTE, DataLane.classify(new java.net.NoRouteToHostException("No route to host")));
+    assertEquals(SmmHandler.Failure.NO_ROUTE, DataLane.classify(new java.net.SocketTimeoutException("connect timed out")));
+    assertEquals(SmmHandler.Failure.NO_ROUTE, DataLane.classify(new java.net.SocketException("Network is unreachable")));
+    assertEquals(SmmHandler.Failure.UNREACHABLE, DataLane.classify(new java.io.EOFException()));
+    assertEquals(SmmHandler.Failure.UNREACHABLE, DataLane.classify(new java.io.IOException("Connection reset by peer")));
   }
 
   @Test

@@ -29,11 +29,20 @@ public final class BladeProcess implements AutoCloseable {
 
   /** Starts {@code rackshare node} with {@code configHocon} written to {@code dir/node.conf}. */
   public static BladeProcess start(String name, Path dir, String configHocon) throws IOException {
+    return start(name, dir, configHocon, List.of());
+  }
+
+  /**
+   * As above, the command run through {@code prefix} (e.g. {@code ip netns exec NS}, so that the
+   * blade has a network stack of its own).
+   */
+  public static BladeProcess start(String name, Path dir, String configHocon, List<String> prefix) throws IOException {
     Files.createDirectories(dir);
     Path config = dir.resolve("node.conf");
     Files.writeString(config, configHocon);
     Path log = dir.resolve("node.log");
-    List<String> cmd = new ArrayList<>(List.of(
+    List<String> cmd = new ArrayList<>(prefix);
+    cmd.addAll(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         // 1 MiB block buffers are humongous objects in G1's default regions of a small heap.
         "-Xmx512m", "-XX:G1HeapRegionSize=8m",

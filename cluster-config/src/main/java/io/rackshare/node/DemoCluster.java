@@ -52,6 +52,17 @@ public final class DemoCluster {
   /** As above, with the manager's journal at {@code journalUrl} ("" = in memory). */
   public static String node(int slot, Path dataDir, int diskMib, int oobPort, int seedPort, int nbdPort,
       int managementPort, String rebuildRate, String journalUrl) {
+    return node(slot, dataDir, diskMib, oobPort, java.util.List.of("127.0.0.1:" + seedPort), nbdPort, managementPort,
+        rebuildRate, journalUrl, "");
+  }
+
+  /**
+   * As above, joining through {@code seeds} ({@code host:port} of blades already up; empty for
+   * the first, which forms the cluster), with {@code extra} HOCON inside {@code rackshare}.
+   * Ports may be 0: the blade picks one and says which ({@code RACKSHARE UP}, {@code READY}).
+   */
+  public static String node(int slot, Path dataDir, int diskMib, int oobPort, java.util.List<String> seeds,
+      int nbdPort, int managementPort, String rebuildRate, String journalUrl, String extra) {
     String disks = slot > DISK_BLADES ? "[]" : "[" + String.join(", ",
         java.util.stream.IntStream.range(0, 4)
             .mapToObj(i -> "{ file = disk" + i + ".img, size = " + diskMib + "MiB }").toList()) + "]";
@@ -59,17 +70,20 @@ public final class DemoCluster {
         rackshare {
           blade { slot = %d, data-dir = "%s", disks = %s }
           oob { hostname = "127.0.0.1", port = %d }
-          seed-nodes = ["127.0.0.1:%d"]
+          seed-nodes = [%s]
           nbd { port = %d }
           management { port = %d }
           manager.journal.url = "%s"
           console.command = ["bash", "-i"]
           %s
           %s
+          %s
         }
-        """.formatted(slot, dataDir, disks, oobPort, seedPort, nbdPort, managementPort, journalUrl,
+        """.formatted(slot, dataDir, disks, oobPort,
+        String.join(", ", seeds.stream().map(x -> "\"" + x + "\"").toList()),
+        nbdPort, managementPort, journalUrl,
         // Blade 1 hosts the console station (loopback only: no password in a demo).
         slot == 1 ? "console.station { enabled = on, port = 0, web-port = 0 }" : "",
-        volumes(rebuildRate));
+        volumes(rebuildRate), extra);
   }
 }

@@ -62,6 +62,15 @@ public final class RackshareCli implements Callable<Integer> {
       Config c = RackshareNode.load(config);
       ActorSystem<Void> system = RackshareNode.start(c);
       Rackshare rackshare = Rackshare.get(system);
+      // As soon as the blade is a member, where its OOB channel listens (it may have picked the
+      // port itself: oob.port = 0): launchers give it to the next blades as their seed.
+      org.apache.pekko.cluster.Cluster cluster = org.apache.pekko.cluster.Cluster.get(
+          org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system));
+      cluster.registerOnMemberUp(() -> {
+        System.out.println("RACKSHARE UP blade=" + rackshare.settings().blade() + " oob="
+            + cluster.selfAddress().host().get() + ":" + cluster.selfAddress().port().get());
+        System.out.flush();
+      });
       for (VolumeSpec v : rackshare.settings().volumes()) {
         rackshare.awaitVolume(v.name(), readyTimeout).toCompletableFuture()
             .get(readyTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);

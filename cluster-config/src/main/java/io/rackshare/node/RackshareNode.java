@@ -81,6 +81,11 @@ public final class RackshareNode {
         io.rackshare.persistence.Journals.prepare(system, java.time.Duration.ofSeconds(60));
       }
       Rackshare.get(system);
+      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+        // No seed: this blade forms a cluster of its own (others join it through its address).
+        org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
+        cluster.manager().tell(org.apache.pekko.cluster.typed.Join.create(cluster.selfMember().address()));
+      }
     } catch (RuntimeException e) {
       system.terminate();
       throw e;

@@ -54,6 +54,15 @@ final class Status implements Callable<Integer> {
           .append(" the journal, at event ").append(s.backupFollowing().sequenceNr()).append(", snapshot at ")
           .append(s.backupFollowing().snapshotSequenceNr()).append('\n');
     }
+    if (s.quorum() != null) {
+      b.append("quorum  ").append(s.quorum().kept() ? "yes" : "NO").append(", ").append(s.quorum().reachable())
+          .append(" of ").append(s.quorum().members()).append(" blades reachable")
+          .append(s.quorum().kept() ? "" : ": " + s.quorum().reason() + "; this blade serves no I/O").append('\n');
+    }
+    if (s.seat() != null && s.seat().holding()) {
+      b.append("seat    this blade holds the manager's seat (lease ").append(s.seat().lease()).append(", token ")
+          .append(s.seat().token()).append(")\n");
+    }
     b.append("blades  ").append(String.join(", ", s.blades())).append('\n');
     if (s.bladeDetails() != null) {
       for (BladeStatus.BladeInfo i : s.bladeDetails()) {
@@ -71,7 +80,8 @@ final class Status implements Callable<Integer> {
     b.append('\n');
     b.append(String.format("%-10s %-7s %-9s %10s  %s%n", "VOLUME", "LAYOUT", "HEALTH", "SIZE", "MEMBERS"));
     for (BladeStatus.Volume v : s.volumes()) {
-      String members = v.members().stream().map(m -> m.device() + " " + m.state())
+      String members = v.members().stream()
+          .map(m -> m.device() + " " + m.state() + (m.suspect() ? " (suspect: its blade is unreachable)" : ""))
           .collect(Collectors.joining("\n" + " ".repeat(42)));
       b.append(String.format("%-10s %-7s %-9s %10s  %s%n", v.name(), v.layout(), v.health(), size(v.sizeBytes()),
           members));

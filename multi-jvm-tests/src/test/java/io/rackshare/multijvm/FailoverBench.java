@@ -14,13 +14,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * The takeover benchmark ({@code bench/failover.sh}): for each routing mode, a 4-blade cluster on
- * the H2 journal server, a client doing 4 KiB random reads and writes at queue depth 1 through
- * blade 4's NBD export (fio), and the manager's JVM killed (SIGKILL) in the middle. Measured:
+ * The takeover benchmark ({@code bench/failover.sh}): for each routing mode, the demo's 4-blade
+ * cluster on the H2 journal server, a client doing 4 KiB random reads and writes at queue depth 1
+ * to raid1 through blade 4's NBD export (fio), and blade 1 killed (SIGKILL) in the middle: it runs
+ * the manager and holds one of raid1's copies. Measured:
  *
  * <ul>
- *   <li>takeover: from the kill to the backup's blade reporting a recovered manager (which then
- *       accepts changes), polled every 20 ms;
+ *   <li>takeover: from the kill to blade 4 naming a new manager (which announces itself once it
+ *       has recovered and accepts changes), polled every 20 ms;
  *   <li>the manager's own part of it: its recovery time and the events it replayed;
  *   <li>the client's stall: fio's largest completion latency (read or write).
  * </ul>
@@ -69,30 +70,32 @@ class FailoverBench {
 
   Sample once(String routing, int round) throws Exception {
     Path dir = TestDirs.fresh("FailoverBench-" + routing + "-" + round);
-    try (JournalCluster cluster = JournalCluster.create(dir, "h2", "first-in", routing, List.of(1, 2, 3, 4))) {
-      cluster.start(1);
-      cluster.awaitLog(1, "global resource manager started");
-      for (int slot = 2; slot <= 4; slot++) cluster.start(slot);
-      for (int slot = 1; slot <= 4; slot++) cluster.awaitReady(slot);
-      BladeStatus first = cluster.await(4, "a backup is named", s -> !s.backup().isEmpty(), T);
+    // The demo's cluster: blade 1 starts first, runs the manager and holds a copy of every
+    // redundant volume; the client uses raid1 through blade 4.
+    try (DemoBlades cluster = new DemoBlades(dir, 4, 32, "64MiB", "access.routing = " + routing)) {
+      cluster.startAll();
+      BladeStatus first = cluster.await(4, "blade 1 runs the manager, a backup is named",
+          s -> s.manager().equals(DemoBlades.blade(1)) && !s.backup().isEmpty(), T);
       int backup = Integer.parseInt(first.backup().replaceAll(".*Blade\\((\\d+)\\)", "$1"));
-      long journaled = cluster.journal().sequenceNr();
+      long journaled = cluster.journalDigest().sequenceNr();
       cluster.await(backup, "the backup has snapshotted the journal",
           s -> s.backupFollowing() != null && s.backupFollowing().snapshotSequenceNr() >= journaled, T);
 
       Path fioOut = dir.resolve("fio.json");
-      Process fio = new ProcessBuilder("fio", "--name=stall", "--ioengine=nbd", "--uri=" + cluster.nbd.get(4) + "m",
-          "--rw=randrw", "--bs=4k", "--iodepth=1", "--size=16M", "--time_based", "--runtime=25",
+      Process fio = new ProcessBuilder("fio", "--name=stall", "--ioengine=nbd", "--uri=" + cluster.uri(4, "raid1"),
+          "--rw=randrw", "--bs=4k", "--iodepth=1", "--size=16M", "--time_based", "--runtime=20",
           "--output-format=json", "--output=" + fioOut)
           .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(dir.resolve("fio.log").toFile()).start();
-      if (fio.waitFor(8, TimeUnit.SECONDS)) throw new AssertionError("fio ended early: " + Files.readString(dir.resolve("fio.log")));
+      if (fio.waitFor(6, TimeUnit.SECONDS)) throw new AssertionError("fio ended early: " + Files.readString(dir.resolve("fio.log")));
       long killed = System.nanoTime();
-      cluster.blades.get(1).kill();
+      cluster.kill(1);
       BladeStatus taken = null;
+      int manager = 0;
       while (System.nanoTime() - killed < T.toNanos()) {
         try {
-          BladeStatus s = cluster.status(backup);
-          if (s.manager().equals(JournalCluster.blade(backup)) && s.managerRecovery() != null) {
+          BladeStatus s = cluster.status(4);
+          if (!s.manager().isEmpty() && !s.manager().equals(DemoBlades.blade(1))) {
+            manager = Integer.parseInt(s.manager().replaceAll(".*Blade\\((\\d+)\\)", "$1"));
             taken = s;
             break;
           }
@@ -103,6 +106,8 @@ class FailoverBench {
       }
       double takeoverMs = (System.nanoTime() - killed) / 1e6;
       if (taken == null) throw new AssertionError("no takeover within " + T);
+      BladeStatus onManager = cluster.status(manager);
+      if (onManager.managerRecovery() == null) throw new AssertionError("blade " + manager + " runs no manager");
       if (!fio.waitFor(2, TimeUnit.MINUTES)) throw new AssertionError("fio did not end");
       if (fio.exitValue() != 0) throw new AssertionError("fio failed: " + Files.readString(dir.resolve("fio.log")));
       JsonNode job = JournalCluster.JSON.readTree(fioOut.toFile()).get("jobs").get(0);
@@ -110,8 +115,8 @@ class FailoverBench {
       double maxWrite = job.get("write").get("clat_ns").get("max").asDouble() / 1e6;
       double p50 = job.get("read").get("clat_ns").get("percentile").get("50.000000").asDouble() / 1e6;
       long ios = job.get("read").get("total_ios").asLong() + job.get("write").get("total_ios").asLong();
-      return new Sample(routing, takeoverMs, taken.managerRecovery().recoveryMillis(),
-          taken.managerRecovery().replayedEvents(), maxRead, maxWrite, p50, ios);
+      return new Sample(routing, takeoverMs, onManager.managerRecovery().recoveryMillis(),
+          onManager.managerRecovery().replayedEvents(), maxRead, maxWrite, p50, ios);
     }
   }
 }

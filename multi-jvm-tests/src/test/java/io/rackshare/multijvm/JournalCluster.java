@@ -121,29 +121,12 @@ final class JournalCluster implements AutoCloseable {
   }
 
   BladeStatus status(int slot) throws Exception {
-    String body = java.net.http.HttpClient.newHttpClient().send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(mgmt.get(slot) + "/status"))
-            .timeout(Duration.ofSeconds(10)).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    return JSON.readValue(body, BladeStatus.class);
+    return BladeStatuses.fetch(mgmt.get(slot));
   }
 
   /** Polls blade {@code slot}'s status until {@code p} holds; fails with the last status. */
   BladeStatus await(int slot, String what, Predicate<BladeStatus> p, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    BladeStatus last = null;
-    Exception error = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        last = status(slot);
-        if (p.test(last)) return last;
-      } catch (Exception e) {
-        error = e;
-      }
-      Thread.sleep(200); // polling another process's status
-    }
-    throw new AssertionError("blade " + slot + ": " + what + " within " + timeout + "; last status: "
-        + (last == null ? String.valueOf(error) : JSON.writeValueAsString(last)));
+    return BladeStatuses.await("blade " + slot, () -> status(slot), what, p, timeout);
   }
 
   JournalDigest.Result journal() throws Exception {
@@ -164,22 +147,9 @@ final class JournalCluster implements AutoCloseable {
    * fold. Returns the journal's result.
    */
   JournalDigest.Result awaitDigestsMatchJournal(Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    String why = "";
-    while (System.nanoTime() < deadline) {
-      JournalDigest.Result j = journal();
-      why = "journal " + j;
-      boolean all = true;
-      for (int slot : blades.keySet()) {
-        if (!blades.get(slot).isAlive()) continue;
-        BladeStatus s = status(slot);
-        why += "; blade " + slot + " epoch " + s.mapEpoch() + " digest " + s.mapDigest();
-        all &= s.mapDigest().equals(j.mapDigest());
-      }
-      if (all) return j;
-      Thread.sleep(250); // polling other processes
-    }
-    throw new AssertionError("the blades' maps do not match the journal's within " + timeout + ": " + why);
+    Map<Integer, java.util.concurrent.Callable<BladeStatus>> running = new TreeMap<>();
+    for (int slot : blades.keySet()) if (blades.get(slot).isAlive()) running.put(slot, () -> status(slot));
+    return BladeStatuses.awaitDigestsMatch(this::journal, running, timeout);
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.rackshare.persistence;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.List;
 import org.h2.tools.Server;
 
 /**
@@ -22,11 +23,22 @@ public final class JournalServer implements AutoCloseable {
 
   /** Serves databases in {@code dir} on loopback port {@code port} (0: any free one). */
   public static JournalServer start(Path dir, int port) {
+    return start(dir, port, null);
+  }
+
+  /**
+   * As above; with {@code address} (not null), it also takes connections from other hosts and
+   * names that address in its URL: for tests whose blades have network stacks of their own.
+   */
+  public static JournalServer start(Path dir, int port, String address) {
     try {
       Files.createDirectories(dir);
-      Server s = Server.createTcpServer("-tcpPort", Integer.toString(port), "-baseDir", dir.toAbsolutePath().toString(),
-          "-ifNotExists").start();
-      return new JournalServer(s, "jdbc:h2:tcp://127.0.0.1:" + s.getPort() + "/rackshare;DATABASE_TO_UPPER=false");
+      List<String> args = new java.util.ArrayList<>(List.of("-tcpPort", Integer.toString(port), "-baseDir",
+          dir.toAbsolutePath().toString(), "-ifNotExists"));
+      if (address != null) args.add("-tcpAllowOthers");
+      Server s = Server.createTcpServer(args.toArray(new String[0])).start();
+      return new JournalServer(s, "jdbc:h2:tcp://" + (address == null ? "127.0.0.1" : address) + ":" + s.getPort()
+          + "/rackshare;DATABASE_TO_UPPER=false");
     } catch (SQLException | java.io.IOException e) {
       throw new IllegalArgumentException("cannot start the journal server in " + dir + " on port " + port + ": "
           + e.getMessage(), e);

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *
  * Both JDBC journals go through pekko-persistence-jdbc; its primary key (persistence id, sequence
  * number) refuses a second writer's event with a number already taken: a fence against two
- * managers writing at once.
+ * managers writing at once. The manager's seat holds its lease ({@link JdbcLease}) in the same
+ * database, so that its successor can take over as soon as the lease expires.
  */
 public final class Journals {
   private Journals() {}
@@ -77,6 +78,16 @@ public final class Journals {
             ConfigValueFactory.fromAnyRef(config.getString("rackshare.manager.journal.user")))
         .withValue("pekko-persistence-jdbc.shared-databases.rackshare.db.password",
             ConfigValueFactory.fromAnyRef(config.getString("rackshare.manager.journal.password")));
+    // The manager's seat holds a lease in the same database (unless another lease is named).
+    if (config.getString("rackshare.manager.lease.lease-class").isEmpty()) {
+      journal = journal
+          .withValue("rackshare.manager.lease.lease-class", ConfigValueFactory.fromAnyRef(JdbcLease.class.getName()))
+          .withValue("rackshare.manager.lease.url", ConfigValueFactory.fromAnyRef(url))
+          .withValue("rackshare.manager.lease.user",
+              ConfigValueFactory.fromAnyRef(config.getString("rackshare.manager.journal.user")))
+          .withValue("rackshare.manager.lease.password",
+              ConfigValueFactory.fromAnyRef(config.getString("rackshare.manager.journal.password")));
+    }
     if (config.getInt("rackshare.manager.snapshot-every") == 0) {
       journal = journal.withValue("rackshare.manager.snapshot-every", ConfigValueFactory.fromAnyRef(100));
     }
