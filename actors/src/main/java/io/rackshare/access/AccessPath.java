@@ -410,7 +410,9 @@ public final class AccessPath implements VolumeIo {
    */
   CompletableFuture<Outcome> send(BladeId target, DevicePath device, DataLane.Frame frame, boolean blame) {
     boolean stripe = BlockFrames.isStripe(frame.type());
-    return lane.request(target, frame).handle((reply, failure) -> {
+    CompletableFuture<DataLane.Frame> sent = stripe
+        ? lane.request(target, frame, settings.stripeTimeout()) : lane.request(target, frame);
+    return sent.handle((reply, failure) -> {
       if (failure != null) {
         BlockDeviceException e = mapFailure(failure);
         return e.error() == IoError.OVERLOADED || !blame ? new Outcome.Failed(e) : new Outcome.DeviceFailed(device, e);

@@ -7,7 +7,8 @@ import java.time.Duration;
 public record AccessSettings(
     int maxSegmentBytes, int maxAttempts, Duration retryBackoff, Duration resyncDebounce,
     Duration confirmTimeout, Duration rebuildStepPause, int rebuildStepBytes, int rebuildDepth, String routing,
-    Duration proxyTimeout, long resyncRegionBytes, Duration resyncWindow, Duration quorumTimeout) {
+    Duration proxyTimeout, long resyncRegionBytes, Duration resyncWindow, Duration quorumTimeout,
+    Duration stripeTimeout) {
 
   /** Figure 8a: each blade routes with its own copy of the map; I/O does not need the manager. */
   public static final String LOCAL_MAPS = "local-maps";
@@ -48,6 +49,7 @@ public record AccessSettings(
         c.getDuration("proxy-timeout"),
         c.getBytes("resync-region"),
         c.getDuration("resync-window"),
-        c.getDuration("quorum-timeout"));
+        c.getDuration("quorum-timeout"),
+        c.getDuration("stripe-timeout"));
   }
 }

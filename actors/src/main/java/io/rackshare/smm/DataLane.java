@@ -244,12 +244,15 @@ public final class DataLane implements AutoCloseable {
     synchronized (waiting) {
       gone.remove(blade);
       java.net.SocketAddress old = addresses.put(blade, a);
-      if (old != null && !old.equals(a)) disconnect(blade, "moved to " + a);
+      if (old != null && !old.equals(a)) {
+        disconnect(blade, "moved to " + a);
+        suspectedSince.remove(blade); // a new incarnation: what was suspected was its dead self
+      }
       ready = waiting.remove(blade);
     }
     if (ready != null) {
       for (Waiting w : ready) {
-        request(blade, w.request()).whenComplete((r, t) -> {
+        request(blade, w.request(), w.timeout()).whenComplete((r, t) -> {
           if (t == null) w.future().complete(r);
           else w.future().completeExceptionally(t);
         });
@@ -259,6 +262,7 @@ public final class DataLane implements AutoCloseable {
 
   /** {@code blade} left: its requests in flight fail at once, and no new ones are sent. */
   public void peerGone(BladeId blade, String why) {
+    suspectedSince.remove(blade);
     synchronized (waiting) {
       addresses.remove(blade);
       gone.put(blade, blade + " " + why);
@@ -273,6 +277,14 @@ public final class DataLane implements AutoCloseable {
 
   /** Sends a request; the stage completes with the reply, or a {@link LaneException}. */
   public CompletableFuture<Frame> request(BladeId target, Frame request) {
+    return request(target, request, settings.requestTimeout());
+  }
+
+  /**
+   * As above, answered within {@code timeout} (a stripe's coordinator, which waits on other
+   * blades itself, gets longer than {@code request-timeout}) unless the target is suspected.
+   */
+  public CompletableFuture<Frame> request(BladeId target, Frame request, java.time.Duration timeout) {
     if (target.equals(self)) {
       Handler h = handler;
       if (h == null) return failed(SmmHandler.Failure.NO_HANDLER, "no lane handler on " + self);
@@ -289,17 +301,33 @@ public final class DataLane implements AutoCloseable {
           // Not greeted yet (a blade can hold the map before every greeting is done): wait for
           // its address, up to the request time-out.
           Waiting w = new Waiting(request, new CompletableFuture<>(),
-              System.nanoTime() + settings.requestTimeout().toNanos());
+              System.nanoTime() + settings.requestTimeout().toNanos(), timeout);
           waiting.computeIfAbsent(target, k -> new ArrayList<>()).add(w);
           return w.future();
         }
       }
       p = peers.compute(target, (k, old) -> old != null && !old.dead ? old : new Peer(k, a));
     }
-    return p.send(request);
+    return p.send(request, timeout);
   }
 
-  private record Waiting(Frame request, CompletableFuture<Frame> future, long deadline) {}
+  private record Waiting(Frame request, CompletableFuture<Frame> future, long deadline, java.time.Duration timeout) {}
+
+  /**
+   * The failure detector suspects {@code blade} (or trusts it again). Its requests in flight, and
+   * those sent while it stays suspected, fail {@link #SUSPECT_GRACE} after the suspicion: a blade
+   * that answers no heartbeat for that long is no use to a client waiting on it, whatever the
+   * request's own time-out.
+   */
+  public void suspect(BladeId blade, boolean suspected) {
+    if (suspected) suspectedSince.putIfAbsent(blade, System.nanoTime());
+    else suspectedSince.remove(blade);
+  }
+
+  /** How long after a suspicion a suspected blade's requests fail. */
+  static final java.time.Duration SUSPECT_GRACE = java.time.Duration.ofSeconds(1);
+
+  private final Map<BladeId, Long> suspectedSince = new ConcurrentHashMap<>();
 
   private static <T> CompletableFuture<T> failed(SmmHandler.Failure f, String message) {
     return CompletableFuture.failedFuture(new LaneException(f, message));
@@ -323,10 +351,10 @@ public final class DataLane implements AutoCloseable {
 
   // ---- requester side: one connection per target ----------------------------------------------
 
-  private record Pending(CompletableFuture<Frame> future, long deadline) {}
+  private record Pending(CompletableFuture<Frame> future, long deadline, java.time.Duration timeout) {}
 
   /** A request waiting for room in its target's window. */
-  private record Queued(Frame request, CompletableFuture<Frame> future, long deadline) {}
+  private record Queued(Frame request, CompletableFuture<Frame> future, long deadline, java.time.Duration timeout) {}
 
   private final class Peer {
     final BladeId target;
@@ -349,10 +377,10 @@ public final class DataLane implements AutoCloseable {
       this.address = address;
     }
 
-    CompletableFuture<Frame> send(Frame request) {
+    CompletableFuture<Frame> send(Frame request, java.time.Duration timeout) {
       CompletableFuture<Frame> f = new CompletableFuture<>();
       if (window.tryAcquire()) {
-        transmit(request, f);
+        transmit(request, f, timeout);
         return f;
       }
       if (queued.incrementAndGet() > settings.maxQueuedPerTarget()) {
@@ -360,7 +388,7 @@ public final class DataLane implements AutoCloseable {
         return failed(SmmHandler.Failure.OVERLOADED, settings.maxQueuedPerTarget()
             + " requests already wait for room in the window to " + target);
       }
-      queue.add(new Queued(request, f, System.nanoTime() + settings.requestTimeout().toNanos()));
+      queue.add(new Queued(request, f, System.nanoTime() + settings.requestTimeout().toNanos(), timeout));
       pump(); // a reply may have freed a place meanwhile
       return f;
     }
@@ -378,13 +406,13 @@ public final class DataLane implements AutoCloseable {
           window.release(); // expired while queued
           continue;
         }
-        transmit(q.request(), q.future());
+        transmit(q.request(), q.future(), q.timeout());
       }
     }
 
-    private void transmit(Frame request, CompletableFuture<Frame> f) {
+    private void transmit(Frame request, CompletableFuture<Frame> f, java.time.Duration timeout) {
       long id = ids.incrementAndGet();
-      pending.put(id, new Pending(f, System.nanoTime() + settings.requestTimeout().toNanos()));
+      pending.put(id, new Pending(f, System.nanoTime() + timeout.toNanos(), timeout));
       try {
         write(id, request);
       } catch (IOException e) {
@@ -417,6 +445,7 @@ public final class DataLane implements AutoCloseable {
           .putInt(self.rack()).putInt(self.chassis()).putInt(self.slot()).flip();
       while (hello.hasRemaining()) ch.write(hello);
       channel = ch;
+      log.info("data lane to {} over {} {}", target, address instanceof InetSocketAddress ? "tcp" : "unix", address);
       Thread reader = daemon("data-lane-from-" + target.slot()).newThread(() -> readReplies(ch));
       reader.start();
     }
@@ -486,12 +515,15 @@ public final class DataLane implements AutoCloseable {
               "no room in the window to " + target + " within " + settings.requestTimeout()));
         }
       }
+      Long suspected = suspectedSince.get(target);
+      boolean given = suspected != null && now - suspected - SUSPECT_GRACE.toNanos() >= 0;
       for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
         Map.Entry<Long, Pending> e = it.next();
-        if (now - e.getValue().deadline() >= 0 && pending.remove(e.getKey(), e.getValue())) {
+        if ((given || now - e.getValue().deadline() >= 0) && pending.remove(e.getKey(), e.getValue())) {
           window.release();
-          e.getValue().future().completeExceptionally(new LaneException(SmmHandler.Failure.TIMEOUT,
-              "no answer from " + target + " within " + settings.requestTimeout()));
+          e.getValue().future().completeExceptionally(new LaneException(SmmHandler.Failure.TIMEOUT, given
+              ? "no answer from " + target + ", which the failure detector suspects"
+              : "no answer from " + target + " within " + e.getValue().timeout()));
         }
       }
       pump();

@@ -560,6 +560,12 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     if (r.event() instanceof ClusterEvent.UnreachableMember) {
       unreachable.add(address);
       BladeId blade = bladeAt.get(address);
+      // Only the incarnation we talk to: a blade started again greets from a new address while its
+      // dead self is still suspected.
+      if (blade != null && lane != null && peers.containsKey(blade)
+          && peers.get(blade).path().address().equals(address)) {
+        lane.suspect(blade, true);
+      }
       if (blade != null) {
         getContext().getLog().warn("OOB peer {} is unreachable (suspected by the failure detector)", blade);
         failManagerRequests(blade, "the failure detector suspects " + blade);
@@ -567,6 +573,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     } else {
       unreachable.remove(address);
       BladeId blade = bladeAt.get(address);
+      if (blade != null && lane != null) lane.suspect(blade, false);
       if (blade != null) getContext().getLog().info("OOB peer {} is reachable again", blade);
       flushForManager();
     }
