@@ -42,30 +42,31 @@ public record Quorum(int members, int reachable, boolean kept, boolean strict, S
 
   /** From {@code all} members and the addresses of those the failure detector suspects. */
   public static Quorum of(Iterable<Member> all, Set<Address> unreachable, Address self) {
-    List<Member> counted = new ArrayList<>();
-    boolean selfCounts = false;
+    List<Address> counted = new ArrayList<>();
     for (Member m : all) {
       MemberStatus s = m.status();
       if (s == MemberStatus.up() || s == MemberStatus.leaving() || s == MemberStatus.exiting()) {
-        counted.add(m);
-        if (m.address().equals(self)) selfCounts = true;
+        counted.add(m.address());
       }
     }
-    if (!selfCounts) return NONE;
+    return count(counted, unreachable, self);
+  }
+
+  /**
+   * The rule itself: {@code counted} are the members whose status counts (Up, Leaving,
+   * Exiting), {@code unreachable} those the failure detector suspects.
+   */
+  static Quorum count(List<Address> counted, Set<Address> unreachable, Address self) {
+    if (!counted.contains(self)) return NONE;
     int reachable = 0;
-    Member lowest = null;
-    boolean lowestReachable = false;
-    for (Member m : counted) {
-      boolean r = !unreachable.contains(m.address());
-      if (r) reachable++;
-      if (lowest == null || Member.addressOrdering().compare(m.address(), lowest.address()) < 0) {
-        lowest = m;
-        lowestReachable = r;
-      }
+    Address lowest = null;
+    for (Address a : counted) {
+      if (!unreachable.contains(a)) reachable++;
+      if (lowest == null || Member.addressOrdering().compare(a, lowest) < 0) lowest = a;
     }
     int n = counted.size();
     boolean strict = 2 * reachable > n;
-    boolean kept = strict || (2 * reachable == n && lowestReachable);
+    boolean kept = strict || (2 * reachable == n && !unreachable.contains(lowest));
     String reason = kept ? ""
         : "this blade reaches " + reachable + " of " + n + " blades (no majority"
             + (2 * reachable == n ? ", and not the half with the lowest address" : "") + ")";

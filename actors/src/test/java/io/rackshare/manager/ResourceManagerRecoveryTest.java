@@ -56,8 +56,13 @@ class ResourceManagerRecoveryTest {
       ActorRef<SmmHandler.Delivery> inbox) {}
 
   Started start(String name) {
+    return start(name, () -> true);
+  }
+
+  Started start(String name, java.util.function.BooleanSupplier authority) {
     TestProbe<SmmHandler.Command> smm = kit.createTestProbe();
-    ActorRef<ResourceManager.Command> m = kit.spawn(ResourceManager.create(smm.ref(), settings()), name);
+    ActorRef<ResourceManager.Command> m = kit.spawn(
+        ResourceManager.create(smm.ref(), settings(), r -> {}, System.currentTimeMillis(), authority), name);
     SmmHandler.SubscribeTopology sub = smm.expectMessageClass(SmmHandler.SubscribeTopology.class, Duration.ofSeconds(10));
     SmmHandler.ManagerStarted started = smm.expectMessageClass(SmmHandler.ManagerStarted.class);
     sub.subscriber().tell(new SmmHandler.Topology(B1, Set.of(B1, B2), java.util.Optional.of(B1)));
@@ -98,5 +103,25 @@ class ResourceManagerRecoveryTest {
     Started second = start("manager-2");
     ManagerState after = state(second.manager());
     assertEquals(before, after, "recovered from snapshot and journal");
+  }
+
+  @Test
+  void aManagerThatLostItsSeatChangesNothingAndStops() throws Exception {
+    kit = ActorTestKit.create("deposed", ConfigFactory.parseString(
+        "pekko.persistence.snapshot-store.local.dir = \"" + snapshots + "\"").withFallback(ConfigFactory.load()));
+    java.util.concurrent.atomic.AtomicBoolean seat = new java.util.concurrent.atomic.AtomicBoolean(true);
+    Started first = start("manager-1", seat::get);
+    register(first, B1);
+    long epoch = state(first.manager()).map().epoch();
+    // The lease expired (or the quorum went): the next command finds no authority.
+    seat.set(false);
+    TestProbe<Object> watcher = kit.createTestProbe();
+    register(first, B2);
+    watcher.expectTerminated(first.manager(), Duration.ofSeconds(10));
+    // Nothing of blade 2's registration reached the journal: a new incarnation has blade 1 only.
+    Started second = start("manager-2");
+    ManagerState after = state(second.manager());
+    assertEquals(epoch, after.map().epoch());
+    assertTrue(after.resources().keySet().stream().noneMatch(d -> d.blade().equals(B2)), after.resources().toString());
   }
 }

@@ -1,7 +1,6 @@
 package io.rackshare.node;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,6 +40,7 @@ final class Demo implements Callable<Integer> {
   @Option(names = "--exit", description = "stop once every blade is ready (for scripts)")
   boolean exit;
 
+  private static final Pattern UP = Pattern.compile("RACKSHARE UP blade=\\S+ oob=(\\S+)");
   private static final Pattern READY = Pattern.compile(
       "RACKSHARE READY blade=(\\S+) pid=(\\d+) .* nbd=(\\S+) mgmt=(\\S+) volumes=(\\S*)");
 
@@ -71,12 +71,20 @@ final class Demo implements Callable<Integer> {
       stopped.countDown();
     }));
 
-    int seedPort = freePort();
+    // Staged: each blade starts once the one before it is a member, binding its own ports (0: none
+    // is picked in advance, so no other JVM can take it meanwhile) and joining through the blades
+    // already up. On a small machine, JVMs started all at once starve each other's heartbeats.
     System.out.printf("Starting %d blades as child JVMs in %s (journal %s) ...%n", blades, dir, journal.url());
+    List<String> seeds = new ArrayList<>();
+    long started = System.nanoTime();
     for (int slot = 1; slot <= blades; slot++) {
       Path bladeDir = dir.resolve("blade" + slot);
-      nodes.add(BladeProcess.start("blade" + slot, bladeDir, DemoCluster.node(slot, bladeDir, diskMib,
-          slot == 1 ? seedPort : freePort(), seedPort, freePort(), freePort(), rebuildRate, journal.url())));
+      BladeProcess p = BladeProcess.start("blade" + slot, bladeDir, DemoCluster.node(slot, bladeDir, diskMib, 0,
+          List.copyOf(seeds), 0, 0, rebuildRate, journal.url(), ""));
+      nodes.add(p);
+      Matcher up = UP.matcher(p.awaitLine("RACKSHARE UP", Duration.ofSeconds(120)));
+      if (!up.find()) throw new IllegalStateException("unexpected UP line from " + p.name());
+      seeds.add(up.group(1));
     }
 
     List<String> uris = new ArrayList<>();
@@ -96,6 +104,7 @@ final class Demo implements Callable<Integer> {
           + "   (a browser; noVNC loads from jsDelivr)";
       System.out.printf("  %-28s %-8s %-28s %-24s %s%n", m.group(1), m.group(2), m.group(3), m.group(4), p.log());
     }
+    System.out.printf("%n  %d blades ready in %.1f s.%n", blades, (System.nanoTime() - started) / 1e9);
     if (station[0] != null) {
       System.out.printf("""
 
@@ -138,12 +147,6 @@ final class Demo implements Callable<Integer> {
     System.out.println("Press Ctrl-C to stop every blade and remove " + dir + ".");
     stopped.await();
     return 0;
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   static void deleteTree(Path dir) {

@@ -1,0 +1,124 @@
+package io.rackshare.multijvm;
+
+import io.rackshare.management.BladeStatus;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * How the cluster grows ({@code bench/scale.sh}): the demo's cluster with 4, 8 and 16 blades (the
+ * seed's 16-blade example, Figure 10a; blades beyond the fourth share no disk), started one after
+ * another on the H2 journal. Measured for each size:
+ *
+ * <ul>
+ *   <li>time to ready: from the first blade's start to every blade serving its volumes;
+ *   <li>a map broadcast: an operator fails a raid1 member; the time until every blade routes with
+ *       the new epoch (each blade polled every 20 ms on a thread of its own);
+ *   <li>the takeover: blade 1 (the manager, with a copy of every redundant volume) killed with
+ *       SIGKILL; the time until the last blade polled names the new manager.
+ * </ul>
+ *
+ * Rounds per size ({@code -Drackshare.bench.rounds}, 1) go to {@code target/scale-bench.md}. Not part
+ * of the suite (only with {@code -Drackshare.bench=true}).
+ */
+@EnabledIfSystemProperty(named = "rackshare.bench", matches = "true")
+class ScaleBench {
+
+  static final Duration T = Duration.ofMinutes(4);
+
+  record Sample(int blades, double readyS, double broadcastMs, double takeoverMs) {}
+
+  @Test
+  void timeToReadyBroadcastAndTakeoverAt4And8And16Blades() throws Exception {
+    int rounds = Integer.getInteger("rackshare.bench.rounds", 1);
+    List<Sample> samples = new ArrayList<>();
+    for (int round = 0; round < rounds; round++) {
+      for (int n : List.of(4, 8, 16)) {
+        Sample s = once(n, round);
+        System.out.println("SCALE-BENCH " + s);
+        samples.add(s);
+      }
+    }
+    StringBuilder md = new StringBuilder("| blades | time to ready | map broadcast (operator fail → every blade) "
+        + "| takeover (kill → every blade names the new manager) |\n|---|---|---|---|\n");
+    for (int n : List.of(4, 8, 16)) {
+      List<Sample> r = samples.stream().filter(s -> s.blades() == n).toList();
+      md.append(String.format(Locale.ROOT, "| %d | %.1f s | %.0f ms | %.0f ms |%n", n,
+          io.rackshare.testkit.Medians.of(r.stream().map(Sample::readyS).toList()),
+          io.rackshare.testkit.Medians.of(r.stream().map(Sample::broadcastMs).toList()),
+          io.rackshare.testkit.Medians.of(r.stream().map(Sample::takeoverMs).toList())));
+    }
+    md.append(String.format(Locale.ROOT, "%nMedians of %d round(s); every sample:%n%n", rounds));
+    for (Sample s : samples) md.append("- ").append(s).append('\n');
+    Files.writeString(Path.of("target", "scale-bench.md"), md.toString());
+    System.out.println(md);
+  }
+
+  Sample once(int n, int round) throws Exception {
+    Path dir = TestDirs.fresh("ScaleBench-" + n + "-" + round);
+    try (DemoBlades cluster = new DemoBlades(dir, n, 16, "64MiB", "")) {
+      long t0 = System.nanoTime();
+      cluster.startAll();
+      double readyS = (System.nanoTime() - t0) / 1e9;
+      cluster.await(n, "blade 1 runs the manager and the volumes are whole", s -> s.manager().equals(DemoBlades.blade(1))
+          && DemoBlades.volume(s, "raid1").health().equals("OPTIMAL"), T);
+
+      // A map change: an operator fails raid1's copy on blade 2.
+      long before = cluster.status(n).mapEpoch();
+      long t1 = System.nanoTime();
+      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(cluster.mgmt.get(1)
+              + "/volumes/raid1/fail?device=" + java.net.URLEncoder.encode(DemoBlades.device(2, 1), "UTF-8")))
+          .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) throw new AssertionError("fail: " + r.statusCode() + " " + r.body());
+      double broadcastMs = untilEvery(cluster, n, 1, s -> s.mapEpoch() > before, t1);
+
+      long t2 = System.nanoTime();
+      cluster.kill(1);
+      double takeoverMs = untilEvery(cluster, n, 2, s -> !s.manager().isEmpty()
+          && !s.manager().equals(DemoBlades.blade(1)), t2);
+      return new Sample(n, readyS, broadcastMs, takeoverMs);
+    }
+  }
+
+  /** Milliseconds from {@code since} until every blade from {@code first} to {@code n} satisfies {@code p}. */
+  static double untilEvery(DemoBlades cluster, int n, int first, java.util.function.Predicate<BladeStatus> p,
+      long since) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(n);
+    try {
+      List<Future<Long>> done = new ArrayList<>();
+      for (int slot = first; slot <= n; slot++) {
+        int s = slot;
+        done.add(pool.submit(() -> {
+          long deadline = System.nanoTime() + T.toNanos();
+          while (System.nanoTime() < deadline) {
+            try {
+              if (p.test(cluster.status(s))) return System.nanoTime();
+            } catch (Exception e) {
+              // busy; poll again
+            }
+            Thread.sleep(20); // polling another process's status
+          }
+          throw new AssertionError("blade " + s + " never got there");
+        }));
+      }
+      long last = 0;
+      for (Future<Long> f : done) last = Math.max(last, f.get());
+      return (last - since) / 1e6;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}
