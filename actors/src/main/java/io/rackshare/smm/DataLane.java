@@ -371,6 +371,8 @@ public final class DataLane implements AutoCloseable {
     final AtomicLong ids = new AtomicLong();
     SocketChannel channel;
     volatile boolean dead;
+    /** What ended this connection first (a later close by this side says nothing new). */
+    volatile SmmHandler.Failure firstFailure;
 
     Peer(BladeId target, java.net.SocketAddress address) {
       this.target = target;
@@ -475,14 +477,20 @@ public final class DataLane implements AutoCloseable {
           }
         }
       } catch (IOException e) {
-        if (!dead && !closed) log.info("data lane to {} closed: {}", target, e.toString());
-        failure = classify(e);
+        if (!dead && !closed) {
+          log.info("data lane to {} closed: {}", target, e.toString());
+          failure = classify(e);
+        } else if (firstFailure != null) {
+          // Closed here, after a failure: that failure says what became of the target.
+          failure = firstFailure;
+        }
       }
       peers.remove(target, this);
       fail(failure, "data lane to " + target + " closed");
     }
 
     void fail(SmmHandler.Failure failure, String why) {
+      if (firstFailure == null) firstFailure = failure;
       dead = true;
       synchronized (this) {
         if (channel != null) {
