@@ -47,7 +47,11 @@ public final class RackshareNode {
     Config derived = ConfigFactory.empty()
         .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(host))
         .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
-        .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds));
+        // Not pekko.cluster.seed-nodes: Pekko would join as the actor system starts, while this JVM
+        // is still busy starting the runtime (on a loaded machine its heartbeats then lag, and the
+        // others down it). start() joins once the runtime is up.
+        .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of()))
+        .withValue("rackshare.join-seed-nodes", ConfigValueFactory.fromIterable(seeds));
     String bind = oob.getString("bind-hostname");
     if (!bind.isEmpty()) {
       derived = derived.withValue("pekko.remote.artery.bind.hostname", ConfigValueFactory.fromAnyRef(bind));
@@ -81,10 +85,15 @@ public final class RackshareNode {
         io.rackshare.persistence.Journals.prepare(system, java.time.Duration.ofSeconds(60));
       }
       Rackshare.get(system);
-      if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
+      List<org.apache.pekko.actor.Address> seeds = (config.hasPath("rackshare.join-seed-nodes")
+          ? config.getStringList("rackshare.join-seed-nodes") : List.<String>of()).stream()
+          .map(org.apache.pekko.actor.AddressFromURIString::parse).toList();
+      if (seeds.isEmpty()) {
         // No seed: this blade forms a cluster of its own (others join it through its address).
-        org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
         cluster.manager().tell(org.apache.pekko.cluster.typed.Join.create(cluster.selfMember().address()));
+      } else {
+        cluster.manager().tell(new org.apache.pekko.cluster.typed.JoinSeedNodes(seeds));
       }
     } catch (RuntimeException e) {
       system.terminate();

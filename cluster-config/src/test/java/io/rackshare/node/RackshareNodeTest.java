@@ -22,7 +22,9 @@ class RackshareNodeTest {
     assertEquals(25601, c.getInt("pekko.remote.artery.canonical.port"));
     assertEquals("0.0.0.0", c.getString("pekko.remote.artery.bind.hostname"));
     assertEquals(List.of("pekko://rackshare@10.1.2.3:25601", "pekko://rackshare@10.1.2.4:25601"),
-        c.getStringList("pekko.cluster.seed-nodes"));
+        c.getStringList("rackshare.join-seed-nodes"));
+    // Joined by the node once its runtime is up, not by Pekko as the actor system starts.
+    assertEquals(List.of(), c.getStringList("pekko.cluster.seed-nodes"));
     // The public address stays apart from the OOB channel.
     assertEquals("192.0.2.10", c.getString("rackshare.public.hostname"));
     assertEquals("cluster", c.getString("pekko.actor.provider"));
