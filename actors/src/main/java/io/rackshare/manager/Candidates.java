@@ -39,6 +39,8 @@ public final class Candidates {
     for (Member m : cluster.getMembers()) {
       if (m.status() != MemberStatus.up() || (!withUnreachable && unreachable.contains(m))) continue;
       if (!byAddress.containsKey(m.address())) return java.util.Optional.empty();
+      // Suspected in this blade's own view, or known dead by its lane, before the cluster agrees.
+      if (!withUnreachable && topology.unreachable().contains(byAddress.get(m.address()))) continue;
       up.add(m);
     }
     return java.util.Optional.of(sorted(policy, up, byAddress));

@@ -272,7 +272,44 @@ public final class DataLane implements AutoCloseable {
 
   private void disconnect(BladeId blade, String why) {
     Peer p = peers.remove(blade);
-    if (p != null) p.fail(SmmHandler.Failure.UNREACHABLE, blade + " " + why);
+    if (p != null) {
+      p.released = true;
+      p.fail(SmmHandler.Failure.UNREACHABLE, blade + " " + why);
+    }
+  }
+
+  /**
+   * Tells {@code listener} (on a lane thread) when a blade's host refuses or closes its lane
+   * connection: evidence, seconds before the failure detector's suspicion, that its process is
+   * gone. Only connections this side did not close count.
+   */
+  public void onGone(java.util.function.Consumer<BladeId> listener) {
+    goneListener = listener;
+  }
+
+  private volatile java.util.function.Consumer<BladeId> goneListener;
+
+  /**
+   * Keeps a lane connection to {@code blade} open even without traffic (the manager's blade is
+   * watched so), so that its death shows at once as the connection's end ({@link #onGone}).
+   */
+  public void watch(BladeId blade) {
+    if (blade.equals(self)) return;
+    Thread t = new Thread(() -> {
+      java.net.SocketAddress a;
+      synchronized (waiting) {
+        a = addresses.get(blade);
+      }
+      if (a == null) return;
+      Peer p = peers.compute(blade, (k, old) -> old != null && !old.dead ? old : new Peer(k, a));
+      try {
+        p.open();
+      } catch (IOException e) {
+        p.fail(classify(e), "data lane to " + blade + " at " + a + ": " + e);
+      }
+    }, "data-lane-watch-" + blade.slot());
+    t.setDaemon(true);
+    t.start();
   }
 
   /** Sends a request; the stage completes with the reply, or a {@link LaneException}. */
@@ -373,6 +410,13 @@ public final class DataLane implements AutoCloseable {
     volatile boolean dead;
     /** What ended this connection first (a later close by this side says nothing new). */
     volatile SmmHandler.Failure firstFailure;
+    /** Closed by this side (the blade left, moved): its end says nothing about the target. */
+    volatile boolean released;
+
+    /** Opens the connection now, if it is not open, without sending anything. */
+    synchronized void open() throws IOException {
+      if (!dead && channel == null) connect();
+    }
 
     Peer(BladeId target, java.net.SocketAddress address) {
       this.target = target;
@@ -490,7 +534,14 @@ public final class DataLane implements AutoCloseable {
     }
 
     void fail(SmmHandler.Failure failure, String why) {
-      if (firstFailure == null) firstFailure = failure;
+      boolean first = firstFailure == null;
+      if (first) firstFailure = failure;
+      // The target's host refused or closed the connection: its process is gone. Said once, and
+      // only when this side did not close it (a blade that left, a lane shutting down).
+      if (first && !dead && !closed && !released && failure == SmmHandler.Failure.UNREACHABLE) {
+        java.util.function.Consumer<BladeId> l = goneListener;
+        if (l != null) l.accept(target);
+      }
       dead = true;
       synchronized (this) {
         if (channel != null) {

@@ -180,6 +180,9 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
 
   private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event) implements Command {}
 
+  /** The data lane saw {@code blade}'s host refuse or close its connection: its process is gone. */
+  private record LaneGone(BladeId blade) implements Command {}
+
   private enum Tick implements Command { INSTANCE }
 
   private record Handler(String name, Predicate<OobMessage> claims, ActorRef<Delivery> ref) {}
@@ -221,6 +224,11 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private final Map<Address, ActorRef<Command>> greeting = new HashMap<>();
   /** Members the failure detector suspects (this blade's view of the cluster's reachability). */
   private final Set<Address> unreachable = new HashSet<>();
+  /**
+   * Peers whose process is known to be gone (their host closed or refused the lane) before the
+   * failure detector says so: they count as unreachable until they greet again.
+   */
+  private final Set<BladeId> gone = new HashSet<>();
   /** The cluster's members as the events told them (the read view may lag behind the events). */
   private final Map<Address, org.apache.pekko.cluster.Member> members = new HashMap<>();
   private Quorum published = Quorum.NONE;
@@ -261,6 +269,10 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
                 ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new),
                 ClusterEvent.ReachabilityEvent.class));
     timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tickInterval());
+    if (lane != null) {
+      ActorRef<Command> me = ctx.getSelf();
+      lane.onGone(blade -> me.tell(new LaneGone(blade)));
+    }
   }
 
   @Override
@@ -283,6 +295,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
         .onMessage(SubscribeTopology.class, this::onSubscribe)
         .onMessage(MemberChanged.class, this::onMemberChanged)
         .onMessage(ReachabilityChanged.class, this::onReachabilityChanged)
+        .onMessage(LaneGone.class, this::onLaneGone)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onSignal(PostStop.class, s -> {
           if (lane != null) lane.close();
@@ -366,6 +379,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private boolean managerReachable() {
     if (managerBlade == null) return false;
     if (managerBlade.equals(self)) return true;
+    if (gone.contains(managerBlade)) return false;
     ActorRef<Command> ref = peers.get(managerBlade);
     return ref != null && !unreachable.contains(ref.path().address());
   }
@@ -519,7 +533,13 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   }
 
   private Quorum quorum() {
-    return Quorum.of(members.values(), unreachable, selfAddress);
+    if (gone.isEmpty()) return Quorum.of(members.values(), unreachable, selfAddress);
+    Set<Address> out = new HashSet<>(unreachable);
+    for (BladeId b : gone) {
+      ActorRef<Command> ref = peers.get(b);
+      if (ref != null) out.add(ref.path().address());
+    }
+    return Quorum.of(members.values(), out, selfAddress);
   }
 
   private void memberChanged(MemberChanged m) {
@@ -581,6 +601,19 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     return this;
   }
 
+  /**
+   * {@code blade}'s host closed or refused its lane: its process is gone, whatever the failure
+   * detector will say in a few seconds. It counts as unreachable at once (status, quorum, the
+   * manager's seat), and requests to a manager there are asked again of the next.
+   */
+  private Behavior<Command> onLaneGone(LaneGone g) {
+    if (!peers.containsKey(g.blade()) || g.blade().equals(self) || !gone.add(g.blade())) return this;
+    getContext().getLog().warn("OOB peer {} is gone: its host closed or refused its data lane", g.blade());
+    failManagerRequests(g.blade(), "the process of " + g.blade() + " is gone");
+    publishTopology();
+    return this;
+  }
+
   /** Fails the requests in flight that went to the manager on {@code blade}: their senders ask again. */
   private void failManagerRequests(BladeId blade, String why) {
     Set<BladeId> touched = new HashSet<>();
@@ -609,6 +642,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private Behavior<Command> onHello(Hello h) {
     Address address = h.smm().path().address();
     greeting.remove(address);
+    gone.remove(h.from());
     ActorRef<Command> previous = peers.put(h.from(), h.smm());
     bladeAt.put(address, h.from());
     if (!h.answer()) h.smm().tell(hello(true));
@@ -634,6 +668,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
    * moment, and a seat without a lease waits for exactly this.
    */
   private void peerGone(BladeId blade, String why, boolean removed) {
+    gone.remove(blade);
     peers.remove(blade);
     if (lane != null) lane.peerGone(blade, why);
     getContext().getLog().info("OOB peer {} {}", blade, why);
@@ -703,6 +738,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     }
     managerBlade = blade;
     managerIncarnation = incarnation;
+    if (changed && lane != null && !blade.equals(self)) lane.watch(blade);
     if (changed) {
       getContext().getLog().info("global resource manager is on {}", blade);
       publishTopology();
@@ -721,7 +757,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private Topology topology() {
     Map<BladeId, Address> addresses = new HashMap<>();
     peers.forEach((b, ref) -> addresses.put(b, b.equals(self) ? selfAddress : ref.path().address()));
-    Set<BladeId> suspected = new TreeSet<>();
+    Set<BladeId> suspected = new TreeSet<>(gone);
     for (Address a : unreachable) {
       BladeId b = bladeAt.get(a);
       if (b != null && peers.containsKey(b)) suspected.add(b);

@@ -128,6 +128,39 @@ class DataLaneTest {
   }
 
   @Test
+  void aWatchedBladeWhoseHostClosesTheConnectionIsReportedGoneAndOneThisSideLetGoIsNot() throws Exception {
+    DataLane a = lane(A, 8, Duration.ofSeconds(5));
+    java.util.concurrent.LinkedBlockingQueue<BladeId> gone = new java.util.concurrent.LinkedBlockingQueue<>();
+    a.onGone(gone::add);
+    // B stands in as a bare socket: it takes the connection, then its process "dies".
+    try (java.net.ServerSocket b = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      a.peerAt(B, "127.0.0.1", b.getLocalPort());
+      a.watch(B);
+      try (java.net.Socket accepted = b.accept()) {
+        assertEquals(null, gone.poll(300, TimeUnit.MILLISECONDS), "nothing is gone while the connection is open");
+      }
+      assertEquals(B, gone.poll(5, TimeUnit.SECONDS), "the host closed the watched connection");
+      // A blade this side lets go (it left the cluster) is not reported: the cluster said so already.
+      BladeId c = new BladeId(1, 1, 3);
+      a.peerAt(c, "127.0.0.1", b.getLocalPort());
+      a.watch(c);
+      try (java.net.Socket accepted = b.accept()) {
+        a.peerGone(c, "left the cluster");
+        assertEquals(null, gone.poll(500, TimeUnit.MILLISECONDS));
+      }
+    }
+    // Nobody listens any more: a refusal is evidence too.
+    BladeId d = new BladeId(1, 1, 4);
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closed = s.getLocalPort();
+    }
+    a.peerAt(d, "127.0.0.1", closed);
+    a.watch(d);
+    assertEquals(d, gone.poll(5, TimeUnit.SECONDS));
+  }
+
+  @Test
   void aRefusedConnectionMeansTheProcessIsGoneAndNoRouteDoesNot() throws Exception {
     DataLane a = lane(A, 8, Duration.ofSeconds(5));
     int closed;
