@@ -396,6 +396,8 @@ public final class Rackshare implements Extension {
     state.getUnreachable().forEach(m -> byAddress.put(m.address(), "unreachable"));
     Map<io.rackshare.map.BladeId, String> out = new HashMap<>();
     view.addresses().forEach((b, a) -> out.put(b, byAddress.getOrDefault(a, "gone")));
+    // Known dead by the data lane before the failure detector agrees.
+    for (io.rackshare.map.BladeId b : volumes.unreachable()) out.computeIfPresent(b, (k, v) -> "unreachable");
     return out;
   }
 

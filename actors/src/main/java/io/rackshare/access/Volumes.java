@@ -95,6 +95,7 @@ public final class Volumes {
       return org.apache.pekko.actor.typed.javadsl.Behaviors.receiveMessage(t -> {
         manager.set(t.manager());
         quorum.update(t.quorum());
+        unreachable.set(t.unreachable());
         return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
       });
     }), driverName + "-manager", org.apache.pekko.actor.typed.Props.empty());
@@ -121,6 +122,13 @@ public final class Volumes {
   public void startFrom(GlobalResourceMap stored) {
     map.compareAndSet(GlobalResourceMap.EMPTY, stored);
   }
+
+  /** The peers suspected by the failure detector or known gone (their lane closed by their host). */
+  public java.util.Set<BladeId> unreachable() {
+    return unreachable.get();
+  }
+
+  private final AtomicReference<java.util.Set<BladeId>> unreachable = new AtomicReference<>(java.util.Set.of());
 
   /** Whether this blade's side of the cluster has a quorum now (it serves I/O only then). */
   public io.rackshare.smm.Quorum quorum() {
