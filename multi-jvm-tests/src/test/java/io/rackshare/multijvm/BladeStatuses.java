@@ -15,9 +15,16 @@ final class BladeStatuses {
 
   static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
+  /**
+   * One client for every poll: a client per request starts a selector thread each time, which in
+   * a bench polling 16 blades every 100 ms took CPU from the blades it measured.
+   */
+  private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(5)).build();
+
   /** {@code GET /status} of the blade whose management endpoint is {@code url}. */
   static BladeStatus fetch(String url) throws Exception {
-    var r = java.net.http.HttpClient.newHttpClient().send(
+    var r = HTTP.send(
         java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/status")).timeout(Duration.ofSeconds(10)).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) throw new IllegalStateException("status " + r.statusCode() + ": " + r.body());
