@@ -245,12 +245,13 @@ public final class ManagerSeat extends AbstractBehavior<ManagerSeat.Command> {
 
   private void startManager() {
     authority.set(true);
+    // The view first: whoever hears from the manager (it starts on another thread) sees the seat held.
+    publish("holds the seat");
     java.util.function.BooleanSupplier check = () -> authority.get() && (lease == null || lease.checkLease());
     manager = getContext().spawn(factory.create(token, check), "manager-" + token + "-" + attempt);
     getContext().watch(manager);
     getContext().getLog().info("{} holds the manager's seat ({}{}); starting the manager", self,
         lease == null ? "no lease: no other manager is announced" : "lease held", lease == null ? "" : ", token " + token);
-    publish("holds the seat");
   }
 
   /** Stops the manager; {@code release}: then gives the lease back (a hand-off or a lost quorum). */
