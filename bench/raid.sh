@@ -40,8 +40,11 @@ for slot in 1 2 3 4 5; do
   # Blade 5 holds only the second copy of rr, so that its return resyncs nothing else.
   count=$([[ $slot == 1 ]] && echo 0 || ([[ $slot == 5 ]] && echo 1 || echo 7))
   disks=$(python3 -c "print('[' + ', '.join('{ file = disk%d.img, size = ${DISK_MIB}MiB }' % i for i in range($count)) + ']')")
+  # Each blade's certificate of the bench cluster's CA (the OOB channel runs mutual TLS).
+  java -cp "$cp" io.rackshare.node.RackshareCli certs --dir "$work/ca" --blade "blade$slot" --address 127.0.0.1 > /dev/null
   cat > "$work/blade$slot/node.conf" <<CONF
 rackshare {
+  tls.dir = "$work/ca/blade$slot"
   blade { slot = $slot, data-dir = "$work/blade$slot", disks = $disks }
   oob { hostname = "127.0.0.1", port = $oob }
   seed-nodes = ["127.0.0.1:$seed"]

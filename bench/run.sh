@@ -40,8 +40,11 @@ seed=$(free_port)
 for slot in 1 2 3; do
   oob=$([[ $slot == 1 ]] && echo "$seed" || free_port)
   mkdir -p "$work/blade$slot"
+  # Each blade's certificate of the bench cluster's CA (the OOB channel runs mutual TLS).
+  java -cp "$cp" io.rackshare.node.RackshareCli certs --dir "$work/ca" --blade "blade$slot" --address 127.0.0.1 > /dev/null
   cat > "$work/blade$slot/node.conf" <<CONF
 rackshare {
+  tls.dir = "$work/ca/blade$slot"
   blade { slot = $slot, data-dir = "$work/blade$slot", disks = [{ file = disk0.img, size = ${DISK_MIB}MiB }] }
   oob { hostname = "127.0.0.1", port = $oob }
   seed-nodes = ["127.0.0.1:$seed"]

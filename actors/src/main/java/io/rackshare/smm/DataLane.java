@@ -107,6 +107,16 @@ public final class DataLane implements AutoCloseable {
   private final java.nio.file.Path unixPath;
   private final ScheduledExecutorService sweeper;
   private final Map<BladeId, java.net.SocketAddress> addresses = new ConcurrentHashMap<>();
+  /** Each peer's lane key, from its greeting (over the OOB channel, under mutual TLS). */
+  private final Map<BladeId, byte[]> keys = new ConcurrentHashMap<>();
+  /**
+   * This lane's key, new at every start: a client proves it knows it (an HMAC of the server's
+   * nonce and both blades' ids) before anything is served. Only blades get it, in the SMM
+   * handler's greeting.
+   */
+  private final byte[] key = LaneCredential.newKey();
+  /** Connections accepted that have not proved their credential yet, by remote host; guarded by itself. */
+  private final Map<String, Integer> unauthenticated = new HashMap<>();
   private final Map<BladeId, Peer> peers = new ConcurrentHashMap<>();
   /** Requests for blades whose lane address is not known yet; guarded by itself. */
   private final Map<BladeId, List<Waiting>> waiting = new HashMap<>();
@@ -203,6 +213,11 @@ public final class DataLane implements AutoCloseable {
     }
   }
 
+  /** This lane's key, which the SMM handler gives blades in its greeting. */
+  public byte[] key() {
+    return key.clone();
+  }
+
   public int port() {
     try {
       return ((InetSocketAddress) server.getLocalAddress()).getPort();
@@ -230,18 +245,23 @@ public final class DataLane implements AutoCloseable {
   }
 
   /** The SMM handler learned (from its greeting) where {@code blade}'s lane listens. */
-  public void peerAt(BladeId blade, String host, int port) {
-    peerAt(blade, new InetSocketAddress(host, port));
+  public void peerAt(BladeId blade, String host, int port, byte[] key) {
+    peerAt(blade, new InetSocketAddress(host, port), key);
   }
 
   /** As above, for a blade of this host whose lane also listens on Unix socket {@code path}. */
-  public void peerAtUnix(BladeId blade, String path) {
-    peerAt(blade, java.net.UnixDomainSocketAddress.of(path));
+  public void peerAtUnix(BladeId blade, String path, byte[] key) {
+    peerAt(blade, java.net.UnixDomainSocketAddress.of(path), key);
   }
 
-  private void peerAt(BladeId blade, java.net.SocketAddress a) {
+  private void peerAt(BladeId blade, java.net.SocketAddress a, byte[] key) {
     List<Waiting> ready;
     synchronized (waiting) {
+      byte[] oldKey = keys.put(blade, key.clone());
+      if (oldKey != null && !java.util.Arrays.equals(oldKey, key) && addresses.get(blade) != null
+          && addresses.get(blade).equals(a)) {
+        disconnect(blade, "has a new lane key");
+      }
       gone.remove(blade);
       java.net.SocketAddress old = addresses.put(blade, a);
       if (old != null && !old.equals(a)) {
@@ -487,8 +507,27 @@ public final class DataLane implements AutoCloseable {
         ch = SocketChannel.open(address);
       }
       tune(ch, false);
-      ByteBuffer hello = ByteBuffer.allocate(20).putLong(MAGIC)
-          .putInt(self.rack()).putInt(self.chassis()).putInt(self.slot()).flip();
+      byte[] targetKey = keys.get(target);
+      if (targetKey == null) {
+        ch.close();
+        throw new IOException("no lane key known for " + target);
+      }
+      // The target's nonce first, within the connect time-out (a host that accepts and says
+      // nothing must not hold this thread).
+      ByteBuffer nonce = ByteBuffer.allocate(LaneCredential.NONCE);
+      var guard = sweeper.schedule(() -> closeQuietly(ch), CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      try {
+        while (nonce.hasRemaining()) {
+          if (ch.read(nonce) < 0) throw new EOFException("closed before its greeting");
+        }
+      } catch (java.nio.channels.AsynchronousCloseException e) {
+        throw new java.net.SocketTimeoutException("no lane greeting from " + target + " within " + CONNECT_TIMEOUT);
+      } finally {
+        guard.cancel(false);
+      }
+      byte[] mac = LaneCredential.mac(targetKey, nonce.array(), self, target);
+      ByteBuffer hello = ByteBuffer.allocate(20 + mac.length).putLong(MAGIC)
+          .putInt(self.rack()).putInt(self.chassis()).putInt(self.slot()).put(mac).flip();
       while (hello.hasRemaining()) ch.write(hello);
       channel = ch;
       log.info("data lane to {} over {} {}", target, address instanceof InetSocketAddress ? "tcp" : "unix", address);
@@ -615,9 +654,16 @@ public final class DataLane implements AutoCloseable {
     while (!closed) {
       try {
         SocketChannel ch = server.accept();
+        String host = host(ch);
+        String full = admitUnauthenticated(host);
+        if (full != null) {
+          log.warn("data lane: refused a connection from {}: {}", host, full);
+          closeQuietly(ch);
+          continue;
+        }
         tune(ch, true);
         accepted.put(ch, Boolean.TRUE);
-        daemon("data-lane-in").newThread(() -> serveConnection(ch)).start();
+        daemon("data-lane-in").newThread(() -> serveConnection(ch, host)).start();
       } catch (ClosedChannelException e) {
         return;
       } catch (IOException e) {
@@ -626,12 +672,61 @@ public final class DataLane implements AutoCloseable {
     }
   }
 
-  private void serveConnection(SocketChannel ch) {
-    BladeId from = null;
+  /** Counts a connection from {@code host} that has yet to prove its credential; why not, if it may not. */
+  private String admitUnauthenticated(String host) {
+    synchronized (unauthenticated) {
+      int all = unauthenticated.values().stream().mapToInt(Integer::intValue).sum();
+      int fromHost = unauthenticated.getOrDefault(host, 0);
+      if (fromHost >= MAX_UNAUTHENTICATED_PER_HOST) {
+        return fromHost + " of its connections have not proved their credential yet";
+      }
+      if (all >= MAX_UNAUTHENTICATED) return all + " connections have not proved their credential yet";
+      unauthenticated.put(host, fromHost + 1);
+      return null;
+    }
+  }
+
+  private void authenticatedOrClosed(String host) {
+    synchronized (unauthenticated) {
+      unauthenticated.computeIfPresent(host, (h, n) -> n <= 1 ? null : n - 1);
+    }
+  }
+
+  private static String host(SocketChannel ch) {
     try {
+      return ch.getRemoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "a local client";
+    } catch (IOException e) {
+      return "a client";
+    }
+  }
+
+  private void serveConnection(SocketChannel ch, String host) {
+    BladeId from = null;
+    boolean counted = true;
+    try {
+      // Nothing is served before the client proves it holds this lane's key, and it must do so
+      // within HELLO_TIMEOUT (an idle connection does not keep a thread).
+      byte[] nonce = LaneCredential.nonce();
+      ByteBuffer greeting = ByteBuffer.wrap(nonce);
+      while (greeting.hasRemaining()) ch.write(greeting);
       ChannelReader in = new ChannelReader(ch, 64 * 1024);
-      if (in.readLong() != MAGIC) throw new IOException("not a data lane client");
-      from = new BladeId(in.readInt(), in.readInt(), in.readInt());
+      var guard = sweeper.schedule(() -> closeQuietly(ch), HELLO_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      byte[] mac = new byte[LaneCredential.MAC];
+      try {
+        if (in.readLong() != MAGIC) throw new LaneRefused("not a data lane client");
+        from = new BladeId(in.readInt(), in.readInt(), in.readInt());
+        ByteBuffer m = ByteBuffer.wrap(mac);
+        in.readFully(m);
+      } catch (java.nio.channels.AsynchronousCloseException e) {
+        throw new LaneRefused("no credential within " + HELLO_TIMEOUT);
+      } finally {
+        guard.cancel(false);
+      }
+      if (!LaneCredential.verify(key, nonce, from, self, mac)) {
+        throw new LaneRefused("a wrong credential for " + from);
+      }
+      authenticatedOrClosed(host);
+      counted = false;
       Thread.currentThread().setName("data-lane-in-from-" + from.slot());
       // Request payloads land here, one copy out of the kernel; reused for the next request.
       ByteBuffer payloads = ByteBuffer.allocateDirect(REUSED_PAYLOAD);
@@ -655,11 +750,15 @@ public final class DataLane implements AutoCloseable {
           }
         });
       }
+    } catch (LaneRefused e) {
+      if (!closed) log.warn("data lane: refused {}: {}", host, e.getMessage());
     } catch (EOFException | ClosedChannelException e) {
-      log.debug("data lane client {} went away", from);
+      if (counted) log.warn("data lane: refused {}: it closed before its credential", host);
+      else log.debug("data lane client {} went away", from);
     } catch (IOException | IllegalArgumentException e) {
-      if (!closed) log.warn("data lane client {}: {}; closing", from, e.toString());
+      if (!closed) log.warn("data lane client {}: {}; closing", from, LaneCredential.printable(e.toString()));
     } finally {
+      if (counted) authenticatedOrClosed(host);
       accepted.remove(ch);
       try {
         ch.close();
@@ -682,6 +781,30 @@ public final class DataLane implements AutoCloseable {
   }
 
   private static final int SOCKET_BUFFER = 4 << 20;
+  /** How long a client may take to prove its credential after connecting. */
+  static final java.time.Duration HELLO_TIMEOUT = java.time.Duration.ofSeconds(5);
+  /**
+   * Connections at once that have not proved their credential, from one host and from all; beyond,
+   * new ones are closed at once (a host's blade needs one connection per peer, and proves it in
+   * milliseconds).
+   */
+  static final int MAX_UNAUTHENTICATED_PER_HOST = 8;
+  static final int MAX_UNAUTHENTICATED = 64;
+
+  /** A client that did not prove it is a blade of this cluster. */
+  private static final class LaneRefused extends IOException {
+    LaneRefused(String why) {
+      super(why);
+    }
+  }
+
+  private static void closeQuietly(java.nio.channels.Channel ch) {
+    try {
+      ch.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+  }
   /** How long a lane connection may take to open before the target counts as out of reach. */
   static final java.time.Duration CONNECT_TIMEOUT = java.time.Duration.ofSeconds(2);
 

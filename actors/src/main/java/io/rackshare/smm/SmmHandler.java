@@ -89,10 +89,14 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
 
   // ---- wire protocol (blade to blade) ----------------------------------------------------------
 
-  /** Greeting between SMM handlers; {@code answer} is false on the first greeting. */
+  /**
+   * Greeting between SMM handlers; {@code answer} is false on the first greeting. {@code
+   * dataLaneKey} (hex) is the key a lane client proves it holds ({@code LaneCredential}): it
+   * travels only here, on the OOB channel.
+   */
   public record Hello(
       BladeId from, ActorRef<Command> smm, boolean answer, long managerIncarnation, int dataLanePort,
-      String dataLaneUnix, String hostId)
+      String dataLaneUnix, String hostId, String dataLaneKey)
       implements Command, RackshareSerializable {}
 
   /** An OOB message from {@code from}; {@code correlation} is 0 for one-way messages. */
@@ -636,7 +640,17 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private Hello hello(boolean answer) {
     String unix = lane == null || lane.unixPath() == null ? "" : lane.unixPath();
     return new Hello(self, getContext().getSelf(), answer, localIncarnation(), lane == null ? 0 : lane.port(), unix,
-        DataLane.hostId());
+        DataLane.hostId(), lane == null ? "" : java.util.HexFormat.of().formatHex(lane.key()));
+  }
+
+  /** The lane key of a greeting, or null if it has none (that blade serves no lane). */
+  private static byte[] laneKey(String hex) {
+    if (hex == null || hex.isEmpty()) return null;
+    try {
+      return java.util.HexFormat.of().parseHex(hex);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
   }
 
   private Behavior<Command> onHello(Hello h) {
@@ -648,10 +662,11 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     if (!h.answer()) h.smm().tell(hello(true));
     boolean sameHost = !h.hostId().isEmpty() && h.hostId().equals(DataLane.hostId()) && !h.dataLaneUnix().isEmpty()
         && java.nio.file.Files.exists(java.nio.file.Path.of(h.dataLaneUnix()));
-    if (lane != null && sameHost) {
-      lane.peerAtUnix(h.from(), h.dataLaneUnix());
-    } else if (lane != null && h.dataLanePort() > 0 && address.host().isDefined()) {
-      lane.peerAt(h.from(), address.host().get(), h.dataLanePort());
+    byte[] key = laneKey(h.dataLaneKey());
+    if (lane != null && key != null && sameHost) {
+      lane.peerAtUnix(h.from(), h.dataLaneUnix(), key);
+    } else if (lane != null && key != null && h.dataLanePort() > 0 && address.host().isDefined()) {
+      lane.peerAt(h.from(), address.host().get(), h.dataLanePort(), key);
     }
     if (h.managerIncarnation() > 0) learnManager(h.from(), h.managerIncarnation());
     if (previous == null || !previous.equals(h.smm())) {

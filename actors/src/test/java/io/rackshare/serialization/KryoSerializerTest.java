@@ -70,7 +70,7 @@ class KryoSerializerTest {
     return List.of(
         b, d, seg, res, new ResourceConfig.Block(512, 1), new Extent(5, 6, d, 7), vol, map,
         GlobalResourceMap.EMPTY,
-        new SmmHandler.Hello(b, probe.ref(), true, 42, 25599, "/tmp/lane.sock", "boot-id"),
+        new SmmHandler.Hello(b, probe.ref(), true, 42, 25599, "/tmp/lane.sock", "boot-id", "0a0b0c"),
         new SmmHandler.Envelope(b, 9, new ManagerProtocol.ResyncRequest(b, "v0", 1, "why")),
         new SmmHandler.ReplyEnvelope(9, new ManagerProtocol.MapUpdate(map)),
         new SmmHandler.ManagerAt(b, 77),
@@ -171,7 +171,7 @@ class KryoSerializerTest {
   @Test
   void anActorRefStillReachesItsActorAfterTheRoundTrip() {
     TestProbe<SmmHandler.Command> probe = kit.createTestProbe();
-    SmmHandler.Hello hello = new SmmHandler.Hello(new BladeId(1, 1, 1), probe.ref(), false, 0, 0, "", "");
+    SmmHandler.Hello hello = new SmmHandler.Hello(new BladeId(1, 1, 1), probe.ref(), false, 0, 0, "", "", "");
     Serializer s = serialization.findSerializerFor(hello);
     SmmHandler.Hello back = (SmmHandler.Hello) serialization.deserialize(s.toBinary(hello), s.identifier(), "").get();
     back.smm().tell(new SmmHandler.ManagerAt(new BladeId(1, 1, 1), 5));

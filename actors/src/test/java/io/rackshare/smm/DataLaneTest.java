@@ -74,7 +74,7 @@ class DataLaneTest {
     DataLane b = lane(B, 8, Duration.ofSeconds(5));
     b.serve((from, req) -> CompletableFuture.completedFuture(new DataLane.Frame((byte) 2,
         ByteBuffer.wrap((from.slot() + ":" + text(req)).getBytes(StandardCharsets.UTF_8)), req.payload())));
-    a.peerAt(B, "127.0.0.1", b.port());
+    a.peerAt(B, "127.0.0.1", b.port(), b.key());
     // 8 go at once, the rest wait in the queue without blocking this thread.
     List<CompletableFuture<DataLane.Frame>> replies = new ArrayList<>();
     for (int i = 0; i < 100; i++) replies.add(a.request(B, frame("q" + i)));
@@ -95,7 +95,7 @@ class DataLaneTest {
     assertFalse(DataLane.hostId().isEmpty(), "this host has a boot id");
     b.serve((from, req) -> CompletableFuture.completedFuture(new DataLane.Frame((byte) 2,
         ByteBuffer.wrap(("unix:" + text(req)).getBytes(StandardCharsets.UTF_8)), req.payload())));
-    a.peerAtUnix(B, b.unixPath());
+    a.peerAtUnix(B, b.unixPath(), b.key());
     assertEquals("unix:hello", text(a.request(B, frame("hello")).get(10, TimeUnit.SECONDS)));
     b.close();
     assertFalse(java.nio.file.Files.exists(java.nio.file.Path.of(b.unixPath())), "removed on close");
@@ -108,7 +108,7 @@ class DataLaneTest {
     b.serve((from, req) -> CompletableFuture.completedFuture(frame("pong")));
     CompletableFuture<DataLane.Frame> early = a.request(B, frame("ping"));
     assertTrue(!early.isDone());
-    a.peerAt(B, "127.0.0.1", b.port());
+    a.peerAt(B, "127.0.0.1", b.port(), b.key());
     assertEquals("pong", text(early.get(10, TimeUnit.SECONDS)));
   }
 
@@ -116,7 +116,7 @@ class DataLaneTest {
   void aBladeThatLeftFailsAtOnceAndOneNeverGreetedTimesOut() throws Exception {
     DataLane a = lane(A, 8, Duration.ofMillis(300));
     DataLane b = lane(B, 8, Duration.ofSeconds(5));
-    a.peerAt(B, "127.0.0.1", b.port());
+    a.peerAt(B, "127.0.0.1", b.port(), b.key());
     a.peerGone(B, "left the cluster");
     DataLane.LaneException gone = assertInstanceOf(DataLane.LaneException.class, failure(a.request(B, frame("x"))));
     assertEquals(SmmHandler.Failure.UNREACHABLE, gone.failure());
@@ -134,7 +134,7 @@ class DataLaneTest {
     a.onGone(gone::add);
     // B stands in as a bare socket: it takes the connection, then its process "dies".
     try (java.net.ServerSocket b = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      a.peerAt(B, "127.0.0.1", b.getLocalPort());
+      a.peerAt(B, "127.0.0.1", b.getLocalPort(), new byte[32]);
       a.watch(B);
       try (java.net.Socket accepted = b.accept()) {
         assertEquals(null, gone.poll(300, TimeUnit.MILLISECONDS), "nothing is gone while the connection is open");
@@ -142,7 +142,7 @@ class DataLaneTest {
       assertEquals(B, gone.poll(5, TimeUnit.SECONDS), "the host closed the watched connection");
       // A blade this side lets go (it left the cluster) is not reported: the cluster said so already.
       BladeId c = new BladeId(1, 1, 3);
-      a.peerAt(c, "127.0.0.1", b.getLocalPort());
+      a.peerAt(c, "127.0.0.1", b.getLocalPort(), new byte[32]);
       a.watch(c);
       try (java.net.Socket accepted = b.accept()) {
         a.peerGone(c, "left the cluster");
@@ -155,7 +155,7 @@ class DataLaneTest {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       closed = s.getLocalPort();
     }
-    a.peerAt(d, "127.0.0.1", closed);
+    a.peerAt(d, "127.0.0.1", closed, new byte[32]);
     a.watch(d);
     assertEquals(d, gone.poll(5, TimeUnit.SECONDS));
   }
@@ -168,7 +168,7 @@ class DataLaneTest {
       closed = s.getLocalPort();
     }
     // The host's kernel answers for a port nobody listens on: the blade's process is gone.
-    a.peerAt(B, "127.0.0.1", closed);
+    a.peerAt(B, "127.0.0.1", closed, new byte[32]);
     DataLane.LaneException refused = assertInstanceOf(DataLane.LaneException.class, failure(a.request(B, frame("x"))));
     assertEquals(SmmHandler.Failure.UNREACHABLE, refused.failure(), refused.getMessage());
     // What a cut link gives (no route, a time-out) is not evidence of death.
@@ -185,7 +185,7 @@ class DataLaneTest {
     DataLane b = lane(B, 8, Duration.ofSeconds(5));
     CompletableFuture<DataLane.Frame> never = new CompletableFuture<>();
     b.serve((from, req) -> text(req).equals("slow") ? never : CompletableFuture.completedFuture(frame("fast")));
-    a.peerAt(B, "127.0.0.1", b.port());
+    a.peerAt(B, "127.0.0.1", b.port(), b.key());
     DataLane.LaneException t = assertInstanceOf(DataLane.LaneException.class, failure(a.request(B, frame("slow"))));
     assertEquals(SmmHandler.Failure.TIMEOUT, t.failure());
     // The window of one is free again, and the late reply, when it comes, is dropped.
@@ -200,7 +200,7 @@ class DataLaneTest {
     DataLane a = lane(A, 1, Duration.ofMillis(300), Duration.ofSeconds(2));
     DataLane b = lane(B, 8, Duration.ofSeconds(5));
     b.serve((from, req) -> new CompletableFuture<>());
-    a.peerAt(B, "127.0.0.1", b.port());
+    a.peerAt(B, "127.0.0.1", b.port(), b.key());
     CompletableFuture<DataLane.Frame> first = a.request(B, frame("first"));
     // The second waits in the queue for room that never comes.
     CompletableFuture<DataLane.Frame> second = a.request(B, frame("second"));
@@ -224,11 +224,92 @@ class DataLaneTest {
     b.serve((from, req) -> CompletableFuture.completedFuture(frame("ok")));
     try (Socket s = new Socket("127.0.0.1", b.port())) {
       OutputStream out = s.getOutputStream();
+      assertEquals(LaneCredential.NONCE, s.getInputStream().readNBytes(LaneCredential.NONCE).length, "its nonce");
       out.write(new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20});
       out.flush();
       assertEquals(-1, s.getInputStream().read(), "the lane closes a connection that is not a lane client");
     }
-    a.peerAt(B, "127.0.0.1", b.port());
+    a.peerAt(B, "127.0.0.1", b.port(), b.key());
     assertEquals("ok", text(a.request(B, frame("still")).get(10, TimeUnit.SECONDS)));
+  }
+
+  /**
+   * An outsider's greeting (issue 13's attack: a hello with a made-up blade id, then valid frames):
+   * {@code key} null sends a credential of zeros, otherwise one made with {@code key}.
+   */
+  static int outsider(DataLane target, BladeId claimed, byte[] key) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", target.port())) {
+      s.setSoTimeout(15_000);
+      byte[] nonce = s.getInputStream().readNBytes(LaneCredential.NONCE);
+      byte[] mac = key == null ? new byte[LaneCredential.MAC] : LaneCredential.mac(key, nonce, claimed, B);
+      try {
+        java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+        out.writeLong(0x5253484c414e4531L);
+        out.writeInt(claimed.rack());
+        out.writeInt(claimed.chassis());
+        out.writeInt(claimed.slot());
+        out.write(mac);
+        byte[] header = "read".getBytes(StandardCharsets.UTF_8);
+        out.writeInt(13 + header.length); // a well-formed request frame: length, type, id, header
+        out.writeByte(1);
+        out.writeLong(7);
+        out.writeInt(header.length);
+        out.write(header);
+        out.flush();
+        return s.getInputStream().read();
+      } catch (java.net.SocketException closed) {
+        return -1; // closed while the frame was sent or unread: a broken pipe or a reset
+      }
+    }
+  }
+
+  @Test
+  void anOutsiderWithAMadeUpBladeIdGetsNothingAndABladeWithTheKeyIsServed() throws Exception {
+    DataLane b = lane(B, 8, Duration.ofSeconds(5));
+    java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+    b.serve((from, req) -> {
+      served.incrementAndGet();
+      return CompletableFuture.completedFuture(frame("data of " + from));
+    });
+    BladeId made = new BladeId(9, 9, 9);
+    assertEquals(-1, outsider(b, made, null), "no credential: closed");
+    assertEquals(-1, outsider(b, made, LaneCredential.newKey()), "a key of its own: closed");
+    assertEquals(-1, outsider(b, A, LaneCredential.newKey()), "a real blade's id with a wrong key: closed");
+    assertEquals(0, served.get(), "nothing was served to outsiders");
+    // The same greeting made with the lane's key is served: the refusals above are the credential's.
+    assertTrue(outsider(b, made, b.key()) >= 0, "a client that holds the key gets a reply");
+    assertEquals(1, served.get());
+  }
+
+  @Test
+  void aClientThatProvesNothingIsClosedWithinTheHelloTimeoutAndOneHostHoldsFewSuchConnections() throws Exception {
+    DataLane a = lane(A, 8, Duration.ofSeconds(5));
+    DataLane b = lane(B, 8, Duration.ofSeconds(5));
+    b.serve((from, req) -> CompletableFuture.completedFuture(frame("ok")));
+    List<Socket> idle = new ArrayList<>();
+    try {
+      for (int i = 0; i < DataLane.MAX_UNAUTHENTICATED_PER_HOST; i++) {
+        Socket s = new Socket("127.0.0.1", b.port());
+        s.setSoTimeout(15_000);
+        s.getInputStream().readNBytes(LaneCredential.NONCE);
+        idle.add(s);
+      }
+      // One more from the same host is closed at once, before any nonce.
+      try (Socket extra = new Socket("127.0.0.1", b.port())) {
+        extra.setSoTimeout(15_000);
+        assertEquals(-1, extra.getInputStream().read(), "over the host's cap: closed without a greeting");
+      }
+      long t0 = System.nanoTime();
+      for (Socket s : idle) {
+        assertEquals(-1, s.getInputStream().read(), "an idle connection is closed");
+      }
+      Duration took = Duration.ofNanos(System.nanoTime() - t0);
+      assertTrue(took.compareTo(DataLane.HELLO_TIMEOUT.plusSeconds(3)) < 0, "closed within the hello timeout: " + took);
+    } finally {
+      for (Socket s : idle) s.close();
+    }
+    // Once they are gone, a blade of this host connects again.
+    a.peerAt(B, "127.0.0.1", b.port(), b.key());
+    assertEquals("ok", text(a.request(B, frame("after")).get(10, TimeUnit.SECONDS)));
   }
 }

@@ -33,6 +33,23 @@ public final class BladeProcess implements AutoCloseable {
   }
 
   /**
+   * As above, with a certificate for the blade issued by {@code ca} into {@code dir/tls} for
+   * {@code addresses} (its host names and IP addresses), which the configuration then names
+   * ({@code rackshare.tls.dir}); the command run through {@code prefix}.
+   */
+  public static BladeProcess start(String name, Path dir, String configHocon, List<String> prefix,
+      io.rackshare.tls.ClusterCa ca, List<String> addresses) throws IOException {
+    Path tls = ca.issue(name, addresses, dir.resolve("tls"));
+    return start(name, dir, configHocon + "\nrackshare.tls.dir = \"" + tls.toAbsolutePath() + "\"\n", prefix);
+  }
+
+  /** As above, on loopback ({@code 127.0.0.1}, {@code localhost}), with no prefix. */
+  public static BladeProcess start(String name, Path dir, String configHocon, io.rackshare.tls.ClusterCa ca)
+      throws IOException {
+    return start(name, dir, configHocon, List.of(), ca, List.of("127.0.0.1", "localhost"));
+  }
+
+  /**
    * As above, the command run through {@code prefix} (e.g. {@code ip netns exec NS}, so that the
    * blade has a network stack of its own).
    */

@@ -74,13 +74,16 @@ final class Demo implements Callable<Integer> {
     // Staged: each blade starts once the one before it is a member, binding its own ports (0: none
     // is picked in advance, so no other JVM can take it meanwhile) and joining through the blades
     // already up. On a small machine, JVMs started all at once starve each other's heartbeats.
+    // The cluster's CA, in the demo's directory: each blade gets a certificate of it (mutual TLS on
+    // the out-of-band channel), as `rackshare certs` makes them for a real cluster.
+    io.rackshare.tls.ClusterCa ca = io.rackshare.tls.ClusterCa.create(dir.resolve("ca"), "rackshare");
     System.out.printf("Starting %d blades as child JVMs in %s (journal %s) ...%n", blades, dir, journal.url());
     List<String> seeds = new ArrayList<>();
     long started = System.nanoTime();
     for (int slot = 1; slot <= blades; slot++) {
       Path bladeDir = dir.resolve("blade" + slot);
       BladeProcess p = BladeProcess.start("blade" + slot, bladeDir, DemoCluster.node(slot, bladeDir, diskMib, 0,
-          List.copyOf(seeds), 0, 0, rebuildRate, journal.url(), ""));
+          List.copyOf(seeds), 0, 0, rebuildRate, journal.url(), ""), ca);
       nodes.add(p);
       Matcher up = UP.matcher(p.awaitLine("RACKSHARE UP", Duration.ofSeconds(120)));
       if (!up.find()) throw new IllegalStateException("unexpected UP line from " + p.name());

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "rackshare 0.1.0",
     description = "Pools the disks of many blades into global volumes.",
-    subcommands = {RackshareCli.Node.class, Demo.class, Status.class, Fail.class, Console.class,
+    subcommands = {RackshareCli.Node.class, Demo.class, Status.class, Fail.class, Console.class, Certs.class,
         RackshareCli.JournalServerCommand.class,
         RackshareCli.JournalDigestCommand.class})
 public final class RackshareCli implements Callable<Integer> {
@@ -29,7 +29,7 @@ public final class RackshareCli implements Callable<Integer> {
   public static void main(String[] args) {
     int code = new CommandLine(new RackshareCli())
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          if (e instanceof IllegalArgumentException) {
+          if (e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
             cmd.getErr().println("rackshare: " + e.getMessage());
             return 2;
           }

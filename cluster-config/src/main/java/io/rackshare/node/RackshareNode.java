@@ -52,11 +52,40 @@ public final class RackshareNode {
         // others down it). start() joins once the runtime is up.
         .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of()))
         .withValue("rackshare.join-seed-nodes", ConfigValueFactory.fromIterable(seeds));
+    derived = tls(merged.getConfig("rackshare.tls")).withFallback(derived);
     String bind = oob.getString("bind-hostname");
     if (!bind.isEmpty()) {
       derived = derived.withValue("pekko.remote.artery.bind.hostname", ConfigValueFactory.fromAnyRef(bind));
     }
     return io.rackshare.persistence.Journals.apply(derived.withFallback(merged));
+  }
+
+  /** Artery's transport from {@code rackshare.tls}: {@code tls-tcp} with the blade's PEM files, or plain {@code tcp}. */
+  static Config tls(Config tls) {
+    if (!tls.getBoolean("enabled")) {
+      return ConfigFactory.parseString("pekko.remote.artery.transport = tcp");
+    }
+    String dir = tls.getString("dir");
+    if (dir.isBlank()) {
+      throw new IllegalArgumentException("rackshare.tls.dir is not set: the out-of-band channel needs this blade's"
+          + " certificate (make one with `rackshare certs`, or set rackshare.tls.enabled = off on a private network)");
+    }
+    Path d = Path.of(dir);
+    for (String f : List.of(io.rackshare.tls.ClusterCa.CERT, io.rackshare.tls.ClusterCa.KEY,
+        io.rackshare.tls.ClusterCa.CA_CERT)) {
+      if (!Files.isReadable(d.resolve(f))) {
+        throw new IllegalArgumentException("rackshare.tls.dir: cannot read " + d.resolve(f)
+            + " (make the blade's files with `rackshare certs`)");
+      }
+    }
+    String engine = "pekko.remote.artery.ssl.rotating-keys-engine";
+    return ConfigFactory.empty()
+        .withValue("pekko.remote.artery.transport", ConfigValueFactory.fromAnyRef("tls-tcp"))
+        .withValue("pekko.remote.artery.ssl.ssl-engine-provider",
+            ConfigValueFactory.fromAnyRef("org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider"))
+        .withValue(engine + ".key-file", ConfigValueFactory.fromAnyRef(d.resolve(io.rackshare.tls.ClusterCa.KEY).toAbsolutePath().toString()))
+        .withValue(engine + ".cert-file", ConfigValueFactory.fromAnyRef(d.resolve(io.rackshare.tls.ClusterCa.CERT).toAbsolutePath().toString()))
+        .withValue(engine + ".ca-cert-file", ConfigValueFactory.fromAnyRef(d.resolve(io.rackshare.tls.ClusterCa.CA_CERT).toAbsolutePath().toString()));
   }
 
   static String seedAddress(String hostPort) {

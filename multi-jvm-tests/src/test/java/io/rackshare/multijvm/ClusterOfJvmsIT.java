@@ -52,7 +52,7 @@ class ClusterOfJvmsIT {
         int port = slot == 1 ? seedPort : freePort();
         Path d = dir.resolve("blade" + slot);
         jvms.add(BladeProcess.start("blade" + slot, d, nodeConfig(slot, port, seedPort, d,
-            "[{ file = disk0.img, size = 4MiB }]")));
+            "[{ file = disk0.img, size = 4MiB }]"), TestCa.get()));
       }
       Set<String> digests = new HashSet<>();
       for (BladeProcess jvm : jvms) {
@@ -73,10 +73,23 @@ class ClusterOfJvmsIT {
     int port = freePort();
     Path d = dir.resolve("bad");
     BladeProcess jvm = BladeProcess.start("bad", d, nodeConfig(1, port, port, d, "[{ file = disk0.img }]")
-        + "rackshare.volumes = [{ name = v0, layout = raid7, members = [\"Rack(1)/Chassis(1)/Blade(1)/Disk(0)\"] }]\n");
+        + "rackshare.volumes = [{ name = v0, layout = raid7, members = [\"Rack(1)/Chassis(1)/Blade(1)/Disk(0)\"] }]\n",
+        TestCa.get());
     assertEquals(2, jvm.awaitExit(Duration.ofSeconds(60)));
     String out = String.join("\n", jvm.lines());
     assertTrue(out.contains("unknown layout 'raid7'"), out);
+    assertTrue(!out.contains("\tat "), "no stack trace for a configuration mistake:\n" + out);
+  }
+
+  @Test
+  void aBladeWithoutItsCertificateIsAClearErrorAndNothingStarts() throws Exception {
+    int port = freePort();
+    Path d = dir.resolve("no-certificate");
+    BladeProcess jvm = BladeProcess.start("no-certificate", d, nodeConfig(1, port, port, d, "[{ file = disk0.img }]"));
+    assertEquals(2, jvm.awaitExit(Duration.ofSeconds(60)));
+    String out = String.join("\n", jvm.lines());
+    assertTrue(out.contains("rackshare.tls.dir is not set"), out);
+    assertTrue(out.contains("rackshare certs"), "names the command that makes one:\n" + out);
     assertTrue(!out.contains("\tat "), "no stack trace for a configuration mistake:\n" + out);
   }
 }

@@ -62,7 +62,7 @@ class ConsoleAcrossJvmsIT {
         """.formatted(slot, d, ports.port(slot), ports.seeds(), slot != 1 ? "" : """
           console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(3)"
             novnc-dir = "%s" }
-          """.formatted(novnc)));
+          """.formatted(novnc)), TestCa.get());
     blades.put(slot, b);
     return b.awaitLine("RACKSHARE READY", T);
   }

@@ -84,7 +84,7 @@ final class DemoBlades implements AutoCloseable {
       Files.move(log, bladeDir(slot).resolve("node.log." + n));
     }
     BladeProcess b = BladeProcess.start("blade" + slot, bladeDir(slot), DemoCluster.node(slot, bladeDir(slot), diskMib,
-        0, seeds, 0, 0, rebuildRate, journal.url(), extra));
+        0, seeds, 0, 0, rebuildRate, journal.url(), extra), TestCa.get());
     blades.put(slot, b);
     return b;
   }

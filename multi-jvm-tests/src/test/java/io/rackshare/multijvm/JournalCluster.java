@@ -86,7 +86,8 @@ final class JournalCluster implements AutoCloseable {
           volumes = [{ name = m, layout = raid1, members = ["Rack(1)/Chassis(1)/Blade(2)/Disk(0)",
             "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
         }
-        """.formatted(slot, bladeDir(slot), disks, ports.port(slot), seeds, routing, policy, journalUrl, journalUser));
+        """.formatted(slot, bladeDir(slot), disks, ports.port(slot), seeds, routing, policy, journalUrl, journalUser),
+        TestCa.get());
     blades.put(slot, b);
     return b;
   }

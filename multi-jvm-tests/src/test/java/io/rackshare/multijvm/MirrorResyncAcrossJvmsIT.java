@@ -66,7 +66,7 @@ class MirrorResyncAcrossJvmsIT {
           access.resync-region = 64KiB
           volumes = [{ name = mirror, layout = raid1, members = %s }]
         }
-        """.formatted(slot, d, ports.port(slot), ports.seeds(), MEMBERS));
+        """.formatted(slot, d, ports.port(slot), ports.seeds(), MEMBERS), TestCa.get());
     blades.put(slot, b);
   }
 

@@ -63,7 +63,7 @@ class NbdAcrossJvmsIT {
             volumes = [{ name = v0, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)",
               "Rack(1)/Chassis(1)/Blade(2)/Disk(0)", "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
           }
-          """.formatted(slot, d, disks, slot == 1 ? seed : freePort(), seed)));
+          """.formatted(slot, d, disks, slot == 1 ? seed : freePort(), seed), TestCa.get()));
     }
     for (BladeProcess b : blades) {
       Matcher m = READY.matcher(b.awaitLine("RACKSHARE READY", Duration.ofSeconds(120)));

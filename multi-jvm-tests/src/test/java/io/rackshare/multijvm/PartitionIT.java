@@ -99,7 +99,7 @@ class PartitionIT {
         }
         """.formatted(slot, d, disks, net.address(slot), OOB, net.address(slot), String.join(", ", seeds), NBD, MGMT,
         journal.url(), disk(1, 0), disk(2, 0), disk(1, 1), disk(2, 1), disk(3, 0), disk(3, 1), disk(4, 0)),
-        net.inside(slot, List.of()));
+        net.inside(slot, List.of()), TestCa.get(), List.of(net.address(slot)));
     blades.put(slot, b);
   }
 

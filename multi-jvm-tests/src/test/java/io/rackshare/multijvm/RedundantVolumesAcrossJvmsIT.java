@@ -67,7 +67,7 @@ class RedundantVolumesAcrossJvmsIT {
     for (int slot = 1; slot <= 5; slot++) {
       Path d = dir.resolve("blade" + slot);
       blades.add(BladeProcess.start("blade" + slot, d, DemoCluster.node(slot, d, DISK_MIB,
-          slot == 1 ? seed : freePort(), seed, 0, 0, "64MiB")));
+          slot == 1 ? seed : freePort(), seed, 0, 0, "64MiB"), TestCa.get()));
     }
     for (BladeProcess b : blades) {
       Matcher m = READY.matcher(b.awaitLine("RACKSHARE READY", Duration.ofSeconds(120)));
