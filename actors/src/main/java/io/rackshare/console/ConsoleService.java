@@ -95,6 +95,9 @@ public final class ConsoleService {
     }).unsafeCast();
   }
 
+  /** An attached viewer's station, and the map epoch under which it attached. */
+  private record Viewer(BladeId station, long epoch) {}
+
   private static Behavior<Msg> serve(org.apache.pekko.actor.typed.javadsl.ActorContext<Msg> ctx, BladeId self,
       ActorRef<SmmHandler.Command> smm, ActorRef<Blade.Command> blade, ActorRef<ConsoleDriver.Command> console) {
     smm.tell(new SmmHandler.RegisterHandler("console", m -> m instanceof ConsoleProtocol.ForConsole,
@@ -102,8 +105,8 @@ public final class ConsoleService {
     blade.tell(new Blade.SubscribeMap(ctx.messageAdapter(GlobalResourceMap.class, MapChanged::new)));
     ActorRef<ConsoleDriver.ScreenImage> images = ctx.messageAdapter(ConsoleDriver.ScreenImage.class, Image::new);
     ctx.spawn(ScreenFollower.create(console, images::tell), "follower");
-    // Each attached viewer, with the station it belongs to.
-    Map<ActorRef<ConsoleProtocol.Frames>, BladeId> viewers = new HashMap<>();
+    // Each attached viewer, with the station it belongs to and the map epoch it attached under.
+    Map<ActorRef<ConsoleProtocol.Frames>, Viewer> viewers = new HashMap<>();
     ConsoleDriver.ScreenImage[] last = {null};
     GlobalResourceMap[] map = {GlobalResourceMap.EMPTY};
 
@@ -129,7 +132,7 @@ public final class ConsoleService {
               ctx.getLog().warn("console of {}: refusing station {}: {}", self, from, refused);
               smm.tell(new SmmHandler.Send(from, new ConsoleProtocol.Refused(self, refused, map[0].epoch())));
             } else {
-              if (viewers.put(a.viewer(), from) == null) {
+              if (viewers.put(a.viewer(), new Viewer(from, a.epoch())) == null) {
                 ctx.watchWith(a.viewer(), new Gone(a.viewer()));
                 ctx.getLog().info("console of {}: station {} attached", self, from);
               }
@@ -156,13 +159,15 @@ public final class ConsoleService {
         })
         .onMessage(MapChanged.class, c -> {
           map[0] = c.map();
-          // A station routed elsewhere now gets no more frames from this console.
+          // A station routed elsewhere now gets no more frames from this console. One that
+          // attached under a newer map than this one (this blade's map is behind: it just joined)
+          // stays: the newer map is on its way here.
           viewers.entrySet().removeIf(e -> {
-            boolean still = map[0].routesConsole(e.getValue(), self);
+            boolean still = map[0].epoch() < e.getValue().epoch() || map[0].routesConsole(e.getValue().station(), self);
             if (!still) {
               ctx.unwatch(e.getKey());
-              ctx.getLog().info("console of {}: station {} is routed elsewhere (map epoch {})", self, e.getValue(),
-                  map[0].epoch());
+              ctx.getLog().info("console of {}: station {} is routed elsewhere (map epoch {})", self,
+                  e.getValue().station(), map[0].epoch());
             }
             return !still;
           });

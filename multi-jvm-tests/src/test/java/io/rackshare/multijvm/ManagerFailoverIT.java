@@ -50,12 +50,13 @@ class ManagerFailoverIT {
     cluster.awaitLog(1, "global resource manager started");
     for (int slot = 2; slot <= 4; slot++) cluster.start(slot);
     for (int slot = 1; slot <= 4; slot++) cluster.awaitReady(slot);
-    BladeStatus first = cluster.await(4, "a manager and a backup are named",
-        s -> s.manager().equals(JournalCluster.blade(1)) && !s.backup().isEmpty(), T);
+    // Blades 2-4 start together and may become members in any order: the backup is the policy's
+    // choice among the members there are, so under lowest-slot it is blade 2 once blade 2 is in.
+    BladeStatus first = cluster.await(4, "a manager and the policy's backup are named",
+        s -> s.manager().equals(JournalCluster.blade(1)) && !s.backup().isEmpty() && s.bladeDetails().size() == 4
+            && (!policy.equals("lowest-slot") || s.backup().equals(JournalCluster.blade(2))), T);
     assertEquals(policy, first.nomination());
-    assertEquals(4, first.bladeDetails().size(), "every blade is listed");
     int backup = Integer.parseInt(first.backup().replaceAll(".*Blade\\((\\d+)\\)", "$1"));
-    if (policy.equals("lowest-slot")) assertEquals(2, backup, "the next lowest slot backs the manager up");
     BladeStatus m = cluster.status(1);
     assertNotNull(m.managerRecovery(), "the manager's blade says how it recovered");
     assertEquals(0, m.managerRecovery().sequenceNr(), "the first manager started from an empty journal");
