@@ -257,16 +257,13 @@ public final class DataLane implements AutoCloseable {
   private void peerAt(BladeId blade, java.net.SocketAddress a, byte[] key) {
     List<Waiting> ready;
     synchronized (waiting) {
-      byte[] oldKey = keys.put(blade, key.clone());
-      if (oldKey != null && !java.util.Arrays.equals(oldKey, key) && addresses.get(blade) != null
-          && addresses.get(blade).equals(a)) {
-        disconnect(blade, "has a new lane key");
-      }
       gone.remove(blade);
+      byte[] oldKey = keys.put(blade, key.clone());
       java.net.SocketAddress old = addresses.put(blade, a);
-      if (old != null && !old.equals(a)) {
-        disconnect(blade, "moved to " + a);
-        suspectedSince.remove(blade); // a new incarnation: what was suspected was its dead self
+      // A new address or a new lane key (a lane makes its key at start): a new incarnation.
+      if (old != null && (!old.equals(a) || !java.util.Arrays.equals(oldKey, key))) {
+        disconnect(blade, old.equals(a) ? "has a new lane key" : "moved to " + a);
+        suspectedSince.remove(blade); // what was suspected was its dead self
       }
       ready = waiting.remove(blade);
     }

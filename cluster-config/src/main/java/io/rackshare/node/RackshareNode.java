@@ -8,6 +8,7 @@ import io.rackshare.RackshareSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
@@ -71,21 +72,22 @@ public final class RackshareNode {
           + " certificate (make one with `rackshare certs`, or set rackshare.tls.enabled = off on a private network)");
     }
     Path d = Path.of(dir);
-    for (String f : List.of(io.rackshare.tls.ClusterCa.CERT, io.rackshare.tls.ClusterCa.KEY,
-        io.rackshare.tls.ClusterCa.CA_CERT)) {
-      if (!Files.isReadable(d.resolve(f))) {
-        throw new IllegalArgumentException("rackshare.tls.dir: cannot read " + d.resolve(f)
-            + " (make the blade's files with `rackshare certs`)");
-      }
-    }
-    String engine = "pekko.remote.artery.ssl.rotating-keys-engine";
-    return ConfigFactory.empty()
+    String engine = "pekko.remote.artery.ssl.rotating-keys-engine.";
+    Config c = ConfigFactory.empty()
         .withValue("pekko.remote.artery.transport", ConfigValueFactory.fromAnyRef("tls-tcp"))
         .withValue("pekko.remote.artery.ssl.ssl-engine-provider",
-            ConfigValueFactory.fromAnyRef("org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider"))
-        .withValue(engine + ".key-file", ConfigValueFactory.fromAnyRef(d.resolve(io.rackshare.tls.ClusterCa.KEY).toAbsolutePath().toString()))
-        .withValue(engine + ".cert-file", ConfigValueFactory.fromAnyRef(d.resolve(io.rackshare.tls.ClusterCa.CERT).toAbsolutePath().toString()))
-        .withValue(engine + ".ca-cert-file", ConfigValueFactory.fromAnyRef(d.resolve(io.rackshare.tls.ClusterCa.CA_CERT).toAbsolutePath().toString()));
+            ConfigValueFactory.fromAnyRef("org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider"));
+    // Each of the engine's files, from the blade's directory.
+    for (Map.Entry<String, String> f : List.of(Map.entry("cert-file", io.rackshare.tls.ClusterCa.CERT),
+        Map.entry("key-file", io.rackshare.tls.ClusterCa.KEY), Map.entry("ca-cert-file", io.rackshare.tls.ClusterCa.CA_CERT))) {
+      Path file = d.resolve(f.getValue());
+      if (!Files.isReadable(file)) {
+        throw new IllegalArgumentException("rackshare.tls.dir: cannot read " + file
+            + " (make the blade's files with `rackshare certs`)");
+      }
+      c = c.withValue(engine + f.getKey(), ConfigValueFactory.fromAnyRef(file.toAbsolutePath().toString()));
+    }
+    return c;
   }
 
   static String seedAddress(String hostPort) {
