@@ -32,7 +32,7 @@ class RebuildModesClusterTest {
   static final int MIB = 1 << 20;
   static final String VOLUMES = """
       rackshare.volumes = [
-        { name = online, layout = raid1, rebuild-rate = 256KiB, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)",
+        { name = online, layout = raid1, rebuild-rate = 128KiB, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)",
             "Rack(1)/Chassis(1)/Blade(2)/Disk(0)"], spares = ["Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }
         { name = offline, layout = raid1, rebuild = offline, rebuild-rate = 256KiB,
           members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(1)", "Rack(1)/Chassis(1)/Blade(2)/Disk(1)"],
@@ -85,10 +85,14 @@ class RebuildModesClusterTest {
     assertEquals(Member.State.REBUILDING, stateOfSpare("online"));
 
     // A write during the rebuild completes while the spare is still being rebuilt.
+    // (The rebuild takes 8 s at 128 KiB/s; a CI run once saw the write end after a 4 s one.)
     byte[] more = random(200_000, 2);
+    long asked = System.nanoTime();
     CompletableFuture<Member.State> during = v.write(700_000, more, true).toCompletableFuture()
         .thenApply(x -> stateOfSpare("online"));
-    assertEquals(Member.State.REBUILDING, during.get(30, TimeUnit.SECONDS));
+    Member.State then = during.get(30, TimeUnit.SECONDS);
+    assertEquals(Member.State.REBUILDING, then,
+        "the write took " + (System.nanoTime() - asked) / 1_000_000 + " ms");
     System.arraycopy(more, 0, data, 700_000, more.length);
 
     // Progress: part done, a speed, the time left, as any blade's status shows it.
@@ -100,7 +104,7 @@ class RebuildModesClusterTest {
       BladeStatus.Rebuild r = vol.rebuilds().get(0);
       assertTrue(r.percent() > 0 && r.percent() < 100, "part done: " + r);
       assertTrue(r.mibPerSecond() > 0 && r.secondsLeft() >= 0, "speed and time left: " + r);
-      assertTrue(r.mibPerSecond() < 1, "within the 256 KiB/s limit: " + r);
+      assertTrue(r.mibPerSecond() < 0.5, "within the 128 KiB/s limit: " + r);
       return null;
     });
     probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
