@@ -178,14 +178,14 @@ public final class Rackshare implements Extension {
         return CompletableFuture.completedFuture(Done.getInstance());
       });
       if (c.station().webPort() >= 0) {
-        if (c.station().password().isEmpty()
-            && !java.net.InetAddress.getByName(c.station().hostname()).isLoopbackAddress()) {
-          throw new IllegalArgumentException("rackshare.console.station: the web viewer without a password listens"
-              + " only on loopback; set a password");
+        if (c.station().password().isEmpty()) {
+          throw new IllegalArgumentException("rackshare.console.station: the web viewer (web-port) needs a password:"
+              + " without one, any web page open in a browser on this host could type into the consoles; set"
+              + " password, or web-port = -1");
         }
         stationWeb = io.rackshare.console.StationWeb.start(system, c.station().hostname(), c.station().webPort(),
                 rfb.address(), c.station().novncDir().isEmpty() ? null : java.nio.file.Path.of(c.station().novncDir()),
-                c.station().novncUrl())
+                c.station().novncUrl(), c.station().webHosts())
             .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
       }
     } catch (IOException | InterruptedException | java.util.concurrent.ExecutionException

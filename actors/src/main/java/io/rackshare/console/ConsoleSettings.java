@@ -12,7 +12,8 @@ public record ConsoleSettings(List<String> command, int columns, int rows, int l
 
   /** {@code target}: the blade shown first (empty: the station's own). */
   public record Station(boolean enabled, String hostname, int port, String password, int fontSize,
-      Optional<BladeId> target, int webPort, String novncDir, String novncUrl, String viewPassword) {}
+      Optional<BladeId> target, int webPort, String novncDir, String novncUrl, String viewPassword,
+      List<String> webHosts) {}
 
   public static ConsoleSettings fromConfig(Config c) {
     Config s = c.getConfig("station");
@@ -28,8 +29,7 @@ public record ConsoleSettings(List<String> command, int columns, int rows, int l
             s.getInt("font-size"), target.isEmpty() ? Optional.empty() : Optional.of(BladeId.parse(target)),
             s.getInt("web-port"), s.getString("novnc-dir"),
             !s.getString("novnc-url").isEmpty() ? s.getString("novnc-url")
-                : s.getString("novnc-dir").isEmpty() ? "https://cdn.jsdelivr.net/npm/@novnc/novnc@1.7.0/core/rfb.js"
-                : "/novnc/core/rfb.js", s.getString("view-password")));
+                : "/novnc/core/rfb.js", s.getString("view-password"), s.getStringList("web-hosts")));
   }
 
   public ConsoleDriver.Settings driver(BladeId blade) {

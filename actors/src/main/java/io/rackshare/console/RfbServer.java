@@ -31,10 +31,19 @@ import org.slf4j.LoggerFactory;
  * when the program asked for them.
  *
  * <p>Without a password it listens only on a loopback address: no unauthenticated console off
- * the machine.
+ * the machine. Bounded: at most {@link #MAX_VIEWERS} connections, {@link #HANDSHAKE_TIMEOUT_MS} to
+ * get through the handshake, and a host that gave {@link #MAX_FAILURES} wrong passwords within a
+ * minute is turned away until the minute has passed (each wrong answer also waits a second).
  */
 public final class RfbServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RfbServer.class);
+  static final int MAX_VIEWERS = 32;
+  static final int HANDSHAKE_TIMEOUT_MS = 10_000;
+  static final int MAX_FAILURES = 5;
+  private static final long FAILURE_WINDOW_NANOS = 60_000_000_000L;
+  private static final long FAILURE_DELAY_MS = 1_000;
+  /** Wrong passwords in the last minute, by host: when each was given. */
+  private final ConcurrentHashMap<String, java.util.Deque<Long>> failures = new ConcurrentHashMap<>();
 
   /**
    * {@code password}: "" = security None (loopback only); VNC authentication uses its first 8
@@ -115,6 +124,11 @@ public final class RfbServer implements AutoCloseable {
     while (!closed) {
       try {
         Socket c = server.accept();
+        if (clients.size() >= MAX_VIEWERS) {
+          log.warn("RFB: refused {}: {} viewers connected already", c.getRemoteSocketAddress(), MAX_VIEWERS);
+          c.close();
+          continue;
+        }
         c.setTcpNoDelay(true);
         clients.add(c);
         Thread t = new Thread(() -> serve(c), "rackshare-rfb-" + c.getRemoteSocketAddress());
@@ -199,7 +213,8 @@ public final class RfbServer implements AutoCloseable {
     try (socket) {
       DataInputStream in = new DataInputStream(socket.getInputStream());
       DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
-      Boolean full = handshake(in, out);
+      socket.setSoTimeout(HANDSHAKE_TIMEOUT_MS);
+      Boolean full = handshake(in, out, host(socket));
       if (full == null) return;
       // The shared flag: 0 asks for the console alone, which here means "take the keyboard"
       // (force-attach); 1 joins the others, watching unless nobody writes.
@@ -216,6 +231,7 @@ public final class RfbServer implements AutoCloseable {
       out.writeInt(name.length);
       out.write(name);
       out.flush();
+      socket.setSoTimeout(0); // a viewer may watch without a word for hours
       Session session = new Session(in, out, width, height, columns, rows, full, host(socket));
       log.info("RFB viewer {} attached ({}x{}, {})", who, width, height,
           !full ? "view only" : exclusive ? "takes the keyboard" : "shared");
@@ -231,6 +247,8 @@ public final class RfbServer implements AutoCloseable {
       }
     } catch (EOFException e) {
       log.info("RFB viewer {} left", who);
+    } catch (java.net.SocketTimeoutException e) {
+      log.info("RFB viewer {} did not finish its handshake in {} ms; closed", who, HANDSHAKE_TIMEOUT_MS);
     } catch (IOException | InterruptedException e) {
       if (!closed) log.info("RFB viewer {} dropped: {}", who, e.toString());
     } finally {
@@ -251,16 +269,29 @@ public final class RfbServer implements AutoCloseable {
    * Version and security: true for a viewer that may type, false for one that only watches (the
    * view password), null if the client is turned away.
    */
-  private Boolean handshake(DataInputStream in, DataOutputStream out) throws IOException {
+  private Boolean handshake(DataInputStream in, DataOutputStream out, String host) throws IOException {
     out.write("RFB 003.008\n".getBytes(StandardCharsets.US_ASCII));
     out.flush();
     byte[] v = new byte[12];
     in.readFully(v);
     String version = new String(v, StandardCharsets.US_ASCII);
-    if (!version.startsWith("RFB 003.")) throw new IOException("not an RFB client: " + version.trim());
+    if (!version.matches("RFB 003\\.\\d{3}\n")) {
+      throw new IOException("not an RFB client: " + io.rackshare.util.LogText.quote(version));
+    }
     int minor = Integer.parseInt(version.substring(8, 11));
     boolean auth = !settings.password().isEmpty();
     int type = auth ? 2 : 1;
+    if (auth && recentFailures(host) >= MAX_FAILURES) {
+      // No security type at all, with the reason (RFC 6143 7.1.2; 3.3: type 0 = invalid).
+      log.warn("RFB: turned away {}: {} wrong passwords within a minute", host, MAX_FAILURES);
+      byte[] r = "too many authentication failures; try again in a minute".getBytes(StandardCharsets.UTF_8);
+      if (minor < 7) out.writeInt(0);
+      else out.writeByte(0);
+      out.writeInt(r.length);
+      out.write(r);
+      out.flush();
+      return null;
+    }
     if (minor < 7) {
       out.writeInt(type); // 3.3: the server decides
     } else {
@@ -281,7 +312,13 @@ public final class RfbServer implements AutoCloseable {
       if (!MessageDigest.isEqual(response, vncAuth(settings.password(), challenge))) {
         if (settings.viewPassword().isEmpty()
             || !MessageDigest.isEqual(response, vncAuth(settings.viewPassword(), challenge))) {
-          log.warn("RFB: a viewer gave a wrong password");
+          failures.computeIfAbsent(host, h -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(System.nanoTime());
+          log.warn("RFB: a viewer at {} gave a wrong password", host);
+          try {
+            Thread.sleep(FAILURE_DELAY_MS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
           return fail(out, minor, "authentication failed");
         }
         full = false;
@@ -292,6 +329,16 @@ public final class RfbServer implements AutoCloseable {
     }
     out.flush();
     return full;
+  }
+
+  /** Wrong passwords {@code host} gave in the last minute (older ones are forgotten). */
+  private int recentFailures(String host) {
+    java.util.Deque<Long> times = failures.get(host);
+    if (times == null) return 0;
+    long now = System.nanoTime();
+    while (!times.isEmpty() && now - times.peekFirst() > FAILURE_WINDOW_NANOS) times.pollFirst();
+    if (times.isEmpty()) failures.remove(host, times);
+    return times.size();
   }
 
   private static Boolean fail(DataOutputStream out, int minor, String reason) throws IOException {

@@ -1,17 +1,30 @@
 package io.rackshare.console;
 
+import io.rackshare.util.LogText;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -19,25 +32,45 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The station's web face (Pekko HTTP): RFB over WebSocket at {@code /websockify}, so that a
- * browser viewer (noVNC) connects directly, and a viewer page at {@code /} that loads noVNC from
- * {@code novncUrl} (served from {@code novncDir} under {@code /novnc/} when that is set). The
- * WebSocket carries the same bytes as the TCP port, authentication included: each connection is
- * bridged to the station's RFB server on loopback.
+ * browser viewer (noVNC) connects directly, a viewer page at {@code /}, and noVNC itself under
+ * {@code /novnc/} (from the jar, where the build put the npm package; or from {@code novncDir}).
+ * The WebSocket carries the same bytes as the TCP port, authentication included: each connection
+ * is bridged to the station's RFB server on loopback, which always asks for the password here.
+ *
+ * <p>What a web page elsewhere cannot do (docs/SECURITY.md): open the WebSocket from another
+ * origin (an {@code Origin} other than the page's own is refused with 403; clients that send none,
+ * such as websockify tools, are not browsers acting for a page), reach the station through a
+ * name of its own that resolves here (DNS rebinding: only IP literals, {@code localhost}, this
+ * host's names and {@code web-hosts} are served; 421 otherwise), or frame the page.
  */
 public final class StationWeb extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(StationWeb.class);
+  /** Where the build put noVNC's files on the class path. */
+  static final String NOVNC_RESOURCES = "io/rackshare/console/novnc";
+
+  private static final List<HttpHeader> PAGE_HEADERS = List.of(
+      RawHeader.create("Content-Security-Policy", "frame-ancestors 'none'"),
+      RawHeader.create("X-Frame-Options", "DENY"),
+      RawHeader.create("Referrer-Policy", "no-referrer"),
+      RawHeader.create("X-Content-Type-Options", "nosniff"),
+      RawHeader.create("Cache-Control", "no-store"));
 
   private final ActorSystem<?> system;
   private final InetSocketAddress rfb;
   private final Path novncDir;
   private final String page;
+  private final Set<String> hostNames;
 
-  private StationWeb(ActorSystem<?> system, InetSocketAddress rfb, Path novncDir, String novncUrl) {
+  private StationWeb(ActorSystem<?> system, InetSocketAddress rfb, Path novncDir, String novncUrl, Set<String> hostNames) {
     this.system = system;
     this.rfb = rfb;
     this.novncDir = novncDir;
+    this.hostNames = hostNames;
     try (InputStream in = StationWeb.class.getResourceAsStream("viewer.html")) {
       this.page = new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@NOVNC_URL@", novncUrl);
     } catch (IOException e) {
@@ -45,17 +78,98 @@ public final class StationWeb extends AllDirectives {
     }
   }
 
+  /**
+   * Serves on {@code hostname:port}; {@code webHosts}: further names the station may be reached
+   * by (e.g. a DNS name of this host), beyond IP literals, localhost and this host's own names.
+   */
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port,
-      InetSocketAddress rfb, Path novncDir, String novncUrl) {
-    return Http.get(system).newServerAt(hostname, port).bind(new StationWeb(system, rfb, novncDir, novncUrl).routes());
+      InetSocketAddress rfb, Path novncDir, String novncUrl, List<String> webHosts) {
+    if (novncDir == null && StationWeb.class.getClassLoader().getResource(NOVNC_RESOURCES + "/core/rfb.js") == null) {
+      log.warn("console station: noVNC is not in the jar (built without it?); set rackshare.console.station.novnc-dir");
+    }
+    Set<String> names = new HashSet<>();
+    names.add("localhost");
+    names.add(hostname.toLowerCase(Locale.ROOT));
+    webHosts.forEach(h -> names.add(h.toLowerCase(Locale.ROOT)));
+    try {
+      InetAddress self = InetAddress.getLocalHost();
+      names.add(self.getHostName().toLowerCase(Locale.ROOT));
+      names.add(self.getCanonicalHostName().toLowerCase(Locale.ROOT));
+    } catch (IOException e) {
+      // no name of its own: IP literals and localhost still work
+    }
+    return Http.get(system).newServerAt(hostname, port)
+        .bind(new StationWeb(system, rfb, novncDir, novncUrl, Set.copyOf(names)).routes());
   }
 
   Route routes() {
-    Route files = novncDir == null ? reject() : pathPrefix("novnc", () -> getFromDirectory(novncDir.toString()));
-    return concat(
-        path("websockify", () -> handleWebSocketMessages(bridge())),
-        pathSingleSlash(() -> get(() -> complete(HttpEntities.create(ContentTypes.TEXT_HTML_UTF8, page)))),
-        files);
+    Route files = pathPrefix("novnc", () -> novncDir == null ? getFromResourceDirectory(NOVNC_RESOURCES)
+        : getFromDirectory(novncDir.toString()));
+    return extractRequest(request -> knownHost(request, () -> concat(
+        path("websockify", () -> sameOrigin(request, () -> handleWebSocketMessages(bridge()))),
+        pathSingleSlash(() -> get(() -> respondWithHeaders(PAGE_HEADERS,
+            () -> complete(HttpEntities.create(ContentTypes.TEXT_HTML_UTF8, page))))),
+        files)));
+  }
+
+  /** The {@code Host} the request names, lower case, without its port; empty if it has none. */
+  static Optional<String> hostName(HttpRequest request) {
+    return request.getHeader("Host").map(HttpHeader::value).map(h -> {
+      String v = h.trim().toLowerCase(Locale.ROOT);
+      if (v.startsWith("[")) {
+        int end = v.indexOf(']');
+        return end < 0 ? v : v.substring(0, end + 1);
+      }
+      int colon = v.lastIndexOf(':');
+      return colon < 0 ? v : v.substring(0, colon);
+    });
+  }
+
+  /** An IP literal (v4 dotted or bracketed v6): no DNS answer can make it point elsewhere. */
+  static boolean ipLiteral(String host) {
+    if (host.startsWith("[") && host.endsWith("]")) return host.length() > 2 && host.substring(1, host.length() - 1).matches("[0-9a-f:.]+");
+    return host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+  }
+
+  private Route knownHost(HttpRequest request, Supplier<Route> inner) {
+    Optional<String> host = hostName(request);
+    if (host.isPresent() && (ipLiteral(host.get()) || hostNames.contains(host.get()))) return inner.get();
+    log.warn("console station: refused a request for host {} (not a name of this station; see web-hosts)",
+        LogText.quote(host.orElse("")));
+    return complete(StatusCodes.MISDIRECTED_REQUEST, "not a name of this station\n");
+  }
+
+  /**
+   * Lets a WebSocket through only without an {@code Origin} (not a browser) or from the page's
+   * own origin: the scheme's host and port are those the request was sent to.
+   */
+  private Route sameOrigin(HttpRequest request, Supplier<Route> inner) {
+    Optional<String> origin = request.getHeader("Origin").map(HttpHeader::value);
+    if (origin.isEmpty()) return inner.get();
+    String host = request.getHeader("Host").map(HttpHeader::value).orElse("").trim().toLowerCase(Locale.ROOT);
+    if (sameOrigin(origin.get(), host)) return inner.get();
+    log.warn("console station: refused a WebSocket from origin {} (the page is {})", LogText.quote(origin.get()),
+        LogText.quote(host));
+    return complete(StatusCodes.FORBIDDEN, "cross-origin WebSocket refused\n");
+  }
+
+  /** Whether {@code origin} (scheme://host[:port]) names {@code host} (host[:port] of the request). */
+  static boolean sameOrigin(String origin, String host) {
+    try {
+      URI o = URI.create(origin.trim());
+      if (o.getScheme() == null || o.getHost() == null || o.getRawPath() != null && !o.getRawPath().isEmpty()) {
+        return false;
+      }
+      String scheme = o.getScheme().toLowerCase(Locale.ROOT);
+      int defaultPort = scheme.equals("https") ? 443 : scheme.equals("http") ? 80 : -1;
+      if (defaultPort < 0) return false;
+      String authority = o.getHost().toLowerCase(Locale.ROOT) + (o.getPort() < 0 || o.getPort() == defaultPort ? ""
+          : ":" + o.getPort());
+      String h = host.endsWith(":" + defaultPort) ? host.substring(0, host.length() - (":" + defaultPort).length()) : host;
+      return authority.equals(h);
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** Binary WebSocket messages to and from a TCP connection to the RFB server. */

@@ -753,7 +753,7 @@ public final class DataLane implements AutoCloseable {
       if (counted) log.warn("data lane: refused {}: it closed before its credential", host);
       else log.debug("data lane client {} went away", from);
     } catch (IOException | IllegalArgumentException e) {
-      if (!closed) log.warn("data lane client {}: {}; closing", from, LaneCredential.printable(e.toString()));
+      if (!closed) log.warn("data lane client {}: {}; closing", from, io.rackshare.util.LogText.printable(e.toString()));
     } finally {
       if (counted) authenticatedOrClosed(host);
       accepted.remove(ch);

@@ -66,15 +66,4 @@ final class LaneCredential {
     return ByteBuffer.allocate(24).putInt(client.rack()).putInt(client.chassis()).putInt(client.slot())
         .putInt(target.rack()).putInt(target.chassis()).putInt(target.slot()).array();
   }
-
-  /** {@code text} with control characters escaped, for a log line that cannot be forged. */
-  static String printable(String text) {
-    StringBuilder b = new StringBuilder(text.length());
-    for (int i = 0; i < text.length() && b.length() < 300; i++) {
-      char c = text.charAt(i);
-      if (c < 0x20 || c == 0x7f) b.append(String.format("\\x%02x", (int) c));
-      else b.append(c);
-    }
-    return b.toString();
-  }
 }

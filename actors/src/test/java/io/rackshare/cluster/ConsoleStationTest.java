@@ -31,7 +31,7 @@ class ConsoleStationTest {
       rackshare.console.restart-delay = 200ms
       """;
   static final String STATION = """
-      rackshare.console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(3)" }
+      rackshare.console.station { enabled = on, port = 0, web-port = -1, target = "Rack(1)/Chassis(1)/Blade(3)" }
       """;
 
   @TempDir Path root;
@@ -150,6 +150,15 @@ class ConsoleStationTest {
    * outlives the manager's blade; the station's blade restarts showing the routed blade, not its
    * configured one.
    */
+  /** Any web page open in a browser on the station's host could otherwise type into the consoles. */
+  @Test
+  void theWebViewerDoesNotStartWithoutAPassword() {
+    blades = new TestBlades(root, CONFIG);
+    RuntimeException e = blades.startRefused(1, "[]", "rackshare.console.station { enabled = on, port = 0, web-port = 0 }");
+    String why = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : " / " + e.getCause().getMessage());
+    assertTrue(why.contains("the web viewer (web-port) needs a password"), why);
+  }
+
   @Test
   void theRouteIsInTheMapAndOutlivesTheManagerAndTheStationsRestart() throws Exception {
     blades = new TestBlades(root, CONFIG);

@@ -21,17 +21,29 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The console station in a real browser: noVNC (from npm) in Debian's headless Chromium, driven
+ * The console station in a real browser: noVNC (served from the station's jar) in Debian's headless Chromium, driven
  * by playwright-core, connects over WebSocket to the station on blade 1; a command typed in the
  * browser runs in blade 3's shell and the browser's canvas holds exactly the pixels of the screen
  * that shows its result; the management API switches the station to blade 2; when blade 2 stops
  * the browser stays connected and shows why, and typing works again once it is back. The
- * canvases and page screenshots are kept in {@code target/station-browser/}.
+ * browser has no internet (noVNC comes from the station's jar) and a page of another origin cannot
+ * open the station's WebSocket. The canvases and page screenshots are kept in
+ * {@code target/station-browser/}.
  */
 class StationBrowserTest {
 
   static final Path WORK = Path.of("target", "station-browser").toAbsolutePath();
   static final Duration T = Duration.ofSeconds(30);
+
+  /** What a page elsewhere would do: open the station's WebSocket and read what it says. */
+  static final String ATTACKER_PAGE = """
+      <!doctype html><title>waiting</title><script>
+      const ws = new WebSocket('ws://127.0.0.1:@PORT@/websockify');
+      ws.binaryType = 'arraybuffer';
+      ws.onmessage = e => { document.title = 'open: ' + new TextDecoder().decode(e.data).trim(); };
+      ws.onerror = () => { if (!document.title.startsWith('open')) document.title = 'refused'; };
+      </script>
+      """;
 
   TestBlades blades;
   StationBrowser browser;
@@ -120,15 +132,15 @@ class StationBrowserTest {
     blades.start(1, "[]", """
         rackshare.management { enabled = on, port = 0 }
         rackshare.console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(3)"
-          novnc-dir = "%s", password = "full-pw", view-password = "spy-pw" }
-        """.formatted(StationBrowser.noVnc(WORK)));
+          password = "full-pw", view-password = "spy-pw" }
+        """);
     blades.start(2, "[]");
     blades.start(3, "[]");
     ConsoleView view = blades.rackshare(1).consoleView().orElseThrow();
     awaitView(view, "blade 3's shell", v -> v.currentBanner() == null && v.current() != null
         && v.current().text().contains("bash"));
 
-    browser = StationBrowser.open(WORK, blades.rackshare(1).stationWebUrl().orElseThrow() + "?password=full-pw",
+    browser = StationBrowser.open(WORK, blades.rackshare(1).stationWebUrl().orElseThrow() + "#password=full-pw",
         WORK.resolve("browser.log"));
 
     assertEquals("TYPED", command("type clear; echo at-$RACKSHARE_BLADE $((6*7))"));
@@ -158,18 +170,39 @@ class StationBrowserTest {
     // Sessions: a second viewer force-attaches (RFB's exclusive flag) and takes the keyboard; the
     // first is told and only watches; a viewer with the view-only password never types.
     String web = blades.rackshare(1).stationWebUrl().orElseThrow();
-    assertEquals("OPENED", command("open " + web + "?password=full-pw&shared=0"));
+    assertEquals("OPENED", command("open " + web + "#password=full-pw&shared=0"));
     assertEquals("USING", command("use 0"));
     awaitCanvasShowsTheStation(view, "the displaced viewer is told",
         "a viewer at 127.0.0.1 took over the keyboard; you are watching");
     assertEquals("TYPED", command("type echo from-page0"));
-    assertEquals("OPENED", command("open " + web + "?password=spy-pw"));
+    assertEquals("OPENED", command("open " + web + "#password=spy-pw"));
     assertEquals("TYPED", command("type echo from-spy"));
     assertEquals("USING", command("use 1"));
     assertEquals("TYPED", command("type echo from-page1"));
     awaitView(view, "the viewer with the keyboard types", v -> shows(v, "from-page1"));
     assertTrue(!view.current().text().contains("from-page0") && !view.current().text().contains("from-spy"),
         "only the writer's keys reached the console:\n" + view.current().text());
+
+    // A page of another origin, open in the same browser, tries the station's WebSocket: refused
+    // (before the Origin check it read the RFB greeting, and with security None it could type).
+    int stationPort = URI.create(web).getPort();
+    com.sun.net.httpserver.HttpServer attacker = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    byte[] evil = ATTACKER_PAGE.replace("@PORT@", String.valueOf(stationPort)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    attacker.createContext("/", x -> {
+      x.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+      x.sendResponseHeaders(200, evil.length);
+      x.getResponseBody().write(evil);
+      x.close();
+    });
+    attacker.start();
+    try {
+      assertEquals("ATTACK refused", command("attack http://127.0.0.1:" + attacker.getAddress().getPort() + "/"));
+    } finally {
+      attacker.stop(0);
+    }
+    // Without internet, the viewer pages asked nothing of any host but the station.
+    assertEquals("OFFSITE 0 ", command("offsite"));
 
     String mgmt = blades.rackshare(1).managementUrl().orElseThrow();
     HttpResponse<String> switched = HttpClient.newHttpClient().send(HttpRequest.newBuilder(

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The station's RFB server with a real client, vncsnapshot (which speaks RFB 3.3): a frame of a
  * real shell's screen, with security None and with VNC authentication, and the refusal to serve
- * without a password off loopback.
+ * without a password off loopback; and what an attacker tries: guessing passwords, malformed
+ * greetings, more connections than the cap.
  */
 class RfbServerTest {
 
@@ -155,5 +156,114 @@ class RfbServerTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> RfbServer.start(new RfbServer.Settings("0.0.0.0", 0, "", 14, "x"), view));
     assertTrue(e.getMessage().contains("password"), e.getMessage());
+  }
+
+  /** Speaks RFB 3.8 up to the security result: null if let in, else the server's reason. */
+  static String authenticate(int port, String password) throws Exception {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout(15_000);
+      java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+      java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+      in.readFully(new byte[12]);
+      out.write("RFB 003.008\n".getBytes(StandardCharsets.US_ASCII));
+      int types = in.readUnsignedByte();
+      if (types == 0) {
+        byte[] reason = new byte[in.readInt()];
+        in.readFully(reason);
+        return new String(reason, StandardCharsets.UTF_8);
+      }
+      byte[] offered = new byte[types];
+      in.readFully(offered);
+      assertEquals(2, offered[0], "VNC authentication is offered");
+      out.writeByte(2);
+      byte[] challenge = new byte[16];
+      in.readFully(challenge);
+      out.write(RfbServer.vncAuth(password, challenge));
+      if (in.readInt() == 0) return null;
+      byte[] reason = new byte[in.readInt()];
+      in.readFully(reason);
+      return new String(reason, StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void aHostThatGuessesIsTurnedAwayForAMinute() throws Exception {
+    try (RfbServer rfb = RfbServer.start(new RfbServer.Settings("127.0.0.1", 0, "right-pw", 14, "blade 1"), view)) {
+      int port = rfb.address().getPort();
+      assertEquals(null, authenticate(port, "right-pw"));
+      long started = System.nanoTime();
+      for (int i = 0; i < RfbServer.MAX_FAILURES; i++) {
+        assertEquals("authentication failed", authenticate(port, "guess-" + i));
+      }
+      assertTrue(System.nanoTime() - started >= RfbServer.MAX_FAILURES * 900_000_000L,
+          "each wrong password waits about a second");
+      // Now even the right password is not tried: the guesser cannot learn it from the answer.
+      assertEquals("too many authentication failures; try again in a minute", authenticate(port, "right-pw"));
+    }
+  }
+
+  @Test
+  void aMalformedGreetingIsClosedWithoutAnUncaughtException() throws Exception {
+    List<Throwable> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+    Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(e));
+    try (RfbServer rfb = RfbServer.start(new RfbServer.Settings("127.0.0.1", 0, "", 14, "blade 1"), view)) {
+      for (String greeting : List.of("RFB 003.abc\n", "RFB 003.-01\n", "GET / HTTP/1.\n", "RFB 00\u0000\u0000\u0000\u0000\u0000\n")) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", rfb.address().getPort())) {
+          s.setSoTimeout(15_000);
+          s.getInputStream().readNBytes(12);
+          s.getOutputStream().write(greeting.getBytes(StandardCharsets.ISO_8859_1));
+          assertEquals(-1, s.getInputStream().read(), "closed after " + greeting.trim());
+        }
+      }
+      BufferedImage img = snapshot(rfb.address().getPort());
+      assertTrue(lit(img, new ScreenRenderer(14), row("HELLO-42"), 8) > 40, "a real viewer is served after them");
+    } finally {
+      Thread.setDefaultUncaughtExceptionHandler(before);
+    }
+    assertEquals(List.of(), uncaught);
+  }
+
+  @Test
+  void connectionsAreCappedAndAViewerGetsInOnceTheyGo() throws Exception {
+    try (RfbServer rfb = RfbServer.start(new RfbServer.Settings("127.0.0.1", 0, "", 14, "blade 1"), view)) {
+      int port = rfb.address().getPort();
+      List<java.net.Socket> idle = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < RfbServer.MAX_VIEWERS; i++) {
+          java.net.Socket s = new java.net.Socket("127.0.0.1", port);
+          s.setSoTimeout(15_000);
+          assertEquals(12, s.getInputStream().readNBytes(12).length, "connection " + i + " is greeted");
+          idle.add(s);
+        }
+        try (java.net.Socket extra = new java.net.Socket("127.0.0.1", port)) {
+          extra.setSoTimeout(15_000);
+          assertEquals(-1, extra.getInputStream().read(), "one more than the cap is closed at once");
+        }
+      } finally {
+        for (java.net.Socket s : idle) s.close();
+      }
+      TestProbe<Object> probe = kit.createTestProbe();
+      probe.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
+        assertEquals(null, authenticateNone(port));
+        return null;
+      });
+    }
+  }
+
+  /** Speaks RFB 3.8 with security None; null if let in. */
+  static String authenticateNone(int port) {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      s.setSoTimeout(5_000);
+      java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+      java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+      in.readFully(new byte[12]);
+      out.write("RFB 003.008\n".getBytes(StandardCharsets.US_ASCII));
+      in.readFully(new byte[in.readUnsignedByte()]);
+      out.writeByte(1);
+      return in.readInt() == 0 ? null : "refused";
+    } catch (java.io.IOException e) {
+      return e.toString();
+    }
   }
 }

@@ -41,11 +41,6 @@ public final class StationBrowser implements AutoCloseable {
         dir).ok();
   }
 
-  /** noVNC's files in an installed {@code dir}, for {@code rackshare.console.station.novnc-dir}. */
-  public static Path noVnc(Path dir) {
-    return dir.resolve("node_modules/@novnc/novnc");
-  }
-
   /** Opens the viewer at {@code url} in a browser started from {@code dir}; returns once noVNC is connected. */
   public static StationBrowser open(Path dir, String url, Path log) throws Exception {
     Process p = new ProcessBuilder("node", dir.resolve("viewer.mjs").toString(), url)

@@ -95,6 +95,22 @@ public final class TestBlades implements AutoCloseable {
     return kit;
   }
 
+  /**
+   * Starts blade {@code slot} with {@code extraHocon} expecting the runtime to refuse: returns why
+   * (the blade's system is shut down again); fails if it started.
+   */
+  public RuntimeException startRefused(int slot, String disks, String extraHocon) {
+    ActorTestKit kit = ActorTestKit.create("rackshare", finish.apply(config(slot, disks, extraHocon)));
+    try {
+      Rackshare.get(kit.system());
+    } catch (RuntimeException e) {
+      return e;
+    } finally {
+      kit.shutdownTestKit();
+    }
+    throw new AssertionError("blade " + slot + " started with " + extraHocon);
+  }
+
   /** Stops blade {@code slot} (it leaves the cluster); {@link #start} may start it again. */
   public void stop(int slot) {
     ActorTestKit kit = kits.remove(slot);

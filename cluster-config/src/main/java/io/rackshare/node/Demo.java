@@ -103,8 +103,8 @@ final class Demo implements Callable<Integer> {
       mgmt.add(m.group(4));
       pids.add(m.group(2));
       Matcher st = Pattern.compile("station=(\\S+),(\\S+)").matcher(ready);
-      if (st.find()) station[0] = "  " + st.group(1) + "   (a VNC viewer)\n  " + st.group(2)
-          + "   (a browser; noVNC loads from jsDelivr)";
+      if (st.find()) station[0] = "  " + st.group(1) + "   (a VNC viewer; password " + DemoCluster.STATION_PASSWORD
+          + ")\n  " + st.group(2) + "#password=" + DemoCluster.STATION_PASSWORD + "   (a browser)";
       System.out.printf("  %-28s %-8s %-28s %-24s %s%n", m.group(1), m.group(2), m.group(3), m.group(4), p.log());
     }
     System.out.printf("%n  %d blades ready in %.1f s.%n", blades, (System.nanoTime() - started) / 1e9);

@@ -23,6 +23,20 @@ public final class DemoCluster {
   public static final int DISK_BLADES = 4;
   public static final String[] VOLUMES = {"span", "raid0", "raid1", "raid5", "raid10"};
 
+  /**
+   * The password of blade 1's console station in the configs this JVM writes: random for each
+   * run (VNC authentication uses 8 characters), printed by the demo.
+   */
+  public static final String STATION_PASSWORD = password();
+
+  private static String password() {
+    String letters = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    java.security.SecureRandom r = new java.security.SecureRandom();
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 8; i++) b.append(letters.charAt(r.nextInt(letters.length())));
+    return b.toString();
+  }
+
   static String disk(int slot, int index) {
     return "\"Rack(1)/Chassis(1)/Blade(" + slot + ")/Disk(" + index + ")\"";
   }
@@ -82,8 +96,9 @@ public final class DemoCluster {
         """.formatted(slot, dataDir, disks, oobPort,
         String.join(", ", seeds.stream().map(x -> "\"" + x + "\"").toList()),
         nbdPort, managementPort, journalUrl,
-        // Blade 1 hosts the console station (loopback only: no password in a demo).
-        slot == 1 ? "console.station { enabled = on, port = 0, web-port = 0 }" : "",
+        // Blade 1 hosts the console station, on loopback, with this run's password.
+        slot == 1 ? "console.station { enabled = on, port = 0, web-port = 0, password = \"" + STATION_PASSWORD + "\" }"
+            : "",
         volumes(rebuildRate), extra);
   }
 }

@@ -32,6 +32,7 @@ class ConsoleAcrossJvmsIT {
 
   static final Duration T = Duration.ofSeconds(120);
   static final Pattern READY = Pattern.compile("RACKSHARE READY .* mgmt=(\\S+) .*");
+  static final String PASSWORD = "station1";
   static final Pattern STATION = Pattern.compile(".* station=(\\S+),(\\S+).*");
 
   Path dir;
@@ -46,7 +47,7 @@ class ConsoleAcrossJvmsIT {
     for (BladeProcess b : blades.values()) b.close();
   }
 
-  String start(int slot, Path novnc) throws Exception {
+  String start(int slot) throws Exception {
     Path d = dir.resolve("blade" + slot);
     ports.release(slot);
     BladeProcess b = BladeProcess.start("blade" + slot, d, """
@@ -61,8 +62,8 @@ class ConsoleAcrossJvmsIT {
         }
         """.formatted(slot, d, ports.port(slot), ports.seeds(), slot != 1 ? "" : """
           console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(3)"
-            novnc-dir = "%s" }
-          """.formatted(novnc)), TestCa.get());
+            password = "%s" }
+          """.formatted(PASSWORD)), TestCa.get());
     blades.put(slot, b);
     return b.awaitLine("RACKSHARE READY", T);
   }
@@ -99,10 +100,9 @@ class ConsoleAcrossJvmsIT {
     Path browserDir = dir.resolve("browser");
     StationBrowser.install(Path.of("..", "actors", "src", "test", "browser"), browserDir);
     ports = new ReservedPorts(3);
-    Path novnc = StationBrowser.noVnc(browserDir);
-    String ready1 = start(1, novnc);
-    start(2, novnc);
-    String ready3 = start(3, novnc);
+    String ready1 = start(1);
+    start(2);
+    String ready3 = start(3);
     Matcher m = READY.matcher(ready1);
     Matcher st = STATION.matcher(ready1);
     assertTrue(m.matches() && st.matches(), ready1);
@@ -110,7 +110,7 @@ class ConsoleAcrossJvmsIT {
     awaitConsole(mgmt, "blade 3's shell is shown", c -> c.get("banner").asText().isEmpty()
         && c.get("screen").asText().contains("bash"));
 
-    browser = StationBrowser.open(browserDir, st.group(2), dir.resolve("browser.log"));
+    browser = StationBrowser.open(browserDir, st.group(2) + "#password=" + PASSWORD, dir.resolve("browser.log"));
     assertEquals("TYPED", command("type clear; echo at-$RACKSHARE_BLADE"));
     awaitConsole(mgmt, "the browser's keys ran on blade 3", c -> shows(c, "at-Rack(1)/Chassis(1)/Blade(3)"));
     Tool.Result log = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"),
@@ -143,7 +143,7 @@ class ConsoleAcrossJvmsIT {
     String snap = command("snap " + dir.resolve("down.png"));
     assertEquals("SNAPPED connected", snap, "the browser is still connected");
 
-    start(2, novnc);
+    start(2);
     awaitConsole(mgmt, "blade 2's console is back", c -> c.get("banner").asText().isEmpty());
     assertEquals("TYPED", command("type clear; echo back-$RACKSHARE_BLADE"));
     awaitConsole(mgmt, "typing works again", c -> shows(c, "back-Rack(1)/Chassis(1)/Blade(2)"));
