@@ -120,7 +120,7 @@ member_state() {  # volume position -> state
 rebuild() {  # volume device -> seconds
   local start end
   start=$(date +%s.%N)
-  curl -s -X POST "$mgmt/volumes/$1/fail?device=$(python3 -c "import urllib.parse; print(urllib.parse.quote('$2'))")" > /dev/null
+  curl -s -X POST -H "Authorization: Bearer $(head -1 "$work/blade1/operator-token")" "$mgmt/volumes/$1/fail?device=$(python3 -c "import urllib.parse; print(urllib.parse.quote('$2'))")" > /dev/null
   for _ in $(seq 6000); do
     [[ "$(member_state "$1" 0)" == "ACTIVE OPTIMAL" ]] && break
     sleep 0.1

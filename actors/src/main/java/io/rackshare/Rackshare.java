@@ -291,6 +291,16 @@ public final class Rackshare implements Extension {
     return server;
   }
 
+  private io.rackshare.management.OperatorToken operatorToken;
+
+  /**
+   * The operator token of this blade's management endpoint (empty if it runs none), for clients in
+   * this JVM: an embedding service's own tools, the tests.
+   */
+  public Optional<io.rackshare.management.OperatorToken> operatorToken() {
+    return Optional.ofNullable(operatorToken);
+  }
+
   private ServerBinding startManagement() {
     RackshareSettings.Management m = settings.management();
     ServerBinding b;
@@ -327,7 +337,8 @@ public final class Rackshare implements Extension {
           return Rackshare.this.selectConsole(target).thenCompose(t -> consoleState());
         }
       };
-      b = ManagementEndpoint.start(system, m.hostname(), m.port(), ops)
+      operatorToken = io.rackshare.management.OperatorToken.load(m.tokenFile());
+      b = ManagementEndpoint.start(system, m.hostname(), m.port(), ops, operatorToken)
           .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (Exception e) {
       Throwable c = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;

@@ -39,7 +39,7 @@ public record RackshareSettings(
     Management management) {
 
   /** The management endpoint ({@code rackshare.management}). */
-  public record Management(boolean enabled, String hostname, int port) {}
+  public record Management(boolean enabled, String hostname, int port, java.nio.file.Path tokenFile) {}
 
   static String nomination(String n) {
     if (!n.equals("first-in") && !n.equals("lowest-slot")) {
@@ -96,7 +96,9 @@ public record RackshareSettings(
           java.nio.file.Path.of(blade.getString("data-dir")),
           NbdSettings.fromConfig(c.getConfig("nbd")),
           new Management(c.getBoolean("management.enabled"), c.getString("management.hostname"),
-              c.getInt("management.port")));
+              c.getInt("management.port"), c.getString("management.token-file").isBlank()
+                  ? java.nio.file.Path.of(blade.getString("data-dir")).resolve("operator-token")
+                  : java.nio.file.Path.of(c.getString("management.token-file"))));
     } catch (com.typesafe.config.ConfigException e) {
       throw new IllegalArgumentException("bad rackshare configuration: " + e.getMessage(), e);
     }

@@ -73,6 +73,11 @@ public final class ChannelReader {
     readFully(ByteBuffer.wrap(dest));
   }
 
+  /** Waits until at least one byte is buffered (without taking it). */
+  public void awaitData() throws IOException {
+    need(1);
+  }
+
   /** Reads and drops {@code n} bytes. */
   public void skip(long n) throws IOException {
     while (n > 0) {

@@ -4,12 +4,19 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.RemoteAddress;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -18,11 +25,21 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 /**
  * A blade's management endpoint (Pekko HTTP, on the management address): {@code GET /status}
- * answers this blade's {@link BladeStatus} as JSON.
+ * answers this blade's {@link BladeStatus} as JSON; operators fail members and route the console.
+ *
+ * <p>Who may do what (docs/SECURITY.md, "Management"): every change, and the console's log, needs
+ * the operator token ({@code Authorization: Bearer ...}, compared in constant time; see {@link
+ * OperatorToken}); a request that comes from a page of a web site ({@code Origin} or {@code
+ * Sec-Fetch-Site} of another site) is refused even with it. The read-only views ({@code /status},
+ * {@code /console}) are open to clients on this host and need the token from elsewhere. Bad input
+ * gets 400 with one line; nothing a client sends reaches the log unescaped or with a stack
+ * trace. Bounded: 64 connections, no request bodies (413), 4 KiB URIs.
  */
 public final class ManagementEndpoint extends AllDirectives {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ManagementEndpoint.class);
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  static final int MAX_CONNECTIONS = 64;
 
   /** What the endpoint asks of its blade. */
   public interface Operations {
@@ -54,39 +71,157 @@ public final class ManagementEndpoint extends AllDirectives {
   }
 
   private final Operations ops;
+  private final OperatorToken token;
 
-  private ManagementEndpoint(Operations ops) {
+  private ManagementEndpoint(Operations ops, OperatorToken token) {
     this.ops = ops;
+    this.token = token;
   }
 
   /** Binds the endpoint; the stage completes with the bound address. */
-  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port, Operations ops) {
-    return Http.get(system).newServerAt(hostname, port).bind(new ManagementEndpoint(ops).routes());
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port, Operations ops,
+      OperatorToken token) {
+    ServerSettings base = ServerSettings.create(system.settings().config());
+    ServerSettings settings = base.withRemoteAddressAttribute(true).withMaxConnections(MAX_CONNECTIONS)
+        .withParserSettings(base.getParserSettings().withMaxContentLength(64 * 1024).withMaxUriLength(4096));
+    return Http.get(system).newServerAt(hostname, port).withSettings(settings)
+        .bind(new ManagementEndpoint(ops, token).routes());
   }
 
   Route routes() {
-    return concat(
-        path("status", () -> get(() -> completeWithFuture(ops.status().thenApply(ManagementEndpoint::json)))),
-        path(segment("volumes").slash(segment()).slash("fail"), volume -> post(() -> parameter("device", device ->
-            completeWithFuture(ops.failMember(volume, device)
-                .thenApply(epoch -> json(java.util.Map.of("volume", volume, "device", device, "epoch", epoch)))
-                .exceptionally(e -> HttpResponse.create().withStatus(StatusCodes.BAD_REQUEST)
-                    .withEntity(String.valueOf(io.rackshare.access.BlockDeviceException.cause(e).getMessage()))))))),
-        path("console", () -> get(() -> completeWithFuture(answer(ops.console())))),
-        path(segment("console").slash("log"), () -> get(() -> parameterOptional("lines", lines ->
-            completeWithFuture(answer(ops.consoleLog(lines.map(Integer::parseInt).orElse(25))))))),
-        path(segment("console").slash("select"), () -> post(() -> parameter("blade", blade ->
-            completeWithFuture(answer(ops.consoleSelect(blade)))))),
+    return handleExceptions(ERRORS, () -> extractRequest(request -> bodyless(request) ? concat(
+        path("status", () -> get(() -> reader(request, () -> completeWithFuture(answer(() -> ops.status()))))),
+        path(segment("volumes").slash(segment()).slash("fail"), volume -> post(() -> operator(request, () ->
+            parameter("device", device -> completeWithFuture(answer(() -> ops.failMember(volume, device)
+                .thenApply(epoch -> java.util.Map.of("volume", volume, "device", device, "epoch", epoch)))))))),
+        path("console", () -> get(() -> reader(request, () -> completeWithFuture(answer(ops::console))))),
+        path(segment("console").slash("log"), () -> get(() -> operator(request, () -> parameterOptional("lines", lines ->
+            completeWithFuture(answer(() -> ops.consoleLog(lines(lines.orElse("25"))))))))),
+        path(segment("console").slash("select"), () -> post(() -> operator(request, () -> parameter("blade", blade ->
+            completeWithFuture(answer(() -> ops.consoleSelect(blade))))))),
+        path("token-file", () -> get(() -> local(request)
+            ? complete(token.file().toAbsolutePath() + "\n")
+            : refuse(StatusCodes.FORBIDDEN, "the token file is named only to clients on this host"))),
         pathSingleSlash(() -> get(() -> complete(
             "Rackshare blade management: GET /status, POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
-                + " GET /console, GET /console/log?lines=N, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)\n"))));
+                + " GET /console, GET /console/log?lines=N, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)."
+                + " Changes need Authorization: Bearer <operator token> (GET /token-file, on this host, names its file).\n"))))
+        : refuse(StatusCodes.PAYLOAD_TOO_LARGE, "requests here have no body")));
   }
 
-  /** JSON of what the stage gives, or 400 with the reason. */
-  static CompletionStage<HttpResponse> answer(CompletionStage<?> stage) {
-    return stage.thenApply(ManagementEndpoint::json).exceptionally(e -> HttpResponse.create()
-        .withStatus(StatusCodes.BAD_REQUEST)
-        .withEntity(String.valueOf(io.rackshare.access.BlockDeviceException.cause(e).getMessage())));
+  /**
+   * Whether the request has no body: none of the endpoint's requests takes one, and a route that
+   * does not read a body would not be stopped by the parser's size limit (bodies stream lazily).
+   */
+  static boolean bodyless(HttpRequest request) {
+    java.util.OptionalLong n = request.entity().getContentLengthOption();
+    return n.isPresent() && n.getAsLong() == 0;
+  }
+
+  /** Anything a route throws: 400 with one line for bad input, else 500 with one line (logged once, escaped). */
+  private static final org.apache.pekko.http.javadsl.server.ExceptionHandler ERRORS =
+      org.apache.pekko.http.javadsl.server.ExceptionHandler.newBuilder()
+          .match(IllegalArgumentException.class, e -> refuse(StatusCodes.BAD_REQUEST, e.getMessage()))
+          .matchAny(e -> {
+            log.warn("management: {}", io.rackshare.util.LogText.printable(String.valueOf(e)));
+            return refuse(StatusCodes.INTERNAL_SERVER_ERROR, "internal error (see the blade's log)");
+          })
+          .build();
+
+  static int lines(String text) {
+    try {
+      int n = Integer.parseInt(text.trim());
+      if (n < 1 || n > 10_000) throw new NumberFormatException();
+      return n;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("lines: a number from 1 to 10000, not " + io.rackshare.util.LogText.quote(text));
+    }
+  }
+
+  /** Whether the request comes from this host (loopback or one of its own addresses). */
+  static boolean local(HttpRequest request) {
+    return request.getAttribute(AttributeKeys.remoteAddress).flatMap(RemoteAddress::getAddress)
+        .map(ManagementEndpoint::ownAddress).orElse(false);
+  }
+
+  static boolean ownAddress(java.net.InetAddress a) {
+    if (a.isLoopbackAddress() || a.isAnyLocalAddress()) return true;
+    try {
+      return java.net.NetworkInterface.getByInetAddress(a) != null;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * A browser acting for a page of some web site: a cross-site fetch or form says so in {@code
+   * Sec-Fetch-Site}, and any {@code Origin} on a request here is a page's (the endpoint serves
+   * none of its own). The CLI and curl send neither.
+   */
+  static Optional<String> fromAWebPage(HttpRequest request) {
+    Optional<String> origin = request.getHeader("Origin").map(HttpHeader::value);
+    if (origin.isPresent()) return Optional.of("Origin " + io.rackshare.util.LogText.quote(origin.get()));
+    Optional<String> site = request.getHeader("Sec-Fetch-Site").map(HttpHeader::value);
+    if (site.isPresent() && !site.get().equals("none") && !site.get().equals("same-origin")) {
+      return Optional.of("Sec-Fetch-Site " + io.rackshare.util.LogText.quote(site.get()));
+    }
+    return Optional.empty();
+  }
+
+  /** Whether the request carries the operator token. */
+  private boolean authorized(HttpRequest request) {
+    return request.getHeader("Authorization").map(HttpHeader::value)
+        .filter(v -> v.regionMatches(true, 0, "Bearer ", 0, 7)).map(v -> token.matches(v.substring(7).trim()))
+        .orElse(false);
+  }
+
+  /** A change (or the console's log): the operator token, and not from a web page. */
+  private Route operator(HttpRequest request, Supplier<Route> inner) {
+    Optional<String> page = fromAWebPage(request);
+    if (page.isPresent()) {
+      log.warn("management: refused {} {} from a web page ({})", request.method().value(),
+          io.rackshare.util.LogText.quote(request.getUri().path()), page.get());
+      return refuse(StatusCodes.FORBIDDEN, "refused: a request from a web page (" + page.get() + ")");
+    }
+    if (!authorized(request)) {
+      log.warn("management: refused {} {} without the operator token", request.method().value(),
+          io.rackshare.util.LogText.quote(request.getUri().path()));
+      return respondWithHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"rackshare\""),
+          () -> refuse(StatusCodes.UNAUTHORIZED, "this needs the operator token (Authorization: Bearer ...)"));
+    }
+    return inner.get();
+  }
+
+  /** A read-only view: open on this host, the token from elsewhere; never for a web page of another site. */
+  private Route reader(HttpRequest request, Supplier<Route> inner) {
+    if (fromAWebPage(request).isPresent()) {
+      return refuse(StatusCodes.FORBIDDEN, "refused: a request from a web page");
+    }
+    if (local(request) || authorized(request)) return inner.get();
+    return respondWithHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"rackshare\""),
+        () -> refuse(StatusCodes.UNAUTHORIZED, "from another host this needs the operator token"));
+  }
+
+  static Route refuse(org.apache.pekko.http.javadsl.model.StatusCode status, String why) {
+    return new AllDirectives() {}.complete(HttpResponse.create().withStatus(status)
+        .withEntity(ContentTypes.TEXT_PLAIN_UTF8, io.rackshare.util.LogText.printable(String.valueOf(why)) + "\n"));
+  }
+
+  /** JSON of what the stage gives (asked for by {@code call}, which may throw), or 400/503 with the reason. */
+  static CompletionStage<HttpResponse> answer(Supplier<CompletionStage<?>> call) {
+    CompletionStage<?> stage;
+    try {
+      stage = call.get();
+    } catch (RuntimeException e) {
+      stage = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    return stage.<HttpResponse>thenApply(ManagementEndpoint::json).exceptionally(e -> {
+      // What the operation answered: bad input, a refusal, or no answer in time (503: try again).
+      Throwable c = io.rackshare.access.BlockDeviceException.cause(e);
+      boolean late = c instanceof java.util.concurrent.TimeoutException;
+      return HttpResponse.create().withStatus(late ? StatusCodes.SERVICE_UNAVAILABLE : StatusCodes.BAD_REQUEST)
+          .withEntity(ContentTypes.TEXT_PLAIN_UTF8, io.rackshare.util.LogText.printable(String.valueOf(c.getMessage())) + "\n");
+    });
   }
 
   static HttpResponse json(Object o) {

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -53,13 +54,17 @@ final class NbdConnection implements Runnable {
   private final Runnable onClose;
   private final ChannelReader in;
   private final DirectBufferPool buffers;
+  private final io.rackshare.io.MemoryBudget budget;
   private final Semaphore inFlight;
+  /** When the payload being read must have arrived (System.nanoTime), or 0 when none is. */
+  private volatile long payloadDeadline;
+  private final java.util.concurrent.atomic.AtomicLong refusedForMemory = new java.util.concurrent.atomic.AtomicLong();
   private final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
   private volatile boolean handshakeDone;
   private volatile boolean closed;
 
   NbdConnection(SocketChannel channel, NbdExports exports, NbdSettings settings, String peer,
-      DirectBufferPool buffers, Runnable onClose) {
+      DirectBufferPool buffers, io.rackshare.io.MemoryBudget budget, Runnable onClose) {
     this.channel = channel;
     this.exports = exports;
     this.settings = settings;
@@ -67,11 +72,113 @@ final class NbdConnection implements Runnable {
     this.onClose = onClose;
     this.in = new ChannelReader(channel, 256 * 1024);
     this.buffers = buffers;
+    this.budget = budget;
     this.inFlight = new Semaphore(settings.maxInFlightPerConnection());
   }
 
   boolean handshakeDone() {
     return handshakeDone;
+  }
+
+  /** When the replies being written must have gone out (System.nanoTime), or 0 when none are. */
+  private volatile long replyDeadline;
+
+  /**
+   * Whether the client stalls: a payload that stopped arriving or comes slower than the minimum
+   * rate, or replies it does not take (the watchdog closes it, which frees what they hold).
+   */
+  boolean stalled(long now) {
+    long d = payloadDeadline;
+    long r = replyDeadline;
+    return d != 0 && now - d > 0 || r != 0 && now - r > 0;
+  }
+
+  String peer() {
+    return peer;
+  }
+
+  /** The end of the payload being read: no later than its rate allows, nor than a stall allows. */
+  private long payloadEnd;
+
+  private void payloadComing(long length) {
+    long now = System.nanoTime();
+    payloadEnd = now + 5_000_000_000L + (long) (length * 1e9 / settings.minPayloadRate());
+    progress(now);
+  }
+
+  private void progress(long now) {
+    payloadDeadline = Math.min(payloadEnd, now + settings.payloadStallTimeout().toNanos());
+  }
+
+  /** A WRITE's payload is read, reserved and written in pieces of at most this many bytes. */
+  static final int CHUNK = 1 << 20;
+
+  /** Reads past {@code length} bytes of payload (no memory), step by step, so the stream stays in step. */
+  private void skipPayload(long length) throws IOException {
+    try {
+      for (long left = length; left > 0; left -= Math.min(left, 256 << 10)) {
+        in.skip(Math.min(left, 256 << 10));
+        progress(System.nanoTime());
+      }
+    } finally {
+      payloadDeadline = 0;
+    }
+  }
+
+  /** A piece of a WRITE's payload: its buffer and the memory reserved for it. */
+  private record Piece(ByteBuffer buffer, int reserved) {}
+
+  private void release(Piece p) {
+    buffers.release(p.buffer());
+    budget.release(p.reserved());
+  }
+
+  /** Gives back the buffers and reserved memory of pieces read so far. */
+  private void releasePieces(List<Piece> pieces) {
+    pieces.forEach(this::release);
+    pieces.clear();
+  }
+
+  /** Reads a payload into {@code data} step by step, each step proving the client is still sending. */
+  private void readPayload(ByteBuffer data) throws IOException {
+    int end = data.limit();
+    while (data.position() < end) {
+      data.limit(Math.min(end, data.position() + (256 << 10)));
+      in.readFully(data);
+      progress(System.nanoTime());
+    }
+  }
+
+  /** Reserves a payload's memory, waiting a bounded time; false (and said once) if none came. */
+  private boolean reserve(long length) throws IOException {
+    try {
+      if (budget.reserve(length, settings.memoryWait())) return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted");
+    }
+    if (refusedForMemory.getAndIncrement() == 0) {
+      log.warn("NBD client {}: no room for a {}-byte payload within {} (all connections share {} bytes);"
+          + " answering ENOMEM", peer, length, settings.memoryWait(), budget.bytes());
+    }
+    return false;
+  }
+
+  /** Queues a reply for the writer; one that comes after the connection closed frees what it holds. */
+  private void queue(Reply r) {
+    replies.offer(r);
+    if (closed) releaseUnsent();
+  }
+
+  /** Frees the buffers (and memory) of replies that will never be written. */
+  private void releaseUnsent() {
+    Reply r;
+    boolean poison = false;
+    while ((r = replies.poll()) != null) {
+      if (r == POISON) poison = true;
+      else if (r.written() != null) r.written().run();
+    }
+    if (poison) replies.offer(POISON); // the writer may still be waiting for it
   }
 
   @Override
@@ -288,36 +395,86 @@ final class NbdConnection implements Runnable {
           reply(handle, EINVAL);
           return;
         }
-        device.readBuffer(offset, (int) length).whenComplete((data, failure) -> {
+        if (!reserve(length)) {
+          reply(handle, ENOMEM);
+          return;
+        }
+        CompletionStage<ByteBuffer> read;
+        try {
+          read = device.readBuffer(offset, (int) length);
+        } catch (RuntimeException e) {
+          read = CompletableFuture.failedFuture(e);
+        }
+        read.whenComplete((data, failure) -> {
           if (failure == null) {
-            replies.offer(new Reply(header(handle, 0), data, () -> device.release(data)));
+            queue(new Reply(header(handle, 0), data, () -> {
+              device.release(data);
+              budget.release(length);
+            }));
           } else {
+            budget.release(length);
             fail(handle, type, failure, true);
           }
         });
       }
       case CMD_WRITE -> {
         if (length > settings.maxPayload()) {
-          in.skip(length);
+          skipPayload(length);
           reply(handle, EINVAL);
           return;
         }
-        // Large payloads go to a pooled direct buffer: one kernel copy in, one out.
-        ByteBuffer pooled = length > 64 * 1024 ? buffers.acquire((int) length) : null;
-        ByteBuffer data = pooled != null ? pooled : ByteBuffer.allocate((int) length);
-        in.readFully(data);
-        data.flip();
+        // The payload is read in pieces of at most CHUNK bytes, each reserved as it starts to
+        // arrive: a client that sends a header (and a little) and holds has at most one piece
+        // reserved, and only until the stall time-out closes it.
+        List<Piece> pieces = new ArrayList<>();
+        payloadComing(length);
+        try {
+          for (long got = 0; got < length; ) {
+            int n = (int) Math.min(CHUNK, length - got);
+            in.awaitData();
+            payloadDeadline = 0; // waiting for room is the server's delay, not the client's
+            boolean room = reserve(n);
+            progress(System.nanoTime());
+            if (!room) {
+              releasePieces(pieces);
+              skipPayload(length - got);
+              reply(handle, ENOMEM);
+              return;
+            }
+            // Large pieces go to a pooled direct buffer: one kernel copy in, one out.
+            ByteBuffer pooled = n > 64 * 1024 ? buffers.acquire(n) : null;
+            ByteBuffer piece = pooled != null ? pooled : ByteBuffer.allocate(n);
+            pieces.add(new Piece(piece, n));
+            readPayload(piece);
+            piece.flip();
+            got += n;
+          }
+        } catch (IOException | RuntimeException e) {
+          releasePieces(pieces);
+          throw e;
+        } finally {
+          payloadDeadline = 0;
+        }
         if ((flags & ~knownFlags) != 0) {
-          buffers.release(pooled);
+          releasePieces(pieces);
           reply(handle, EINVAL);
         } else if (!Ranges.fits(offset, length, size)) {
-          buffers.release(pooled);
+          releasePieces(pieces);
           reply(handle, ENOSPC);
         } else {
-          CompletionStage<Void> written = device.write(offset, data, fua);
-          // The buffer is free again once the write is done (every segment of it answered).
-          written.whenComplete((v, t) -> buffers.release(pooled));
-          complete(handle, type, written, false);
+          CompletableFuture<?>[] writes = new CompletableFuture<?>[pieces.size()];
+          for (int k = 0; k < writes.length; k++) {
+            Piece piece = pieces.get(k);
+            CompletionStage<Void> w;
+            try {
+              w = device.write(offset + (long) k * CHUNK, piece.buffer(), fua);
+            } catch (RuntimeException e) {
+              w = CompletableFuture.failedFuture(e);
+            }
+            // Each piece is free again once its write is done (every segment of it answered).
+            writes[k] = w.toCompletableFuture().whenComplete((v, t) -> release(piece));
+          }
+          complete(handle, type, CompletableFuture.allOf(writes), false);
         }
       }
       case CMD_WRITE_ZEROES, CMD_TRIM -> {
@@ -372,7 +529,7 @@ final class NbdConnection implements Runnable {
 
   /** Queues a simple reply without data; the writer thread sends it. */
   private void reply(long handle, int error) {
-    replies.offer(new Reply(header(handle, error), null, null));
+    queue(new Reply(header(handle, error), null, null));
   }
 
   private static ByteBuffer header(long handle, int error) {
@@ -399,7 +556,14 @@ final class NbdConnection implements Runnable {
           }
         }
         ByteBuffer[] bufs = out.toArray(new ByteBuffer[0]);
-        while (total > 0) total -= channel.write(bufs);
+        long stall = settings.payloadStallTimeout().toNanos();
+        replyDeadline = System.nanoTime() + stall;
+        while (total > 0) {
+          long n = channel.write(bufs);
+          total -= n;
+          if (n > 0) replyDeadline = System.nanoTime() + stall;
+        }
+        replyDeadline = 0;
         for (Reply r : batch) {
           if (r.written() != null) r.written().run();
         }
@@ -414,7 +578,11 @@ final class NbdConnection implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      // Whatever is left will never be written: let a draining reader go.
+      // Whatever is left will never be written: free it, and let a draining reader go.
+      releaseUnsent();
+      for (Reply r : batch) {
+        if (r.written() != null) r.written().run();
+      }
       inFlight.release(settings.maxInFlightPerConnection());
     }
   }

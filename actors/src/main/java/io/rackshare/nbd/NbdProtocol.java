@@ -60,6 +60,7 @@ final class NbdProtocol {
   // errors (Linux errno values, as the protocol requires)
   static final int EPERM = 1;
   static final int EIO = 5;
+  static final int ENOMEM = 12;
   static final int EINVAL = 22;
   static final int ENOSPC = 28;
   static final int ESHUTDOWN = 108;

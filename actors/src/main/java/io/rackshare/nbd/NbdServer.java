@@ -38,6 +38,9 @@ public final class NbdServer implements AutoCloseable {
   private final AtomicLong connectionIds = new AtomicLong();
   /** Write payloads of up to 1 MiB, for all connections: at most 64 MiB of direct memory. */
   private final DirectBufferPool buffers = new DirectBufferPool(1 << 20, 64);
+  /** Payload memory shared by all connections (rackshare.nbd.memory-budget). */
+  private final io.rackshare.io.MemoryBudget budget;
+  private volatile long lastRefusalLog;
   private InetSocketAddress tcpAddress;
   private Path unixPath;
   private volatile boolean closed;
@@ -45,6 +48,7 @@ public final class NbdServer implements AutoCloseable {
   private NbdServer(NbdSettings settings, NbdExports exports) {
     this.settings = settings;
     this.exports = exports;
+    this.budget = new io.rackshare.io.MemoryBudget(settings.memoryBudget());
     this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "nbd-handshake-watchdog");
       t.setDaemon(true);
@@ -73,8 +77,10 @@ public final class NbdServer implements AutoCloseable {
       throw new IOException("cannot start the NBD server on " + settings.hostname() + ":"
           + settings.port() + settings.unixSocket().map(u -> " and " + u).orElse("") + ": " + e.getMessage(), e);
     }
-    log.info("NBD server listening on {}{}", server.tcpAddress,
-        server.unixPath == null ? "" : " and " + server.unixPath);
+    log.info("NBD server listening on {}{} ({} MiB for payloads, at most {} connections)", server.tcpAddress,
+        server.unixPath == null ? "" : " and " + server.unixPath, settings.memoryBudget() >> 20,
+        settings.maxConnections());
+    server.watchdog.scheduleWithFixedDelay(server::closeSlowPayloads, 1, 1, TimeUnit.SECONDS);
     return server;
   }
 
@@ -89,11 +95,21 @@ public final class NbdServer implements AutoCloseable {
     while (!closed) {
       try {
         SocketChannel ch = listener.accept();
+        String refusal = refusal(ch, kind);
+        if (refusal != null) {
+          long now = System.nanoTime();
+          if (now - lastRefusalLog > 10_000_000_000L) {
+            lastRefusalLog = now;
+            log.warn("NBD: refused a connection on {}: {} (said once per 10 s)", kind, refusal);
+          }
+          ch.close();
+          continue;
+        }
         if (kind.equals("tcp")) ch.socket().setTcpNoDelay(true);
         String peer = kind + "-" + connectionIds.incrementAndGet()
             + (kind.equals("tcp") ? "@" + ch.getRemoteAddress() : "");
         NbdConnection[] holder = new NbdConnection[1];
-        NbdConnection c = new NbdConnection(ch, exports, settings, peer, buffers,
+        NbdConnection c = new NbdConnection(ch, exports, settings, peer, buffers, budget,
             () -> connections.remove(holder[0]));
         holder[0] = c;
         connections.add(c);
@@ -109,6 +125,39 @@ public final class NbdServer implements AutoCloseable {
         if (!closed) log.warn("NBD accept on {} failed: {}", kind, e.toString());
       }
     }
+  }
+
+  /** Why a new connection is turned away (null: it is not): the caps on connections. */
+  private String refusal(SocketChannel ch, String kind) throws IOException {
+    if (connections.size() >= settings.maxConnections()) {
+      return settings.maxConnections() + " connections are open (rackshare.nbd.max-connections)";
+    }
+    if (kind.equals("tcp") && ch.getRemoteAddress() instanceof InetSocketAddress remote) {
+      String host = remote.getAddress().getHostAddress();
+      long handshaking = connections.stream().filter(c -> !c.handshakeDone() && c.peer().contains("@/" + host + ":"))
+          .count();
+      if (handshaking >= settings.maxHandshakingPerHost()) {
+        return host + " has " + handshaking + " connections in their handshake (rackshare.nbd.max-handshaking-per-host)";
+      }
+    }
+    return null;
+  }
+
+  /** Closes connections that stall (rackshare.nbd.payload-stall-timeout, min-payload-rate). */
+  private void closeSlowPayloads() {
+    long now = System.nanoTime();
+    for (NbdConnection c : connections) {
+      if (c.stalled(now)) {
+        log.warn("NBD client {}: stalled (a payload stopped or came slower than {} bytes/s, or replies were not"
+            + " taken for {}); closing the connection", c.peer(), settings.minPayloadRate(), settings.payloadStallTimeout());
+        c.close();
+      }
+    }
+  }
+
+  /** Payload memory not reserved now, for status and tests. */
+  public long memoryAvailable() {
+    return budget.available();
   }
 
   public InetSocketAddress tcpAddress() {

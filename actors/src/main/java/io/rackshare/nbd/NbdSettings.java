@@ -13,7 +13,13 @@ public record NbdSettings(
     int maxInFlightPerConnection,
     int maxPayload,
     Duration handshakeTimeout,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    long memoryBudget,
+    Duration memoryWait,
+    int maxConnections,
+    int maxHandshakingPerHost,
+    long minPayloadRate,
+    Duration payloadStallTimeout) {
 
   public NbdSettings {
     if (port < 0 || port > 65535) throw new IllegalArgumentException("rackshare.nbd.port must be 0-65535");
@@ -21,6 +27,15 @@ public record NbdSettings(
       throw new IllegalArgumentException("rackshare.nbd.max-in-flight-per-connection must be >= 1");
     }
     if (maxPayload < 4096) throw new IllegalArgumentException("rackshare.nbd.max-payload must be >= 4KiB");
+    if (memoryBudget == 0) memoryBudget = Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 3);
+    if (memoryBudget < maxPayload) {
+      throw new IllegalArgumentException("rackshare.nbd.memory-budget (" + memoryBudget
+          + " bytes) must hold at least one max-payload (" + maxPayload + ")");
+    }
+    if (maxConnections < 1 || maxHandshakingPerHost < 1) {
+      throw new IllegalArgumentException("rackshare.nbd.max-connections and max-handshaking-per-host must be >= 1");
+    }
+    if (minPayloadRate < 1) throw new IllegalArgumentException("rackshare.nbd.min-payload-rate must be > 0");
   }
 
   public static NbdSettings fromConfig(Config c) {
@@ -33,6 +48,12 @@ public record NbdSettings(
         c.getInt("max-in-flight-per-connection"),
         c.getBytes("max-payload").intValue(),
         c.getDuration("handshake-timeout"),
-        c.getDuration("drain-timeout"));
+        c.getDuration("drain-timeout"),
+        c.getBytes("memory-budget"),
+        c.getDuration("memory-wait"),
+        c.getInt("max-connections"),
+        c.getInt("max-handshaking-per-host"),
+        c.getBytes("min-payload-rate"),
+        c.getDuration("payload-stall-timeout"));
   }
 }

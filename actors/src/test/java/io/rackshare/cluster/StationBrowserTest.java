@@ -207,6 +207,7 @@ class StationBrowserTest {
     String mgmt = blades.rackshare(1).managementUrl().orElseThrow();
     HttpResponse<String> switched = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
             URI.create(mgmt + "/console/select?blade=Rack(1)/Chassis(1)/Blade(2)"))
+        .header("Authorization", "Bearer " + blades.rackshare(1).operatorToken().orElseThrow().value())
         .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, switched.statusCode(), switched.body());
     assertTrue(switched.body().contains("\"target\" : \"Rack(1)/Chassis(1)/Blade(2)\""), switched.body());

@@ -53,6 +53,7 @@ final class Demo implements Callable<Integer> {
     }
     Path dir = Files.createTempDirectory("rackshare-demo-");
     // The managers' journal: an H2 server in this process, which outlives the blades.
+    io.rackshare.persistence.JournalServer.loopbackOnly();
     io.rackshare.persistence.JournalServer journal = io.rackshare.persistence.JournalServer.start(dir.resolve("journal"), 0);
     List<BladeProcess> nodes = new ArrayList<>();
     CountDownLatch stopped = new CountDownLatch(1);
@@ -83,7 +84,7 @@ final class Demo implements Callable<Integer> {
     for (int slot = 1; slot <= blades; slot++) {
       Path bladeDir = dir.resolve("blade" + slot);
       BladeProcess p = BladeProcess.start("blade" + slot, bladeDir, DemoCluster.node(slot, bladeDir, diskMib, 0,
-          List.copyOf(seeds), 0, 0, rebuildRate, journal.url(), ""), ca);
+          List.copyOf(seeds), 0, 0, rebuildRate, journal.hocon(), ""), ca);
       nodes.add(p);
       Matcher up = UP.matcher(p.awaitLine("RACKSHARE UP", Duration.ofSeconds(120)));
       if (!up.find()) throw new IllegalStateException("unexpected UP line from " + p.name());

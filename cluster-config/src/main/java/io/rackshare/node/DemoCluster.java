@@ -63,11 +63,14 @@ public final class DemoCluster {
     return node(slot, dataDir, diskMib, oobPort, seedPort, nbdPort, managementPort, rebuildRate, "");
   }
 
-  /** As above, with the manager's journal at {@code journalUrl} ("" = in memory). */
+  /**
+   * As above, with the manager's journal as {@code journal} says it ({@code manager.journal {...}}
+   * HOCON, e.g. {@code JournalServer.hocon()}; "" = in memory).
+   */
   public static String node(int slot, Path dataDir, int diskMib, int oobPort, int seedPort, int nbdPort,
-      int managementPort, String rebuildRate, String journalUrl) {
+      int managementPort, String rebuildRate, String journal) {
     return node(slot, dataDir, diskMib, oobPort, java.util.List.of("127.0.0.1:" + seedPort), nbdPort, managementPort,
-        rebuildRate, journalUrl, "");
+        rebuildRate, journal, "");
   }
 
   /**
@@ -76,7 +79,7 @@ public final class DemoCluster {
    * Ports may be 0: the blade picks one and says which ({@code RACKSHARE UP}, {@code READY}).
    */
   public static String node(int slot, Path dataDir, int diskMib, int oobPort, java.util.List<String> seeds,
-      int nbdPort, int managementPort, String rebuildRate, String journalUrl, String extra) {
+      int nbdPort, int managementPort, String rebuildRate, String journal, String extra) {
     String disks = slot > DISK_BLADES ? "[]" : "[" + String.join(", ",
         java.util.stream.IntStream.range(0, 4)
             .mapToObj(i -> "{ file = disk" + i + ".img, size = " + diskMib + "MiB }").toList()) + "]";
@@ -87,7 +90,7 @@ public final class DemoCluster {
           seed-nodes = [%s]
           nbd { port = %d }
           management { port = %d }
-          manager.journal.url = "%s"
+          %s
           console.command = ["bash", "-i"]
           %s
           %s
@@ -95,7 +98,7 @@ public final class DemoCluster {
         }
         """.formatted(slot, dataDir, disks, oobPort,
         String.join(", ", seeds.stream().map(x -> "\"" + x + "\"").toList()),
-        nbdPort, managementPort, journalUrl,
+        nbdPort, managementPort, journal,
         // Blade 1 hosts the console station, on loopback, with this run's password.
         slot == 1 ? "console.station { enabled = on, port = 0, web-port = 0, password = \"" + STATION_PASSWORD + "\" }"
             : "",

@@ -106,9 +106,11 @@ public final class RackshareCli implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      io.rackshare.persistence.JournalServer.loopbackOnly();
       io.rackshare.persistence.JournalServer server = io.rackshare.persistence.JournalServer.start(dir, port);
       System.out.println("RACKSHARE JOURNAL " + server.url());
-      System.out.println("Set rackshare.manager.journal.url = \"" + server.url() + "\" on the blades of this machine.");
+      System.out.println("Set, on the blades of this machine:");
+      System.out.println("  rackshare." + server.hocon());
       System.out.flush();
       Runtime.getRuntime().addShutdownHook(new Thread(server::close));
       new java.util.concurrent.CountDownLatch(1).await();
@@ -123,16 +125,20 @@ public final class RackshareCli implements Callable<Integer> {
     @Option(names = "--url", required = true, description = "the journal's JDBC URL (jdbc:h2:tcp://... or jdbc:postgresql://...)")
     String url;
 
-    @Option(names = "--user", defaultValue = "sa", description = "database user (default ${DEFAULT-VALUE})")
+    @Option(names = "--user", defaultValue = "rackshare", description = "database user (default ${DEFAULT-VALUE})")
     String user;
 
-    @Option(names = "--password", defaultValue = "", description = "database password")
+    @Option(names = "--password-file", description = "a file whose first line is the password (a journal server's credentials)")
+    Path passwordFile;
+
+    @Option(names = "--password", defaultValue = "", description = "database password (visible to ps: prefer --password-file)")
     String password;
 
     @Override
     public Integer call() throws Exception {
       io.rackshare.persistence.JournalDigest.Result r =
-          io.rackshare.persistence.JournalDigest.read(url, user, password, Duration.ofSeconds(60));
+          io.rackshare.persistence.JournalDigest.read(url, user, passwordFile == null ? password
+              : java.nio.file.Files.readAllLines(passwordFile).stream().findFirst().orElse("").trim(), Duration.ofSeconds(60));
       System.out.println("journal events=" + r.sequenceNr() + " epoch=" + r.mapEpoch() + " digest=" + r.mapDigest()
           + " volumes=" + r.volumes());
       return 0;

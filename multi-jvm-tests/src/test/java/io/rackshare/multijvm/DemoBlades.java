@@ -67,6 +67,11 @@ final class DemoBlades implements AutoCloseable {
     return dir.resolve("blade" + slot);
   }
 
+  /** Blade {@code slot}'s operator token (which it made in its data directory), for management changes. */
+  String operatorToken(int slot) throws java.io.IOException {
+    return java.nio.file.Files.readAllLines(bladeDir(slot).resolve("operator-token")).get(0).trim();
+  }
+
   /** Starts blade {@code slot}'s JVM (again, on the same disks, after a kill), joining through the living. */
   BladeProcess start(int slot) throws Exception {
     List<String> seeds = new ArrayList<>();
@@ -84,7 +89,7 @@ final class DemoBlades implements AutoCloseable {
       Files.move(log, bladeDir(slot).resolve("node.log." + n));
     }
     BladeProcess b = BladeProcess.start("blade" + slot, bladeDir(slot), DemoCluster.node(slot, bladeDir(slot), diskMib,
-        0, seeds, 0, 0, rebuildRate, journal.url(), extra), TestCa.get());
+        0, seeds, 0, 0, rebuildRate, journal.hocon(), extra), TestCa.get());
     blades.put(slot, b);
     return b;
   }
@@ -146,7 +151,7 @@ final class DemoBlades implements AutoCloseable {
   }
 
   JournalDigest.Result journalDigest() throws Exception {
-    return JournalDigest.read(journal.url(), "sa", "", Duration.ofSeconds(60));
+    return JournalDigest.read(journal.url(), journal.user(), journal.password(), Duration.ofSeconds(60));
   }
 
   /** Waits until every running blade's map has the journal's digest; returns the journal's fold. */

@@ -33,6 +33,7 @@ final class JournalCluster implements AutoCloseable {
   final Path dir;
   final String journalUrl;
   final String journalUser;
+  final String journalPassword;
   final String policy;
   final String routing;
   final List<Integer> seedOrder;
@@ -42,12 +43,14 @@ final class JournalCluster implements AutoCloseable {
   final Map<Integer, String> nbd = new TreeMap<>();
   final Map<Integer, String> mgmt = new TreeMap<>();
 
-  private JournalCluster(Path dir, AutoCloseable journal, String url, String user, String policy, String routing,
+  private JournalCluster(Path dir, AutoCloseable journal, String url, String user, String password, String policy,
+      String routing,
       List<Integer> seedOrder) throws Exception {
     this.dir = dir;
     this.journal = journal;
     this.journalUrl = url;
     this.journalUser = user;
+    this.journalPassword = password;
     this.policy = policy;
     this.routing = routing;
     this.seedOrder = seedOrder;
@@ -58,10 +61,10 @@ final class JournalCluster implements AutoCloseable {
       throws Exception {
     if (journalKind.equals("h2")) {
       JournalServer h2 = JournalServer.start(dir.resolve("journal"), 0);
-      return new JournalCluster(dir, h2, h2.url(), "sa", policy, routing, seedOrder);
+      return new JournalCluster(dir, h2, h2.url(), h2.user(), h2.password(), policy, routing, seedOrder);
     }
     LocalPostgres pg = LocalPostgres.start(dir.resolve("db"));
-    return new JournalCluster(dir, pg, pg.url(), "rackshare", policy, routing, seedOrder);
+    return new JournalCluster(dir, pg, pg.url(), "rackshare", "", policy, routing, seedOrder);
   }
 
   Path bladeDir(int slot) {
@@ -82,11 +85,12 @@ final class JournalCluster implements AutoCloseable {
           management.port = 0
           access.routing = %s
           manager.nomination = %s
-          manager.journal { url = "%s", user = "%s" }
+          manager.journal { url = "%s", user = "%s", password = "%s" }
           volumes = [{ name = m, layout = raid1, members = ["Rack(1)/Chassis(1)/Blade(2)/Disk(0)",
             "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
         }
-        """.formatted(slot, bladeDir(slot), disks, ports.port(slot), seeds, routing, policy, journalUrl, journalUser),
+        """.formatted(slot, bladeDir(slot), disks, ports.port(slot), seeds, routing, policy, journalUrl, journalUser,
+            journalPassword),
         TestCa.get());
     blades.put(slot, b);
     return b;
@@ -131,11 +135,11 @@ final class JournalCluster implements AutoCloseable {
   }
 
   JournalDigest.Result journal() throws Exception {
-    return JournalDigest.read(journalUrl, journalUser, "", Duration.ofSeconds(60));
+    return JournalDigest.read(journalUrl, journalUser, journalPassword, Duration.ofSeconds(60));
   }
 
   long journaledEvents() throws Exception {
-    try (Connection c = DriverManager.getConnection(journalUrl, journalUser, "");
+    try (Connection c = DriverManager.getConnection(journalUrl, journalUser, journalPassword);
         ResultSet r = c.createStatement().executeQuery(
             "SELECT COUNT(*) FROM event_journal WHERE persistence_id = 'rackshare-manager'")) {
       r.next();

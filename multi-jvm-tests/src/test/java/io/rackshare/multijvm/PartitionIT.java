@@ -90,7 +90,7 @@ class PartitionIT {
           seed-nodes = [%s]
           nbd.port = %d
           management.port = %d
-          manager.journal { url = "%s", user = "sa" }
+          %s
           volumes = [
             { name = mirror, layout = raid1, members = [%s, %s] }
             { name = parity, layout = raid5, members = [%s, %s, %s] }
@@ -98,7 +98,7 @@ class PartitionIT {
           ]
         }
         """.formatted(slot, d, disks, net.address(slot), OOB, net.address(slot), String.join(", ", seeds), NBD, MGMT,
-        journal.url(), disk(1, 0), disk(2, 0), disk(1, 1), disk(2, 1), disk(3, 0), disk(3, 1), disk(4, 0)),
+        journal.hocon(), disk(1, 0), disk(2, 0), disk(1, 1), disk(2, 1), disk(3, 0), disk(3, 1), disk(4, 0)),
         net.inside(slot, List.of()), TestCa.get(), List.of(net.address(slot)));
     blades.put(slot, b);
   }
@@ -266,7 +266,8 @@ class PartitionIT {
     String why = "";
     while (System.nanoTime() < deadline) {
       io.rackshare.persistence.JournalDigest.Result j =
-          io.rackshare.persistence.JournalDigest.read(journal.url(), "sa", "", Duration.ofSeconds(30));
+          io.rackshare.persistence.JournalDigest.read(journal.url(), journal.user(), journal.password(),
+              Duration.ofSeconds(30));
       why = "journal " + j;
       boolean all = true;
       for (int slot = 1; slot <= 4; slot++) {
@@ -283,7 +284,7 @@ class PartitionIT {
   /** Each writer (a manager's incarnation) wrote one run of events; none wrote again after another. */
   void assertNoTwoManagersWrote() throws Exception {
     List<String> writers = new ArrayList<>();
-    try (Connection c = DriverManager.getConnection(journal.url(), "sa", "");
+    try (Connection c = DriverManager.getConnection(journal.url(), journal.user(), journal.password());
         ResultSet r = c.createStatement().executeQuery("SELECT writer FROM event_journal"
             + " WHERE persistence_id = 'rackshare-manager' ORDER BY sequence_number")) {
       while (r.next()) writers.add(r.getString(1));

@@ -97,6 +97,7 @@ class ScaleBench {
       long t1 = System.nanoTime();
       HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(cluster.mgmt.get(1)
               + "/volumes/raid1/fail?device=" + java.net.URLEncoder.encode(DemoBlades.device(2, 1), "UTF-8")))
+          .header("Authorization", "Bearer " + cluster.operatorToken(1))
           .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30)).build(),
           HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) throw new AssertionError("fail: " + r.statusCode() + " " + r.body());

@@ -50,6 +50,7 @@ public final class Journals {
       throw new IllegalArgumentException("rackshare.manager.journal.url: '" + url
           + "' is neither jdbc:h2:tcp://... nor jdbc:postgresql://...");
     }
+    String password = password(config);
     Config journal = ConfigFactory.parseString("""
             rackshare.manager {
               journal-plugin = "jdbc-journal"
@@ -77,7 +78,7 @@ public final class Journals {
         .withValue("pekko-persistence-jdbc.shared-databases.rackshare.db.user",
             ConfigValueFactory.fromAnyRef(config.getString("rackshare.manager.journal.user")))
         .withValue("pekko-persistence-jdbc.shared-databases.rackshare.db.password",
-            ConfigValueFactory.fromAnyRef(config.getString("rackshare.manager.journal.password")));
+            ConfigValueFactory.fromAnyRef(password));
     // The manager's seat holds a lease in the same database (unless another lease is named).
     if (config.getString("rackshare.manager.lease.lease-class").isEmpty()) {
       journal = journal
@@ -85,13 +86,27 @@ public final class Journals {
           .withValue("rackshare.manager.lease.url", ConfigValueFactory.fromAnyRef(url))
           .withValue("rackshare.manager.lease.user",
               ConfigValueFactory.fromAnyRef(config.getString("rackshare.manager.journal.user")))
-          .withValue("rackshare.manager.lease.password",
-              ConfigValueFactory.fromAnyRef(config.getString("rackshare.manager.journal.password")));
+          .withValue("rackshare.manager.lease.password", ConfigValueFactory.fromAnyRef(password));
     }
     if (config.getInt("rackshare.manager.snapshot-every") == 0) {
       journal = journal.withValue("rackshare.manager.snapshot-every", ConfigValueFactory.fromAnyRef(100));
     }
     return journal.withFallback(config).resolve();
+  }
+
+  /**
+   * The journal's password: the first line of {@code rackshare.manager.journal.password-file} when
+   * that is set (a journal server's {@code credentials}), else {@code password}.
+   */
+  static String password(Config config) {
+    String file = config.hasPath("rackshare.manager.journal.password-file")
+        ? config.getString("rackshare.manager.journal.password-file").trim() : "";
+    if (file.isEmpty()) return config.getString("rackshare.manager.journal.password");
+    try {
+      return java.nio.file.Files.readAllLines(java.nio.file.Path.of(file)).stream().findFirst().orElse("").trim();
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("rackshare.manager.journal.password-file: cannot read " + file + ": " + e);
+    }
   }
 
   /** Whether {@code config} (after {@link #apply}) uses a JDBC journal. */

@@ -50,7 +50,8 @@ class JdbcLeaseTest {
   JdbcLease lease(String owner) {
     LeaseSettings s = new LeaseSettings("rackshare-manager", owner,
         new TimeoutSettings(scala(INTERVAL), scala(TTL), scala(Duration.ofSeconds(2))),
-        ConfigFactory.parseString("url = \"" + server.url() + "\", user = sa, password = \"\""));
+        ConfigFactory.parseString("url = \"" + server.url() + "\", user = " + server.user() + ", password = \""
+            + server.password() + "\""));
     JdbcLease l = new JdbcLease(s);
     leases.add(l);
     return l;
@@ -129,7 +130,7 @@ class JdbcLeaseTest {
     CompletableFuture<Optional<Throwable>> lost = new CompletableFuture<>();
     assertTrue(get(a.acquire(lost::complete)));
     // An operator (or a mis-configured second cluster) overwrites the row.
-    try (Connection c = DriverManager.getConnection(server.url(), "sa", "")) {
+    try (Connection c = DriverManager.getConnection(server.url(), server.user(), server.password())) {
       c.createStatement().executeUpdate("UPDATE rackshare_lease SET owner = 'intruder', version = version + 1");
     }
     Optional<Throwable> why = lost.get(5, TimeUnit.SECONDS);

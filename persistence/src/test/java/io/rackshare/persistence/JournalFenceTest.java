@@ -54,8 +54,8 @@ class JournalFenceTest {
 
   Config config() {
     return Journals.apply(ConfigFactory.parseString("""
-            rackshare.manager.journal { url = "%s", user = "sa", password = "" }
-            """.formatted(server.url())).withFallback(ConfigFactory.load()));
+            rackshare.%s
+            """.formatted(server.hocon())).withFallback(ConfigFactory.load()));
   }
 
   static ResourceManager.Settings settings(Config c) {

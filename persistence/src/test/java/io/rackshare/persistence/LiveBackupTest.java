@@ -49,8 +49,8 @@ class LiveBackupTest {
 
   Config journal(Config c) {
     return Journals.apply(ConfigFactory.parseString("""
-        rackshare.manager.journal { url = "%s", user = "sa", password = "" }
-        """.formatted(server.url())).withFallback(c));
+        rackshare.%s
+        """.formatted(server.hocon())).withFallback(c));
   }
 
   BladeStatus status(int slot) throws Exception {
@@ -110,7 +110,7 @@ class LiveBackupTest {
     await(1, "the spare is rebuilt", s -> s.volumes().get(0).health().equals("OPTIMAL")
         && s.volumes().get(0).members().stream().allMatch(m -> m.state().equals("ACTIVE")));
     long epoch = blades.rackshare(1).localMap().epoch();
-    long journaled = JournalDigest.read(server.url(), "sa", "", Duration.ofSeconds(30)).sequenceNr();
+    long journaled = JournalDigest.read(server.url(), server.user(), server.password(), Duration.ofSeconds(30)).sequenceNr();
     await(2, "the backup has folded and snapshotted every event in the journal (" + journaled + ")",
         s -> s.backupFollowing() != null && s.backupFollowing().following()
             && s.backupFollowing().snapshotSequenceNr() == journaled && s.mapEpoch() >= epoch);
@@ -137,7 +137,7 @@ class LiveBackupTest {
     });
     await(2, "the new manager's map is the journal's", s -> {
       try {
-        return s.mapDigest().equals(JournalDigest.read(server.url(), "sa", "", Duration.ofSeconds(30)).mapDigest());
+        return s.mapDigest().equals(JournalDigest.read(server.url(), server.user(), server.password(), Duration.ofSeconds(30)).mapDigest());
       } catch (Exception e) {
         return false;
       }
