@@ -94,7 +94,7 @@ public record RackshareSettings(
           c.getString("manager.lease.lease-class"),
           c.getDuration("manager.fence-after"),
           java.nio.file.Path.of(blade.getString("data-dir")),
-          NbdSettings.fromConfig(c.getConfig("nbd")),
+          NbdSettings.fromConfig(c.getConfig("nbd"), c.hasPath("tls.dir") ? c.getString("tls.dir") : ""),
           new Management(c.getBoolean("management.enabled"), c.getString("management.hostname"),
               c.getInt("management.port"), c.getString("management.token-file").isBlank()
                   ? java.nio.file.Path.of(blade.getString("data-dir")).resolve("operator-token")

@@ -73,6 +73,11 @@ public final class ChannelReader {
     readFully(ByteBuffer.wrap(dest));
   }
 
+  /** Bytes read from the channel and not yet taken. */
+  public int buffered() {
+    return buf.remaining();
+  }
+
   /** Waits until at least one byte is buffered (without taking it). */
   public void awaitData() throws IOException {
     need(1);

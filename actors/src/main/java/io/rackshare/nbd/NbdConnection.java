@@ -52,7 +52,12 @@ final class NbdConnection implements Runnable {
   private final NbdSettings settings;
   private final String peer;
   private final Runnable onClose;
-  private final ChannelReader in;
+  /** Reads the client: the plain channel, or TLS once STARTTLS is done (reader thread only). */
+  private ChannelReader in;
+  /** Writes to the client: the plain channel, or TLS (the handshake's thread, then the writer's). */
+  private volatile java.nio.channels.GatheringByteChannel out;
+  private final NbdTls tls;
+  private boolean tlsDone;
   private final DirectBufferPool buffers;
   private final io.rackshare.io.MemoryBudget budget;
   private final Semaphore inFlight;
@@ -64,13 +69,15 @@ final class NbdConnection implements Runnable {
   private volatile boolean closed;
 
   NbdConnection(SocketChannel channel, NbdExports exports, NbdSettings settings, String peer,
-      DirectBufferPool buffers, io.rackshare.io.MemoryBudget budget, Runnable onClose) {
+      DirectBufferPool buffers, io.rackshare.io.MemoryBudget budget, NbdTls tls, Runnable onClose) {
     this.channel = channel;
     this.exports = exports;
     this.settings = settings;
     this.peer = peer;
     this.onClose = onClose;
     this.in = new ChannelReader(channel, 256 * 1024);
+    this.out = channel;
+    this.tls = tls;
     this.buffers = buffers;
     this.budget = budget;
     this.inFlight = new Semaphore(settings.maxInFlightPerConnection());
@@ -235,7 +242,15 @@ final class NbdConnection implements Runnable {
       }
       byte[] data = new byte[length];
       in.readFully(data);
+      // (The Unix socket has no TLS: it is this host's alone, guarded by its file mode.)
+      if (tls != null && settings.tlsMode() == NbdTls.Mode.REQUIRE && !tlsDone && option != OPT_STARTTLS
+          && option != OPT_ABORT) {
+        if (option == OPT_EXPORT_NAME) throw new ProtocolViolation("NBD_OPT_EXPORT_NAME before TLS, which is required");
+        optionError(option, REP_ERR_TLS_REQD, "this server requires TLS (NBD_OPT_STARTTLS) first");
+        continue;
+      }
       switch (option) {
+        case OPT_STARTTLS -> startTls(length);
         case OPT_EXPORT_NAME -> {
           String name = new String(data, StandardCharsets.UTF_8);
           Optional<BlockDevice> d = exports.open(name);
@@ -266,6 +281,88 @@ final class NbdConnection implements Runnable {
         }
         default -> optionError(option, REP_ERR_UNSUP, "option " + option + " is not supported");
       }
+    }
+  }
+
+  /** NBD_OPT_STARTTLS: the ACK, then TLS over the same connection (nothing may be buffered between). */
+  private void startTls(int length) throws IOException {
+    if (tls == null) {
+      optionError(OPT_STARTTLS, REP_ERR_POLICY, "TLS is off on this server (rackshare.nbd.tls.mode)");
+      return;
+    }
+    if (tlsDone || length != 0) {
+      optionError(OPT_STARTTLS, REP_ERR_INVALID, tlsDone ? "TLS is on already" : "NBD_OPT_STARTTLS takes no data");
+      return;
+    }
+    optionReply(OPT_STARTTLS, REP_ACK, new byte[0]);
+    if (in.buffered() != 0) throw new ProtocolViolation("data sent after NBD_OPT_STARTTLS before its reply");
+    javax.net.ssl.SSLSocket s;
+    try {
+      s = tls.accept(channel.socket());
+    } catch (IOException e) {
+      throw new ProtocolViolation("TLS handshake failed: " + io.rackshare.util.LogText.printable(e.getMessage()));
+    }
+    in = new ChannelReader(java.nio.channels.Channels.newChannel(s.getInputStream()), 256 * 1024);
+    out = new StreamChannel(s.getOutputStream());
+    tlsDone = true;
+    log.info("NBD client {}: TLS {} ({}){}", peer, s.getSession().getProtocol(), s.getSession().getCipherSuite(),
+        clientName(s));
+  }
+
+  private static String clientName(javax.net.ssl.SSLSocket s) {
+    try {
+      return ", client " + ((java.security.cert.X509Certificate) s.getSession().getPeerCertificates()[0])
+          .getSubjectX500Principal().getName();
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return "";
+    }
+  }
+
+  /** Gathering writes to a stream (TLS): buffered, flushed at the end of each call. */
+  static final class StreamChannel implements java.nio.channels.GatheringByteChannel {
+    private final java.io.OutputStream stream;
+    private final byte[] chunk = new byte[64 * 1024];
+    private volatile boolean open = true;
+
+    StreamChannel(java.io.OutputStream stream) {
+      this.stream = stream;
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+      long n = 0;
+      for (int i = offset; i < offset + length; i++) {
+        ByteBuffer b = srcs[i];
+        while (b.hasRemaining()) {
+          int k = Math.min(chunk.length, b.remaining());
+          b.get(chunk, 0, k);
+          stream.write(chunk, 0, k);
+          n += k;
+        }
+      }
+      stream.flush();
+      return n;
+    }
+
+    @Override
+    public long write(ByteBuffer[] srcs) throws IOException {
+      return write(srcs, 0, srcs.length);
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      return (int) write(new ByteBuffer[] {src});
+    }
+
+    @Override
+    public boolean isOpen() {
+      return open;
+    }
+
+    @Override
+    public void close() throws IOException {
+      open = false;
+      stream.close();
     }
   }
 
@@ -332,7 +429,7 @@ final class NbdConnection implements Runnable {
   }
 
   private void write(ByteBuffer b) throws IOException {
-    while (b.hasRemaining()) channel.write(b);
+    while (b.hasRemaining()) out.write(new ByteBuffer[] {b});
   }
 
   // ---- transmission --------------------------------------------------------------------------
@@ -559,7 +656,7 @@ final class NbdConnection implements Runnable {
         long stall = settings.payloadStallTimeout().toNanos();
         replyDeadline = System.nanoTime() + stall;
         while (total > 0) {
-          long n = channel.write(bufs);
+          long n = this.out.write(bufs);
           total -= n;
           if (n > 0) replyDeadline = System.nanoTime() + stall;
         }

@@ -41,6 +41,8 @@ public final class NbdServer implements AutoCloseable {
   /** Payload memory shared by all connections (rackshare.nbd.memory-budget). */
   private final io.rackshare.io.MemoryBudget budget;
   private volatile long lastRefusalLog;
+  /** TLS for NBD_OPT_STARTTLS on TCP (null: off); the Unix socket is this host's alone. */
+  private final NbdTls tls;
   private InetSocketAddress tcpAddress;
   private Path unixPath;
   private volatile boolean closed;
@@ -49,6 +51,8 @@ public final class NbdServer implements AutoCloseable {
     this.settings = settings;
     this.exports = exports;
     this.budget = new io.rackshare.io.MemoryBudget(settings.memoryBudget());
+    this.tls = settings.tlsMode() == NbdTls.Mode.OFF ? null
+        : NbdTls.load(java.nio.file.Path.of(settings.tlsDir()), settings.tlsVerifyClients());
     this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "nbd-handshake-watchdog");
       t.setDaemon(true);
@@ -77,9 +81,10 @@ public final class NbdServer implements AutoCloseable {
       throw new IOException("cannot start the NBD server on " + settings.hostname() + ":"
           + settings.port() + settings.unixSocket().map(u -> " and " + u).orElse("") + ": " + e.getMessage(), e);
     }
-    log.info("NBD server listening on {}{} ({} MiB for payloads, at most {} connections)", server.tcpAddress,
+    log.info("NBD server listening on {}{} ({} MiB for payloads, at most {} connections; TLS {})", server.tcpAddress,
         server.unixPath == null ? "" : " and " + server.unixPath, settings.memoryBudget() >> 20,
-        settings.maxConnections());
+        settings.maxConnections(), settings.tlsMode().name().toLowerCase(java.util.Locale.ROOT)
+            + (settings.tlsMode() != NbdTls.Mode.OFF && settings.tlsVerifyClients() ? ", client certificates" : ""));
     server.watchdog.scheduleWithFixedDelay(server::closeSlowPayloads, 1, 1, TimeUnit.SECONDS);
     return server;
   }
@@ -110,6 +115,7 @@ public final class NbdServer implements AutoCloseable {
             + (kind.equals("tcp") ? "@" + ch.getRemoteAddress() : "");
         NbdConnection[] holder = new NbdConnection[1];
         NbdConnection c = new NbdConnection(ch, exports, settings, peer, buffers, budget,
+            kind.equals("tcp") ? tls : null,
             () -> connections.remove(holder[0]));
         holder[0] = c;
         connections.add(c);

@@ -19,7 +19,10 @@ public record NbdSettings(
     int maxConnections,
     int maxHandshakingPerHost,
     long minPayloadRate,
-    Duration payloadStallTimeout) {
+    Duration payloadStallTimeout,
+    NbdTls.Mode tlsMode,
+    String tlsDir,
+    boolean tlsVerifyClients) {
 
   public NbdSettings {
     if (port < 0 || port > 65535) throw new IllegalArgumentException("rackshare.nbd.port must be 0-65535");
@@ -35,10 +38,15 @@ public record NbdSettings(
     if (maxConnections < 1 || maxHandshakingPerHost < 1) {
       throw new IllegalArgumentException("rackshare.nbd.max-connections and max-handshaking-per-host must be >= 1");
     }
+    if (tlsMode != NbdTls.Mode.OFF && tlsDir.isBlank()) {
+      throw new IllegalArgumentException("rackshare.nbd.tls.mode = " + tlsMode.name().toLowerCase(java.util.Locale.ROOT)
+          + " needs a certificate: set rackshare.nbd.tls.dir (or rackshare.tls.dir)");
+    }
     if (minPayloadRate < 1) throw new IllegalArgumentException("rackshare.nbd.min-payload-rate must be > 0");
   }
 
-  public static NbdSettings fromConfig(Config c) {
+  /** {@code c}: {@code rackshare.nbd}; {@code bladeTlsDir}: {@code rackshare.tls.dir}, where tls.dir is "". */
+  public static NbdSettings fromConfig(Config c, String bladeTlsDir) {
     String unix = c.getString("unix-socket");
     return new NbdSettings(
         c.getBoolean("enabled"),
@@ -54,6 +62,18 @@ public record NbdSettings(
         c.getInt("max-connections"),
         c.getInt("max-handshaking-per-host"),
         c.getBytes("min-payload-rate"),
-        c.getDuration("payload-stall-timeout"));
+        c.getDuration("payload-stall-timeout"),
+        tlsMode(c.getString("tls.mode")),
+        c.getString("tls.dir").isBlank() ? bladeTlsDir : c.getString("tls.dir"),
+        c.getBoolean("tls.verify-clients"));
+  }
+
+  static NbdTls.Mode tlsMode(String mode) {
+    return switch (mode.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "off" -> NbdTls.Mode.OFF;
+      case "on" -> NbdTls.Mode.ON;
+      case "require" -> NbdTls.Mode.REQUIRE;
+      default -> throw new IllegalArgumentException("rackshare.nbd.tls.mode: off, on or require, not '" + mode + "'");
+    };
   }
 }
