@@ -157,8 +157,13 @@ public final class DataLane implements AutoCloseable {
       java.nio.file.Path tmp = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
       String prefix = "rackshare-lane-" + self.rack() + "-" + self.chassis() + "-" + self.slot() + "-";
       removeStaleSockets(tmp, prefix);
-      path = tmp.resolve(prefix + ProcessHandle.current().pid() + "-"
-          + Long.toHexString(System.nanoTime() & 0xffffff) + ".sock");
+      // The socket lives in a directory only this blade's user may enter (made so, not changed
+      // after), and each connection's peer must be that user too (acceptUnix).
+      java.nio.file.Path own = java.nio.file.Files.createDirectory(tmp.resolve(prefix + ProcessHandle.current().pid()
+          + "-" + Long.toHexString(System.nanoTime() & 0xffffff)), java.nio.file.attribute.PosixFilePermissions
+          .asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      own.toFile().deleteOnExit();
+      path = own.resolve("lane.sock");
       u = ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
       u.bind(java.net.UnixDomainSocketAddress.of(path), 64);
       path.toFile().deleteOnExit();
@@ -168,15 +173,18 @@ public final class DataLane implements AutoCloseable {
     return lane;
   }
 
-  /** Sockets this blade left behind when its process was killed (their process is gone). */
+  /** Socket directories this blade left behind when its process was killed (their process is gone). */
   private static void removeStaleSockets(java.nio.file.Path dir, String prefix) {
     try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
-      files.filter(f -> f.getFileName().toString().startsWith(prefix) && f.toString().endsWith(".sock"))
+      files.filter(f -> f.getFileName().toString().startsWith(prefix))
           .forEach(f -> {
             String rest = f.getFileName().toString().substring(prefix.length());
             try {
               long pid = Long.parseLong(rest.substring(0, rest.indexOf('-')));
-              if (ProcessHandle.of(pid).isEmpty()) java.nio.file.Files.deleteIfExists(f);
+              if (ProcessHandle.of(pid).isEmpty()) {
+                java.nio.file.Files.deleteIfExists(f.resolve("lane.sock"));
+                java.nio.file.Files.deleteIfExists(f);
+              }
             } catch (RuntimeException | IOException ignored) {
               // not one of ours, or gone already
             }
@@ -651,6 +659,13 @@ public final class DataLane implements AutoCloseable {
     while (!closed) {
       try {
         SocketChannel ch = server.accept();
+        String stranger = strangerOnTheSocket(ch);
+        if (stranger != null) {
+          log.warn("data lane: refused a Unix-socket connection from user {} (only {} may connect)",
+              io.rackshare.util.LogText.quote(stranger), OWN_USER);
+          closeQuietly(ch);
+          continue;
+        }
         String host = host(ch);
         String full = admitUnauthenticated(host);
         if (full != null) {
@@ -686,6 +701,20 @@ public final class DataLane implements AutoCloseable {
   private void authenticatedOrClosed(String host) {
     synchronized (unauthenticated) {
       unauthenticated.computeIfPresent(host, (h, n) -> n <= 1 ? null : n - 1);
+    }
+  }
+
+  /** This process's user: the only one whose blades may use the Unix-socket lane. */
+  private static final String OWN_USER = System.getProperty("user.name");
+
+  /** The user at the other end of a Unix-socket connection if it is not this process's; else null. */
+  static String strangerOnTheSocket(SocketChannel ch) {
+    try {
+      if (!(ch.getLocalAddress() instanceof java.net.UnixDomainSocketAddress)) return null;
+      String user = ch.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
+      return user.equals(OWN_USER) ? null : user;
+    } catch (IOException | UnsupportedOperationException e) {
+      return "(unknown: " + e.getMessage() + ")";
     }
   }
 
@@ -868,6 +897,7 @@ public final class DataLane implements AutoCloseable {
       if (unixServer != null) {
         unixServer.close();
         java.nio.file.Files.deleteIfExists(unixPath);
+        java.nio.file.Files.deleteIfExists(unixPath.getParent());
       }
     } catch (IOException ignored) {
       // closing anyway

@@ -85,6 +85,25 @@ class DataLaneTest {
     }
   }
 
+  /**
+   * The Unix socket is this user's alone: its directory is rwx------, so another user (nobody,
+   * through runuser, when the tests run as root) cannot even reach it; a connection that did would
+   * be refused by its peer credentials (SO_PEERCRED).
+   */
+  @Test
+  void anotherUserCannotReachTheUnixSocket() throws Exception {
+    DataLane b = track(DataLane.start(B, "127.0.0.1", 0,
+        new OobSettings(8, QUEUE, Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofSeconds(1), true)));
+    java.nio.file.Path sock = java.nio.file.Path.of(b.unixPath());
+    assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+        java.nio.file.Files.getPosixFilePermissions(sock.getParent())));
+    org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+        "another user's attempt needs root to run as nobody; the directory's mode was checked");
+    io.rackshare.testkit.Tool.Result r = io.rackshare.testkit.Tool.run(Duration.ofSeconds(30), "runuser", "-u", "nobody",
+        "--", "python3", "-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])", sock.toString());
+    assertTrue(r.exit() != 0 && r.out().contains("Permission denied"), r.out());
+  }
+
   @Test
   void bladesOfOneHostTalkOverAUnixSocket() throws Exception {
     DataLane a = track(DataLane.start(A, "127.0.0.1", 0,
