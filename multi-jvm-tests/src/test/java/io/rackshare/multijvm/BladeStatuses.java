@@ -22,11 +22,20 @@ final class BladeStatuses {
   private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
 
+  /**
+   * {@code GET url} with the shared client. A client per request also keeps its connection open
+   * until it is collected: a test polling that way held the management endpoint's connection
+   * limit (64) and its polls then timed out.
+   */
+  static java.net.http.HttpResponse<String> get(String url) throws Exception {
+    return HTTP.send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
   /** {@code GET /status} of the blade whose management endpoint is {@code url}. */
   static BladeStatus fetch(String url) throws Exception {
-    var r = HTTP.send(
-        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/status")).timeout(Duration.ofSeconds(10)).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString());
+    var r = get(url + "/status");
     if (r.statusCode() != 200) throw new IllegalStateException("status " + r.statusCode() + ": " + r.body());
     return JSON.readValue(r.body(), BladeStatus.class);
   }

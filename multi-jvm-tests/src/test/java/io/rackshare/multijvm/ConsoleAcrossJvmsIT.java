@@ -7,9 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.rackshare.node.BladeProcess;
 import io.rackshare.testkit.StationBrowser;
 import io.rackshare.testkit.Tool;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,8 +66,7 @@ class ConsoleAcrossJvmsIT {
   }
 
   static JsonNode console(String mgmt) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(mgmt + "/console"))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = BladeStatuses.get(mgmt + "/console");
     assertEquals(200, r.statusCode(), r.body());
     return JournalCluster.JSON.readTree(r.body());
   }

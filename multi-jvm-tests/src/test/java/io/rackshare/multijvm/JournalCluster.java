@@ -34,6 +34,8 @@ final class JournalCluster implements AutoCloseable {
   final String journalUrl;
   final String journalUser;
   final String journalPassword;
+  /** The password in a file, as an operator's CLI names it ({@code --password-file}). */
+  final Path journalPasswordFile;
   final String policy;
   final String routing;
   final List<Integer> seedOrder;
@@ -51,6 +53,9 @@ final class JournalCluster implements AutoCloseable {
     this.journalUrl = url;
     this.journalUser = user;
     this.journalPassword = password;
+    this.journalPasswordFile = dir.resolve("journal-password");
+    java.nio.file.Files.createDirectories(dir);
+    java.nio.file.Files.writeString(journalPasswordFile, password + "\n");
     this.policy = policy;
     this.routing = routing;
     this.seedOrder = seedOrder;

@@ -105,8 +105,8 @@ class ManagerFailoverIT {
         "io.rackshare.node.RackshareCli", "status", "--url", cluster.mgmt.get(2)).ok();
     assertTrue(status.out().contains("manager " + JournalCluster.blade(backup)), status.out());
     Tool.Result digest = Tool.run(T, "java", "-cp", System.getProperty("java.class.path"),
-        "io.rackshare.node.RackshareCli", "journal-digest", "--url", cluster.journalUrl, "--user", cluster.journalUser)
-        .ok();
+        "io.rackshare.node.RackshareCli", "journal-digest", "--url", cluster.journalUrl, "--user", cluster.journalUser,
+        "--password-file", cluster.journalPasswordFile.toString()).ok();
     assertTrue(digest.out().contains("digest=" + end.mapDigest()), digest.out());
     assertEquals(JournalCluster.sha256(cluster.bladeDir(2).resolve("disk0.img")), JournalCluster.sha256(cluster.bladeDir(3).resolve("disk0.img")),
         "copies identical");

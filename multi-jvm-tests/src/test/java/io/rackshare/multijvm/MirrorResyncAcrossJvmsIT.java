@@ -3,15 +3,9 @@ package io.rackshare.multijvm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackshare.management.BladeStatus;
 import io.rackshare.node.BladeProcess;
 import io.rackshare.testkit.Tool;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,12 +73,7 @@ class MirrorResyncAcrossJvmsIT {
   }
 
   BladeStatus.Volume mirror() throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create(mgmt.get(1) + "/status")).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, r.statusCode(), r.body());
-    BladeStatus s = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-        .readValue(r.body(), BladeStatus.class);
+    BladeStatus s = BladeStatuses.fetch(mgmt.get(1));
     return s.volumes().stream().filter(v -> v.name().equals("mirror")).findFirst().orElseThrow();
   }
 

@@ -5,18 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackshare.management.BladeStatus;
 import io.rackshare.node.BladeProcess;
 import io.rackshare.node.DemoCluster;
 import io.rackshare.testkit.Tool;
 import java.io.RandomAccessFile;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -102,12 +96,7 @@ class RedundantVolumesAcrossJvmsIT {
   }
 
   static BladeStatus status(int slot) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create(mgmt.get(slot - 1) + "/status")).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(200, r.statusCode(), r.body());
-    return new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-        .readValue(r.body(), BladeStatus.class);
+    return BladeStatuses.fetch(mgmt.get(slot - 1));
   }
 
   static BladeStatus.Volume volume(BladeStatus s, String name) {
