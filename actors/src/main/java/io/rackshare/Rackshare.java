@@ -75,6 +75,7 @@ public final class Rackshare implements Extension {
   private final ActorRef<SmmHandler.Command> smm;
   private final ActorRef<Blade.Command> blade;
   private final Volumes volumes;
+  private final DataLane lane;
   private final NbdServer nbd;
   private final ServerBinding management;
   private ActorRef<io.rackshare.console.ConsoleStation.Command> station;
@@ -101,7 +102,6 @@ public final class Rackshare implements Extension {
 
     // The data lane listens beside the OOB channel's Artery address.
     String oobHost = Cluster.get(system).selfMember().address().host().getOrElse(() -> "127.0.0.1");
-    DataLane lane;
     try {
       lane = DataLane.start(settings.blade(), oobHost, settings.dataLanePort(), settings.oob());
     } catch (IOException e) {
@@ -388,6 +388,11 @@ public final class Rackshare implements Extension {
   /** The NBD server, when {@code rackshare.nbd.enabled}. */
   public Optional<NbdServer> nbdServer() {
     return Optional.ofNullable(nbd);
+  }
+
+  /** This blade's data lane (for the lane's own tests: its key never leaves the blade otherwise). */
+  DataLane dataLane() {
+    return lane;
   }
 
   /** This blade's view: the manager, every volume's health, members and rebuild progress. */

@@ -64,6 +64,8 @@ final class Keysyms {
     if (k >= 0x20 && k <= 0xff) cp = k;
     else if ((k & 0xff000000) == 0x01000000) cp = k & 0x00ffffff;
     else return null;
+    // X11's Unicode keysyms stop at U+10FFFF; beyond, or a lone surrogate, is no character.
+    if (!Character.isValidCodePoint(cp) || Character.isSurrogate((char) cp) && cp <= 0xffff) return null;
     if (control) {
       if (cp >= 'a' && cp <= 'z') return String.valueOf((char) (cp - 'a' + 1));
       if (cp >= '@' && cp <= '_') return String.valueOf((char) (cp - '@'));

@@ -29,6 +29,7 @@ import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
@@ -59,6 +60,19 @@ public final class StationWeb extends AllDirectives {
       RawHeader.create("Referrer-Policy", "no-referrer"),
       RawHeader.create("X-Content-Type-Options", "nosniff"),
       RawHeader.create("Cache-Control", "no-store"));
+
+  /** Connections at once (the RFB server behind takes 32 viewers). */
+  static final int MAX_CONNECTIONS = 64;
+  /**
+   * A connection with no traffic either way for this long is closed: an HTTP client that holds a
+   * connection (or half-closes it and waits) gives it back. Viewers stay: see {@link #KEEP_ALIVE}.
+   */
+  static final java.time.Duration IDLE_TIMEOUT = java.time.Duration.ofSeconds(20);
+  /**
+   * A WebSocket quiet for this long gets a ping (browsers answer it by themselves), so that a
+   * viewer of a screen that does not change is not taken for an idle connection.
+   */
+  static final java.time.Duration KEEP_ALIVE = java.time.Duration.ofSeconds(10);
 
   private final ActorSystem<?> system;
   private final InetSocketAddress rfb;
@@ -98,7 +112,13 @@ public final class StationWeb extends AllDirectives {
     } catch (IOException e) {
       // no name of its own: IP literals and localhost still work
     }
-    return Http.get(system).newServerAt(hostname, port)
+    ServerSettings base = ServerSettings.create(system.settings().config());
+    ServerSettings settings = base.withMaxConnections(MAX_CONNECTIONS)
+        .withTimeouts(base.getTimeouts().withIdleTimeout(scala.concurrent.duration.Duration.create(
+            IDLE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)))
+        .withWebsocketSettings(base.getWebsocketSettings().withPeriodicKeepAliveMode("ping")
+            .withPeriodicKeepAliveMaxIdle(KEEP_ALIVE));
+    return Http.get(system).newServerAt(hostname, port).withSettings(settings)
         .bind(new StationWeb(system, rfb, novncDir, novncUrl, Set.copyOf(names)).routes());
   }
 

@@ -453,7 +453,13 @@ final class NbdConnection implements Runnable {
           return;
         }
         acquire();
-        serve(device, flags, type, handle, offset, length);
+        try {
+          serve(device, flags, type, handle, offset, length);
+        } catch (IOException | RuntimeException e) {
+          // Its payload never came: no reply will give its place back.
+          inFlight.release();
+          throw e;
+        }
       }
     } finally {
       drain();

@@ -33,4 +33,13 @@ class KeysymsTest {
     assertArrayEquals(b("\u001bOP"), k.key(true, 0xffbe), "F1");
     assertNull(k.key(true, 0xfe50), "dead keys and unknown keysyms send nothing");
   }
+
+  /** Found by ConsoleStationFuzzTest: a Unicode keysym past U+10FFFF ended the viewer's thread. */
+  @Test
+  void unicodeKeysymsThatAreNoCharacterSendNothing() {
+    Keysyms k = new Keysyms();
+    assertNull(k.key(true, 0x01feffff), "past U+10FFFF");
+    assertNull(k.key(true, 0x0100d800), "a lone surrogate");
+    assertArrayEquals(b("\uD83D\uDE00"), k.key(true, 0x0101f600), "U+1F600 is one");
+  }
 }

@@ -141,4 +141,99 @@ class StationWebTest {
     assertEquals("HTTP/1.1 200 OK", status(js));
     assertTrue(js.contains("export default class RFB"), "noVNC's RFB module");
   }
+
+  /** A raw WebSocket client: masked binary frames out; the server's frames in, as a byte stream. */
+  static final class WsViewer {
+    final java.io.DataInputStream in;
+    final OutputStream out;
+    final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+    int pings;
+
+    WsViewer(Socket s) throws Exception {
+      in = new java.io.DataInputStream(s.getInputStream());
+      out = s.getOutputStream();
+      out.write(("GET /websockify HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
+          + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+          .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      StringBuilder head = new StringBuilder();
+      while (head.indexOf("\r\n\r\n") < 0) head.append((char) in.readUnsignedByte());
+      assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
+    }
+
+    /** Reads one frame; returns its opcode (binary payloads are kept for {@link #read}). */
+    int frame() throws Exception {
+      int opcode = in.readUnsignedByte() & 0x0f;
+      int length = in.readUnsignedByte() & 0x7f;
+      if (length == 126) length = in.readUnsignedShort();
+      else if (length == 127) length = (int) in.readLong();
+      byte[] payload = in.readNBytes(length);
+      if (opcode == 0x9) pings++;
+      if (opcode == 0x2 || opcode == 0x0) pending.write(payload);
+      return opcode;
+    }
+
+    /** The next {@code n} bytes of RFB from the server. */
+    byte[] read(int n) throws Exception {
+      while (pending.size() < n) frame();
+      byte[] all = pending.toByteArray();
+      pending.reset();
+      pending.write(all, n, all.length - n);
+      return java.util.Arrays.copyOf(all, n);
+    }
+
+    void send(byte[] bytes) throws Exception {
+      byte[] mask = {1, 2, 3, 4};
+      java.io.ByteArrayOutputStream f = new java.io.ByteArrayOutputStream();
+      f.write(0x82);
+      f.write(0x80 | bytes.length); // short messages only
+      f.write(mask);
+      for (int i = 0; i < bytes.length; i++) f.write(bytes[i] ^ mask[i % 4]);
+      out.write(f.toByteArray());
+      out.flush();
+    }
+  }
+
+  /**
+   * A viewer whose screen does not change sends and gets nothing for as long as it watches: the
+   * station pings it, so the idle time-out that closes held HTTP connections never closes it.
+   */
+  @Test
+  void aQuietViewerIsPingedAndAHeldConnectionIsClosed() throws Exception {
+    try (Socket held = new Socket("127.0.0.1", port); Socket viewer = new Socket("127.0.0.1", port)) {
+      long start = System.nanoTime();
+      held.setSoTimeout((int) StationWeb.IDLE_TIMEOUT.plusSeconds(10).toMillis());
+      viewer.setSoTimeout((int) StationWeb.KEEP_ALIVE.plusSeconds(10).toMillis());
+      WsViewer v = new WsViewer(viewer);
+      // RFB through the bridge: version, VNC authentication, ClientInit, ServerInit.
+      assertEquals("RFB 003.008\n", new String(v.read(12), StandardCharsets.US_ASCII));
+      v.send("RFB 003.008\n".getBytes(StandardCharsets.US_ASCII));
+      assertEquals(2, v.read(2)[1], "VNC authentication offered");
+      v.send(new byte[] {2});
+      v.send(RfbServer.vncAuth("web-pw", v.read(16)));
+      assertEquals(0, java.nio.ByteBuffer.wrap(v.read(4)).getInt(), "authenticated");
+      v.send(new byte[] {1});
+      byte[] init = v.read(24);
+      v.read(java.nio.ByteBuffer.wrap(init, 20, 4).getInt()); // the desktop's name
+      // Then nothing but pings.
+      int pings = v.pings;
+      long quiet = System.nanoTime();
+      while (v.pings == pings) assertEquals(0x9, v.frame(), "only pings come to a quiet viewer");
+      Duration pinged = Duration.ofNanos(System.nanoTime() - quiet);
+      assertTrue(pinged.compareTo(StationWeb.KEEP_ALIVE.plusSeconds(5)) < 0, "pinged after " + pinged);
+      // The held connection (no request at all) is closed by the idle time-out (closed or reset).
+      int got;
+      try {
+        got = held.getInputStream().read();
+      } catch (java.net.SocketException reset) {
+        got = -1;
+      }
+      assertEquals(-1, got, "the server closed the held connection");
+      Duration closed = Duration.ofNanos(System.nanoTime() - start);
+      assertTrue(closed.compareTo(StationWeb.IDLE_TIMEOUT.minusSeconds(1)) > 0
+          && closed.compareTo(StationWeb.IDLE_TIMEOUT.plusSeconds(5)) < 0, "closed after " + closed);
+      // The viewer, as quiet, outlived it: it is pinged again.
+      assertEquals(0x9, v.frame(), "another ping to the viewer, past the idle time-out");
+    }
+  }
 }

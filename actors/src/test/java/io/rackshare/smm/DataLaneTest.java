@@ -259,15 +259,10 @@ class DataLaneTest {
   static int outsider(DataLane target, BladeId claimed, byte[] key) throws Exception {
     try (Socket s = new Socket("127.0.0.1", target.port())) {
       s.setSoTimeout(15_000);
-      byte[] nonce = s.getInputStream().readNBytes(LaneCredential.NONCE);
-      byte[] mac = key == null ? new byte[LaneCredential.MAC] : LaneCredential.mac(key, nonce, claimed, B);
+      byte[] nonce = LaneGreeting.nonce(s.getInputStream());
       try {
         java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
-        out.writeLong(0x5253484c414e4531L);
-        out.writeInt(claimed.rack());
-        out.writeInt(claimed.chassis());
-        out.writeInt(claimed.slot());
-        out.write(mac);
+        out.write(LaneGreeting.of(key, nonce, claimed, B));
         byte[] header = "read".getBytes(StandardCharsets.UTF_8);
         out.writeInt(13 + header.length); // a well-formed request frame: length, type, id, header
         out.writeByte(1);
