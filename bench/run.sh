@@ -5,6 +5,12 @@
 #   bench/run.sh                 # 3 rounds of 10 s per job
 #   ROUNDS=1 RUNTIME=3 bench/run.sh
 #   JOBS='^seq' OUT=/tmp/b.md bench/run.sh   # only the jobs whose name matches, table elsewhere
+#   TLS=0 bench/run.sh           # without the TLS rows
+#
+# The TLS rows (TLS=1, the default) run a few jobs, in the same rounds, against: nbdkit plain and
+# over TLS (nbds://, GnuTLS), Rackshare's NBD plain and over TLS (the same blade; its lanes on Unix
+# sockets), and two more 3-blade clusters whose lanes run over TCP (as between hosts), plain and
+# under TLS, fio plain: what TLS costs on the NBD front and on the data lane.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROUNDS=${ROUNDS:-3}
@@ -13,6 +19,8 @@ RAMP=${RAMP:-2}
 DISK_MIB=${DISK_MIB:-384}           # per blade; nbdkit serves a file of 3x this size
 OUT=${OUT:-$here/docs/benchmarks.md}
 JOBS=${JOBS:-.}
+TLS=${TLS:-1}
+TLS_JOBS=${TLS_JOBS:-'^(seq-read-1M|seq-write-1M|rand-read-4k-qd32)$'}
 for tool in fio nbdkit nbdinfo; do
   command -v $tool >/dev/null || { echo "bench: needs $tool (apt-get install fio nbdkit libnbd-bin)" >&2; exit 2; }
 done
@@ -35,39 +43,74 @@ kport=$(free_port)
 nbdkit -f -p "$kport" -i 127.0.0.1 file "$work/nbdkit.img" &
 pids+=($!)
 
-# (b) three Rackshare blades, one spanned volume
-seed=$(free_port)
-for slot in 1 2 3; do
-  oob=$([[ $slot == 1 ]] && echo "$seed" || free_port)
-  mkdir -p "$work/blade$slot"
-  # Each blade's certificate of the bench cluster's CA (the OOB channel runs mutual TLS).
-  java -cp "$cp" io.rackshare.node.RackshareCli certs --dir "$work/ca" --blade "blade$slot" --address 127.0.0.1 > /dev/null
-  cat > "$work/blade$slot/node.conf" <<CONF
+# (b) three Rackshare blades, one spanned volume; prints blade 1's export's URI. $1 names the
+# cluster, $2 is more HOCON for its blades (its lanes).
+start_cluster() {
+  local name=$1 extra=$2 seed slot oob dir
+  seed=$(free_port)
+  for slot in 1 2 3; do
+    oob=$([[ $slot == 1 ]] && echo "$seed" || free_port)
+    dir="$work/$name/blade$slot"
+    mkdir -p "$dir"
+    # Each blade's certificate of the bench cluster's CA (the OOB channel runs mutual TLS).
+    java -cp "$cp" io.rackshare.node.RackshareCli certs --dir "$work/ca" --blade "$name-blade$slot" \
+      --address 127.0.0.1 > /dev/null
+    cat > "$dir/node.conf" <<CONF
 rackshare {
-  tls.dir = "$work/ca/blade$slot"
-  blade { slot = $slot, data-dir = "$work/blade$slot", disks = [{ file = disk0.img, size = ${DISK_MIB}MiB }] }
+  tls.dir = "$work/ca/$name-blade$slot"
+  blade { slot = $slot, data-dir = "$dir", disks = [{ file = disk0.img, size = ${DISK_MIB}MiB }] }
   oob { hostname = "127.0.0.1", port = $oob }
   seed-nodes = ["127.0.0.1:$seed"]
   nbd.port = 0
   management.port = 0
   volumes = [{ name = bench, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)",
     "Rack(1)/Chassis(1)/Blade(2)/Disk(0)", "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
+  $extra
 }
 CONF
-  java ${RACKSHARE_JAVA_OPTS:--XX:G1HeapRegionSize=8m} -cp "$cp" io.rackshare.node.RackshareCli node --config "$work/blade$slot/node.conf" \
-    > "$work/blade$slot/node.log" 2>&1 &
-  pids+=($!)
-done
-for slot in 1 2 3; do
-  for _ in $(seq 600); do grep -q "RACKSHARE READY" "$work/blade$slot/node.log" && break; sleep 0.2; done
-  grep -q "RACKSHARE READY" "$work/blade$slot/node.log" || { cat "$work/blade$slot/node.log"; exit 1; }
-done
-ruri=$(grep -o 'nbd=nbd://[^ ]*' "$work/blade1/node.log" | head -1 | cut -d= -f2)bench
+    java ${RACKSHARE_JAVA_OPTS:--XX:G1HeapRegionSize=8m} -cp "$cp" io.rackshare.node.RackshareCli node \
+      --config "$dir/node.conf" > "$dir/node.log" 2>&1 &
+    pids+=($!)
+  done
+  for slot in 1 2 3; do
+    dir="$work/$name/blade$slot"
+    for _ in $(seq 600); do grep -q "RACKSHARE READY" "$dir/node.log" && break; sleep 0.2; done
+    grep -q "RACKSHARE READY" "$dir/node.log" || { cat "$dir/node.log" >&2; exit 1; }
+  done
+  ready_uri=$(grep -o 'nbd=nbd://[^ ]*' "$work/$name/blade1/node.log" | head -1 | cut -d= -f2)bench
+}
+start_cluster rackshare ""
+ruri=$ready_uri
 kuri="nbd://127.0.0.1:$kport/"
 echo "nbdkit: $kuri   rackshare (through blade 1): $ruri" >&2
+declare -A uris=([nbdkit]="$kuri" [rackshare]="$ruri")
+servers=(nbdkit rackshare)
+tls_servers=()
+if [[ $TLS == 1 ]]; then
+  # nbdkit over TLS on the same file (GnuTLS wants ca-cert.pem, server-cert.pem, server-key.pem).
+  # fio's libnbd may not read a certificate directory named in a URI (local file access), so the
+  # clients skip checking the servers' certificates: the cost measured is the encryption's.
+  java -cp "$cp" io.rackshare.node.RackshareCli certs --dir "$work/ca" --blade nbdkit --address 127.0.0.1 > /dev/null
+  mkdir -p "$work/nbdkit-tls"
+  cp "$work/ca/nbdkit/ca.crt" "$work/nbdkit-tls/ca-cert.pem"
+  cp "$work/ca/nbdkit/tls.crt" "$work/nbdkit-tls/server-cert.pem"
+  cp "$work/ca/nbdkit/tls.key" "$work/nbdkit-tls/server-key.pem"
+  ktport=$(free_port)
+  nbdkit -f -p "$ktport" -i 127.0.0.1 --tls=require --tls-certificates="$work/nbdkit-tls" file "$work/nbdkit.img" &
+  pids+=($!)
+  q="tls-verify-peer=false"
+  uris[nbdkit-tls]="nbds://127.0.0.1:$ktport/?$q"
+  # The same blade as "rackshare", its NBD over TLS (rackshare.nbd.tls.mode = auto offers it).
+  uris[rackshare-nbd-tls]="$(echo "$ruri" | sed 's|^nbd://|nbds://|')?$q"
+  start_cluster lane-tcp "oob { data-lane-unix = off, data-lane-tls = off }"
+  uris[lane-tcp]=$ready_uri
+  start_cluster lane-tcp-tls "oob { data-lane-unix = off, data-lane-tls = on }"
+  uris[lane-tcp-tls]=$ready_uri
+  tls_servers=(nbdkit nbdkit-tls rackshare rackshare-nbd-tls lane-tcp lane-tcp-tls)
+fi
 
-# Fill both so reads hit written data.
-for uri in "$kuri" "$ruri"; do
+# Fill every volume so reads hit written data (nbdkit's TLS server shares nbdkit's file).
+for uri in "$kuri" "$ruri" ${uris[lane-tcp]:-} ${uris[lane-tcp-tls]:-}; do
   fio --name=fill --ioengine=nbd --uri="$uri" --rw=write --bs=1M --iodepth=8 --size=${total_mib}M \
     --output-format=json > /dev/null
 done
@@ -86,8 +129,10 @@ for round in $(seq "$ROUNDS"); do
   for job in "${jobs[@]}"; do
     name=${job%%|*}; args=${job#*|}
     [[ $name =~ $JOBS ]] || continue
-    for server in nbdkit rackshare; do
-      uri=$([[ $server == nbdkit ]] && echo "$kuri" || echo "$ruri")
+    run=("${servers[@]}")
+    [[ ${#tls_servers[@]} -gt 0 && $name =~ $TLS_JOBS ]] && run=("${tls_servers[@]}")
+    for server in "${run[@]}"; do
+      uri=${uris[$server]}
       echo "round $round: $name on $server" >&2
       # shellcheck disable=SC2086
       fio --name="$name" --ioengine=nbd --uri="$uri" $args --size=1G --time_based \
@@ -133,6 +178,27 @@ if start in text and end in text:
     text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
 else:
     text += ("\n" if text else "") + block + "\n"
+if any(server == "nbdkit-tls" for _, server in rows):
+    tls = ["| job (unit) | nbdkit | nbdkit TLS | ratio | rackshare NBD | its NBD over TLS | ratio | rackshare, TCP lanes | TCP lanes under TLS | ratio |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for job in jobs:
+        if not rows[(job, "nbdkit-tls")]:
+            continue
+        i, unit = (0, "MiB/s") if job.startswith("seq") else (1, "IOPS")
+        v = {server: med(job, server, i) for server in
+             ("nbdkit", "nbdkit-tls", "rackshare", "rackshare-nbd-tls", "lane-tcp", "lane-tcp-tls")}
+        r = lambda a, b: "%.2f" % (v[a] / v[b]) if v[b] else "-"
+        tls.append("| %s (%s) | %.0f | %.0f | %s | %.0f | %.0f | %s | %.0f | %.0f | %s |" % (
+            job, unit, v["nbdkit"], v["nbdkit-tls"], r("nbdkit-tls", "nbdkit"), v["rackshare"], v["rackshare-nbd-tls"],
+            r("rackshare-nbd-tls", "rackshare"), v["lane-tcp"], v["lane-tcp-tls"], r("lane-tcp-tls", "lane-tcp")))
+    tstart, tend = "<!-- tls:start -->", "<!-- tls:end -->"
+    tblock = "%s\nMedians of %s interleaved rounds of %s s per job, the same run as the table above; measured %s.\n\n%s\n%s" % (
+        tstart, sys.argv[3], sys.argv[4], datetime.date.today(), "\n".join(tls), tend)
+    if tstart in text and tend in text:
+        text = text[: text.index(tstart)] + tblock + text[text.index(tend) + len(tend):]
+    else:
+        text += "\n## TLS\n\n" + tblock + "\n"
+    print("\n".join(tls))
 open(path, "w").write(text)
 print(table)
 PY

@@ -103,7 +103,7 @@ public final class Rackshare implements Extension {
     // The data lane listens beside the OOB channel's Artery address.
     String oobHost = Cluster.get(system).selfMember().address().host().getOrElse(() -> "127.0.0.1");
     try {
-      lane = DataLane.start(settings.blade(), oobHost, settings.dataLanePort(), settings.oob());
+      lane = DataLane.start(settings.blade(), oobHost, settings.dataLanePort(), settings.oob(), tls());
     } catch (IOException e) {
       throw new IllegalArgumentException("rackshare.oob.data-lane-port: cannot listen on " + oobHost + ":"
           + settings.dataLanePort() + ": " + e.getMessage(), e);
@@ -183,9 +183,11 @@ public final class Rackshare implements Extension {
               + " without one, any web page open in a browser on this host could type into the consoles; set"
               + " password, or web-port = -1");
         }
+        stationWebHttps = RackshareSettings.https("rackshare.console.station", "web-tls", c.station().webTls(),
+            c.station().hostname(), settings.tlsDir());
         stationWeb = io.rackshare.console.StationWeb.start(system, c.station().hostname(), c.station().webPort(),
                 rfb.address(), c.station().novncDir().isEmpty() ? null : java.nio.file.Path.of(c.station().novncDir()),
-                c.station().novncUrl(), c.station().webHosts())
+                c.station().novncUrl(), c.station().webHosts(), stationWebHttps ? tls() : null)
             .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
       }
     } catch (IOException | InterruptedException | java.util.concurrent.ExecutionException
@@ -258,7 +260,7 @@ public final class Rackshare implements Extension {
 
   /** The station's web viewer ({@code http://host:port/}), when this blade hosts it. */
   public Optional<String> stationWebUrl() {
-    return Optional.ofNullable(stationWeb).map(ManagementEndpoint::url).map(u -> u + "/");
+    return Optional.ofNullable(stationWeb).map(b -> ManagementEndpoint.url(b, stationWebHttps)).map(u -> u + "/");
   }
 
   /** The console station, when this blade hosts it. */
@@ -301,6 +303,16 @@ public final class Rackshare implements Extension {
     return Optional.ofNullable(operatorToken);
   }
 
+  /** The blade's TLS context (its certificate, trusting the cluster's CA), loaded once; null without TLS. */
+  private javax.net.ssl.SSLContext tls() {
+    if (settings.tlsDir().isBlank()) return null;
+    if (tlsContext == null) tlsContext = io.rackshare.io.TlsContexts.load(java.nio.file.Path.of(settings.tlsDir()), "rackshare.tls");
+    return tlsContext;
+  }
+
+  private javax.net.ssl.SSLContext tlsContext;
+  private boolean stationWebHttps;
+
   private ServerBinding startManagement() {
     RackshareSettings.Management m = settings.management();
     ServerBinding b;
@@ -338,7 +350,7 @@ public final class Rackshare implements Extension {
         }
       };
       operatorToken = io.rackshare.management.OperatorToken.load(m.tokenFile());
-      b = ManagementEndpoint.start(system, m.hostname(), m.port(), ops, operatorToken)
+      b = ManagementEndpoint.start(system, m.hostname(), m.port(), ops, operatorToken, m.https() ? tls() : null)
           .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
     } catch (Exception e) {
       Throwable c = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
@@ -440,7 +452,7 @@ public final class Rackshare implements Extension {
 
   /** The management endpoint's URL, when {@code rackshare.management.enabled}. */
   public Optional<String> managementUrl() {
-    return Optional.ofNullable(management).map(ManagementEndpoint::url);
+    return Optional.ofNullable(management).map(b -> ManagementEndpoint.url(b, settings.management().https()));
   }
 
   public ActorRef<SmmHandler.Command> smmHandler() {

@@ -36,10 +36,45 @@ public record RackshareSettings(
     Duration fenceAfter,
     java.nio.file.Path dataDir,
     NbdSettings nbd,
-    Management management) {
+    Management management,
+    String tlsDir) {
 
-  /** The management endpoint ({@code rackshare.management}). */
-  public record Management(boolean enabled, String hostname, int port, java.nio.file.Path tokenFile) {}
+  /**
+   * The management endpoint ({@code rackshare.management}); {@code https}: served over TLS with
+   * the blade's certificate.
+   */
+  public record Management(boolean enabled, String hostname, int port, java.nio.file.Path tokenFile, boolean https) {}
+
+  /**
+   * {@code rackshare.management.tls}: on, off, or auto (HTTPS unless the endpoint listens on a
+   * loopback address only, where TLS would protect nothing the host's kernel does not).
+   */
+  static boolean https(String mode, String hostname, String tlsDir) {
+    return https("rackshare.management", "tls", mode, hostname, tlsDir);
+  }
+
+  /** As above, for the listener {@code setting} whose mode is {@code setting.key}. */
+  public static boolean https(String setting, String key, String mode, String hostname, String tlsDir) {
+    boolean on = switch (mode) {
+      case "on" -> true;
+      case "off" -> false;
+      case "auto" -> !loopback(hostname);
+      default -> throw new IllegalArgumentException(setting + "." + key + " = " + mode + " must be auto, on or off");
+    };
+    if (on && tlsDir.isBlank()) {
+      throw new IllegalArgumentException(setting + " listens on " + hostname + ", beyond this host, and needs"
+          + " the blade's certificate for HTTPS (rackshare.tls.dir); " + setting + "." + key + " = off serves plain HTTP");
+    }
+    return on;
+  }
+
+  static boolean loopback(String hostname) {
+    try {
+      return java.net.InetAddress.getByName(hostname).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("rackshare.management.hostname = " + hostname + ": unknown host");
+    }
+  }
 
   static String nomination(String n) {
     if (!n.equals("first-in") && !n.equals("lowest-slot")) {
@@ -52,6 +87,9 @@ public record RackshareSettings(
     Config c = root.getConfig("rackshare");
     try {
       Config blade = c.getConfig("blade");
+      // The blade's certificate directory, where TLS is on (rackshare.tls, set by the node's launcher).
+      String tlsDir = c.hasPath("tls.dir") && (!c.hasPath("tls.enabled") || c.getBoolean("tls.enabled"))
+          ? c.getString("tls.dir") : "";
       Layouts layouts = Layouts.fromConfig(c.getConfig("layouts"));
       List<VolumeSpec> volumes = VolumeSpec.listFromConfig(c, "volumes");
       java.util.Map<io.rackshare.map.DevicePath, String> usedBy = new java.util.HashMap<>();
@@ -94,11 +132,14 @@ public record RackshareSettings(
           c.getString("manager.lease.lease-class"),
           c.getDuration("manager.fence-after"),
           java.nio.file.Path.of(blade.getString("data-dir")),
-          NbdSettings.fromConfig(c.getConfig("nbd"), c.hasPath("tls.dir") ? c.getString("tls.dir") : ""),
+          NbdSettings.fromConfig(c.getConfig("nbd"), tlsDir),
           new Management(c.getBoolean("management.enabled"), c.getString("management.hostname"),
               c.getInt("management.port"), c.getString("management.token-file").isBlank()
                   ? java.nio.file.Path.of(blade.getString("data-dir")).resolve("operator-token")
-                  : java.nio.file.Path.of(c.getString("management.token-file"))));
+                  : java.nio.file.Path.of(c.getString("management.token-file")),
+              c.getBoolean("management.enabled")
+                  && https(c.getString("management.tls"), c.getString("management.hostname"), tlsDir)),
+          tlsDir);
     } catch (com.typesafe.config.ConfigException e) {
       throw new IllegalArgumentException("bad rackshare configuration: " + e.getMessage(), e);
     }

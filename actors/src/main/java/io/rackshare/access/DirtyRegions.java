@@ -67,9 +67,14 @@ final class DirtyRegions {
   void writing(DevicePath device, long offset, long length, long epoch) {
     Table t = tables.get(device);
     if (t == null || length <= 0 || offset < 0) return;
+    long regions = t.epochs.length();
+    long first = offset >> shift;
+    if (first >= regions) return; // past the device: the target refuses it anyway
+    // The range's last byte, where offset + length would pass 2^63 (a peer's bad request).
+    long lastByte = length - 1 > Long.MAX_VALUE - offset ? Long.MAX_VALUE : offset + length - 1;
+    int last = (int) Math.min(regions - 1, lastByte >> shift);
     long now = System.nanoTime();
-    int last = (int) Math.min(t.epochs.length() - 1, (offset + length - 1) >> shift);
-    for (int r = (int) Math.min(t.epochs.length(), offset >> shift); r <= last; r++) {
+    for (int r = (int) first; r <= last; r++) {
       raise(t.epochs, r, epoch);
       t.nanos.set(r, now);
     }

@@ -13,7 +13,7 @@ public record ConsoleSettings(List<String> command, int columns, int rows, int l
   /** {@code target}: the blade shown first (empty: the station's own). */
   public record Station(boolean enabled, String hostname, int port, String password, int fontSize,
       Optional<BladeId> target, int webPort, String novncDir, String novncUrl, String viewPassword,
-      List<String> webHosts) {}
+      List<String> webHosts, String webTls) {}
 
   public static ConsoleSettings fromConfig(Config c) {
     Config s = c.getConfig("station");
@@ -29,7 +29,8 @@ public record ConsoleSettings(List<String> command, int columns, int rows, int l
             s.getInt("font-size"), target.isEmpty() ? Optional.empty() : Optional.of(BladeId.parse(target)),
             s.getInt("web-port"), s.getString("novnc-dir"),
             !s.getString("novnc-url").isEmpty() ? s.getString("novnc-url")
-                : "/novnc/core/rfb.js", s.getString("view-password"), s.getStringList("web-hosts")));
+                : "/novnc/core/rfb.js", s.getString("view-password"), s.getStringList("web-hosts"),
+            s.getString("web-tls")));
   }
 
   public ConsoleDriver.Settings driver(BladeId blade) {

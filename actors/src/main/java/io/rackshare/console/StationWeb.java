@@ -98,6 +98,12 @@ public final class StationWeb extends AllDirectives {
    */
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port,
       InetSocketAddress rfb, Path novncDir, String novncUrl, List<String> webHosts) {
+    return start(system, hostname, port, rfb, novncDir, novncUrl, webHosts, null);
+  }
+
+  /** As above; with {@code tls} (the blade's certificate), over HTTPS (and wss://) only. */
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port,
+      InetSocketAddress rfb, Path novncDir, String novncUrl, List<String> webHosts, javax.net.ssl.SSLContext tls) {
     if (novncDir == null && StationWeb.class.getClassLoader().getResource(NOVNC_RESOURCES + "/core/rfb.js") == null) {
       log.warn("console station: noVNC is not in the jar (built without it?); set rackshare.console.station.novnc-dir");
     }
@@ -118,8 +124,9 @@ public final class StationWeb extends AllDirectives {
             IDLE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)))
         .withWebsocketSettings(base.getWebsocketSettings().withPeriodicKeepAliveMode("ping")
             .withPeriodicKeepAliveMaxIdle(KEEP_ALIVE));
-    return Http.get(system).newServerAt(hostname, port).withSettings(settings)
-        .bind(new StationWeb(system, rfb, novncDir, novncUrl, Set.copyOf(names)).routes());
+    var server = Http.get(system).newServerAt(hostname, port).withSettings(settings);
+    if (tls != null) server = server.enableHttps(org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(tls));
+    return server.bind(new StationWeb(system, rfb, novncDir, novncUrl, Set.copyOf(names)).routes());
   }
 
   Route routes() {

@@ -81,11 +81,18 @@ public final class ManagementEndpoint extends AllDirectives {
   /** Binds the endpoint; the stage completes with the bound address. */
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port, Operations ops,
       OperatorToken token) {
+    return start(system, hostname, port, ops, token, null);
+  }
+
+  /** As above; with {@code tls} (the blade's certificate), over HTTPS only. */
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port, Operations ops,
+      OperatorToken token, javax.net.ssl.SSLContext tls) {
     ServerSettings base = ServerSettings.create(system.settings().config());
     ServerSettings settings = base.withRemoteAddressAttribute(true).withMaxConnections(MAX_CONNECTIONS)
         .withParserSettings(base.getParserSettings().withMaxContentLength(64 * 1024).withMaxUriLength(4096));
-    return Http.get(system).newServerAt(hostname, port).withSettings(settings)
-        .bind(new ManagementEndpoint(ops, token).routes());
+    var server = Http.get(system).newServerAt(hostname, port).withSettings(settings);
+    if (tls != null) server = server.enableHttps(org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(tls));
+    return server.bind(new ManagementEndpoint(ops, token).routes());
   }
 
   Route routes() {
@@ -234,8 +241,8 @@ public final class ManagementEndpoint extends AllDirectives {
   }
 
   /** The address a binding listens on, as a URL. */
-  public static String url(ServerBinding b) {
+  public static String url(ServerBinding b, boolean https) {
     InetSocketAddress a = b.localAddress();
-    return "http://" + a.getHostString() + ":" + a.getPort();
+    return (https ? "https://" : "http://") + a.getHostString() + ":" + a.getPort();
   }
 }

@@ -63,17 +63,19 @@ public record NbdSettings(
         c.getInt("max-handshaking-per-host"),
         c.getBytes("min-payload-rate"),
         c.getDuration("payload-stall-timeout"),
-        tlsMode(c.getString("tls.mode")),
+        tlsMode(c.getString("tls.mode"), c.getString("tls.dir").isBlank() ? bladeTlsDir : c.getString("tls.dir")),
         c.getString("tls.dir").isBlank() ? bladeTlsDir : c.getString("tls.dir"),
         c.getBoolean("tls.verify-clients"));
   }
 
-  static NbdTls.Mode tlsMode(String mode) {
+  /** {@code auto}: offered ({@code on}) where there is a certificate ({@code dir}), else off. */
+  static NbdTls.Mode tlsMode(String mode, String dir) {
     return switch (mode.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "auto" -> dir.isBlank() ? NbdTls.Mode.OFF : NbdTls.Mode.ON;
       case "off" -> NbdTls.Mode.OFF;
       case "on" -> NbdTls.Mode.ON;
       case "require" -> NbdTls.Mode.REQUIRE;
-      default -> throw new IllegalArgumentException("rackshare.nbd.tls.mode: off, on or require, not '" + mode + "'");
+      default -> throw new IllegalArgumentException("rackshare.nbd.tls.mode: auto, off, on or require, not '" + mode + "'");
     };
   }
 }

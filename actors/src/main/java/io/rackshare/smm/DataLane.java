@@ -51,6 +51,8 @@ public final class DataLane implements AutoCloseable {
   private static final long MAGIC = 0x5253484c414e4531L; // "RSHLANE1"
   /** Reserved frame type: the target failed to handle the request; the header is the reason. */
   public static final byte TYPE_LANE_ERROR = 0;
+  /** Reserved frame type: the target had no room for the request now (overload, not a failure); the header says why. */
+  public static final byte TYPE_LANE_OVERLOADED = -1;
   private static final int MAX_FRAME = 64 << 20;
   private static final int REUSED_PAYLOAD = (1 << 20) + 4096;
 
@@ -115,6 +117,12 @@ public final class DataLane implements AutoCloseable {
    * handler's greeting.
    */
   private final byte[] key = LaneCredential.newKey();
+  /** TLS for TCP connections (mutual, the cluster's CA), or null: plain TCP. */
+  private final javax.net.ssl.SSLContext tls;
+  /** Request payloads larger than a connection's reused buffer, of all peers together. */
+  private final io.rackshare.io.MemoryBudget payloadBudget;
+  /** Authenticated connections from each blade now; guarded by itself. */
+  private final Map<BladeId, Integer> connectionsFrom = new HashMap<>();
   /** Connections accepted that have not proved their credential yet, by remote host; guarded by itself. */
   private final Map<String, Integer> unauthenticated = new HashMap<>();
   private final Map<BladeId, Peer> peers = new ConcurrentHashMap<>();
@@ -129,8 +137,10 @@ public final class DataLane implements AutoCloseable {
   private volatile boolean closed;
 
   private DataLane(BladeId self, OobSettings settings, ServerSocketChannel server, ServerSocketChannel unixServer,
-      java.nio.file.Path unixPath) {
+      java.nio.file.Path unixPath, javax.net.ssl.SSLContext tls) {
     this.self = self;
+    this.tls = tls;
+    this.payloadBudget = new io.rackshare.io.MemoryBudget(settings.dataLaneMemory());
     this.settings = settings;
     this.server = server;
     this.unixServer = unixServer;
@@ -149,6 +159,15 @@ public final class DataLane implements AutoCloseable {
    */
   public static DataLane start(BladeId self, String hostname, int port, OobSettings settings)
       throws IOException {
+    return start(self, hostname, port, settings, null);
+  }
+
+  /**
+   * As above; with {@code tls} (the blade's certificate, trusting the cluster's CA) and {@code
+   * rackshare.oob.data-lane-tls}, TCP connections run mutual TLS.
+   */
+  public static DataLane start(BladeId self, String hostname, int port, OobSettings settings,
+      javax.net.ssl.SSLContext tls) throws IOException {
     ServerSocketChannel s = ServerSocketChannel.open();
     s.bind(new InetSocketAddress(hostname, port), 64);
     ServerSocketChannel u = null;
@@ -168,8 +187,10 @@ public final class DataLane implements AutoCloseable {
       u.bind(java.net.UnixDomainSocketAddress.of(path), 64);
       path.toFile().deleteOnExit();
     }
-    DataLane lane = new DataLane(self, settings, s, u, path);
-    log.info("data lane of {} on {}{}", self, s.getLocalAddress(), path == null ? "" : " and " + path);
+    javax.net.ssl.SSLContext tcpTls = settings.dataLaneTls() ? tls : null;
+    DataLane lane = new DataLane(self, settings, s, u, path, tcpTls);
+    log.info("data lane of {} on {}{}{}", self, s.getLocalAddress(), tcpTls != null ? " (TLS)" : "",
+        path == null ? "" : " and " + path);
     return lane;
   }
 
@@ -431,7 +452,7 @@ public final class DataLane implements AutoCloseable {
     final java.util.concurrent.ConcurrentLinkedQueue<Queued> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
     final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
     final AtomicLong ids = new AtomicLong();
-    SocketChannel channel;
+    LaneConnection connection;
     volatile boolean dead;
     /** What ended this connection first (a later close by this side says nothing new). */
     volatile SmmHandler.Failure firstFailure;
@@ -440,7 +461,7 @@ public final class DataLane implements AutoCloseable {
 
     /** Opens the connection now, if it is not open, without sending anything. */
     synchronized void open() throws IOException {
-      if (!dead && channel == null) connect();
+      if (!dead && connection == null) connect();
     }
 
     Peer(BladeId target, java.net.SocketAddress address) {
@@ -493,8 +514,8 @@ public final class DataLane implements AutoCloseable {
 
     private synchronized void write(long id, Frame r) throws IOException {
       if (dead) throw new ClosedChannelException();
-      if (channel == null) connect();
-      writeFrame(channel, r.type(), id, r);
+      if (connection == null) connect();
+      writeFrame(connection, r.type(), id, r);
     }
 
     private void connect() throws IOException {
@@ -517,33 +538,41 @@ public final class DataLane implements AutoCloseable {
         ch.close();
         throw new IOException("no lane key known for " + target);
       }
-      // The target's nonce first, within the connect time-out (a host that accepts and says
-      // nothing must not hold this thread).
+      // The TLS handshake (TCP) and the target's nonce first, within the connect time-out (a
+      // host that accepts and says nothing must not hold this thread).
       ByteBuffer nonce = ByteBuffer.allocate(LaneCredential.NONCE);
       var guard = sweeper.schedule(() -> closeQuietly(ch), CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      LaneConnection c;
       try {
+        c = address instanceof InetSocketAddress inet && tls != null
+            ? LaneConnection.client(ch, tls, inet) : LaneConnection.plain(ch);
         while (nonce.hasRemaining()) {
-          if (ch.read(nonce) < 0) throw new EOFException("closed before its greeting");
+          if (c.in.read(nonce) < 0) throw new EOFException("closed before its greeting");
         }
-      } catch (java.nio.channels.AsynchronousCloseException e) {
-        throw new java.net.SocketTimeoutException("no lane greeting from " + target + " within " + CONNECT_TIMEOUT);
+      } catch (IOException e) {
+        closeQuietly(ch);
+        if (guard.isDone()) {
+          throw new java.net.SocketTimeoutException("no lane greeting from " + target + " within " + CONNECT_TIMEOUT);
+        }
+        throw e;
       } finally {
         guard.cancel(false);
       }
       byte[] mac = LaneCredential.mac(targetKey, nonce.array(), self, target);
       ByteBuffer hello = ByteBuffer.allocate(20 + mac.length).putLong(MAGIC)
           .putInt(self.rack()).putInt(self.chassis()).putInt(self.slot()).put(mac).flip();
-      while (hello.hasRemaining()) ch.write(hello);
-      channel = ch;
-      log.info("data lane to {} over {} {}", target, address instanceof InetSocketAddress ? "tcp" : "unix", address);
-      Thread reader = daemon("data-lane-from-" + target.slot()).newThread(() -> readReplies(ch));
+      c.write(new ByteBuffer[] {hello}, null);
+      connection = c;
+      log.info("data lane to {} over {} {}", target, address instanceof InetSocketAddress
+          ? c.encrypted() ? "tcp+tls" : "tcp" : "unix", address);
+      Thread reader = daemon("data-lane-from-" + target.slot()).newThread(() -> readReplies(c));
       reader.start();
     }
 
-    private void readReplies(SocketChannel ch) {
+    private void readReplies(LaneConnection c) {
       SmmHandler.Failure failure = SmmHandler.Failure.UNREACHABLE;
       try {
-        ChannelReader in = new ChannelReader(ch, 64 * 1024);
+        ChannelReader in = new ChannelReader(c.in, 64 * 1024);
         while (!dead) {
           int length = in.readInt();
           byte type = in.readByte();
@@ -556,10 +585,10 @@ public final class DataLane implements AutoCloseable {
           }
           window.release();
           pump();
-          if (type == TYPE_LANE_ERROR) {
+          if (type == TYPE_LANE_ERROR || type == TYPE_LANE_OVERLOADED) {
             buffers.release(reply.payload());
-            p.future().completeExceptionally(new LaneException(SmmHandler.Failure.NO_HANDLER,
-                target + ": " + StandardCharsets.UTF_8.decode(reply.header())));
+            p.future().completeExceptionally(new LaneException(type == TYPE_LANE_ERROR ? SmmHandler.Failure.NO_HANDLER
+                : SmmHandler.Failure.OVERLOADED, target + ": " + StandardCharsets.UTF_8.decode(reply.header())));
           } else {
             p.future().complete(reply);
           }
@@ -588,13 +617,7 @@ public final class DataLane implements AutoCloseable {
       }
       dead = true;
       synchronized (this) {
-        if (channel != null) {
-          try {
-            channel.close();
-          } catch (IOException ignored) {
-            // closing anyway
-          }
-        }
+        if (connection != null) connection.close();
       }
       for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
         Pending p = it.next().getValue();
@@ -698,6 +721,22 @@ public final class DataLane implements AutoCloseable {
     }
   }
 
+  /** Counts an authenticated connection from {@code blade}; why not, if it has too many. */
+  private String admitPeer(BladeId blade) {
+    synchronized (connectionsFrom) {
+      int n = connectionsFrom.getOrDefault(blade, 0);
+      if (n >= MAX_CONNECTIONS_PER_PEER) return blade + " already has " + n + " connections";
+      connectionsFrom.put(blade, n + 1);
+      return null;
+    }
+  }
+
+  private void leftPeer(BladeId blade) {
+    synchronized (connectionsFrom) {
+      connectionsFrom.computeIfPresent(blade, (b, n) -> n <= 1 ? null : n - 1);
+    }
+  }
+
   private void authenticatedOrClosed(String host) {
     synchronized (unauthenticated) {
       unauthenticated.computeIfPresent(host, (h, n) -> n <= 1 ? null : n - 1);
@@ -729,22 +768,30 @@ public final class DataLane implements AutoCloseable {
   private void serveConnection(SocketChannel ch, String host) {
     BladeId from = null;
     boolean counted = true;
+    boolean admitted = false;
+    LaneConnection c = null;
     try {
-      // Nothing is served before the client proves it holds this lane's key, and it must do so
+      // Nothing is served before the client proves it holds this lane's key (over TCP, after a
+      // TLS handshake in which it showed a certificate of the cluster's CA), and it must do so
       // within HELLO_TIMEOUT (an idle connection does not keep a thread).
-      byte[] nonce = LaneCredential.nonce();
-      ByteBuffer greeting = ByteBuffer.wrap(nonce);
-      while (greeting.hasRemaining()) ch.write(greeting);
-      ChannelReader in = new ChannelReader(ch, 64 * 1024);
       var guard = sweeper.schedule(() -> closeQuietly(ch), HELLO_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      byte[] nonce = LaneCredential.nonce();
       byte[] mac = new byte[LaneCredential.MAC];
+      ChannelReader in;
       try {
+        c = ch.getLocalAddress() instanceof InetSocketAddress && tls != null
+            ? LaneConnection.server(ch, tls) : LaneConnection.plain(ch);
+        c.write(new ByteBuffer[] {ByteBuffer.wrap(nonce)}, null);
+        in = new ChannelReader(c.in, 64 * 1024);
         if (in.readLong() != MAGIC) throw new LaneRefused("not a data lane client");
         from = new BladeId(in.readInt(), in.readInt(), in.readInt());
         ByteBuffer m = ByteBuffer.wrap(mac);
         in.readFully(m);
-      } catch (java.nio.channels.AsynchronousCloseException e) {
-        throw new LaneRefused("no credential within " + HELLO_TIMEOUT);
+      } catch (javax.net.ssl.SSLException e) {
+        throw new LaneRefused("no TLS: " + e.getMessage());
+      } catch (IOException e) {
+        if (guard.isDone()) throw new LaneRefused("no credential within " + HELLO_TIMEOUT);
+        throw e;
       } finally {
         guard.cancel(false);
       }
@@ -753,6 +800,10 @@ public final class DataLane implements AutoCloseable {
       }
       authenticatedOrClosed(host);
       counted = false;
+      String full = admitPeer(from);
+      if (full != null) throw new LaneRefused(full);
+      admitted = true;
+      LaneConnection conn = c;
       Thread.currentThread().setName("data-lane-in-from-" + from.slot());
       // Request payloads land here, one copy out of the kernel; reused for the next request.
       ByteBuffer payloads = ByteBuffer.allocateDirect(REUSED_PAYLOAD);
@@ -760,16 +811,44 @@ public final class DataLane implements AutoCloseable {
         int length = in.readInt();
         byte type = in.readByte();
         long id = in.readLong();
-        Frame request = readFrameBody(in, length, type, payloads, null);
+        // A payload larger than the reused buffer is held on the heap until its request is
+        // answered: the memory all peers' such payloads take together is bounded.
+        if (length < 13 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
+        long held = length > REUSED_PAYLOAD ? length : 0;
+        if (held > 0 && !payloadBudget.reserve(held, settings.requestTimeout())) {
+          // Overload, not a broken peer: this request is answered so, and the stream goes on.
+          in.skip(length - 9L);
+          Frame out = new Frame(TYPE_LANE_OVERLOADED, ByteBuffer.wrap(("no room for a request of " + length
+              + " bytes within " + settings.requestTimeout() + " (rackshare.oob.data-lane-memory)")
+              .getBytes(StandardCharsets.UTF_8)), ByteBuffer.allocate(0));
+          synchronized (conn) {
+            writeFrame(conn, out.type(), id, out);
+          }
+          continue;
+        }
+        Frame request;
+        CompletionStage<Frame> reply;
+        try {
+          request = readFrameBody(in, length, type, payloads, null);
+        } catch (IOException | RuntimeException e) {
+          payloadBudget.release(held);
+          throw e;
+        }
         Handler h = handler;
-        CompletionStage<Frame> reply = h == null
-            ? CompletableFuture.completedFuture(error("no lane handler on " + self))
-            : h.handle(from, request);
+        try {
+          reply = h == null ? CompletableFuture.completedFuture(error("no lane handler on " + self))
+              : h.handle(from, request);
+        } catch (RuntimeException e) {
+          // A bug of the handler's: the request is answered with it, the connection goes on.
+          log.error("data lane: the handler failed on a request from {}: {}", from, e.toString());
+          reply = CompletableFuture.completedFuture(error(e.toString()));
+        }
         reply.whenComplete((r, t) -> {
+          payloadBudget.release(held);
           Frame out = t == null ? r : error(t.toString());
           try {
-            synchronized (ch) {
-              writeFrame(ch, out.type(), id, out);
+            synchronized (conn) {
+              writeFrame(conn, out.type(), id, out);
             }
           } catch (IOException e) {
             log.debug("data lane reply to {} failed: {}", ch, e.toString());
@@ -783,8 +862,11 @@ public final class DataLane implements AutoCloseable {
       else log.debug("data lane client {} went away", from);
     } catch (IOException | IllegalArgumentException e) {
       if (!closed) log.warn("data lane client {}: {}; closing", from, io.rackshare.util.LogText.printable(e.toString()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
       if (counted) authenticatedOrClosed(host);
+      if (admitted) leftPeer(from);
       accepted.remove(ch);
       try {
         ch.close();
@@ -816,6 +898,11 @@ public final class DataLane implements AutoCloseable {
    */
   static final int MAX_UNAUTHENTICATED_PER_HOST = 8;
   static final int MAX_UNAUTHENTICATED = 64;
+  /**
+   * Authenticated connections from one blade at once (it keeps one to each target; a restarted
+   * blade's new one may meet its dead self's, closed as soon as the kernel says so).
+   */
+  static final int MAX_CONNECTIONS_PER_PEER = 8;
 
   /** A client that did not prove it is a blade of this cluster. */
   private static final class LaneRefused extends IOException {
@@ -868,17 +955,14 @@ public final class DataLane implements AutoCloseable {
     return new Frame(type, header.flip(), payload);
   }
 
-  private static void writeFrame(SocketChannel ch, byte type, long id, Frame f) throws IOException {
+  private static void writeFrame(LaneConnection c, byte type, long id, Frame f) throws IOException {
     ByteBuffer h = f.header().duplicate();
     ByteBuffer p = f.transfer() != null ? ByteBuffer.allocate(0) : f.payload().duplicate();
     long size = 13L + h.remaining() + f.payloadSize();
     if (size > MAX_FRAME) throw new IOException("frame of " + size + " bytes is too large");
     ByteBuffer start = ByteBuffer.allocate(17);
     start.putInt((int) size).put(type).putLong(id).putInt(h.remaining()).flip();
-    ByteBuffer[] bufs = {start, h, p};
-    long left = start.remaining() + h.remaining() + p.remaining();
-    while (left > 0) left -= ch.write(bufs);
-    if (f.transfer() != null) f.transfer().writeTo(ch);
+    c.write(new ByteBuffer[] {start, h, p}, f.transfer());
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -10,12 +10,20 @@ public record OobSettings(
     Duration requestTimeout,
     Duration tickInterval,
     Duration helloInterval,
-    boolean dataLaneUnix) {
+    boolean dataLaneUnix,
+    boolean dataLaneTls,
+    long dataLaneMemory) {
+
+  /** The default of {@code rackshare.oob.data-lane-memory}. */
+  public static final long DATA_LANE_MEMORY = 256L << 20;
 
   public OobSettings {
     if (maxInFlightPerTarget < 1 || maxQueuedPerTarget < 0) {
       throw new IllegalArgumentException(
           "rackshare.oob: max-in-flight-per-target must be >= 1 and max-queued-per-target >= 0");
+    }
+    if (dataLaneMemory < (64L << 20)) {
+      throw new IllegalArgumentException("rackshare.oob.data-lane-memory must be at least 64MiB (a frame's largest)");
     }
   }
 
@@ -25,6 +33,13 @@ public record OobSettings(
     this(maxInFlightPerTarget, maxQueuedPerTarget, requestTimeout, tickInterval, helloInterval, false);
   }
 
+  /** Settings with the default lane memory, TLS wherever the lane is given a TLS context. */
+  public OobSettings(int maxInFlightPerTarget, int maxQueuedPerTarget, Duration requestTimeout,
+      Duration tickInterval, Duration helloInterval, boolean dataLaneUnix) {
+    this(maxInFlightPerTarget, maxQueuedPerTarget, requestTimeout, tickInterval, helloInterval, dataLaneUnix, true,
+        DATA_LANE_MEMORY);
+  }
+
   public static OobSettings fromConfig(Config c) {
     return new OobSettings(
         c.getInt("max-in-flight-per-target"),
@@ -32,6 +47,8 @@ public record OobSettings(
         c.getDuration("request-timeout"),
         c.getDuration("tick-interval"),
         c.getDuration("hello-interval"),
-        c.getBoolean("data-lane-unix"));
+        c.getBoolean("data-lane-unix"),
+        c.getBoolean("data-lane-tls"),
+        c.getBytes("data-lane-memory"));
   }
 }

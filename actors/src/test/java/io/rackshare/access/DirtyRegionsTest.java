@@ -58,6 +58,24 @@ class DirtyRegionsTest {
     assertEquals(List.of("2-4", "5-6", "15-16"), since(d, 2));
   }
 
+  /**
+   * Found by DataLaneFuzzTest: a peer's ZERO near 2^63 (offset plus length overflowing) is noted
+   * before the target refuses it, and its overflowing end once made a region index out of the
+   * table, which ended the lane connection's thread. Past the device, nothing is noted; a range
+   * that runs past it is noted up to its end.
+   */
+  @Test
+  void rangesPastTheDeviceOrOverflowingAreNotedOnlyWhereTheDeviceIs() {
+    DirtyRegions d = regions(Duration.ZERO);
+    d.mapInstalled(GlobalResourceMap.EMPTY, BOTH);
+    d.mapInstalled(BOTH, FAILED);
+    d.writing(MINE, Long.MAX_VALUE - 99, 822083584, 2);
+    d.writing(MINE, 1L << 20, 4096, 2);
+    d.writing(MINE, (1L << 20) - REGION, Long.MAX_VALUE, 2);
+    d.mapInstalled(FAILED, BACK);
+    assertEquals(List.of("15-16"), since(d, 2), "only the last region, by the range that starts on the device");
+  }
+
   @Test
   void writesJustBeforeTheFailureCountAsMissedWithinTheWindow() {
     DirtyRegions d = regions(Duration.ofHours(1));

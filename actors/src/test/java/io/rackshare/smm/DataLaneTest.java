@@ -326,4 +326,65 @@ class DataLaneTest {
     a.peerAt(B, "127.0.0.1", b.port(), b.key());
     assertEquals("ok", text(a.request(B, frame("after")).get(10, TimeUnit.SECONDS)));
   }
+
+  /**
+   * Payloads beyond a connection's reused buffer share one budget: with it taken by a request
+   * its handler holds, the next large one is answered "overloaded" (the requester's error is
+   * OVERLOADED, never a failure that would blame the target's devices), its payload is read past
+   * and the connection goes on; once the first is answered there is room again.
+   */
+  @Test
+  void largePayloadsShareOneBudgetAndAFullOneIsOverloadNotFailure() throws Exception {
+    DataLane b = track(DataLane.start(B, "127.0.0.1", 0, new OobSettings(8, QUEUE, Duration.ofSeconds(1),
+        Duration.ofMillis(50), Duration.ofSeconds(1), false, true, 64L << 20)));
+    CompletableFuture<DataLane.Frame> held = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+    b.serve((from, req) -> {
+      handled.incrementAndGet();
+      return req.payload().remaining() > (30 << 20) && !held.isDone() ? held : CompletableFuture.completedFuture(frame("ok"));
+    });
+    DataLane a = lane(A, 8, Duration.ofSeconds(30));
+    a.peerAt(B, "127.0.0.1", b.port(), b.key());
+    DataLane.Frame big = new DataLane.Frame((byte) 1, ByteBuffer.allocate(0), ByteBuffer.allocate(40 << 20));
+    CompletableFuture<DataLane.Frame> first = a.request(B, big);
+    Throwable second = failure(a.request(B, big));
+    assertInstanceOf(DataLane.LaneException.class, second);
+    assertEquals(SmmHandler.Failure.OVERLOADED, ((DataLane.LaneException) second).failure(), second.getMessage());
+    assertTrue(second.getMessage().contains("data-lane-memory"), second.getMessage());
+    assertEquals("ok", text(a.request(B, frame("small")).get(5, TimeUnit.SECONDS)), "the connection goes on");
+    assertFalse(first.isDone(), "the first still holds its room");
+    held.complete(frame("first"));
+    assertEquals("first", text(first.get(5, TimeUnit.SECONDS)));
+    assertEquals("ok", text(a.request(B, big).get(10, TimeUnit.SECONDS)), "room again");
+    assertEquals(3, handled.get(), "the first, the small and the last: the overloaded one never reached the handler");
+  }
+
+  /** One blade holds a few connections to a lane, not as many as it opens. */
+  @Test
+  void oneBladeHoldsAtMostAFewAuthenticatedConnections() throws Exception {
+    DataLane b = lane(B, 8, Duration.ofSeconds(5));
+    List<Socket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < DataLane.MAX_CONNECTIONS_PER_PEER; i++) {
+        Socket s = new Socket("127.0.0.1", b.port());
+        held.add(s);
+        s.getOutputStream().write(LaneGreeting.of(b.key(), LaneGreeting.nonce(s.getInputStream()), A, B));
+      }
+      // Each is served: a request on the last one is answered.
+      b.serve((from, req) -> CompletableFuture.completedFuture(frame("served")));
+      try (Socket extra = new Socket("127.0.0.1", b.port())) {
+        extra.setSoTimeout(10_000);
+        extra.getOutputStream().write(LaneGreeting.of(b.key(), LaneGreeting.nonce(extra.getInputStream()), A, B));
+        int got;
+        try {
+          got = extra.getInputStream().read();
+        } catch (java.net.SocketException reset) {
+          got = -1;
+        }
+        assertEquals(-1, got, "one connection too many is closed");
+      }
+    } finally {
+      for (Socket s : held) s.close();
+    }
+  }
 }

@@ -23,7 +23,19 @@ final class Endpoint {
   @Option(names = "--token-file", description = "the operator token's file (default: the one the blade names, on its host)")
   Path tokenFile;
 
-  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  @Option(names = "--ca", description = "for https:// endpoints, the cluster's CA certificate (ca.crt) to trust")
+  Path ca;
+
+  private HttpClient client;
+
+  private HttpClient client() {
+    if (client == null) {
+      HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+      if (ca != null) b.sslContext(io.rackshare.io.TlsContexts.trustingOnly(ca));
+      client = b.build();
+    }
+    return client;
+  }
 
   /** Sends {@code request} for {@code path} with the operator token; anything but 200 is a clear error. */
   String call(String path, HttpRequest.Builder request, Duration timeout) throws InterruptedException {
@@ -40,7 +52,10 @@ final class Endpoint {
 
   private HttpResponse<String> send(HttpRequest.Builder request) throws InterruptedException {
     try {
-      return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return client().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (javax.net.ssl.SSLHandshakeException e) {
+      throw new IllegalArgumentException(url + " shows a certificate this client does not trust"
+          + (ca == null ? ": give --ca with the cluster's ca.crt" : " (not of --ca " + ca + ")") + ": " + e.getMessage());
     } catch (java.io.IOException e) {
       throw new IllegalArgumentException("no blade answers at " + url + ": " + e);
     }

@@ -27,17 +27,21 @@ public final class RackshareCli implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    int code = new CommandLine(new RackshareCli())
+    int code = commandLine().execute(args);
+    // Exit even while actor systems run; the demo's shutdown hook stops them and cleans up.
+    System.exit(code);
+  }
+
+  /** The command line, whose clear errors (bad input, no blade there) exit 2 with one line. */
+  static CommandLine commandLine() {
+    return new CommandLine(new RackshareCli())
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           if (e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
             cmd.getErr().println("rackshare: " + e.getMessage());
             return 2;
           }
           throw e;
-        })
-        .execute(args);
-    // Exit even while actor systems run; the demo's shutdown hook stops them and cleans up.
-    System.exit(code);
+        });
   }
 
   @Override

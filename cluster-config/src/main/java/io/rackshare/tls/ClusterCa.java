@@ -61,10 +61,10 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  */
 public final class ClusterCa {
 
-  public static final String CA_CERT = "ca.crt";
+  public static final String CA_CERT = io.rackshare.io.TlsContexts.CA;
   public static final String CA_KEY = "ca.key";
-  public static final String CERT = "tls.crt";
-  public static final String KEY = "tls.key";
+  public static final String CERT = io.rackshare.io.TlsContexts.CERT;
+  public static final String KEY = io.rackshare.io.TlsContexts.KEY;
 
   /** How long a CA is valid, and a blade's certificate unless told otherwise. */
   public static final Duration CA_VALIDITY = Duration.ofDays(3650);

@@ -1,0 +1,82 @@
+package io.rackshare.io;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.util.Collection;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.apache.pekko.pki.pem.DERPrivateKeyLoader;
+import org.apache.pekko.pki.pem.PEMDecoder;
+
+/**
+ * The JDK's TLS (1.3 and 1.2) with a blade's certificate: {@code tls.crt} and {@code tls.key},
+ * and the CA whose certificates it trusts, {@code ca.crt}, in the directory {@code rackshare
+ * certs} makes for a blade (or an operator's own files under those names). One context serves NBD
+ * over TLS, the data lane and HTTPS management.
+ */
+public final class TlsContexts {
+  private TlsContexts() {}
+
+  /** The files' names in a blade's TLS directory. */
+  public static final String CERT = "tls.crt";
+  public static final String KEY = "tls.key";
+  public static final String CA = "ca.crt";
+
+  /**
+   * A context with the certificate and key in {@code dir} that trusts the CA certificates of
+   * {@code dir/ca.crt}; {@code what} names the setting in the error of a directory that lacks them.
+   */
+  public static SSLContext load(Path dir, String what) {
+    try {
+      CertificateFactory x509 = CertificateFactory.getInstance("X.509");
+      Collection<? extends Certificate> chain = x509.generateCertificates(
+          new ByteArrayInputStream(Files.readAllBytes(dir.resolve(CERT))));
+      PrivateKey key = DERPrivateKeyLoader.load(PEMDecoder.decode(Files.readString(dir.resolve(KEY), StandardCharsets.US_ASCII)));
+      KeyStore keys = KeyStore.getInstance("PKCS12");
+      keys.load(null, null);
+      keys.setKeyEntry("blade", key, new char[0], chain.toArray(Certificate[]::new));
+      KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(keys, new char[0]);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(kmf.getKeyManagers(), trusting(dir.resolve(CA)).getTrustManagers(), null);
+      return context;
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      throw new IllegalArgumentException(what + ": cannot load " + CERT + ", " + KEY + " and " + CA + " from " + dir + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** Trust managers for the CA certificates in {@code caFile} (one PEM after the other while a CA rotates). */
+  public static TrustManagerFactory trusting(Path caFile) throws IOException, GeneralSecurityException {
+    CertificateFactory x509 = CertificateFactory.getInstance("X.509");
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    int i = 0;
+    for (Certificate ca : x509.generateCertificates(new ByteArrayInputStream(Files.readAllBytes(caFile)))) {
+      trust.setCertificateEntry("ca-" + i++, ca);
+    }
+    TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    return tmf;
+  }
+
+  /** A client's context that trusts only the CA certificates of {@code caFile} (no certificate of its own). */
+  public static SSLContext trustingOnly(Path caFile) {
+    try {
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, trusting(caFile).getTrustManagers(), null);
+      return context;
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException("cannot read the CA certificate " + caFile + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,179 @@
+package io.rackshare.tls;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rackshare.io.TlsContexts;
+import io.rackshare.map.BladeId;
+import io.rackshare.smm.DataLane;
+import io.rackshare.smm.OobSettings;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The TCP data lane under mutual TLS (the blades' certificates of the cluster's CA): what crosses
+ * the network is ciphertext (a recording proxy between two blades finds no byte of a request's
+ * payload, and finds it in clear with TLS off, so the test sees what it claims to), and a lane
+ * with a certificate of another CA gets nothing.
+ */
+class DataLaneTlsTest {
+
+  static final BladeId A = new BladeId(1, 1, 1);
+  static final BladeId B = new BladeId(1, 1, 2);
+  static final String SECRET = "the-payload-an-eavesdropper-wants";
+
+  @TempDir Path dir;
+  final List<AutoCloseable> open = new ArrayList<>();
+
+  @AfterEach
+  void close() throws Exception {
+    for (AutoCloseable c : open) c.close();
+  }
+
+  SSLContext blade(ClusterCa ca, String name) throws IOException {
+    return TlsContexts.load(ca.issue(name, List.of("127.0.0.1"), dir.resolve(ca.cluster() + "-" + name)), "test");
+  }
+
+  DataLane lane(BladeId self, SSLContext tls) throws IOException {
+    DataLane l = DataLane.start(self, "127.0.0.1", 0,
+        new OobSettings(8, 64, Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofSeconds(1)), tls);
+    open.add(l);
+    l.serve((from, r) -> CompletableFuture.completedFuture(new DataLane.Frame((byte) 2,
+        ByteBuffer.wrap(("echo " + StandardCharsets.UTF_8.decode(r.payload().duplicate())).getBytes(StandardCharsets.UTF_8)),
+        ByteBuffer.allocate(0))));
+    return l;
+  }
+
+  /** A TCP proxy to {@code port} that keeps every byte it forwards, both ways. */
+  static final class Recorder implements AutoCloseable {
+    final ServerSocket server = new ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress());
+    final ByteArrayOutputStream seen = new ByteArrayOutputStream();
+
+    Recorder(int port) throws IOException {
+      Thread t = new Thread(() -> {
+        try {
+          while (true) {
+            Socket in = server.accept();
+            Socket out = new Socket("127.0.0.1", port);
+            pipe(in.getInputStream(), out.getOutputStream());
+            pipe(out.getInputStream(), in.getOutputStream());
+          }
+        } catch (IOException closed) {
+          // the test is over
+        }
+      }, "recorder");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    void pipe(InputStream from, OutputStream to) {
+      Thread t = new Thread(() -> {
+        byte[] buf = new byte[8192];
+        try {
+          for (int n; (n = from.read(buf)) >= 0; ) {
+            synchronized (seen) {
+              seen.write(buf, 0, n);
+            }
+            to.write(buf, 0, n);
+          }
+        } catch (IOException ended) {
+          // either side closed
+        }
+      }, "recorder-pipe");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    String seen() {
+      synchronized (seen) {
+        return seen.toString(StandardCharsets.ISO_8859_1);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+    }
+  }
+
+  String exchangeThroughRecorder(SSLContext a, SSLContext b, Recorder[] recorder) throws Exception {
+    DataLane target = lane(B, b);
+    DataLane client = lane(A, a);
+    Recorder r = new Recorder(target.port());
+    open.add(r);
+    recorder[0] = r;
+    client.peerAt(B, "127.0.0.1", r.server.getLocalPort(), target.key());
+    DataLane.Frame reply = client.request(B, new DataLane.Frame((byte) 1, ByteBuffer.allocate(0),
+        ByteBuffer.wrap(SECRET.getBytes(StandardCharsets.UTF_8)))).get(10, TimeUnit.SECONDS);
+    return StandardCharsets.UTF_8.decode(reply.header()).toString();
+  }
+
+  @Test
+  void whatCrossesTheNetworkIsCiphertext() throws Exception {
+    ClusterCa ca = ClusterCa.create(dir.resolve("ca"), "rackshare");
+    Recorder[] r = new Recorder[1];
+    assertEquals("echo " + SECRET, exchangeThroughRecorder(blade(ca, "a"), blade(ca, "b"), r));
+    assertTrue(r[0].seen().length() > SECRET.length(), "the recorder saw the exchange");
+    assertFalse(r[0].seen().contains(SECRET), "no clear text of the request on the wire");
+    assertFalse(r[0].seen().contains("echo "), "nor of the reply");
+  }
+
+  @Test
+  void withoutTlsTheRecorderReadsThePayload() throws Exception {
+    Recorder[] r = new Recorder[1];
+    assertEquals("echo " + SECRET, exchangeThroughRecorder(null, null, r));
+    assertTrue(r[0].seen().contains(SECRET), "the control: in clear without TLS");
+  }
+
+  @Test
+  void aLaneWithACertificateOfAnotherCaGetsNothing() throws Exception {
+    ClusterCa ca = ClusterCa.create(dir.resolve("ca"), "rackshare");
+    ClusterCa other = ClusterCa.create(dir.resolve("other"), "rackshare");
+    DataLane target = lane(B, blade(ca, "b"));
+    int[] served = {0};
+    target.serve((from, r) -> {
+      served[0]++;
+      return CompletableFuture.completedFuture(r);
+    });
+    DataLane rogue = lane(A, blade(other, "rogue"));
+    // It even holds the lane's key (which only a blade with the OOB channel's certificate learns).
+    rogue.peerAt(B, "127.0.0.1", target.port(), target.key());
+    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> rogue.request(B, new DataLane.Frame((byte) 1, ByteBuffer.allocate(0), ByteBuffer.allocate(0)))
+            .get(10, TimeUnit.SECONDS));
+    assertInstanceOf(DataLane.LaneException.class, e.getCause());
+    assertEquals(0, served[0], "nothing was served");
+    // A plain client (no TLS at all) gets no nonce: the target waits for a TLS ClientHello.
+    try (Socket s = new Socket("127.0.0.1", target.port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(new byte[64]);
+      int first;
+      try {
+        first = s.getInputStream().read();
+      } catch (java.net.SocketException reset) {
+        first = -1;
+      }
+      assertTrue(first == -1 || first == 0x15, "closed, or a TLS alert (0x15): " + first);
+    }
+    assertEquals(0, served[0]);
+  }
+}
