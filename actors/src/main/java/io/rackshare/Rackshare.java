@@ -303,14 +303,20 @@ public final class Rackshare implements Extension {
     return Optional.ofNullable(operatorToken);
   }
 
-  /** The blade's TLS context (its certificate, trusting the cluster's CA), loaded once; null without TLS. */
-  private javax.net.ssl.SSLContext tls() {
+  /**
+   * The blade's TLS context (its certificate, trusting the cluster's CA), read again when its files
+   * change (looked at every 10 s at most, by new connections); null without TLS.
+   */
+  private io.rackshare.io.TlsContexts.Reloading tls() {
     if (settings.tlsDir().isBlank()) return null;
-    if (tlsContext == null) tlsContext = io.rackshare.io.TlsContexts.load(java.nio.file.Path.of(settings.tlsDir()), "rackshare.tls");
+    if (tlsContext == null) {
+      tlsContext = io.rackshare.io.TlsContexts.reloading(java.nio.file.Path.of(settings.tlsDir()), "rackshare.tls",
+          Duration.ofSeconds(10));
+    }
     return tlsContext;
   }
 
-  private javax.net.ssl.SSLContext tlsContext;
+  private io.rackshare.io.TlsContexts.Reloading tlsContext;
   private boolean stationWebHttps;
 
   private ServerBinding startManagement() {

@@ -103,7 +103,8 @@ public final class StationWeb extends AllDirectives {
 
   /** As above; with {@code tls} (the blade's certificate), over HTTPS (and wss://) only. */
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port,
-      InetSocketAddress rfb, Path novncDir, String novncUrl, List<String> webHosts, javax.net.ssl.SSLContext tls) {
+      InetSocketAddress rfb, Path novncDir, String novncUrl, List<String> webHosts,
+      java.util.function.Supplier<javax.net.ssl.SSLContext> tls) {
     if (novncDir == null && StationWeb.class.getClassLoader().getResource(NOVNC_RESOURCES + "/core/rfb.js") == null) {
       log.warn("console station: noVNC is not in the jar (built without it?); set rackshare.console.station.novnc-dir");
     }
@@ -125,7 +126,7 @@ public final class StationWeb extends AllDirectives {
         .withWebsocketSettings(base.getWebsocketSettings().withPeriodicKeepAliveMode("ping")
             .withPeriodicKeepAliveMaxIdle(KEEP_ALIVE));
     var server = Http.get(system).newServerAt(hostname, port).withSettings(settings);
-    if (tls != null) server = server.enableHttps(org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(tls));
+    if (tls != null) server = server.enableHttps(io.rackshare.io.TlsContexts.httpsServer(tls));
     return server.bind(new StationWeb(system, rfb, novncDir, novncUrl, Set.copyOf(names)).routes());
   }
 

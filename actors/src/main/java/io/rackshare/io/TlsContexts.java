@@ -55,6 +55,77 @@ public final class TlsContexts {
     }
   }
 
+  /**
+   * The context of {@link #load}, read again when its files change (certificate rotation without a
+   * restart, as Artery's does): each {@link Reloading#get} looks at the files' times at most every
+   * {@code every}; a change that does not load (a file half-copied) keeps the last good context
+   * and says why once.
+   */
+  public static Reloading reloading(Path dir, String what, java.time.Duration every) {
+    return new Reloading(dir, what, every);
+  }
+
+  /** See {@link #reloading}. Thread-safe. */
+  public static final class Reloading implements java.util.function.Supplier<SSLContext> {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TlsContexts.class);
+    private final Path dir;
+    private final String what;
+    private final long everyNanos;
+    private SSLContext context;
+    private java.util.List<Long> stamp;
+    private long checked;
+
+    private Reloading(Path dir, String what, java.time.Duration every) {
+      this.dir = dir;
+      this.what = what;
+      this.everyNanos = every.toNanos();
+      this.stamp = stamp();
+      this.context = load(dir, what);
+      this.checked = System.nanoTime();
+    }
+
+    private java.util.List<Long> stamp() {
+      java.util.List<Long> s = new java.util.ArrayList<>();
+      for (String f : new String[] {CERT, KEY, CA}) {
+        try {
+          s.add(Files.getLastModifiedTime(dir.resolve(f)).toMillis());
+        } catch (IOException e) {
+          s.add(-1L);
+        }
+      }
+      return s;
+    }
+
+    @Override
+    public synchronized SSLContext get() {
+      long now = System.nanoTime();
+      if (now - checked >= everyNanos) {
+        checked = now;
+        java.util.List<Long> s = stamp();
+        if (!s.equals(stamp)) {
+          stamp = s;
+          try {
+            context = load(dir, what);
+            log.info("{}: read the certificate in {} again", what, dir);
+          } catch (IllegalArgumentException e) {
+            log.warn("{} (the last one read stays in use)", e.getMessage());
+          }
+        }
+      }
+      return context;
+    }
+  }
+
+  /** For Pekko HTTP: each connection's server engine from {@code tls}'s context as it is then. */
+  public static org.apache.pekko.http.javadsl.HttpsConnectionContext httpsServer(
+      java.util.function.Supplier<SSLContext> tls) {
+    return org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(() -> {
+      javax.net.ssl.SSLEngine engine = tls.get().createSSLEngine();
+      engine.setUseClientMode(false);
+      return engine;
+    });
+  }
+
   /** Trust managers for the CA certificates in {@code caFile} (one PEM after the other while a CA rotates). */
   public static TrustManagerFactory trusting(Path caFile) throws IOException, GeneralSecurityException {
     CertificateFactory x509 = CertificateFactory.getInstance("X.509");

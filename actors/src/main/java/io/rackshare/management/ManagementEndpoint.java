@@ -86,12 +86,12 @@ public final class ManagementEndpoint extends AllDirectives {
 
   /** As above; with {@code tls} (the blade's certificate), over HTTPS only. */
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port, Operations ops,
-      OperatorToken token, javax.net.ssl.SSLContext tls) {
+      OperatorToken token, java.util.function.Supplier<javax.net.ssl.SSLContext> tls) {
     ServerSettings base = ServerSettings.create(system.settings().config());
     ServerSettings settings = base.withRemoteAddressAttribute(true).withMaxConnections(MAX_CONNECTIONS)
         .withParserSettings(base.getParserSettings().withMaxContentLength(64 * 1024).withMaxUriLength(4096));
     var server = Http.get(system).newServerAt(hostname, port).withSettings(settings);
-    if (tls != null) server = server.enableHttps(org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(tls));
+    if (tls != null) server = server.enableHttps(io.rackshare.io.TlsContexts.httpsServer(tls));
     return server.bind(new ManagementEndpoint(ops, token).routes());
   }
 

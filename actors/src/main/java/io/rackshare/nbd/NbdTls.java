@@ -16,21 +16,23 @@ final class NbdTls {
   /** {@code rackshare.nbd.tls.mode}: off (STARTTLS refused), on (offered), require (nothing without it). */
   enum Mode { OFF, ON, REQUIRE }
 
-  private final SSLContext context;
+  private final java.util.function.Supplier<SSLContext> context;
   private final boolean verifyClients;
 
-  private NbdTls(SSLContext context, boolean verifyClients) {
+  private NbdTls(java.util.function.Supplier<SSLContext> context, boolean verifyClients) {
     this.context = context;
     this.verifyClients = verifyClients;
   }
 
+  /** The files in {@code dir}, read again when they change (every new connection looks, at most every 10 s). */
   static NbdTls load(Path dir, boolean verifyClients) {
-    return new NbdTls(io.rackshare.io.TlsContexts.load(dir, "rackshare.nbd.tls"), verifyClients);
+    return new NbdTls(io.rackshare.io.TlsContexts.reloading(dir, "rackshare.nbd.tls", java.time.Duration.ofSeconds(10)),
+        verifyClients);
   }
 
   /** The server's side of TLS over an open connection; returns once the TLS handshake is done. */
   SSLSocket accept(java.net.Socket plain) throws IOException {
-    SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket(plain, null, true);
+    SSLSocket s = (SSLSocket) context.get().getSocketFactory().createSocket(plain, null, true);
     s.setUseClientMode(false);
     s.setEnabledProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
     if (verifyClients) s.setNeedClientAuth(true);

@@ -118,7 +118,7 @@ public final class DataLane implements AutoCloseable {
    */
   private final byte[] key = LaneCredential.newKey();
   /** TLS for TCP connections (mutual, the cluster's CA), or null: plain TCP. */
-  private final javax.net.ssl.SSLContext tls;
+  private final java.util.function.Supplier<javax.net.ssl.SSLContext> tls;
   /** Request payloads larger than a connection's reused buffer, of all peers together. */
   private final io.rackshare.io.MemoryBudget payloadBudget;
   /** Authenticated connections from each blade now; guarded by itself. */
@@ -137,7 +137,7 @@ public final class DataLane implements AutoCloseable {
   private volatile boolean closed;
 
   private DataLane(BladeId self, OobSettings settings, ServerSocketChannel server, ServerSocketChannel unixServer,
-      java.nio.file.Path unixPath, javax.net.ssl.SSLContext tls) {
+      java.nio.file.Path unixPath, java.util.function.Supplier<javax.net.ssl.SSLContext> tls) {
     this.self = self;
     this.tls = tls;
     this.payloadBudget = new io.rackshare.io.MemoryBudget(settings.dataLaneMemory());
@@ -163,11 +163,12 @@ public final class DataLane implements AutoCloseable {
   }
 
   /**
-   * As above; with {@code tls} (the blade's certificate, trusting the cluster's CA) and {@code
+   * As above; with {@code tls} (the blade's certificate, trusting the cluster's CA; asked for each
+   * new connection, so a rotated certificate is used from then on) and {@code
    * rackshare.oob.data-lane-tls}, TCP connections run mutual TLS.
    */
   public static DataLane start(BladeId self, String hostname, int port, OobSettings settings,
-      javax.net.ssl.SSLContext tls) throws IOException {
+      java.util.function.Supplier<javax.net.ssl.SSLContext> tls) throws IOException {
     ServerSocketChannel s = ServerSocketChannel.open();
     s.bind(new InetSocketAddress(hostname, port), 64);
     ServerSocketChannel u = null;
@@ -187,7 +188,7 @@ public final class DataLane implements AutoCloseable {
       u.bind(java.net.UnixDomainSocketAddress.of(path), 64);
       path.toFile().deleteOnExit();
     }
-    javax.net.ssl.SSLContext tcpTls = settings.dataLaneTls() ? tls : null;
+    java.util.function.Supplier<javax.net.ssl.SSLContext> tcpTls = settings.dataLaneTls() ? tls : null;
     DataLane lane = new DataLane(self, settings, s, u, path, tcpTls);
     log.info("data lane of {} on {}{}{}", self, s.getLocalAddress(), tcpTls != null ? " (TLS)" : "",
         path == null ? "" : " and " + path);
@@ -545,7 +546,7 @@ public final class DataLane implements AutoCloseable {
       LaneConnection c;
       try {
         c = address instanceof InetSocketAddress inet && tls != null
-            ? LaneConnection.client(ch, tls, inet) : LaneConnection.plain(ch);
+            ? LaneConnection.client(ch, tls.get(), inet) : LaneConnection.plain(ch);
         while (nonce.hasRemaining()) {
           if (c.in.read(nonce) < 0) throw new EOFException("closed before its greeting");
         }
@@ -780,7 +781,7 @@ public final class DataLane implements AutoCloseable {
       ChannelReader in;
       try {
         c = ch.getLocalAddress() instanceof InetSocketAddress && tls != null
-            ? LaneConnection.server(ch, tls) : LaneConnection.plain(ch);
+            ? LaneConnection.server(ch, tls.get()) : LaneConnection.plain(ch);
         c.write(new ByteBuffer[] {ByteBuffer.wrap(nonce)}, null);
         in = new ChannelReader(c.in, 64 * 1024);
         if (in.readLong() != MAGIC) throw new LaneRefused("not a data lane client");

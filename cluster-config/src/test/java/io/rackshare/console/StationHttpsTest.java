@@ -39,7 +39,8 @@ class StationHttpsTest {
     system = ActorSystem.create(Behaviors.empty(), "station-https-test");
     rfb = RfbServer.start(new RfbServer.Settings("127.0.0.1", 0, "web-pw", 14, "blade 1"), new ConsoleView(b -> { }));
     web = StationWeb.start(system, "127.0.0.1", 0, rfb.address(), null, "/novnc/core/rfb.js", List.of(),
-        TlsContexts.load(blade, "test")).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        TlsContexts.reloading(blade, "test", java.time.Duration.ofSeconds(10))).toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
   }
 
   @AfterAll

@@ -65,7 +65,8 @@ class ManagementHttpsTest {
         return CompletableFuture.completedFuture(7L);
       }
     };
-    binding = ManagementEndpoint.start(system, "127.0.0.1", 0, ops, token, TlsContexts.load(blade, "test"))
+    binding = ManagementEndpoint.start(system, "127.0.0.1", 0, ops, token, TlsContexts.reloading(blade, "test",
+            Duration.ofSeconds(10)))
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
     url = ManagementEndpoint.url(binding, true);
   }

@@ -55,7 +55,8 @@ class DataLaneTlsTest {
 
   DataLane lane(BladeId self, SSLContext tls) throws IOException {
     DataLane l = DataLane.start(self, "127.0.0.1", 0,
-        new OobSettings(8, 64, Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofSeconds(1)), tls);
+        new OobSettings(8, 64, Duration.ofSeconds(5), Duration.ofMillis(50), Duration.ofSeconds(1)),
+        tls == null ? null : () -> tls);
     open.add(l);
     l.serve((from, r) -> CompletableFuture.completedFuture(new DataLane.Frame((byte) 2,
         ByteBuffer.wrap(("echo " + StandardCharsets.UTF_8.decode(r.payload().duplicate())).getBytes(StandardCharsets.UTF_8)),
