@@ -107,10 +107,15 @@ class PartitionIT {
     return "nbd://" + net.address(slot) + ":" + NBD + "/" + volume;
   }
 
-  /** Blade {@code slot}'s status, fetched from inside its own namespace (it may be cut off). */
+  /**
+   * Blade {@code slot}'s status, fetched from inside its own namespace (it may be cut off). Its
+   * endpoint listens on the namespace's address, beyond loopback, so it serves HTTPS with the
+   * blade's certificate: curl checks it against the cluster's CA, as an operator's would.
+   */
   BladeStatus status(int slot) throws Exception {
-    Tool.Result r = Tool.run(Duration.ofSeconds(20), Map.of(), net.inside(slot,
-        List.of("curl", "-sf", "--max-time", "5", "http://" + net.address(slot) + ":" + MGMT + "/status")));
+    Path ca = dir.resolve("blade" + slot).resolve("tls").resolve("ca.crt");
+    Tool.Result r = Tool.run(Duration.ofSeconds(20), Map.of(), net.inside(slot, List.of("curl", "-sf", "--max-time",
+        "5", "--cacert", ca.toString(), "https://" + net.address(slot) + ":" + MGMT + "/status")));
     if (r.exit() != 0) throw new IllegalStateException("no status from blade " + slot + ": " + r.out());
     return DemoBlades.JSON.readValue(r.out(), BladeStatus.class);
   }
