@@ -185,6 +185,75 @@ public final class AccessPath implements VolumeIo {
   }
 
   /**
+   * Which ranges of {@code [offset, offset + length)} may hold data: the devices the layout reads
+   * them from say (a {@link BlockFrames#STATUS} question each, checked as a read there). Advisory:
+   * a piece whose device does not answer, is rebuilt from parity, or is answered for another map
+   * counts as data, which only costs a client the reading of zeros.
+   */
+  @Override
+  public CompletableFuture<List<long[]>> allocated(String volume, long offset, long length) {
+    // As reads are: a blade cut off from the majority may hold a map the majority has changed.
+    return gated(() -> allocatedNow(volume, offset, length));
+  }
+
+  private CompletableFuture<List<long[]>> allocatedNow(String volume, long offset, long length) {
+    List<long[]> whole = List.of(new long[] {offset, offset + length});
+    GlobalResourceDescriptor v = map.get().volumes().get(volume);
+    if (v == null) return noVolume(volume);
+    if (offset < 0 || length <= 0 || length > Integer.MAX_VALUE || !Ranges.fits(offset, length, v.sizeBytes())) {
+      return invalid(offset, length);
+    }
+    Layout layout = layouts.get(v.layout());
+    if (layout.health(v).failed()) return volumeFailed(v, layout.health(v));
+    List<ReadPiece> pieces;
+    try {
+      pieces = layout.reads(v, offset, (int) length);
+    } catch (IllegalStateException e) {
+      return CompletableFuture.completedFuture(whole);
+    }
+    List<CompletableFuture<List<long[]>>> parts = new ArrayList<>();
+    for (ReadPiece p : pieces) {
+      List<long[]> all = List.of(new long[] {p.volumeOffset(), p.volumeOffset() + p.length()});
+      if (!(p instanceof ReadPiece.Direct d)) {
+        parts.add(CompletableFuture.completedFuture(all));
+        continue;
+      }
+      DeviceSegment seg = d.segment();
+      parts.add(send(seg.device().blade(), seg.device(),
+          BlockFrames.segment(BlockFrames.STATUS, v.name(), v.epoch(), seg, false, null), false).thenApply(o -> {
+            if (!(o instanceof Outcome.Ok ok) || ok.reply().type() != BlockFrames.DATA) return all;
+            List<long[]> ranges;
+            try {
+              ranges = BlockFrames.regions(ok.reply());
+            } catch (RuntimeException e) {
+              return all;
+            } finally {
+              lane.release(ok.reply().payload());
+            }
+            if (ranges == null) return all;
+            List<long[]> out = new ArrayList<>();
+            long shift = seg.volumeOffset() - seg.deviceOffset();
+            for (long[] r : ranges) {
+              long start = Math.max(r[0], seg.deviceOffset()) + shift;
+              long end = Math.min(r[1], seg.deviceOffset() + seg.length()) + shift;
+              if (end > start) out.add(new long[] {start, end});
+            }
+            return out;
+          }));
+    }
+    return CompletableFuture.allOf(parts.toArray(new CompletableFuture[0])).thenApply(x -> {
+      List<long[]> merged = new ArrayList<>();
+      parts.stream().flatMap(f -> f.join().stream()).sorted(java.util.Comparator.comparingLong(r -> r[0]))
+          .forEach(r -> {
+            long[] last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+            if (last != null && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
+            else merged.add(new long[] {r[0], r[1]});
+          });
+      return merged;
+    });
+  }
+
+  /**
    * Runs {@code request} now if this blade's side of the cluster has a quorum, else once it has
    * it again (see {@link QuorumGate}); a blade cut off from the majority serves nothing.
    */

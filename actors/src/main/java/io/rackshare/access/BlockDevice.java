@@ -54,4 +54,22 @@ public interface BlockDevice {
 
   /** Forces every completed write of the volume to stable storage on every member. */
   CompletionStage<Void> flush();
+
+  /**
+   * Which bytes of {@code [offset, offset + length)} may hold data: sorted, disjoint ranges
+   * {@code [start, end)} inside it; the rest is holes that read as zeros (NBD block status,
+   * {@code base:allocation}). Where a device cannot tell, it says data: the default, the whole
+   * range.
+   */
+  default CompletionStage<java.util.List<long[]>> allocated(long offset, long length) {
+    return java.util.concurrent.CompletableFuture.completedFuture(java.util.List.of(new long[] {offset, offset + length}));
+  }
+
+  /**
+   * Whether {@link #writeZeroes} is fast (it punches holes or changes metadata rather than
+   * writing zeros): NBD's fast-zero requests are refused (ENOTSUP) where it is not.
+   */
+  default boolean zeroIsFast() {
+    return false;
+  }
 }

@@ -43,6 +43,11 @@ final class BlockFrames {
   static final byte WRONG_TARGET = 13;
   /** A request failed for a reason with an {@link IoError} (a coordinator's final answer). */
   static final byte FAILED = 14;
+  /**
+   * Which ranges of a device segment hold data (block status; the rest reads as zeros): checked
+   * as a read, answered as a {@link #regions} frame of device offsets.
+   */
+  static final byte STATUS = 15;
 
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
@@ -222,7 +227,7 @@ final class BlockFrames {
       long epoch = h.getLong();
       DevicePath device = getDevice(h);
       if (f.type() == FLUSH) return new Request(FLUSH, volume, epoch, null, device, false, false, null);
-      if (f.type() != READ && f.type() != WRITE && f.type() != ZERO) {
+      if (f.type() != READ && f.type() != WRITE && f.type() != ZERO && f.type() != STATUS) {
         throw new IllegalArgumentException("unknown block request type " + f.type());
       }
       DeviceSegment s = new DeviceSegment(device, h.getLong(), h.getLong(), h.getInt());

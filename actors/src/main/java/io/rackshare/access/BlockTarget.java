@@ -66,7 +66,7 @@ final class BlockTarget implements DataLane.Handler {
       log.warn("{}: malformed block request from {}: {}", self, from, e.getMessage());
       return CompletableFuture.completedFuture(BlockFrames.ioFailure("malformed request: " + e.getMessage()));
     }
-    if (r.type() != BlockFrames.FLUSH && r.type() != BlockFrames.READ) {
+    if (r.type() == BlockFrames.WRITE || r.type() == BlockFrames.ZERO) {
       // Noted before the epoch is checked: see DirtyRegions.
       dirty.writing(r.device(), r.segment().deviceOffset(), r.segment().length(), r.epoch());
     }
@@ -152,7 +152,7 @@ final class BlockTarget implements DataLane.Handler {
       return layout.devices(v).contains(r.device()) ? null
           : r.device() + " is not a member of '" + r.volume() + "'";
     }
-    boolean write = r.type() != BlockFrames.READ;
+    boolean write = r.type() != BlockFrames.READ && r.type() != BlockFrames.STATUS;
     if (!layout.owns(v, r.segment(), write)) {
       return (r.segment().isParity() ? "parity" : "bytes " + r.segment().volumeOffset()) + "+" + r.segment().length()
           + " of '" + r.volume() + "' are not at " + r.device() + " offset " + r.segment().deviceOffset()
@@ -199,6 +199,9 @@ final class BlockTarget implements DataLane.Handler {
         }
         case BlockFrames.WRITE -> store.write(r.segment().deviceOffset(), r.data(), r.fua());
         case BlockFrames.ZERO -> store.writeZeroes(r.segment().deviceOffset(), r.segment().length(), r.fua());
+        case BlockFrames.STATUS -> {
+          return BlockFrames.regions(store.allocated(r.segment().deviceOffset(), r.segment().length()));
+        }
         default -> store.flush();
       }
       return BlockFrames.done();

@@ -64,6 +64,21 @@ final class Volume implements BlockDevice {
     return plain(path.flush(name));
   }
 
+  @Override
+  public CompletionStage<java.util.List<long[]>> allocated(long offset, long length) {
+    return plain(path.allocated(name, offset, length));
+  }
+
+  /**
+   * Zeros are holes punched in the member files, but a parity layout computes and writes its
+   * parity for them: fast everywhere else.
+   */
+  @Override
+  public boolean zeroIsFast() {
+    GlobalResourceDescriptor d = descriptor.get();
+    return d != null && !(d.layout().equals(io.rackshare.layout.Raid5Layout.NAME));
+  }
+
   /** Failures surface as the {@link BlockDeviceException} itself, not wrapped. */
   private static <T> CompletionStage<T> plain(CompletableFuture<T> f) {
     return f.handle((v, t) -> {

@@ -28,7 +28,16 @@ public interface BlockStore extends AutoCloseable {
     while (b.hasRemaining()) target.write(b);
   }
 
+  /** Makes {@code [offset, offset + length)} read as zeros (punching holes where the device can). */
   void writeZeroes(long offset, long length, boolean fua) throws IOException;
+
+  /**
+   * The ranges of {@code [offset, offset + length)} that may hold data, sorted and disjoint; the
+   * rest reads as zeros. The default, for devices that cannot tell: all of it.
+   */
+  default java.util.List<long[]> allocated(long offset, long length) throws IOException {
+    return java.util.List.of(new long[] {offset, offset + length});
+  }
 
   /** Forces everything written so far to stable storage. */
   void flush() throws IOException;

@@ -13,10 +13,13 @@ public final class FileBlockStore implements BlockStore {
 
   private final FileChannel channel;
   private final long size;
+  /** Holes punched for zeros and found for block status; null where the file cannot have them. */
+  private final FileHoles holes;
 
   public FileBlockStore(Path file, long size) throws IOException {
     this.channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
     this.size = size;
+    this.holes = FileHoles.open(file);
   }
 
   @Override
@@ -77,6 +80,10 @@ public final class FileBlockStore implements BlockStore {
   @Override
   public void writeZeroes(long offset, long length, boolean fua) throws IOException {
     check(offset, length);
+    if (length > 0 && holes != null && holes.punch(offset, length)) {
+      if (fua) channel.force(false);
+      return;
+    }
     long pos = offset;
     long end = offset + length;
     while (pos < end) {
@@ -95,12 +102,20 @@ public final class FileBlockStore implements BlockStore {
   }
 
   @Override
+  public java.util.List<long[]> allocated(long offset, long length) throws IOException {
+    check(offset, length);
+    java.util.List<long[]> data = holes == null ? null : holes.data(offset, length);
+    return data != null ? data : BlockStore.super.allocated(offset, length);
+  }
+
+  @Override
   public void flush() throws IOException {
     channel.force(false);
   }
 
   @Override
   public void close() throws IOException {
+    if (holes != null) holes.close();
     channel.close();
   }
 }

@@ -67,6 +67,12 @@ final class NbdConnection implements Runnable {
   private final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
   private volatile boolean handshakeDone;
   private volatile boolean closed;
+  /** The client negotiated structured replies (reads and block status answer in chunks). */
+  private boolean structured;
+  /** The export whose base:allocation context the client selected (SET_META_CONTEXT), or null. */
+  private String allocationFor;
+  /** Block status is on for the export in use (reader thread, after the handshake). */
+  private boolean allocation;
 
   NbdConnection(SocketChannel channel, NbdExports exports, NbdSettings settings, String peer,
       DirectBufferPool buffers, io.rackshare.io.MemoryBudget budget, NbdTls tls, Runnable onClose) {
@@ -258,6 +264,7 @@ final class NbdConnection implements Runnable {
           ByteBuffer b = ByteBuffer.allocate(noZeroes ? 10 : 134);
           b.putLong(d.get().size()).putShort(transmissionFlags());
           write(b.position(b.capacity()).flip());
+          allocation = name.equals(allocationFor);
           return d;
         }
         case OPT_ABORT -> {
@@ -279,9 +286,42 @@ final class NbdConnection implements Runnable {
           Optional<BlockDevice> d = infoOrGo(option, data);
           if (option == OPT_GO && d.isPresent()) return d;
         }
+        case OPT_STRUCTURED_REPLY -> {
+          if (length != 0) {
+            optionError(option, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data");
+          } else {
+            structured = true;
+            optionReply(option, REP_ACK, new byte[0]);
+          }
+        }
+        case OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT -> metaContext(option, data);
         default -> optionError(option, REP_ERR_UNSUP, "option " + option + " is not supported");
       }
     }
+  }
+
+  /** NBD_OPT_LIST_META_CONTEXT / NBD_OPT_SET_META_CONTEXT: base:allocation, for block status. */
+  private void metaContext(int option, byte[] data) throws IOException {
+    boolean set = option == OPT_SET_META_CONTEXT;
+    if (set && !structured) {
+      optionError(option, REP_ERR_INVALID, "NBD_OPT_SET_META_CONTEXT needs NBD_OPT_STRUCTURED_REPLY first");
+      return;
+    }
+    MetaContexts.Request r;
+    try {
+      r = MetaContexts.parse(data);
+    } catch (IllegalArgumentException e) {
+      optionError(option, REP_ERR_INVALID, e.getMessage());
+      return;
+    }
+    if (exports.open(r.export()).isEmpty()) {
+      optionError(option, REP_ERR_UNKNOWN, "no export '" + r.export() + "'");
+      return;
+    }
+    List<String> contexts = MetaContexts.matching(r, set);
+    if (set) allocationFor = contexts.isEmpty() ? null : r.export();
+    for (String c : contexts) optionReply(option, REP_META_CONTEXT, MetaContexts.reply(c));
+    optionReply(option, REP_ACK, new byte[0]);
   }
 
   /** NBD_OPT_STARTTLS: the ACK, then TLS over the same connection (nothing may be buffered between). */
@@ -407,14 +447,15 @@ final class NbdConnection implements Runnable {
       optionReply(option, REP_INFO, ByteBuffer.allocate(2 + text.length).putShort(INFO_DESCRIPTION).put(text).array());
     }
     optionReply(option, REP_ACK, new byte[0]);
+    if (option == OPT_GO) allocation = name.equals(allocationFor);
     return d;
   }
 
-  private static short transmissionFlags() {
+  private short transmissionFlags() {
     // CAN_MULTI_CONN is safe: a flush forces every member device, so it covers every write that
-    // completed on any connection before it.
-    return (short) (TF_HAS_FLAGS | TF_SEND_FLUSH | TF_SEND_FUA | TF_SEND_TRIM
-        | TF_SEND_WRITE_ZEROES | TF_CAN_MULTI_CONN);
+    // completed on any connection before it. A read is always one chunk: DF costs nothing.
+    return (short) (TF_HAS_FLAGS | TF_SEND_FLUSH | TF_SEND_FUA | TF_SEND_TRIM | TF_SEND_WRITE_ZEROES
+        | TF_CAN_MULTI_CONN | TF_SEND_CACHE | TF_SEND_FAST_ZERO | (structured ? TF_SEND_DF : 0));
   }
 
   private void optionReply(int option, int type, byte[] data) throws IOException {
@@ -490,16 +531,21 @@ final class NbdConnection implements Runnable {
   private void serve(BlockDevice device, int flags, int type, long handle, long offset, long length)
       throws IOException {
     boolean fua = (flags & CMD_FLAG_FUA) != 0;
-    int knownFlags = CMD_FLAG_FUA | (type == CMD_WRITE_ZEROES ? CMD_FLAG_NO_HOLE : 0);
+    int knownFlags = CMD_FLAG_FUA | switch (type) {
+      case CMD_WRITE_ZEROES -> CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO;
+      case CMD_READ -> structured ? CMD_FLAG_DF : 0;
+      case CMD_BLOCK_STATUS -> CMD_FLAG_REQ_ONE;
+      default -> 0;
+    };
     long size = device.size();
     switch (type) {
       case CMD_READ -> {
         if ((flags & ~knownFlags) != 0 || length > settings.maxPayload() || !Ranges.fits(offset, length, size)) {
-          reply(handle, EINVAL);
+          reply(type, handle, EINVAL);
           return;
         }
         if (!reserve(length)) {
-          reply(handle, ENOMEM);
+          reply(type, handle, ENOMEM);
           return;
         }
         CompletionStage<ByteBuffer> read;
@@ -510,7 +556,9 @@ final class NbdConnection implements Runnable {
         }
         read.whenComplete((data, failure) -> {
           if (failure == null) {
-            queue(new Reply(header(handle, 0), data, () -> {
+            ByteBuffer header = structured ? NbdReplies.offsetData(handle, offset, data.remaining())
+                : NbdReplies.simple(handle, 0);
+            queue(new Reply(header, data, () -> {
               device.release(data);
               budget.release(length);
             }));
@@ -523,7 +571,7 @@ final class NbdConnection implements Runnable {
       case CMD_WRITE -> {
         if (length > settings.maxPayload()) {
           skipPayload(length);
-          reply(handle, EINVAL);
+          reply(type, handle, EINVAL);
           return;
         }
         // The payload is read in pieces of at most CHUNK bytes, each reserved as it starts to
@@ -541,7 +589,7 @@ final class NbdConnection implements Runnable {
             if (!room) {
               releasePieces(pieces);
               skipPayload(length - got);
-              reply(handle, ENOMEM);
+              reply(type, handle, ENOMEM);
               return;
             }
             // Large pieces go to a pooled direct buffer: one kernel copy in, one out.
@@ -560,10 +608,10 @@ final class NbdConnection implements Runnable {
         }
         if ((flags & ~knownFlags) != 0) {
           releasePieces(pieces);
-          reply(handle, EINVAL);
+          reply(type, handle, EINVAL);
         } else if (!Ranges.fits(offset, length, size)) {
           releasePieces(pieces);
-          reply(handle, ENOSPC);
+          reply(type, handle, ENOSPC);
         } else {
           CompletableFuture<?>[] writes = new CompletableFuture<?>[pieces.size()];
           for (int k = 0; k < writes.length; k++) {
@@ -582,30 +630,74 @@ final class NbdConnection implements Runnable {
       }
       case CMD_WRITE_ZEROES, CMD_TRIM -> {
         if ((flags & ~knownFlags) != 0) {
-          reply(handle, EINVAL);
+          reply(type, handle, EINVAL);
         } else if (!Ranges.fits(offset, length, size)) {
-          reply(handle, ENOSPC);
+          reply(type, handle, ENOSPC);
+        } else if ((flags & CMD_FLAG_FAST_ZERO) != 0 && !device.zeroIsFast()) {
+          // The client would rather write zeroes itself (or skip them) than wait for slow ones.
+          reply(type, handle, ENOTSUP);
+        } else if ((flags & CMD_FLAG_NO_HOLE) != 0) {
+          // The client wants the range allocated: zeros written as data, not holes punched.
+          complete(handle, type, writeZeroBytes(device, offset, length, fua), false);
         } else {
           complete(handle, type, device.writeZeroes(offset, length, fua), false);
         }
       }
+      case CMD_CACHE -> reply(type, handle, flags != 0 ? EINVAL : Ranges.fits(offset, length, size) ? 0 : EINVAL);
+      case CMD_BLOCK_STATUS -> {
+        if (!allocation || (flags & ~knownFlags) != 0 || length == 0 || !Ranges.fits(offset, length, size)) {
+          reply(type, handle, EINVAL);
+          return;
+        }
+        // At most MAX_STATUS_BYTES are looked at: the reply may end before the request does, and
+        // the client asks again from there.
+        long span = Math.min(length, MAX_STATUS_BYTES);
+        CompletionStage<List<long[]>> status;
+        try {
+          status = device.allocated(offset, span);
+        } catch (RuntimeException e) {
+          status = CompletableFuture.failedFuture(e);
+        }
+        boolean one = (flags & CMD_FLAG_REQ_ONE) != 0;
+        status.whenComplete((data, failure) -> {
+          if (failure == null) {
+            queue(new Reply(NbdReplies.blockStatus(handle, ALLOCATION_CONTEXT_ID, offset, span, data, one,
+                MAX_EXTENTS), null, null));
+          } else {
+            fail(handle, type, failure, true);
+          }
+        });
+      }
       case CMD_FLUSH -> {
         if (flags != 0 || offset != 0 || length != 0) {
-          reply(handle, EINVAL);
+          reply(type, handle, EINVAL);
         } else {
           complete(handle, type, device.flush(), false);
         }
       }
       default -> {
         log.debug("NBD client {}: unsupported {}", peer, commandName(type));
-        reply(handle, EINVAL);
+        reply(type, handle, EINVAL);
       }
     }
   }
 
+  private static final ByteBuffer ZERO_CHUNK = ByteBuffer.allocate(CHUNK).asReadOnlyBuffer();
+
+  /** Zeros as data, a chunk after the other (no memory of the client's is needed for them). */
+  private static CompletionStage<Void> writeZeroBytes(BlockDevice device, long offset, long length, boolean fua) {
+    CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
+    for (long at = 0; at < length; at += CHUNK) {
+      long o = offset + at;
+      int n = (int) Math.min(CHUNK, length - at);
+      done = done.thenCompose(x -> device.write(o, ZERO_CHUNK.duplicate().limit(n), fua).toCompletableFuture());
+    }
+    return done;
+  }
+
   private void complete(long handle, int type, CompletionStage<?> stage, boolean isRead) {
     stage.whenComplete((result, failure) -> {
-      if (failure == null) reply(handle, 0);
+      if (failure == null) reply(type, handle, 0);
       else fail(handle, type, failure, isRead);
     });
   }
@@ -614,7 +706,7 @@ final class NbdConnection implements Runnable {
     Throwable t = BlockDeviceException.cause(failure);
     int errno = errno(t, isRead);
     log.warn("NBD client {}: {} failed ({}): {}", peer, commandName(type), errno, t.getMessage());
-    reply(handle, errno);
+    reply(type, handle, errno);
   }
 
   static int errno(Throwable t, boolean isRead) {
@@ -631,13 +723,17 @@ final class NbdConnection implements Runnable {
   }
 
   /** Queues a simple reply without data; the writer thread sends it. */
-  private void reply(long handle, int error) {
-    queue(new Reply(header(handle, error), null, null));
+  private void reply(int type, long handle, int error) {
+    // Structured replies answer READ and BLOCK_STATUS in chunks, errors included; the rest stays simple.
+    boolean chunked = structured && (type == CMD_READ || type == CMD_BLOCK_STATUS);
+    queue(new Reply(chunked && error != 0 ? NbdReplies.error(handle, error, "") : NbdReplies.simple(handle, error),
+        null, null));
   }
 
-  private static ByteBuffer header(long handle, int error) {
-    return ByteBuffer.allocate(16).putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(handle).flip();
-  }
+  /** Descriptors at most in one block status reply (a client asks again from where it ends). */
+  static final int MAX_EXTENTS = 4096;
+  /** Bytes at most one block status request looks at (the same). */
+  static final long MAX_STATUS_BYTES = 256L << 20;
 
   private void writeReplies() {
     List<Reply> batch = new ArrayList<>();
