@@ -190,14 +190,20 @@ public final class AccessPath implements VolumeIo {
    * a piece whose device does not answer, is rebuilt from parity, or is answered for another map
    * counts as data, which only costs a client the reading of zeros.
    */
+  /**
+   * Pieces one block status request asks about at most (a striped layout's pieces are stripe
+   * chunks: a long range would be thousands of questions to one blade, crowding its window).
+   */
+  static final int MAX_STATUS_PIECES = 32;
+
   @Override
-  public CompletableFuture<List<long[]>> allocated(String volume, long offset, long length) {
+  public CompletableFuture<BlockDevice.Allocation> allocated(String volume, long offset, long length) {
     // As reads are: a blade cut off from the majority may hold a map the majority has changed.
     return gated(() -> allocatedNow(volume, offset, length));
   }
 
-  private CompletableFuture<List<long[]>> allocatedNow(String volume, long offset, long length) {
-    List<long[]> whole = List.of(new long[] {offset, offset + length});
+  private CompletableFuture<BlockDevice.Allocation> allocatedNow(String volume, long offset, long length) {
+    BlockDevice.Allocation whole = new BlockDevice.Allocation(offset + length, List.of(new long[] {offset, offset + length}));
     GlobalResourceDescriptor v = map.get().volumes().get(volume);
     if (v == null) return noVolume(volume);
     if (offset < 0 || length <= 0 || length > Integer.MAX_VALUE || !Ranges.fits(offset, length, v.sizeBytes())) {
@@ -211,6 +217,9 @@ public final class AccessPath implements VolumeIo {
     } catch (IllegalStateException e) {
       return CompletableFuture.completedFuture(whole);
     }
+    if (pieces.size() > MAX_STATUS_PIECES) pieces = pieces.subList(0, MAX_STATUS_PIECES);
+    ReadPiece lastPiece = pieces.get(pieces.size() - 1);
+    long end = lastPiece.volumeOffset() + lastPiece.length();
     List<CompletableFuture<List<long[]>>> parts = new ArrayList<>();
     for (ReadPiece p : pieces) {
       List<long[]> all = List.of(new long[] {p.volumeOffset(), p.volumeOffset() + p.length()});
@@ -235,8 +244,8 @@ public final class AccessPath implements VolumeIo {
             long shift = seg.volumeOffset() - seg.deviceOffset();
             for (long[] r : ranges) {
               long start = Math.max(r[0], seg.deviceOffset()) + shift;
-              long end = Math.min(r[1], seg.deviceOffset() + seg.length()) + shift;
-              if (end > start) out.add(new long[] {start, end});
+              long stop = Math.min(r[1], seg.deviceOffset() + seg.length()) + shift;
+              if (stop > start) out.add(new long[] {start, stop});
             }
             return out;
           }));
@@ -249,7 +258,7 @@ public final class AccessPath implements VolumeIo {
             if (last != null && r[0] <= last[1]) last[1] = Math.max(last[1], r[1]);
             else merged.add(new long[] {r[0], r[1]});
           });
-      return merged;
+      return new BlockDevice.Allocation(end, merged);
     });
   }
 
@@ -480,7 +489,7 @@ public final class AccessPath implements VolumeIo {
   CompletableFuture<Outcome> send(BladeId target, DevicePath device, DataLane.Frame frame, boolean blame) {
     boolean stripe = BlockFrames.isStripe(frame.type());
     CompletableFuture<DataLane.Frame> sent = stripe
-        ? lane.request(target, frame, settings.stripeTimeout()) : lane.request(target, frame);
+        ? lane.request(target, frame, settings.stripeTimeout(), DataLane.Tier.COORDINATED) : lane.request(target, frame);
     return sent.handle((reply, failure) -> {
       if (failure != null) {
         BlockDeviceException e = mapFailure(failure);

@@ -56,13 +56,19 @@ public interface BlockDevice {
   CompletionStage<Void> flush();
 
   /**
-   * Which bytes of {@code [offset, offset + length)} may hold data: sorted, disjoint ranges
-   * {@code [start, end)} inside it; the rest is holes that read as zeros (NBD block status,
-   * {@code base:allocation}). Where a device cannot tell, it says data: the default, the whole
-   * range.
+   * What {@link #allocated} found: the ranges {@code [start, end)} that may hold data, sorted and
+   * disjoint, inside {@code [offset, end)}, the part of the request looked at (it may end short
+   * of the request: ask again from there); the rest of that part is holes that read as zeros.
    */
-  default CompletionStage<java.util.List<long[]>> allocated(long offset, long length) {
-    return java.util.concurrent.CompletableFuture.completedFuture(java.util.List.of(new long[] {offset, offset + length}));
+  record Allocation(long end, java.util.List<long[]> data) {}
+
+  /**
+   * Which bytes of {@code [offset, offset + length)} may hold data (NBD block status, {@code
+   * base:allocation}). Where a device cannot tell, it says data: the default, the whole range.
+   */
+  default CompletionStage<Allocation> allocated(long offset, long length) {
+    return java.util.concurrent.CompletableFuture.completedFuture(
+        new Allocation(offset + length, java.util.List.of(new long[] {offset, offset + length})));
   }
 
   /**

@@ -82,7 +82,7 @@ final class ProxyPath implements VolumeIo {
     }
     CompletableFuture<DataLane.Frame> reply = m.get().equals(self)
         ? local.handle(self, frame.get())
-        : lane.request(m.get(), frame.get());
+        : lane.request(m.get(), frame.get(), DataLane.Tier.PROXIED);
     reply.whenComplete((f, failure) -> {
       if (failure != null) {
         // The manager's blade is gone or did not answer: the next manager will.

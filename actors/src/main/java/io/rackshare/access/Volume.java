@@ -65,7 +65,7 @@ final class Volume implements BlockDevice {
   }
 
   @Override
-  public CompletionStage<java.util.List<long[]>> allocated(long offset, long length) {
+  public CompletionStage<Allocation> allocated(long offset, long length) {
     return plain(path.allocated(name, offset, length));
   }
 

@@ -20,12 +20,10 @@ interface VolumeIo {
 
   CompletableFuture<Void> flush(String volume);
 
-  /**
-   * The ranges of {@code [offset, offset + length)} that may hold data (sorted, disjoint); the rest
-   * reads as zeros. Where it cannot tell, data: the default, the whole range.
-   */
-  default CompletableFuture<java.util.List<long[]>> allocated(String volume, long offset, long length) {
-    return CompletableFuture.completedFuture(java.util.List.of(new long[] {offset, offset + length}));
+  /** As {@link BlockDevice#allocated}; where it cannot tell, data: the default, the whole range. */
+  default CompletableFuture<BlockDevice.Allocation> allocated(String volume, long offset, long length) {
+    return CompletableFuture.completedFuture(
+        new BlockDevice.Allocation(offset + length, java.util.List.of(new long[] {offset, offset + length})));
   }
 
   default CompletableFuture<byte[]> read(String volume, long offset, int length) {

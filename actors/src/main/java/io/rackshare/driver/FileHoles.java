@@ -51,6 +51,12 @@ final class FileHoles implements AutoCloseable {
 
   private final int fd;
   private final Path file;
+  /**
+   * Native calls hold it shared, {@link #close} exclusively: a descriptor number closed under a
+   * call could be another file's by then.
+   */
+  private final java.util.concurrent.locks.ReadWriteLock lock = new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private boolean closed;
 
   private FileHoles(int fd, Path file) {
     this.fd = fd;
@@ -76,8 +82,15 @@ final class FileHoles implements AutoCloseable {
    */
   boolean punch(long offset, long length) {
     if (cannotPunch) return false;
-    if (LIBC.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0) return true;
-    int e = errno();
+    int e;
+    lock.readLock().lock();
+    try {
+      if (closed) return false;
+      if (LIBC.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0) return true;
+      e = errno();
+    } finally {
+      lock.readLock().unlock();
+    }
     if (e == 95) { // EOPNOTSUPP
       cannotPunch = true;
       log.info("no holes in {} (its file system cannot punch them); zeros are written", file);
@@ -90,6 +103,15 @@ final class FileHoles implements AutoCloseable {
    * system cannot say (then everything counts as data).
    */
   synchronized List<long[]> data(long offset, long length) {
+    lock.readLock().lock();
+    try {
+      return closed ? null : dataLocked(offset, length);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private List<long[]> dataLocked(long offset, long length) {
     long end = offset + length;
     List<long[]> out = new ArrayList<>();
     long at = offset;
@@ -110,7 +132,13 @@ final class FileHoles implements AutoCloseable {
 
   @Override
   public void close() {
-    LIBC.close(fd);
+    lock.writeLock().lock();
+    try {
+      if (!closed) LIBC.close(fd);
+      closed = true;
+    } finally {
+      lock.writeLock().unlock();
+    }
   }
 
   @Override

@@ -41,6 +41,8 @@ public final class TlsContexts {
       Collection<? extends Certificate> chain = x509.generateCertificates(
           new ByteArrayInputStream(Files.readAllBytes(dir.resolve(CERT))));
       PrivateKey key = DERPrivateKeyLoader.load(PEMDecoder.decode(Files.readString(dir.resolve(KEY), StandardCharsets.US_ASCII)));
+      if (chain.isEmpty()) throw new IllegalArgumentException("no certificate in " + CERT);
+      matches(key, chain.iterator().next());
       KeyStore keys = KeyStore.getInstance("PKCS12");
       keys.load(null, null);
       keys.setKeyEntry("blade", key, new char[0], chain.toArray(Certificate[]::new));
@@ -53,6 +55,23 @@ public final class TlsContexts {
       throw new IllegalArgumentException(what + ": cannot load " + CERT + ", " + KEY + " and " + CA + " from " + dir + ": "
           + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Fails unless {@code key} is the private key of {@code cert}: files caught between the writes
+   * of a rotation (a new key beside the old certificate) would fail every handshake.
+   */
+  private static void matches(PrivateKey key, Certificate cert) throws GeneralSecurityException {
+    String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + key.getAlgorithm();
+    byte[] probe = "rackshare".getBytes(StandardCharsets.US_ASCII);
+    java.security.Signature sign = java.security.Signature.getInstance(algorithm);
+    sign.initSign(key);
+    sign.update(probe);
+    byte[] signature = sign.sign();
+    java.security.Signature verify = java.security.Signature.getInstance(algorithm);
+    verify.initVerify(cert.getPublicKey());
+    verify.update(probe);
+    if (!verify.verify(signature)) throw new IllegalArgumentException(KEY + " is not the key of " + CERT);
   }
 
   /**
@@ -72,8 +91,11 @@ public final class TlsContexts {
     private final String what;
     private final long everyNanos;
     private SSLContext context;
-    private java.util.List<Long> stamp;
+    /** The files as they were when {@link #context} was read from them. */
+    private java.util.List<Object> stamp;
     private long checked;
+    /** The files as they were at the last load that failed (said once). */
+    private java.util.List<Object> failed;
 
     private Reloading(Path dir, String what, java.time.Duration every) {
       this.dir = dir;
@@ -84,13 +106,15 @@ public final class TlsContexts {
       this.checked = System.nanoTime();
     }
 
-    private java.util.List<Long> stamp() {
-      java.util.List<Long> s = new java.util.ArrayList<>();
+    /** The files' times (as fine as the file system keeps them) and sizes. */
+    private java.util.List<Object> stamp() {
+      java.util.List<Object> s = new java.util.ArrayList<>();
       for (String f : new String[] {CERT, KEY, CA}) {
         try {
-          s.add(Files.getLastModifiedTime(dir.resolve(f)).toMillis());
+          s.add(Files.getLastModifiedTime(dir.resolve(f)));
+          s.add(Files.size(dir.resolve(f)));
         } catch (IOException e) {
-          s.add(-1L);
+          s.add("missing");
         }
       }
       return s;
@@ -101,14 +125,17 @@ public final class TlsContexts {
       long now = System.nanoTime();
       if (now - checked >= everyNanos) {
         checked = now;
-        java.util.List<Long> s = stamp();
+        java.util.List<Object> s = stamp();
         if (!s.equals(stamp)) {
-          stamp = s;
+          // Only a load that works moves the stamp: files caught half-written are read again at
+          // the next look, whatever their times say by then.
           try {
             context = load(dir, what);
+            stamp = s;
             log.info("{}: read the certificate in {} again", what, dir);
           } catch (IllegalArgumentException e) {
-            log.warn("{} (the last one read stays in use)", e.getMessage());
+            if (!s.equals(failed)) log.warn("{} (the last one read stays in use)", e.getMessage());
+            failed = s;
           }
         }
       }

@@ -345,6 +345,9 @@ final class NbdConnection implements Runnable {
     in = new ChannelReader(java.nio.channels.Channels.newChannel(s.getInputStream()), 256 * 1024);
     out = new StreamChannel(s.getOutputStream());
     tlsDone = true;
+    // What was negotiated in clear does not count (someone on the path could have asked it).
+    structured = false;
+    allocationFor = null;
     log.info("NBD client {}: TLS {} ({}){}", peer, s.getSession().getProtocol(), s.getSession().getCipherSuite(),
         clientName(s));
   }
@@ -544,6 +547,11 @@ final class NbdConnection implements Runnable {
           reply(type, handle, EINVAL);
           return;
         }
+        if (length == 0) {
+          // Nothing to send: a structured reply's data chunk must carry at least a byte.
+          queue(new Reply(structured ? NbdReplies.done(handle) : NbdReplies.simple(handle, 0), null, null));
+          return;
+        }
         if (!reserve(length)) {
           reply(type, handle, ENOMEM);
           return;
@@ -633,7 +641,7 @@ final class NbdConnection implements Runnable {
           reply(type, handle, EINVAL);
         } else if (!Ranges.fits(offset, length, size)) {
           reply(type, handle, ENOSPC);
-        } else if ((flags & CMD_FLAG_FAST_ZERO) != 0 && !device.zeroIsFast()) {
+        } else if ((flags & CMD_FLAG_FAST_ZERO) != 0 && (!device.zeroIsFast() || (flags & CMD_FLAG_NO_HOLE) != 0)) {
           // The client would rather write zeroes itself (or skip them) than wait for slow ones.
           reply(type, handle, ENOTSUP);
         } else if ((flags & CMD_FLAG_NO_HOLE) != 0) {
@@ -652,16 +660,18 @@ final class NbdConnection implements Runnable {
         // At most MAX_STATUS_BYTES are looked at: the reply may end before the request does, and
         // the client asks again from there.
         long span = Math.min(length, MAX_STATUS_BYTES);
-        CompletionStage<List<long[]>> status;
+        CompletionStage<BlockDevice.Allocation> status;
         try {
           status = device.allocated(offset, span);
         } catch (RuntimeException e) {
           status = CompletableFuture.failedFuture(e);
         }
         boolean one = (flags & CMD_FLAG_REQ_ONE) != 0;
-        status.whenComplete((data, failure) -> {
+        status.whenComplete((found, failure) -> {
           if (failure == null) {
-            queue(new Reply(NbdReplies.blockStatus(handle, ALLOCATION_CONTEXT_ID, offset, span, data, one,
+            // The device may have looked at less (a striped volume answers for a few pieces).
+            long looked = Math.max(1, Math.min(span, found.end() - offset));
+            queue(new Reply(NbdReplies.blockStatus(handle, ALLOCATION_CONTEXT_ID, offset, looked, found.data(), one,
                 MAX_EXTENTS), null, null));
           } else {
             fail(handle, type, failure, true);

@@ -33,6 +33,11 @@ final class NbdReplies {
     return chunk(handle, REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, 8 + length, 8).putLong(offset).flip();
   }
 
+  /** A structured request done without data: {@code NBD_REPLY_TYPE_NONE} with the done flag. */
+  static ByteBuffer done(long handle) {
+    return chunk(handle, REPLY_FLAG_DONE, REPLY_TYPE_NONE, 0, 0).flip();
+  }
+
   /** The final chunk of a failed structured request: {@code NBD_REPLY_TYPE_ERROR}. */
   static ByteBuffer error(long handle, int error, String message) {
     byte[] m = message.getBytes(StandardCharsets.UTF_8);

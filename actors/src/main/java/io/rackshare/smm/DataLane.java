@@ -23,7 +23,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -85,6 +84,21 @@ public final class DataLane implements AutoCloseable {
    */
   public interface Handler {
     CompletionStage<Frame> handle(BladeId from, Frame request);
+  }
+
+  /**
+   * What a request's answer may wait on. Each tier has its own window to each target, so that
+   * requests that wait on others never take the room of those they wait on: a window full of
+   * stripe requests, whose coordinators write the members over the same lanes, cannot starve the
+   * device requests they wait for (StripeDeadlockStressTest).
+   */
+  public enum Tier {
+    /** Served by the target's own devices: waits on no other request. */
+    DEVICE,
+    /** A stripe's coordinator: waits on device requests. */
+    COORDINATED,
+    /** The manager's blade routes it (manager-proxy): waits on coordinated and device requests. */
+    PROXIED
   }
 
   /** A request that got no reply from its target. */
@@ -299,7 +313,7 @@ public final class DataLane implements AutoCloseable {
     }
     if (ready != null) {
       for (Waiting w : ready) {
-        request(blade, w.request(), w.timeout()).whenComplete((r, t) -> {
+        request(blade, w.request(), w.timeout(), w.tier()).whenComplete((r, t) -> {
           if (t == null) w.future().complete(r);
           else w.future().completeExceptionally(t);
         });
@@ -359,16 +373,26 @@ public final class DataLane implements AutoCloseable {
     t.start();
   }
 
-  /** Sends a request; the stage completes with the reply, or a {@link LaneException}. */
+  /** Sends a device request; the stage completes with the reply, or a {@link LaneException}. */
   public CompletableFuture<Frame> request(BladeId target, Frame request) {
     return request(target, request, settings.requestTimeout());
+  }
+
+  /** As below, within the request time-out. */
+  public CompletableFuture<Frame> request(BladeId target, Frame request, Tier tier) {
+    return request(target, request, settings.requestTimeout(), tier);
+  }
+
+  /** As below, a device request. */
+  public CompletableFuture<Frame> request(BladeId target, Frame request, java.time.Duration timeout) {
+    return request(target, request, timeout, Tier.DEVICE);
   }
 
   /**
    * As above, answered within {@code timeout} (a stripe's coordinator, which waits on other
    * blades itself, gets longer than {@code request-timeout}) unless the target is suspected.
    */
-  public CompletableFuture<Frame> request(BladeId target, Frame request, java.time.Duration timeout) {
+  public CompletableFuture<Frame> request(BladeId target, Frame request, java.time.Duration timeout, Tier tier) {
     if (target.equals(self)) {
       Handler h = handler;
       if (h == null) return failed(SmmHandler.Failure.NO_HANDLER, "no lane handler on " + self);
@@ -385,17 +409,18 @@ public final class DataLane implements AutoCloseable {
           // Not greeted yet (a blade can hold the map before every greeting is done): wait for
           // its address, up to the request time-out.
           Waiting w = new Waiting(request, new CompletableFuture<>(),
-              System.nanoTime() + settings.requestTimeout().toNanos(), timeout);
+              System.nanoTime() + settings.requestTimeout().toNanos(), timeout, tier);
           waiting.computeIfAbsent(target, k -> new ArrayList<>()).add(w);
           return w.future();
         }
       }
       p = peers.compute(target, (k, old) -> old != null && !old.dead ? old : new Peer(k, a));
     }
-    return p.send(request, timeout);
+    return p.send(request, timeout, tier);
   }
 
-  private record Waiting(Frame request, CompletableFuture<Frame> future, long deadline, java.time.Duration timeout) {}
+  private record Waiting(Frame request, CompletableFuture<Frame> future, long deadline, java.time.Duration timeout,
+      Tier tier) {}
 
   /**
    * The failure detector suspects {@code blade} (or trusts it again). Its requests in flight, and
@@ -435,23 +460,25 @@ public final class DataLane implements AutoCloseable {
 
   // ---- requester side: one connection per target ----------------------------------------------
 
-  private record Pending(CompletableFuture<Frame> future, long deadline, java.time.Duration timeout) {}
+  /** A request sent, holding a place in {@code window} until it is answered or given up. */
+  private record Pending(CompletableFuture<Frame> future, long deadline, java.time.Duration timeout,
+      FlowWindow<Outgoing> window) {}
 
   /** A request waiting for room in its target's window. */
-  private record Queued(Frame request, CompletableFuture<Frame> future, long deadline, java.time.Duration timeout) {}
+  private record Outgoing(Frame request, java.time.Duration timeout) {}
 
   private final class Peer {
     final BladeId target;
     final java.net.SocketAddress address;
     /**
-     * Room for requests in flight. Nobody waits for it: a request that finds no room is queued
-     * and sent when a reply frees a place, so no thread (least of all a lane reader) ever blocks
-     * on a window, and two blades that coordinate each other's stripes cannot deadlock.
+     * Room for requests in flight, per {@link Tier}. Nobody waits for it: a request that finds no
+     * room is queued and sent when a reply frees a place, so no thread (least of all a lane
+     * reader) ever blocks on a window; and a request never waits for room held by requests that
+     * wait on it, so blades that coordinate each other's stripes cannot deadlock.
      */
-    final Semaphore window = new Semaphore(settings.maxInFlightPerTarget());
+    final List<FlowWindow<Outgoing>> windows = java.util.stream.Stream.of(Tier.values())
+        .map(t -> new FlowWindow<Outgoing>(settings.maxInFlightPerTarget(), settings.maxQueuedPerTarget())).toList();
     final Map<Long, Pending> pending = new ConcurrentHashMap<>();
-    final java.util.concurrent.ConcurrentLinkedQueue<Queued> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
     final AtomicLong ids = new AtomicLong();
     LaneConnection connection;
     volatile boolean dead;
@@ -470,42 +497,33 @@ public final class DataLane implements AutoCloseable {
       this.address = address;
     }
 
-    CompletableFuture<Frame> send(Frame request, java.time.Duration timeout) {
+    CompletableFuture<Frame> send(Frame request, java.time.Duration timeout, Tier tier) {
       CompletableFuture<Frame> f = new CompletableFuture<>();
+      FlowWindow<Outgoing> window = windows.get(tier.ordinal());
       if (window.tryAcquire()) {
-        transmit(request, f, timeout);
+        transmit(request, f, timeout, window);
         return f;
       }
-      if (queued.incrementAndGet() > settings.maxQueuedPerTarget()) {
-        queued.decrementAndGet();
+      if (!window.enqueue(new FlowWindow.Queued<>(new Outgoing(request, timeout), f,
+          System.nanoTime() + settings.requestTimeout().toNanos()))) {
         return failed(SmmHandler.Failure.OVERLOADED, settings.maxQueuedPerTarget()
             + " requests already wait for room in the window to " + target);
       }
-      queue.add(new Queued(request, f, System.nanoTime() + settings.requestTimeout().toNanos(), timeout));
-      pump(); // a reply may have freed a place meanwhile
+      pump(window); // a reply may have freed a place meanwhile
       return f;
     }
 
-    /** Sends queued requests while there is room. */
-    void pump() {
-      while (!queue.isEmpty() && window.tryAcquire()) {
-        Queued q = queue.poll();
-        if (q == null) {
-          window.release();
-          return;
-        }
-        queued.decrementAndGet();
-        if (q.future().isDone()) {
-          window.release(); // expired while queued
-          continue;
-        }
-        transmit(q.request(), q.future(), q.timeout());
-      }
+    /** Sends {@code window}'s queued requests while there is room. */
+    @SuppressWarnings("unchecked")
+    void pump(FlowWindow<Outgoing> window) {
+      window.pump(q -> transmit(q.request().request(), (CompletableFuture<Frame>) q.future(), q.request().timeout(),
+          window));
     }
 
-    private void transmit(Frame request, CompletableFuture<Frame> f, java.time.Duration timeout) {
+    private void transmit(Frame request, CompletableFuture<Frame> f, java.time.Duration timeout,
+        FlowWindow<Outgoing> window) {
       long id = ids.incrementAndGet();
-      pending.put(id, new Pending(f, System.nanoTime() + timeout.toNanos(), timeout));
+      pending.put(id, new Pending(f, System.nanoTime() + timeout.toNanos(), timeout, window));
       try {
         write(id, request);
       } catch (IOException e) {
@@ -584,8 +602,8 @@ public final class DataLane implements AutoCloseable {
             buffers.release(reply.payload()); // timed out already: dropped
             continue;
           }
-          window.release();
-          pump();
+          p.window().release();
+          pump(p.window());
           if (type == TYPE_LANE_ERROR || type == TYPE_LANE_OVERLOADED) {
             buffers.release(reply.payload());
             p.future().completeExceptionally(new LaneException(type == TYPE_LANE_ERROR ? SmmHandler.Failure.NO_HANDLER
@@ -623,37 +641,33 @@ public final class DataLane implements AutoCloseable {
       for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
         Pending p = it.next().getValue();
         it.remove();
-        window.release();
+        p.window().release();
         p.future().completeExceptionally(new LaneException(failure, why));
       }
-      for (Queued q; (q = queue.poll()) != null; ) {
-        queued.decrementAndGet();
-        q.future().completeExceptionally(new LaneException(failure, why));
+      for (FlowWindow<Outgoing> w : windows) {
+        w.drain(q -> q.future().completeExceptionally(new LaneException(failure, why)));
       }
     }
 
     void sweep(long now) {
       // Queued requests first: one that waited its whole time for room is overload, even if a
       // request in flight times out in the same sweep and makes room.
-      for (Queued q : queue) {
-        if (now - q.deadline() >= 0 && queue.remove(q)) {
-          queued.decrementAndGet();
-          q.future().completeExceptionally(new LaneException(SmmHandler.Failure.OVERLOADED,
-              "no room in the window to " + target + " within " + settings.requestTimeout()));
-        }
+      for (FlowWindow<Outgoing> w : windows) {
+        w.expire(now, q -> q.future().completeExceptionally(new LaneException(SmmHandler.Failure.OVERLOADED,
+            "no room in the window to " + target + " within " + settings.requestTimeout())));
       }
       Long suspected = suspectedSince.get(target);
       boolean given = suspected != null && now - suspected - SUSPECT_GRACE.toNanos() >= 0;
       for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
         Map.Entry<Long, Pending> e = it.next();
         if ((given || now - e.getValue().deadline() >= 0) && pending.remove(e.getKey(), e.getValue())) {
-          window.release();
+          e.getValue().window().release();
           e.getValue().future().completeExceptionally(new LaneException(SmmHandler.Failure.TIMEOUT, given
               ? "no answer from " + target + ", which the failure detector suspects"
               : "no answer from " + target + " within " + e.getValue().timeout()));
         }
       }
-      pump();
+      windows.forEach(this::pump);
     }
   }
 
@@ -816,11 +830,13 @@ public final class DataLane implements AutoCloseable {
         // answered: the memory all peers' such payloads take together is bounded.
         if (length < 13 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
         long held = length > REUSED_PAYLOAD ? length : 0;
-        if (held > 0 && !payloadBudget.reserve(held, settings.requestTimeout())) {
+        // Not waited for: this connection's reader holds up every request behind this one, whose
+        // requesters would take the wait for their targets' silence.
+        if (held > 0 && !payloadBudget.reserve(held, java.time.Duration.ZERO)) {
           // Overload, not a broken peer: this request is answered so, and the stream goes on.
           in.skip(length - 9L);
           Frame out = new Frame(TYPE_LANE_OVERLOADED, ByteBuffer.wrap(("no room for a request of " + length
-              + " bytes within " + settings.requestTimeout() + " (rackshare.oob.data-lane-memory)")
+              + " bytes (rackshare.oob.data-lane-memory)")
               .getBytes(StandardCharsets.UTF_8)), ByteBuffer.allocate(0));
           synchronized (conn) {
             writeFrame(conn, out.type(), id, out);

@@ -53,6 +53,11 @@ final class LaneConnection {
         target.getPort(), true);
     s.setEnabledProtocols(PROTOCOLS);
     s.setUseClientMode(true);
+    // The target must show a certificate for the address connected to (its SANs): another
+    // blade's certificate of the same CA cannot stand in the middle.
+    javax.net.ssl.SSLParameters p = s.getSSLParameters();
+    p.setEndpointIdentificationAlgorithm("HTTPS");
+    s.setSSLParameters(p);
     s.startHandshake();
     return new LaneConnection(channel, s);
   }

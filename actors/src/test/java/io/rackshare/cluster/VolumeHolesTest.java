@@ -109,6 +109,27 @@ class VolumeHolesTest {
     assertTrue(java.util.Arrays.equals(copy, Files.readAllBytes(out2)), "nbdcopy's copy equals qemu-img's");
   }
 
+  /** A mirror's zeros are holes punched: fast, unless the client wants them allocated (NO_HOLE). */
+  @Test
+  void aMirrorZeroesFastUnlessAskedForNoHole() {
+    String script = """
+        import nbd, sys
+        h = nbd.NBD()
+        h.connect_uri(sys.argv[1])
+        assert h.can_fast_zero()
+        h.pwrite(b"\\x55" * 65536, 7 << 20)
+        h.zero(65536, 7 << 20, nbd.CMD_FLAG_FAST_ZERO)
+        assert h.pread(65536, 7 << 20) == bytes(65536)
+        try:
+            h.zero(65536, 7 << 20, nbd.CMD_FLAG_FAST_ZERO | nbd.CMD_FLAG_NO_HOLE)
+            raise SystemExit("a fast zero that must allocate was accepted")
+        except nbd.Error as e:
+            assert e.errno == "ENOTSUP", e.errno
+        print("OK")
+        """;
+    assertTrue(Tool.run(T, "/usr/bin/python3", "-c", script, uri(1, "mirror")).ok().out().contains("OK"));
+  }
+
   @Test
   void raid5ZerosAreNotFastButReadAsZeros() {
     String script = """

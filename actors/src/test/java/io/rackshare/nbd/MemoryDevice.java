@@ -100,7 +100,7 @@ final class MemoryDevice implements BlockDevice {
   }
 
   @Override
-  public synchronized CompletionStage<List<long[]>> allocated(long offset, long length) {
+  public synchronized CompletionStage<Allocation> allocated(long offset, long length) {
     int[] r = range(offset, length);
     List<long[]> out = new ArrayList<>();
     for (int b = r[0] / BLOCK; (long) b * BLOCK < r[1]; b++) {
@@ -110,7 +110,7 @@ final class MemoryDevice implements BlockDevice {
       if (!out.isEmpty() && out.get(out.size() - 1)[1] == start) out.get(out.size() - 1)[1] = end;
       else out.add(new long[] {start, end});
     }
-    return CompletableFuture.completedFuture(out);
+    return CompletableFuture.completedFuture(new Allocation(r[1], out));
   }
 
   @Override

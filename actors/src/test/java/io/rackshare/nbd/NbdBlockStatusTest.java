@@ -143,4 +143,41 @@ class NbdBlockStatusTest {
     byte[] copy = Files.readAllBytes(out);
     assertArrayEquals(device.bytes, copy, "and the copy is whole");
   }
+
+  /**
+   * A zero-length READ under structured replies is answered by a NONE chunk (a data chunk must
+   * carry a byte; qemu drops the connection on an empty one). libnbd will not send one, so by hand.
+   */
+  @Test
+  void aZeroLengthReadGetsADoneChunkWithoutData() throws Exception {
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.tcpAddress().getPort())) {
+      s.setSoTimeout(10_000);
+      java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+      java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+      in.readNBytes(18);
+      out.writeInt(NbdProtocol.CLIENT_FLAG_FIXED_NEWSTYLE | NbdProtocol.CLIENT_FLAG_NO_ZEROES);
+      out.writeLong(NbdProtocol.IHAVEOPT);
+      out.writeInt(NbdProtocol.OPT_STRUCTURED_REPLY);
+      out.writeInt(0);
+      out.writeLong(NbdProtocol.IHAVEOPT);
+      out.writeInt(NbdProtocol.OPT_EXPORT_NAME);
+      out.writeInt(2);
+      out.writeBytes("v0");
+      out.flush();
+      in.readNBytes(20); // the ACK of STRUCTURED_REPLY
+      in.readNBytes(10); // size and flags
+      out.writeInt(NbdProtocol.REQUEST_MAGIC);
+      out.writeShort(0);
+      out.writeShort(NbdProtocol.CMD_READ);
+      out.writeLong(7);
+      out.writeLong(MIB);
+      out.writeInt(0);
+      out.flush();
+      assertEquals(NbdProtocol.STRUCTURED_REPLY_MAGIC, in.readInt());
+      assertEquals(NbdProtocol.REPLY_FLAG_DONE, in.readShort());
+      assertEquals(NbdProtocol.REPLY_TYPE_NONE, in.readShort());
+      assertEquals(7, in.readLong());
+      assertEquals(0, in.readInt(), "no payload");
+    }
+  }
 }

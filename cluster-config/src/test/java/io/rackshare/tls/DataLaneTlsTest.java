@@ -145,6 +145,24 @@ class DataLaneTlsTest {
     assertTrue(r[0].seen().contains(SECRET), "the control: in clear without TLS");
   }
 
+  /**
+   * A target must show a certificate for the address the lane connected to: a blade of the same
+   * CA, with its own certificate (for its own address), cannot stand in for another.
+   */
+  @Test
+  void aCertificateForAnotherAddressIsNotTheTargetsAndIsRefused() throws Exception {
+    ClusterCa ca = ClusterCa.create(dir.resolve("ca"), "rackshare");
+    DataLane impostor = lane(B, TlsContexts.load(ca.issue("elsewhere", List.of("10.9.9.9"),
+        dir.resolve("elsewhere")), "test"));
+    DataLane client = lane(A, blade(ca, "a"));
+    client.peerAt(B, "127.0.0.1", impostor.port(), impostor.key());
+    ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> client.request(B, new DataLane.Frame((byte) 1, ByteBuffer.allocate(0), ByteBuffer.allocate(0)))
+            .get(10, TimeUnit.SECONDS));
+    assertInstanceOf(DataLane.LaneException.class, e.getCause());
+    assertTrue(e.getCause().getMessage().contains("subject alternative names"), e.getCause().getMessage());
+  }
+
   @Test
   void aLaneWithACertificateOfAnotherCaGetsNothing() throws Exception {
     ClusterCa ca = ClusterCa.create(dir.resolve("ca"), "rackshare");

@@ -72,8 +72,20 @@ class TlsRotationTest {
     assertEquals(second, shown(tls.get(), blade.resolve(ClusterCa.CA_CERT)), "the new certificate, no restart");
 
     // A certificate file cut short (a copy under way): the last good context stays.
+    String whole = Files.readString(blade.resolve(ClusterCa.CERT));
     Files.writeString(blade.resolve(ClusterCa.CERT), "-----BEGIN CERTIFICATE-----\nMIIB\n");
     touch(blade, Instant.now().plusSeconds(60));
     assertEquals(second, shown(tls.get(), blade.resolve(ClusterCa.CA_CERT)));
+
+    // A rotation caught between its writes: the new key beside the old certificate. The pair does
+    // not match, so the last good context stays; once the certificate follows, it is used.
+    Files.writeString(blade.resolve(ClusterCa.CERT), whole);
+    Path next = ca.issue("blade1", List.of("127.0.0.1"), dir.resolve("next"));
+    Files.copy(next.resolve(ClusterCa.KEY), blade.resolve(ClusterCa.KEY), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    touch(blade, Instant.now().plusSeconds(120));
+    assertEquals(second, shown(tls.get(), blade.resolve(ClusterCa.CA_CERT)), "a key without its certificate is not used");
+    Files.copy(next.resolve(ClusterCa.CERT), blade.resolve(ClusterCa.CERT), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    assertEquals(serial(next), shown(tls.get(), blade.resolve(ClusterCa.CA_CERT)),
+        "read again at the next look, though its time may be the one of the failed look");
   }
 }
