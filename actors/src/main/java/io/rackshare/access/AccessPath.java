@@ -213,7 +213,7 @@ public final class AccessPath implements VolumeIo {
     if (layout.health(v).failed()) return volumeFailed(v, layout.health(v));
     List<ReadPiece> pieces;
     try {
-      pieces = layout.reads(v, offset, (int) length);
+      pieces = layout.reads(v, offset, (int) length, self);
     } catch (IllegalStateException e) {
       return CompletableFuture.completedFuture(whole);
     }
@@ -316,7 +316,7 @@ public final class AccessPath implements VolumeIo {
       for (long done = 0; done < length; done += Integer.MAX_VALUE) {
         int n = (int) Math.min(Integer.MAX_VALUE, length - done);
         if (op.kind == Kind.READ) {
-          for (ReadPiece p : layout.reads(v, offset + done, n)) read(op, v, p, attempt, parts);
+          for (ReadPiece p : layout.reads(v, offset + done, n, self)) read(op, v, p, attempt, parts);
         } else {
           for (WritePiece p : layout.writes(v, offset + done, n)) write(op, v, p, attempt, parts);
         }

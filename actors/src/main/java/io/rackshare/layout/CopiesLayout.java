@@ -60,6 +60,16 @@ abstract class CopiesLayout implements Layout {
 
   @Override
   public List<ReadPiece> reads(GlobalResourceDescriptor v, long offset, int length) {
+    return reads(v, offset, length, null);
+  }
+
+  /**
+   * With {@code read-policy = balanced}, a reader that holds an in-sync copy of a piece reads it
+   * from there, as DRBD does (no network, and its page cache); other readers alternate copies
+   * every {@link #readChunk} bytes.
+   */
+  @Override
+  public List<ReadPiece> reads(GlobalResourceDescriptor v, long offset, int length, io.rackshare.map.BladeId reader) {
     List<ReadPiece> out = new ArrayList<>(2);
     boolean balanced = BALANCED.equals(v.options().get(LayoutOptions.READ_POLICY));
     long chunk = balanced ? readChunk(v) : Long.MAX_VALUE;
@@ -75,9 +85,13 @@ abstract class CopiesLayout implements Layout {
       if (readable.isEmpty()) {
         throw new IllegalStateException("no in-sync copy of byte " + pos + " of '" + v.name() + "'");
       }
-      int pick = balanced
-          ? readable.get((int) ((p.deviceOffset() / chunk) % readable.size()))
-          : readable.get(0);
+      int pick = readable.get(0);
+      if (balanced) {
+        pick = readable.get((int) ((p.deviceOffset() / chunk) % readable.size()));
+        for (int i : readable) {
+          if (v.member(i).device().blade().equals(reader)) pick = i;
+        }
+      }
       out.add(new ReadPiece.Direct(new DeviceSegment(v.member(pick).device(), p.deviceOffset(), pos, (int) n)));
       pos += n;
     }

@@ -35,6 +35,15 @@ public interface Layout {
    */
   List<ReadPiece> reads(GlobalResourceDescriptor volume, long offset, int length);
 
+  /**
+   * As above, for a read planned on blade {@code reader}: a layout with copies may read the
+   * reader's own copy (no network). The default ignores the reader.
+   */
+  default List<ReadPiece> reads(GlobalResourceDescriptor volume, long offset, int length,
+      io.rackshare.map.BladeId reader) {
+    return reads(volume, offset, length);
+  }
+
   /** How to write {@code length} bytes at byte {@code offset}, in volume order (same rules). */
   List<WritePiece> writes(GlobalResourceDescriptor volume, long offset, int length);
 

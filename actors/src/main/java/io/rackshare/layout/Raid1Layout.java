@@ -11,7 +11,7 @@ import java.util.List;
  * blade, and the sets are concatenated: 16 disks of 10 blocks make 80 blocks. Writes go to every
  * copy; reads go to the first copy in sync ({@code read-policy = primary}) or alternate between
  * the copies every {@code read-chunk} bytes (default 1 MiB; {@code balanced}, the default: the
- * seed's duplexing, 0091).
+ * seed's duplexing, 0091), except on a blade that holds an in-sync copy, which reads its own.
  */
 public final class Raid1Layout extends CopiesLayout {
 

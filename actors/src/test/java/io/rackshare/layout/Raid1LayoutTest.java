@@ -54,6 +54,27 @@ class Raid1LayoutTest {
     assertEquals(10 * BS, r.stream().mapToInt(DeviceSegment::length).sum());
   }
 
+  /** A blade that holds an in-sync copy reads its own (as DRBD does); the others still alternate. */
+  @Test
+  void balancedReadsTheReadersOwnCopyWhenItHoldsOne() {
+    GlobalResourceDescriptor balanced = build(raid1, disks(BS, 10, IntStream.rangeClosed(1, 16).toArray()),
+        Map.of("read-policy", "balanced", "read-chunk", "1024"));
+    io.rackshare.map.BladeId six = disk(6, 0).blade();
+    List<ReadPiece> own = raid1.reads(balanced, 20L * BS, 10 * BS, six);
+    assertEquals(List.of(disk(6, 0)), own.stream().map(p -> ((ReadPiece.Direct) p).segment().device()).distinct().toList());
+    io.rackshare.map.BladeId other = disk(9, 0).blade(); // holds pair E, not C
+    assertEquals(List.of(disk(5, 0), disk(6, 0), disk(5, 0), disk(6, 0), disk(5, 0)),
+        raid1.reads(balanced, 20L * BS, 10 * BS, other).stream().map(p -> ((ReadPiece.Direct) p).segment().device())
+            .toList());
+    // A copy being rebuilt is not the reader's to read.
+    GlobalResourceDescriptor rebuilding = with(balanced, 5, Member.State.REBUILDING);
+    assertEquals(List.of(disk(5, 0)), raid1.reads(rebuilding, 20L * BS, 10 * BS, six).stream()
+        .map(p -> ((ReadPiece.Direct) p).segment().device()).distinct().toList());
+    // primary keeps to the first copy in sync wherever the read is planned.
+    assertEquals(List.of(disk(5, 0)), raid1.reads(patentVolume("primary"), 20L * BS, 10 * BS, six).stream()
+        .map(p -> ((ReadPiece.Direct) p).segment().device()).distinct().toList());
+  }
+
   @Test
   void aFailedCopyIsNeitherReadNorWrittenAndTheVolumeSurvivesUntilBothAreGone() {
     GlobalResourceDescriptor v = with(patentVolume("balanced"), 4, Member.State.FAILED); // blade 5
