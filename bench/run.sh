@@ -6,6 +6,11 @@
 #   ROUNDS=1 RUNTIME=3 bench/run.sh
 #   JOBS='^seq' OUT=/tmp/b.md bench/run.sh   # only the jobs whose name matches, table elsewhere
 #   TLS=0 bench/run.sh           # without the TLS rows
+#   RAID1=0 bench/run.sh         # without the raid1 rows
+#
+# The raid1 rows (RAID1=1, the default) read and write a two-copy raid1 volume of the same size as
+# nbdkit's file (copies on blades 1 and 2, read-policy = balanced) through blade 1, which holds a
+# copy, and through blade 3, which holds none.
 #
 # The TLS rows (TLS=1, the default) run a few jobs, in the same rounds, against: nbdkit plain and
 # over TLS (nbds://, GnuTLS), Rackshare's NBD plain and over TLS (the same blade; its lanes on Unix
@@ -20,6 +25,7 @@ DISK_MIB=${DISK_MIB:-384}           # per blade; nbdkit serves a file of 3x this
 OUT=${OUT:-$here/docs/benchmarks.md}
 JOBS=${JOBS:-.}
 TLS=${TLS:-1}
+RAID1=${RAID1:-1}
 TLS_JOBS=${TLS_JOBS:-'^(seq-read-1M|seq-write-1M|rand-read-4k-qd32)$'}
 for tool in fio nbdkit nbdinfo; do
   command -v $tool >/dev/null || { echo "bench: needs $tool (apt-get install fio nbdkit libnbd-bin)" >&2; exit 2; }
@@ -43,10 +49,11 @@ kport=$(free_port)
 nbdkit -f -p "$kport" -i 127.0.0.1 file "$work/nbdkit.img" &
 pids+=($!)
 
-# (b) three Rackshare blades, one spanned volume; prints blade 1's export's URI. $1 names the
-# cluster, $2 is more HOCON for its blades (its lanes).
+# (b) three Rackshare blades, one spanned volume; sets ready_uri to blade 1's export of it. $1
+# names the cluster, $2 is more HOCON for its blades (its lanes), $3 (optional) a raid1 volume's
+# name to add: its copies on a second disk of blades 1 and 2, of nbdkit's file's size.
 start_cluster() {
-  local name=$1 extra=$2 seed slot oob dir
+  local name=$1 extra=$2 mirror=${3:-} seed slot oob dir disks volumes
   seed=$(free_port)
   for slot in 1 2 3; do
     oob=$([[ $slot == 1 ]] && echo "$seed" || free_port)
@@ -55,16 +62,23 @@ start_cluster() {
     # Each blade's certificate of the bench cluster's CA (the OOB channel runs mutual TLS).
     java -cp "$cp" io.rackshare.node.RackshareCli certs --dir "$work/ca" --blade "$name-blade$slot" \
       --address 127.0.0.1 > /dev/null
+    disks="{ file = disk0.img, size = ${DISK_MIB}MiB }"
+    volumes="{ name = bench, members = [\"Rack(1)/Chassis(1)/Blade(1)/Disk(0)\",
+      \"Rack(1)/Chassis(1)/Blade(2)/Disk(0)\", \"Rack(1)/Chassis(1)/Blade(3)/Disk(0)\"] }"
+    if [[ -n $mirror ]]; then
+      [[ $slot != 3 ]] && disks="$disks, { file = disk1.img, size = ${total_mib}MiB }"
+      volumes="$volumes, { name = $mirror, layout = raid1, read-policy = balanced,
+        members = [\"Rack(1)/Chassis(1)/Blade(1)/Disk(1)\", \"Rack(1)/Chassis(1)/Blade(2)/Disk(1)\"] }"
+    fi
     cat > "$dir/node.conf" <<CONF
 rackshare {
   tls.dir = "$work/ca/$name-blade$slot"
-  blade { slot = $slot, data-dir = "$dir", disks = [{ file = disk0.img, size = ${DISK_MIB}MiB }] }
+  blade { slot = $slot, data-dir = "$dir", disks = [$disks] }
   oob { hostname = "127.0.0.1", port = $oob }
   seed-nodes = ["127.0.0.1:$seed"]
   nbd.port = 0
   management.port = 0
-  volumes = [{ name = bench, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)",
-    "Rack(1)/Chassis(1)/Blade(2)/Disk(0)", "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
+  volumes = [$volumes]
   $extra
 }
 CONF
@@ -79,12 +93,19 @@ CONF
   done
   ready_uri=$(grep -o 'nbd=nbd://[^ ]*' "$work/$name/blade1/node.log" | head -1 | cut -d= -f2)bench
 }
-start_cluster rackshare ""
+# The NBD URI of blade $2's export $3 in cluster $1.
+export_uri() { echo "$(grep -o 'nbd=nbd://[^ ]*' "$work/$1/blade$2/node.log" | head -1 | cut -d= -f2)$3"; }
+start_cluster rackshare "" "$([[ $RAID1 == 1 ]] && echo mirror)"
 ruri=$ready_uri
 kuri="nbd://127.0.0.1:$kport/"
 echo "nbdkit: $kuri   rackshare (through blade 1): $ruri" >&2
 declare -A uris=([nbdkit]="$kuri" [rackshare]="$ruri")
 servers=(nbdkit rackshare)
+if [[ $RAID1 == 1 ]]; then
+  uris[raid1-copy]=$(export_uri rackshare 1 mirror)
+  uris[raid1-nocopy]=$(export_uri rackshare 3 mirror)
+  servers+=(raid1-copy raid1-nocopy)
+fi
 tls_servers=()
 if [[ $TLS == 1 ]]; then
   # nbdkit over TLS on the same file (GnuTLS wants ca-cert.pem, server-cert.pem, server-key.pem).
@@ -110,7 +131,7 @@ if [[ $TLS == 1 ]]; then
 fi
 
 # Fill every volume so reads hit written data (nbdkit's TLS server shares nbdkit's file).
-for uri in "$kuri" "$ruri" ${uris[lane-tcp]:-} ${uris[lane-tcp-tls]:-}; do
+for uri in "$kuri" "$ruri" ${uris[raid1-copy]:-} ${uris[lane-tcp]:-} ${uris[lane-tcp-tls]:-}; do
   fio --name=fill --ioengine=nbd --uri="$uri" --rw=write --bs=1M --iodepth=8 --size=${total_mib}M \
     --output-format=json > /dev/null
 done
@@ -130,7 +151,8 @@ for round in $(seq "$ROUNDS"); do
     name=${job%%|*}; args=${job#*|}
     [[ $name =~ $JOBS ]] || continue
     run=("${servers[@]}")
-    [[ ${#tls_servers[@]} -gt 0 && $name =~ $TLS_JOBS ]] && run=("${tls_servers[@]}")
+    # shellcheck disable=SC2206
+    [[ ${#tls_servers[@]} -gt 0 && $name =~ $TLS_JOBS ]] && run=(${tls_servers[@]} ${servers[@]:2})
     for server in "${run[@]}"; do
       uri=${uris[$server]}
       echo "round $round: $name on $server" >&2
@@ -178,6 +200,14 @@ if start in text and end in text:
     text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
 else:
     text += ("\n" if text else "") + block + "\n"
+def splice(text, marker, title, lines):
+    """Replaces the table between <!-- marker:start --> and <!-- marker:end --> (or adds a section)."""
+    start, end = "<!-- %s:start -->" % marker, "<!-- %s:end -->" % marker
+    block = "%s\nMedians of %s interleaved rounds of %s s per job, the same run as the table above; measured %s.\n\n%s\n%s" % (
+        start, sys.argv[3], sys.argv[4], datetime.date.today(), "\n".join(lines), end)
+    if start in text and end in text:
+        return text[: text.index(start)] + block + text[text.index(end) + len(end):]
+    return text + "\n## %s\n\n" % title + block + "\n"
 if any(server == "nbdkit-tls" for _, server in rows):
     tls = ["| job (unit) | nbdkit | nbdkit TLS | ratio | rackshare NBD | its NBD over TLS | ratio | rackshare, TCP lanes | TCP lanes under TLS | ratio |",
            "|---|---|---|---|---|---|---|---|---|---|"]
@@ -191,14 +221,22 @@ if any(server == "nbdkit-tls" for _, server in rows):
         tls.append("| %s (%s) | %.0f | %.0f | %s | %.0f | %.0f | %s | %.0f | %.0f | %s |" % (
             job, unit, v["nbdkit"], v["nbdkit-tls"], r("nbdkit-tls", "nbdkit"), v["rackshare"], v["rackshare-nbd-tls"],
             r("rackshare-nbd-tls", "rackshare"), v["lane-tcp"], v["lane-tcp-tls"], r("lane-tcp-tls", "lane-tcp")))
-    tstart, tend = "<!-- tls:start -->", "<!-- tls:end -->"
-    tblock = "%s\nMedians of %s interleaved rounds of %s s per job, the same run as the table above; measured %s.\n\n%s\n%s" % (
-        tstart, sys.argv[3], sys.argv[4], datetime.date.today(), "\n".join(tls), tend)
-    if tstart in text and tend in text:
-        text = text[: text.index(tstart)] + tblock + text[text.index(tend) + len(tend):]
-    else:
-        text += "\n## TLS\n\n" + tblock + "\n"
+    text = splice(text, "tls", "TLS", tls)
     print("\n".join(tls))
+if any(server == "raid1-copy" for _, server in rows):
+    r1 = ["| job | nbdkit | raid1 through a blade with a copy | ratio | p50 ratio | through a blade without | ratio | p50 ratio |",
+          "|---|---|---|---|---|---|---|---|"]
+    for job in jobs:
+        if not rows[(job, "raid1-copy")]:
+            continue
+        i, unit = (0, "MiB/s") if job.startswith("seq") else (1, "IOPS")
+        k, c, n = (med(job, s_, i) for s_ in ("nbdkit", "raid1-copy", "raid1-nocopy"))
+        kp, cp_, np_ = (med(job, s_, 2) for s_ in ("nbdkit", "raid1-copy", "raid1-nocopy"))
+        f = lambda a, b: "%.2f" % (a / b) if b else "-"
+        r1.append("| %s | %.0f %s | %.0f | %s | %s | %.0f | %s | %s |" % (
+            job, k, unit, c, f(c, k), f(cp_, kp), n, f(n, k), f(np_, kp)))
+    text = splice(text, "raid1", "RAID-1", r1)
+    print("\n".join(r1))
 open(path, "w").write(text)
 print(table)
 PY

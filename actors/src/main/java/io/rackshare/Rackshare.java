@@ -18,7 +18,6 @@ import io.rackshare.manager.ResourceManager;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceMap;
 import io.rackshare.nbd.NbdServer;
-import io.rackshare.nbd.VolumeExports;
 import io.rackshare.smm.DataLane;
 import io.rackshare.smm.SmmHandler;
 import java.io.IOException;

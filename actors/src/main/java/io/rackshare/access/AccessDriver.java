@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -23,23 +22,12 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * The management/access driver (802) of a blade. It installs each local copy of the global
  * resource map the blade stores into the data path ({@link AccessPath} on the requester side,
  * {@link BlockTarget} on the target side, both reading the same immutable snapshot), answers
- * those waiting for a volume to appear, and offers volume I/O as an actor protocol for Pekko
- * services that prefer messages to {@link BlockDevice}'s completion stages.
+ * those waiting for a volume to appear, and runs the rebuilds of this blade's members. Volume
+ * I/O does not pass through it: {@link BlockDevice} is the one I/O API, and it costs no actor hop.
  */
 public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
 
   public sealed interface Command {}
-
-  public record Read(String volume, long offset, int length, ActorRef<IoResult> replyTo) implements Command {}
-
-  public record Write(String volume, long offset, byte[] data, boolean fua, ActorRef<IoResult> replyTo)
-      implements Command {}
-
-  /** Zeroes {@code length} bytes (NBD WRITE_ZEROES and TRIM). */
-  public record WriteZeroes(String volume, long offset, long length, boolean fua, ActorRef<IoResult> replyTo)
-      implements Command {}
-
-  public record Flush(String volume, ActorRef<IoResult> replyTo) implements Command {}
 
   /**
    * The blade stored a new local copy of the global resource map; {@code responder} (if the
@@ -54,24 +42,12 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
   /** Answers with the volume's descriptor as soon as the local map has it. */
   public record AwaitVolume(String volume, ActorRef<GlobalResourceDescriptor> replyTo) implements Command {}
 
-  /** The single answer to a {@link Read}, {@link Write}, {@link WriteZeroes} or {@link Flush}. */
-  public sealed interface IoResult {}
-
-  /** Success; {@code data} holds what was read (empty otherwise). */
-  public record Ok(byte[] data) implements IoResult {}
-
-  public record Error(IoError error, String message) implements IoResult {}
-
-  private static final byte[] NO_DATA = new byte[0];
-
-  static Behavior<Command> create(AccessPath path, VolumeIo io, Consumer<GlobalResourceMap> mapListener,
+  static Behavior<Command> create(AccessPath path, Consumer<GlobalResourceMap> mapListener,
       Rebuilder.Context rebuilds, StripeCoordinator coordinator) {
-    return Behaviors.setup(ctx -> new AccessDriver(ctx, path, io, mapListener, rebuilds, coordinator));
+    return Behaviors.setup(ctx -> new AccessDriver(ctx, path, mapListener, rebuilds, coordinator));
   }
 
   private final AccessPath path;
-  /** Where the volume I/O commands go: the local routing or the manager's. */
-  private final VolumeIo io;
   private final Consumer<GlobalResourceMap> mapListener;
   private final Rebuilder.Context rebuildContext;
   private final StripeCoordinator coordinator;
@@ -80,11 +56,10 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
   private final Map<String, ActorRef<Rebuilder.Command>> rebuilders = new HashMap<>();
   private GlobalResourceMap map = GlobalResourceMap.EMPTY;
 
-  private AccessDriver(ActorContext<Command> ctx, AccessPath path, VolumeIo io,
+  private AccessDriver(ActorContext<Command> ctx, AccessPath path,
       Consumer<GlobalResourceMap> mapListener, Rebuilder.Context rebuildContext, StripeCoordinator coordinator) {
     super(ctx);
     this.path = path;
-    this.io = io;
     this.mapListener = mapListener;
     this.rebuildContext = rebuildContext;
     this.coordinator = coordinator;
@@ -93,11 +68,6 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Read.class, r -> answer(io.read(r.volume(), r.offset(), r.length()), r.replyTo()))
-        .onMessage(Write.class, w -> answer(io.write(w.volume(), w.offset(), w.data(), w.fua()), w.replyTo()))
-        .onMessage(WriteZeroes.class, z -> answer(
-            io.writeZeroes(z.volume(), z.offset(), z.length(), z.fua()), z.replyTo()))
-        .onMessage(Flush.class, f -> answer(io.flush(f.volume()), f.replyTo()))
         .onMessage(MapInstalled.class, this::onMap)
         .onMessage(AwaitVolume.class, this::onAwait)
         .onSignal(org.apache.pekko.actor.typed.Terminated.class, t -> {
@@ -105,20 +75,6 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
           return this;
         })
         .build();
-  }
-
-  private Behavior<Command> answer(CompletionStage<?> stage, ActorRef<IoResult> replyTo) {
-    stage.whenComplete((result, failure) -> {
-      if (failure == null) {
-        replyTo.tell(new Ok(result instanceof byte[] b ? b : NO_DATA));
-      } else {
-        Throwable t = BlockDeviceException.cause(failure);
-        replyTo.tell(t instanceof BlockDeviceException e
-            ? new Error(e.error(), e.getMessage())
-            : new Error(IoError.IO_ERROR, t.toString()));
-      }
-    });
-    return this;
   }
 
   private Behavior<Command> onMap(MapInstalled m) {

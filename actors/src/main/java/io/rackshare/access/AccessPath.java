@@ -19,36 +19,25 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The requester side of an access (Figure 7, blocks 702-706 and 724): looks the volume up in this
- * blade's local copy of the map, has the volume's layout cut the byte range into pieces (which
- * device to read, which devices to write, which stripe coordinator to ask), sends each to the
- * blade that holds it on the OOB data lane (this blade's own pieces go straight to its target
- * side), and completes when every piece is done.
+ * The requester side of an access (Figure 7, blocks 702-706 and 724), as its planner layer: looks
+ * the volume up in this blade's local copy of the map, has the volume's layout cut the byte range
+ * into pieces (which device to read, which devices to write, which stripe coordinator to ask),
+ * hands each to the {@link LaneClient} (this blade's own pieces go straight to its target side),
+ * and has {@link Retries} judge the outcomes: done, planned again on a newer map, or failed.
  *
- * <p>When something goes wrong with a piece:
- *
- * <ul>
- *   <li>"wrong target": the maps disagree; the piece waits for a resynchronised map (or a
- *       back-off) and is routed again, failing with {@link IoError#STALE_MAP} after {@code
- *       rackshare.access.max-attempts};
- *   <li>a member failed (its blade left, did not answer in time, or its device reported an I/O
- *       error): the manager is told, and once it confirms a map without that member installed on
- *       every blade the piece is planned again on it. A write is therefore acknowledged only when
- *       it is on every member the map still counts as live (DRBD's protocol C), and a failed
- *       member is never read again;
- *   <li>the volume lost more members than its redundancy covers: {@link IoError#VOLUME_FAILED}.
- * </ul>
+ * <p>The layers under a request, top down: NBD front end or {@link Volume} ({@link BlockDevice}),
+ * {@link QuorumGate}, this planner with the layout's plan, {@link Retries}, {@link LaneClient},
+ * the data lane. It knows no RAID level: layouts are plug-ins ({@link Layout}).
  *
  * <p>Thread-safe and actor-free on purpose: it reads an immutable map snapshot, so requests cost
- * no actor hops; the {@link AccessDriver} actor installs each new map.
+ * no actor hops; the {@link AccessDriver} actor installs each new map. A request is planned on
+ * its caller's thread (an NBD connection's reader, or an embedding service's); retries are
+ * planned on the thread that completed the last outcome. Nothing here blocks.
  */
 public final class AccessPath implements VolumeIo {
 
@@ -60,21 +49,10 @@ public final class AccessPath implements VolumeIo {
   private final Supplier<GlobalResourceMap> map;
   private final Layouts layouts;
   private final AccessSettings settings;
-  private final DataLane lane;
-  private final BlockTarget.Resync resync;
-  private final FailureReport report;
+  private final LaneClient client;
+  private final Retries retries;
   private final RangeLocks locks;
-  private final ScheduledExecutorService timer;
   private final QuorumGate quorum;
-  private final List<MapWaiter> waiters = new CopyOnWriteArrayList<>();
-
-  /** Waits for volume {@code volume}'s epoch to differ from {@code epoch} (or the map to reach {@code atLeast}). */
-  private record MapWaiter(String volume, long epoch, long atLeast, CompletableFuture<Void> changed) {
-    boolean satisfied(GlobalResourceMap m) {
-      if (atLeast > 0) return m.epoch() >= atLeast;
-      return m.volume(volume).map(GlobalResourceDescriptor::epoch).orElse(-1L) != epoch;
-    }
-  }
 
   /** Tells the global resource manager that a member failed. */
   interface FailureReport {
@@ -87,18 +65,15 @@ public final class AccessPath implements VolumeIo {
   }
 
   AccessPath(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts, AccessSettings settings,
-      DataLane lane, BlockTarget.Resync resync, FailureReport report, RangeLocks locks,
-      ScheduledExecutorService timer, QuorumGate quorum) {
+      LaneClient client, Retries retries, RangeLocks locks, QuorumGate quorum) {
     this.quorum = quorum;
     this.self = self;
     this.map = map;
     this.layouts = layouts;
     this.settings = settings;
-    this.lane = lane;
-    this.resync = resync;
-    this.report = report;
+    this.client = client;
+    this.retries = retries;
     this.locks = locks;
-    this.timer = timer;
   }
 
   private enum Kind { READ, WRITE, ZERO }
@@ -158,7 +133,7 @@ public final class AccessPath implements VolumeIo {
 
   /** Gives back a buffer from {@link #readBuffer} once its bytes are consumed. */
   public void release(ByteBuffer b) {
-    lane.release(b);
+    client.release(b);
   }
 
   /**
@@ -228,7 +203,7 @@ public final class AccessPath implements VolumeIo {
         continue;
       }
       DeviceSegment seg = d.segment();
-      parts.add(send(seg.device().blade(), seg.device(),
+      parts.add(client.send(seg.device().blade(), seg.device(),
           BlockFrames.segment(BlockFrames.STATUS, v.name(), v.epoch(), seg, false, null), false).thenApply(o -> {
             if (!(o instanceof Outcome.Ok ok) || ok.reply().type() != BlockFrames.DATA) return all;
             List<long[]> ranges;
@@ -237,7 +212,7 @@ public final class AccessPath implements VolumeIo {
             } catch (RuntimeException e) {
               return all;
             } finally {
-              lane.release(ok.reply().payload());
+              client.release(ok.reply().payload());
             }
             if (ranges == null) return all;
             List<long[]> out = new ArrayList<>();
@@ -278,19 +253,14 @@ public final class AccessPath implements VolumeIo {
     if (h.failed()) return volumeFailed(v, h);
     List<CompletableFuture<Outcome>> parts = new ArrayList<>();
     for (DevicePath d : layouts.get(v.layout()).devices(v)) {
-      parts.add(send(d.blade(), d, BlockFrames.flush(volume, v.epoch(), d), true));
+      parts.add(client.send(d.blade(), d, BlockFrames.flush(volume, v.epoch(), d), true));
     }
-    return settle(v, parts, attempt, () -> flush(volume, attempt + 1));
+    return retries.settle(v, parts, attempt, () -> flush(volume, attempt + 1));
   }
 
   /** This blade stored a new map: pieces waiting for one go again. */
   void mapInstalled(GlobalResourceMap m) {
-    for (MapWaiter w : waiters) {
-      if (w.satisfied(m)) {
-        waiters.remove(w);
-        w.changed().complete(null);
-      }
-    }
+    retries.mapInstalled(m);
   }
 
   // ---- planning ------------------------------------------------------------------------------
@@ -309,7 +279,7 @@ public final class AccessPath implements VolumeIo {
     if (h.failed()) return volumeFailed(v, h);
     if (op.kind != Kind.READ && LayoutOptions.offlineRebuild(v) && rebuilding(v)) {
       // rebuild = offline: writes wait until the volume is whole again.
-      return mapChange(v.name(), v.epoch(), 0, 0).thenCompose(x -> range(op, offset, length, attempt));
+      return retries.mapChange(v.name(), v.epoch(), 0, 0).thenCompose(x -> range(op, offset, length, attempt));
     }
     List<CompletableFuture<Void>> parts = new ArrayList<>();
     try {
@@ -337,19 +307,19 @@ public final class AccessPath implements VolumeIo {
       DeviceSegment s = d.segment();
       for (int at = 0; at < s.length(); at += max) {
         DeviceSegment piece = s.slice(at, Math.min(max, s.length() - at));
-        CompletableFuture<Outcome> o = send(piece.blade(), piece.device(),
+        CompletableFuture<Outcome> o = client.send(piece.blade(), piece.device(),
             BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(), piece, false, null), true);
-        parts.add(settle(v, List.of(o), attempt, () -> range(op, piece.volumeOffset(), piece.length(), attempt + 1))
+        parts.add(retries.settle(v, List.of(o), attempt, () -> range(op, piece.volumeOffset(), piece.length(), attempt + 1))
             .thenRun(() -> take(op, piece.volumeOffset(), o.join())));
       }
     } else if (p instanceof ReadPiece.Reconstructed r) {
       for (int at = 0; at < r.length(); at += max) {
         long vo = r.volumeOffset() + at;
         int n = Math.min(max, r.length() - at);
-        CompletableFuture<Outcome> o = send(r.coordinator().blade(), r.coordinator(),
+        CompletableFuture<Outcome> o = client.send(r.coordinator().blade(), r.coordinator(),
             BlockFrames.stripe(BlockFrames.STRIPE_READ, v.name(), v.epoch(), r.stripe(), vo, n, -1, false, false, null),
             true);
-        parts.add(settle(v, List.of(o), attempt, () -> range(op, vo, n, attempt + 1))
+        parts.add(retries.settle(v, List.of(o), attempt, () -> range(op, vo, n, attempt + 1))
             .thenRun(() -> take(op, vo, o.join())));
       }
     }
@@ -359,7 +329,7 @@ public final class AccessPath implements VolumeIo {
   private void take(Op op, long volumeOffset, Outcome o) {
     if (o instanceof Outcome.Ok ok && ok.reply().type() == BlockFrames.DATA) {
       ByteBuffer payload = ok.reply().payload();
-      if (!op.take(volumeOffset, payload)) lane.release(payload);
+      if (!op.take(volumeOffset, payload)) client.release(payload);
     }
   }
 
@@ -373,10 +343,10 @@ public final class AccessPath implements VolumeIo {
         parts.add(copies(op, v, slices(c.inSync(), from, n), slices(c.rebuilding(), from, n), vo, n, attempt));
       } else if (p instanceof WritePiece.Parity s) {
         boolean zero = op.kind == Kind.ZERO;
-        Supplier<CompletableFuture<Outcome>> send = () -> send(s.coordinator().blade(), s.coordinator(),
+        Supplier<CompletableFuture<Outcome>> send = () -> client.send(s.coordinator().blade(), s.coordinator(),
             BlockFrames.stripe(BlockFrames.STRIPE_WRITE, v.name(), v.epoch(), s.stripe(), vo, n, -1, op.fua, zero,
                 zero ? null : op.slice(vo, n)), true);
-        parts.add(settle(v, List.of(send.get()), attempt, () -> range(op, vo, n, attempt + 1)));
+        parts.add(retries.settle(v, List.of(send.get()), attempt, () -> range(op, vo, n, attempt + 1)));
       }
     }
   }
@@ -395,9 +365,9 @@ public final class AccessPath implements VolumeIo {
   private CompletableFuture<Void> copies(Op op, GlobalResourceDescriptor v, List<DeviceSegment> inSync,
       List<DeviceSegment> rebuilding, long vo, int n, int attempt) {
     Supplier<CompletableFuture<Void>> again = () -> range(op, vo, n, attempt + 1);
-    if (rebuilding.isEmpty()) return settle(v, writeAll(op, v, inSync, vo), attempt, again);
-    return settle(v, writeAll(op, v, inSync, vo), attempt, again,
-        () -> settle(v, writeAll(op, v, rebuilding, vo), attempt, again));
+    if (rebuilding.isEmpty()) return retries.settle(v, writeAll(op, v, inSync, vo), attempt, again);
+    return retries.settle(v, writeAll(op, v, inSync, vo), attempt, again,
+        () -> retries.settle(v, writeAll(op, v, rebuilding, vo), attempt, again));
   }
 
   private List<CompletableFuture<Outcome>> writeAll(Op op, GlobalResourceDescriptor v, List<DeviceSegment> segments,
@@ -407,7 +377,7 @@ public final class AccessPath implements VolumeIo {
       DataLane.Frame frame = op.kind == Kind.ZERO
           ? BlockFrames.segment(BlockFrames.ZERO, v.name(), v.epoch(), s, op.fua, null)
           : BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), s, op.fua, op.slice(vo, s.length()));
-      out.add(send(s.blade(), s.device(), frame, true));
+      out.add(client.send(s.blade(), s.device(), frame, true));
     }
     return out;
   }
@@ -423,23 +393,23 @@ public final class AccessPath implements VolumeIo {
   CompletableFuture<Void> rebuild(GlobalResourceDescriptor v, RebuildStep step) {
     if (step instanceof RebuildStep.Reconstruct r) {
       DeviceSegment t = r.target();
-      CompletableFuture<Outcome> o = send(r.coordinator().blade(), r.coordinator(),
+      CompletableFuture<Outcome> o = client.send(r.coordinator().blade(), r.coordinator(),
           BlockFrames.stripe(BlockFrames.STRIPE_REBUILD, v.name(), v.epoch(), r.stripe(), t.deviceOffset(),
               t.length(), r.position(), false, false, null), true);
-      return settle(v, List.of(o), 0, () -> failedStep(v));
+      return retries.settle(v, List.of(o), 0, () -> failedStep(v));
     }
     RebuildStep.Copy c = (RebuildStep.Copy) step;
     DeviceSegment t = c.target();
     return locks.lock(t.device(), t.deviceOffset(), t.length()).thenCompose(held -> {
-      CompletableFuture<Outcome> read = send(c.source().blade(), c.source().device(),
+      CompletableFuture<Outcome> read = client.send(c.source().blade(), c.source().device(),
           BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(), c.source(), false, null), true);
-      CompletableFuture<Void> done = settle(v, List.of(read), 0, () -> failedStep(v))
+      CompletableFuture<Void> done = retries.settle(v, List.of(read), 0, () -> failedStep(v))
           .thenCompose(x -> {
             ByteBuffer data = ((Outcome.Ok) read.join()).reply().payload();
-            CompletableFuture<Outcome> w = send(self, t.device(),
+            CompletableFuture<Outcome> w = client.send(self, t.device(),
                 BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), t, false, data, true), true);
-            return settle(v, List.of(w), 0, () -> failedStep(v))
-                .whenComplete((y, e) -> lane.release(data));
+            return retries.settle(v, List.of(w), 0, () -> failedStep(v))
+                .whenComplete((y, e) -> client.release(data));
           });
       return done.whenComplete((x, e) -> locks.unlock(held));
     });
@@ -453,7 +423,7 @@ public final class AccessPath implements VolumeIo {
   CompletableFuture<List<long[]>> missed(GlobalResourceDescriptor v, int witness, int position) {
     DevicePath w = v.member(witness).device();
     Member m = v.member(position);
-    return send(w.blade(), w, BlockFrames.missed(v.name(), v.epoch(), w, position, m.device(), m.missedFrom()), false)
+    return client.send(w.blade(), w, BlockFrames.missed(v.name(), v.epoch(), w, position, m.device(), m.missedFrom()), false)
         .thenApply(o -> {
           if (o instanceof Outcome.Ok ok) return BlockFrames.regions(ok.reply());
           throw new BlockDeviceException(IoError.STALE_MAP, w + " did not say what " + m.device() + " missed: " + o);
@@ -465,148 +435,8 @@ public final class AccessPath implements VolumeIo {
         "the map of '" + v.name() + "' changed under the rebuild step"));
   }
 
-  // ---- sending and judging answers -----------------------------------------------------------
-
-  /** How one request to one device (or coordinator) ended. */
-  sealed interface Outcome {
-    record Ok(DataLane.Frame reply) implements Outcome {}
-
-    /** The target's map disagrees with ours. */
-    record Wrong(String reason) implements Outcome {}
-
-    /** The device (or its blade) failed: the manager must drop it from the volume. */
-    record DeviceFailed(DevicePath device, BlockDeviceException error) implements Outcome {}
-
-    /** Failed for a reason that is not the device's (overload, a bad request, a failed volume). */
-    record Failed(BlockDeviceException error) implements Outcome {}
-  }
-
-  /**
-   * Sends {@code frame} to {@code target}. With {@code blame}, a lane failure or an I/O error
-   * answer counts against {@code device}; otherwise the target reports its own failures and only
-   * its silence counts against it.
-   */
-  CompletableFuture<Outcome> send(BladeId target, DevicePath device, DataLane.Frame frame, boolean blame) {
-    boolean stripe = BlockFrames.isStripe(frame.type());
-    CompletableFuture<DataLane.Frame> sent = stripe
-        ? lane.request(target, frame, settings.stripeTimeout(), DataLane.Tier.COORDINATED) : lane.request(target, frame);
-    return sent.handle((reply, failure) -> {
-      if (failure != null) {
-        BlockDeviceException e = mapFailure(failure);
-        return e.error() == IoError.OVERLOADED || !blame ? new Outcome.Failed(e) : new Outcome.DeviceFailed(device, e);
-      }
-      return switch (reply.type()) {
-        case BlockFrames.DATA, BlockFrames.DONE -> new Outcome.Ok(reply);
-        case BlockFrames.WRONG_TARGET -> new Outcome.Wrong(BlockFrames.message(reply));
-        default -> {
-          BlockDeviceException e = new BlockDeviceException(IoError.IO_ERROR, target + ": " + BlockFrames.message(reply));
-          // A coordinator reports its members' failures itself; what it answers is final.
-          yield stripe ? new Outcome.Failed(BlockFrames.failure(reply)) : new Outcome.DeviceFailed(device, e);
-        }
-      };
-    });
-  }
-
-  /**
-   * Waits for {@code outcomes}; all fine completes, a failure that is nobody's device fails, a
-   * failed device is reported to the manager and then {@code again} plans the work anew on the
-   * confirmed map, and a disagreeing map is resynchronised before {@code again}.
-   */
-  CompletableFuture<Void> settle(GlobalResourceDescriptor v, List<CompletableFuture<Outcome>> outcomes, int attempt,
-      Supplier<CompletableFuture<Void>> again) {
-    return settle(v, outcomes, attempt, again, () -> CompletableFuture.completedFuture(null));
-  }
-
-  /** As above; when all went fine, continues with {@code next}. */
-  CompletableFuture<Void> settle(GlobalResourceDescriptor v, List<CompletableFuture<Outcome>> outcomes, int attempt,
-      Supplier<CompletableFuture<Void>> again, Supplier<CompletableFuture<Void>> next) {
-    CompletableFuture<?>[] all = outcomes.toArray(new CompletableFuture[0]);
-    return CompletableFuture.allOf(all).thenCompose(x -> {
-      List<Outcome.DeviceFailed> failed = new ArrayList<>();
-      String wrong = null;
-      for (CompletableFuture<Outcome> f : outcomes) {
-        Outcome o = f.join();
-        if (o instanceof Outcome.Failed e) return CompletableFuture.<Void>failedFuture(e.error());
-        if (o instanceof Outcome.DeviceFailed d) failed.add(d);
-        if (o instanceof Outcome.Wrong w) wrong = w.reason();
-      }
-      if (!failed.isEmpty()) return memberFailed(v, failed, attempt, again);
-      if (wrong != null) return retry(v.name(), v.epoch(), attempt, wrong, again);
-      return next.get();
-    });
-  }
-
-  private CompletableFuture<Void> memberFailed(GlobalResourceDescriptor v, List<Outcome.DeviceFailed> failed,
-      int attempt, Supplier<CompletableFuture<Void>> again) {
-    BlockDeviceException first = failed.get(0).error();
-    if (attempt + 1 >= settings.maxAttempts()) return CompletableFuture.failedFuture(first);
-    CompletableFuture<Long> confirmed = CompletableFuture.completedFuture(v.epoch());
-    for (Outcome.DeviceFailed d : failed) {
-      log.warn("{}: member {} of '{}' failed ({}); asking the manager to drop it", self, d.device(), v.name(),
-          d.error().getMessage());
-      confirmed = confirmed.thenCompose(e -> report.memberFailed(v.name(), d.device(), v.epoch(),
-          d.error().getMessage(), d.error().error() == IoError.UNREACHABLE));
-    }
-    return confirmed.handle((epoch, t) -> {
-      if (t != null) {
-        return CompletableFuture.<Void>failedFuture(new BlockDeviceException(first.error(), first.getMessage()
-            + "; and the manager could not confirm the member's failure: " + BlockDeviceException.cause(t).getMessage()));
-      }
-      return mapChange(v.name(), v.epoch(), epoch, settings.confirmTimeout().toMillis())
-          .thenCompose(y -> again.get());
-    }).thenCompose(f -> f);
-  }
-
-  /** Waits for a resynchronised map (or the back-off), then runs {@code again}. */
-  private CompletableFuture<Void> retry(String volume, long usedEpoch, int attempt, String reason,
-      Supplier<CompletableFuture<Void>> again) {
-    if (attempt + 1 >= settings.maxAttempts()) {
-      return CompletableFuture.failedFuture(new BlockDeviceException(IoError.STALE_MAP,
-          "the maps stayed out of step after " + (attempt + 1) + " attempts; last answer: " + reason));
-    }
-    log.info("{}: wrong target for '{}' at epoch {} ({}); retrying on a resynchronised map",
-        self, volume, usedEpoch, reason);
-    resync.ask(volume, usedEpoch, "wrong target: " + reason);
-    long backoff = settings.retryBackoff().toMillis() * (attempt + 1);
-    return mapChange(volume, usedEpoch, 0, backoff).thenCompose(x -> again.get());
-  }
-
-  /**
-   * Completes when this blade's map of {@code volume} is no longer at {@code epoch} (and, with
-   * {@code atLeast > 0}, reached it), or after {@code timeoutMillis} (0 = no time-out).
-   */
-  CompletableFuture<Void> mapChange(String volume, long epoch, long atLeast, long timeoutMillis) {
-    CompletableFuture<Void> changed = new CompletableFuture<>();
-    MapWaiter w = new MapWaiter(volume, epoch, atLeast, changed);
-    waiters.add(w);
-    mapInstalled(map.get()); // it may have changed already
-    if (timeoutMillis > 0 && !changed.isDone()) {
-      timer.schedule(() -> {
-        waiters.remove(w);
-        changed.complete(null);
-      }, timeoutMillis, TimeUnit.MILLISECONDS);
-    }
-    return changed;
-  }
-
   GlobalResourceMap currentMap() {
     return map.get();
-  }
-
-  static BlockDeviceException mapFailure(Throwable t) {
-    Throwable c = BlockDeviceException.cause(t);
-    if (c instanceof BlockDeviceException b) return b;
-    if (c instanceof DataLane.LaneException l) {
-      IoError e = switch (l.failure()) {
-        case TIMEOUT -> IoError.TIMEOUT;
-        case OVERLOADED -> IoError.OVERLOADED;
-        case UNREACHABLE -> IoError.UNREACHABLE;
-        case NO_ROUTE -> IoError.TIMEOUT;
-        case NO_HANDLER -> IoError.UNAVAILABLE;
-      };
-      return new BlockDeviceException(e, l.getMessage());
-    }
-    return new BlockDeviceException(IoError.IO_ERROR, c.toString());
   }
 
   private static <T> CompletableFuture<T> volumeFailed(GlobalResourceDescriptor v, Health h) {

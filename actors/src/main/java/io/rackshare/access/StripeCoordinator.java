@@ -6,6 +6,8 @@ import io.rackshare.layout.Layout;
 import io.rackshare.layout.Layouts;
 import io.rackshare.layout.ParityLayout;
 import io.rackshare.layout.ParityLayout.Stripe;
+import io.rackshare.layout.StripeWrite;
+import io.rackshare.layout.StripeWrite.ChunkBytes;
 import io.rackshare.map.BladeId;
 import io.rackshare.map.DeviceSegment;
 import io.rackshare.map.GlobalResourceDescriptor;
@@ -29,14 +31,19 @@ import org.slf4j.LoggerFactory;
  * rebuild of one of its chunks runs here, one at a time per stripe. That lock is what keeps
  * parity right when writers on several blades, degraded reads and a rebuild meet on one stripe.
  *
- * <p>A write reads what it needs (read-modify-write: old data and old parity; or
- * reconstruct-write: the rest of the stripe), computes the new parity, then writes data and
- * parity. Reads may be retried from scratch; once writing has begun, only the writes that failed
- * are sent again, with the contents already computed, to the members that are still written under
- * the current map (a member that failed meanwhile is simply left out: the parity already accounts
- * for its new data). A crash between the data and the parity write is covered by {@link
- * IntentLog}: the stripe's region is marked dirty on stable storage before the writes and its
- * parity is recomputed at the next start.
+ * <p>What a write reads and writes is the layout's plan ({@link ParityLayout#planWrite}, a {@link
+ * StripeWrite}: read-modify-write or reconstruct-write, and the parity); this class runs it. Reads
+ * may be retried from scratch; once writing has begun, only the writes that failed are sent
+ * again, with the contents already computed, to the members that are still written under the
+ * current map (a member that failed meanwhile is simply left out: the parity already accounts for
+ * its new data). A crash between the data and the parity write is covered by {@link IntentLog}:
+ * the stripe's region is marked dirty on stable storage before the writes and its parity is
+ * recomputed at the next start.
+ *
+ * <p>Threads: a request arrives on a lane reader thread (or the block I/O executor for this
+ * blade's own requests) and is copied out of the lane's buffer there; the stripe's steps then run
+ * on whichever thread completes the previous one. It sends its member requests through {@link
+ * LaneClient} and judges them with {@link Retries}, as the requester side does; nothing blocks.
  */
 final class StripeCoordinator {
 
@@ -45,19 +52,21 @@ final class StripeCoordinator {
   private final BladeId self;
   private final Supplier<GlobalResourceMap> map;
   private final Layouts layouts;
-  private final AccessPath path;
+  private final LaneClient client;
+  private final Retries retries;
   private final BlockTarget.Resync resync;
   private final IntentLog intents;
   private final io.rackshare.io.DirectBufferPool buffers;
   private final Map<String, CompletableFuture<Void>> tails = new ConcurrentHashMap<>();
 
-  StripeCoordinator(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts, AccessPath path,
-      BlockTarget.Resync resync, IntentLog intents, io.rackshare.io.DirectBufferPool buffers) {
+  StripeCoordinator(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts, LaneClient client,
+      Retries retries, BlockTarget.Resync resync, IntentLog intents, io.rackshare.io.DirectBufferPool buffers) {
     this.buffers = buffers;
     this.self = self;
     this.map = map;
     this.layouts = layouts;
-    this.path = path;
+    this.client = client;
+    this.retries = retries;
     this.resync = resync;
     this.intents = intents;
   }
@@ -91,6 +100,10 @@ final class StripeCoordinator {
     ByteBuffer payload = data;
     return locked(r.volume() + "#" + r.stripe(), () -> run(r, payload))
         .whenComplete((f, e) -> buffers.release(payload));
+  }
+
+  private ParityLayout parity(GlobalResourceDescriptor v) {
+    return (ParityLayout) layouts.get(v.layout());
   }
 
   /** Null if this blade coordinates the request's stripe under {@code v}, else why not. */
@@ -150,7 +163,7 @@ final class StripeCoordinator {
     GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
     String wrong = v == null ? "no volume '" + r.volume() + "'" : verify(r, v);
     if (wrong != null) return CompletableFuture.completedFuture(BlockFrames.wrongTarget(v == null ? -1 : v.epoch(), self + ": " + wrong));
-    ParityLayout layout = (ParityLayout) layouts.get(v.layout());
+    ParityLayout layout = parity(v);
     Health h = layout.health(v);
     if (h.failed()) {
       return CompletableFuture.completedFuture(BlockFrames.failed(new BlockDeviceException(IoError.VOLUME_FAILED,
@@ -167,27 +180,27 @@ final class StripeCoordinator {
   // ---- reading what the stripe holds ---------------------------------------------------------
 
   /** Bytes {@code [within, within + n)} of chunk {@code i} (-1 = parity) of every chunk in {@code chunks}. */
-  private record Reads(List<Integer> chunks, List<CompletableFuture<AccessPath.Outcome>> outcomes) {
+  private record Reads(List<Integer> chunks, List<CompletableFuture<Outcome>> outcomes) {
     ByteBuffer of(int chunk) {
       int k = chunks.indexOf(chunk);
-      return ((AccessPath.Outcome.Ok) outcomes.get(k).join()).reply().payload();
+      return ((Outcome.Ok) outcomes.get(k).join()).reply().payload();
     }
   }
 
   private Reads readChunks(GlobalResourceDescriptor v, ParityLayout layout, Stripe st, List<Integer> chunks,
       int within, int n) {
-    List<CompletableFuture<AccessPath.Outcome>> out = new ArrayList<>();
+    List<CompletableFuture<Outcome>> out = new ArrayList<>();
     for (int i : chunks) {
       DeviceSegment s = layout.segment(v, st, i, within, n);
-      out.add(path.send(s.blade(), s.device(),
+      out.add(client.send(s.blade(), s.device(),
           BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(), s, false, null), true));
     }
     return new Reads(chunks, out);
   }
 
   private void release(Reads reads) {
-    for (CompletableFuture<AccessPath.Outcome> f : reads.outcomes()) {
-      if (f.join() instanceof AccessPath.Outcome.Ok ok) path.release(ok.reply().payload());
+    for (CompletableFuture<Outcome> f : reads.outcomes()) {
+      if (f.join() instanceof Outcome.Ok ok) client.release(ok.reply().payload());
     }
   }
 
@@ -203,7 +216,7 @@ final class StripeCoordinator {
     if (v == null) {
       return CompletableFuture.failedFuture(new BlockDeviceException(IoError.NO_SUCH_VOLUME, "no volume '" + volume + "'"));
     }
-    ParityLayout layout = (ParityLayout) layouts.get(v.layout());
+    ParityLayout layout = parity(v);
     Stripe st = layout.stripe(v, stripe);
     List<Integer> chunks = others.apply(v, st);
     for (int i : chunks) {
@@ -214,10 +227,10 @@ final class StripeCoordinator {
     }
     Reads reads = readChunks(v, layout, st, chunks, within, n);
     CompletableFuture<ByteBuffer> out = new CompletableFuture<>();
-    path.settle(v, reads.outcomes(), attempt,
+    retries.settle(v, reads.outcomes(), attempt,
         () -> xorOf(volume, stripe, others, within, n, attempt + 1).thenAccept(out::complete), () -> {
           byte[] acc = new byte[n];
-          for (int i : chunks) xor(acc, reads.of(i));
+          for (int i : chunks) StripeWrite.xor(acc, reads.of(i));
           release(reads);
           out.complete(ByteBuffer.wrap(acc));
           return CompletableFuture.completedFuture(null);
@@ -228,16 +241,10 @@ final class StripeCoordinator {
     return out;
   }
 
-  private static List<Integer> allBut(Stripe st, int missing) {
-    List<Integer> out = new ArrayList<>();
-    for (int i = -1; i < st.dataChunks(); i++) if (i != missing) out.add(i);
-    return out;
-  }
-
   /** A degraded read: the bytes of a chunk whose member cannot be read, from the rest. */
   private CompletableFuture<ByteBuffer> read(BlockFrames.StripeRequest r) {
     GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
-    ParityLayout layout = (ParityLayout) layouts.get(v.layout());
+    ParityLayout layout = parity(v);
     Stripe st = layout.stripe(v, r.stripe());
     long rel = r.offset() - st.volumeOffset();
     int chunk = (int) (rel / st.chunk());
@@ -247,13 +254,13 @@ final class StripeCoordinator {
     }
     // Should its member have come back meanwhile, it is read directly.
     return xorOf(r.volume(), r.stripe(),
-        (vv, s) -> vv.member(s.position(chunk)).readable() ? List.of(chunk) : allBut(s, chunk), within, r.length(), 0);
+        (vv, s) -> vv.member(s.position(chunk)).readable() ? List.of(chunk) : s.allBut(chunk), within, r.length(), 0);
   }
 
   /** Rebuilds member {@code r.position()}'s bytes of the stripe from the rest, and writes them. */
   private CompletableFuture<Void> rebuild(BlockFrames.StripeRequest r) {
     GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
-    ParityLayout layout = (ParityLayout) layouts.get(v.layout());
+    ParityLayout layout = parity(v);
     Stripe st = layout.stripe(v, r.stripe());
     int target = st.chunkOf(r.position());
     int within = (int) (r.offset() - st.deviceOffset());
@@ -262,84 +269,22 @@ final class StripeCoordinator {
       return CompletableFuture.failedFuture(new BlockDeviceException(IoError.STALE_MAP,
           m.device() + " is " + m.state() + ", not being rebuilt"));
     }
-    return xorOf(r.volume(), r.stripe(), (vv, s) -> allBut(s, target), within, r.length(), 0)
-        .thenCompose(bytes -> writeOut(r.volume(), r.stripe(), List.of(new Out(target, within, bytes)), false, 0));
+    return xorOf(r.volume(), r.stripe(), (vv, s) -> s.allBut(target), within, r.length(), 0)
+        .thenCompose(bytes -> writeOut(r.volume(), r.stripe(), List.of(new ChunkBytes(target, within, bytes)), false, 0));
   }
 
   // ---- writing -------------------------------------------------------------------------------
 
-  /** New content for chunk {@code chunk} (-1 = parity) from byte {@code within}. */
-  private record Out(int chunk, int within, ByteBuffer content) {}
-
   private CompletableFuture<Void> write(BlockFrames.StripeRequest r, ByteBuffer data, int attempt) {
     GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
-    ParityLayout layout = (ParityLayout) layouts.get(v.layout());
+    ParityLayout layout = parity(v);
     Stripe st = layout.stripe(v, r.stripe());
-    int c = st.chunk();
-    int k = st.dataChunks();
-    long rel = r.offset() - st.volumeOffset();
-    long relEnd = rel + r.length();
-    int first = (int) (rel / c);
-    int last = (int) ((relEnd - 1) / c);
-    // The parity bytes this write changes: [pa, pb) of every chunk.
-    int pa = first == last ? (int) (rel % c) : 0;
-    int pb = first == last ? (int) ((relEnd - 1) % c) + 1 : c;
-    int n = pb - pa;
-    int missing = -2;
-    for (int i = -1; i < k; i++) if (!v.member(st.position(i)).readable()) missing = i;
-    // Read-modify-write reads the touched chunks and the parity; reconstruct-write reads every
-    // chunk the write does not cover: whichever reads less, unless a missing member decides. Only
-    // reads are ever retried from here: nothing has been written yet.
-    int touched = last - first + 1;
-    int uncovered = 0;
-    for (int i = 0; i < k; i++) if (!covers(rel, relEnd, i, c, pa, pb)) uncovered++;
-    boolean rmw = missing == -1 ? false // no parity to read
-        : missing >= first && missing <= last ? false // the missing chunk is rewritten: reconstruct
-        : missing >= 0 || touched + 1 < uncovered; // an untouched missing chunk: only RMW can do
-    List<Integer> toRead = new ArrayList<>();
-    if (rmw) {
-      toRead.add(-1);
-      for (int i = first; i <= last; i++) toRead.add(i);
-    } else if (missing >= first && missing <= last && !covers(rel, relEnd, missing, c, pa, pb)) {
-      // The missing chunk is partly overwritten: its old bytes come from the parity and the rest.
-      toRead.addAll(allBut(st, missing));
-    } else {
-      for (int i = 0; i < k; i++) if (!covers(rel, relEnd, i, c, pa, pb)) toRead.add(i);
-    }
-    Reads reads = readChunks(v, layout, st, toRead, pa, n);
+    StripeWrite plan = layout.planWrite(v, st, r.offset(), r.length());
+    // Only reads are ever retried from here: nothing has been written yet.
+    Reads reads = readChunks(v, layout, st, plan.reads(), plan.from(), plan.length());
     CompletableFuture<Void> out = new CompletableFuture<>();
-    boolean useRmw = rmw;
-    int lost = missing;
-    path.settle(v, reads.outcomes(), attempt, () -> write(r, data, attempt + 1).thenAccept(out::complete), () -> {
-      List<Out> outs = new ArrayList<>();
-      byte[] parity = new byte[n];
-      if (useRmw) {
-        // P' = P ^ (old ^ new) for each touched chunk.
-        xor(parity, reads.of(-1));
-        for (int i = first; i <= last; i++) {
-          xor(parity, reads.of(i), pa, rel, relEnd, i, c, null);
-          xor(parity, null, pa, rel, relEnd, i, c, data);
-        }
-      } else {
-        byte[] lostOld = null;
-        if (lost >= first && lost <= last && !covers(rel, relEnd, lost, c, pa, pb)) {
-          lostOld = new byte[n];
-          for (int i : allBut(st, lost)) xor(lostOld, reads.of(i));
-        }
-        for (int i = 0; i < k; i++) {
-          byte[] chunk = new byte[n];
-          if (i == lost && lostOld != null) System.arraycopy(lostOld, 0, chunk, 0, n);
-          else if (toRead.contains(i)) reads.of(i).duplicate().get(chunk);
-          overlay(chunk, pa, rel, relEnd, i, c, data);
-          xor(parity, ByteBuffer.wrap(chunk));
-        }
-      }
-      for (int i = first; i <= last; i++) {
-        long from = Math.max(rel, (long) i * c);
-        long to = Math.min(relEnd, (long) (i + 1) * c);
-        outs.add(new Out(i, (int) (from - (long) i * c), data.slice((int) (from - rel), (int) (to - from))));
-      }
-      outs.add(new Out(-1, pa, ByteBuffer.wrap(parity)));
+    retries.settle(v, reads.outcomes(), attempt, () -> write(r, data, attempt + 1).thenAccept(out::complete), () -> {
+      List<ChunkBytes> outs = plan.writes(reads::of, data);
       release(reads);
       return writeOut(r.volume(), r.stripe(), outs, r.fua(), 0).whenComplete((x, e) -> {
         // Data and parity may disagree now: recompute the parity once this write has let go.
@@ -352,82 +297,45 @@ final class StripeCoordinator {
     return out;
   }
 
-  /** Whether the write {@code [rel, relEnd)} (stripe-relative) covers chunk {@code i}'s bytes {@code [pa, pb)}. */
-  private static boolean covers(long rel, long relEnd, int i, int c, int pa, int pb) {
-    return rel <= (long) i * c + pa && relEnd >= (long) i * c + pb;
-  }
-
-  /**
-   * XORs into {@code acc} (which holds bytes {@code [pa, pa + acc.length)} of a chunk) the part of
-   * chunk {@code i} that the write {@code [rel, relEnd)} covers: from {@code old} (chunk bytes
-   * from {@code pa}) or from the write's {@code data}.
-   */
-  private static void xor(byte[] acc, ByteBuffer old, int pa, long rel, long relEnd, int i, int c, ByteBuffer data) {
-    long from = Math.max(rel, (long) i * c + pa);
-    long to = Math.min(relEnd, (long) i * c + pa + acc.length);
-    for (long x = from; x < to; x++) {
-      int at = (int) (x - (long) i * c - pa);
-      acc[at] ^= old != null ? old.get(old.position() + at) : data.get(data.position() + (int) (x - rel));
-    }
-  }
-
-  /** Overwrites the part of {@code chunk} (bytes from {@code pa} of chunk {@code i}) the write covers. */
-  private static void overlay(byte[] chunk, int pa, long rel, long relEnd, int i, int c, ByteBuffer data) {
-    long from = Math.max(rel, (long) i * c + pa);
-    long to = Math.min(relEnd, (long) i * c + pa + chunk.length);
-    if (from < to) {
-      data.duplicate().position((int) (from - rel)).get(chunk, (int) (from - (long) i * c - pa), (int) (to - from));
-    }
-  }
-
-  static void xor(byte[] acc, ByteBuffer b) {
-    ByteBuffer src = b.duplicate();
-    ByteBuffer dst = ByteBuffer.wrap(acc);
-    int n = Math.min(acc.length, src.remaining());
-    int i = 0;
-    for (; i + 8 <= n; i += 8) dst.putLong(i, dst.getLong(i) ^ src.getLong(src.position() + i));
-    for (; i < n; i++) acc[i] ^= src.get(src.position() + i);
-  }
-
   /**
    * Writes {@code outs} to the members that hold them under the current map; members no longer
    * written are left out; failed writes go again with the same contents once the map changed.
    */
-  private CompletableFuture<Void> writeOut(String volume, long stripe, List<Out> outs, boolean fua, int attempt) {
+  private CompletableFuture<Void> writeOut(String volume, long stripe, List<ChunkBytes> outs, boolean fua, int attempt) {
     GlobalResourceDescriptor v = map.get().volumes().get(volume);
     if (v == null) {
       return CompletableFuture.failedFuture(new BlockDeviceException(IoError.NO_SUCH_VOLUME, "no volume '" + volume + "'"));
     }
-    ParityLayout layout = (ParityLayout) layouts.get(v.layout());
+    ParityLayout layout = parity(v);
     Stripe st = layout.stripe(v, stripe);
     long region = st.deviceOffset() / layout.intentRegion(v);
-    List<Out> sent = new ArrayList<>();
-    List<CompletableFuture<AccessPath.Outcome>> outcomes = new ArrayList<>();
+    List<ChunkBytes> sent = new ArrayList<>();
+    List<CompletableFuture<Outcome>> outcomes = new ArrayList<>();
     try {
       intents.begin(volume, region);
     } catch (java.io.IOException e) {
       return CompletableFuture.failedFuture(new BlockDeviceException(IoError.IO_ERROR,
           "cannot record the write intent: " + e.getMessage()));
     }
-    for (Out o : outs) {
+    for (ChunkBytes o : outs) {
       if (!v.member(st.position(o.chunk())).writable()) continue;
       DeviceSegment s = layout.segment(v, st, o.chunk(), o.within(), o.content().remaining());
       sent.add(o);
-      outcomes.add(path.send(s.blade(), s.device(),
+      outcomes.add(client.send(s.blade(), s.device(),
           BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), s, fua, o.content().duplicate()), true));
     }
     return CompletableFuture.allOf(outcomes.toArray(new CompletableFuture[0])).thenCompose(x -> {
-      List<Out> again = new ArrayList<>();
-      List<CompletableFuture<AccessPath.Outcome>> bad = new ArrayList<>();
+      List<ChunkBytes> again = new ArrayList<>();
+      List<CompletableFuture<Outcome>> bad = new ArrayList<>();
       for (int i = 0; i < sent.size(); i++) {
-        AccessPath.Outcome o = outcomes.get(i).join();
-        if (!(o instanceof AccessPath.Outcome.Ok)) {
+        Outcome o = outcomes.get(i).join();
+        if (!(o instanceof Outcome.Ok)) {
           again.add(sent.get(i));
           bad.add(outcomes.get(i));
         }
       }
       if (again.isEmpty()) return CompletableFuture.<Void>completedFuture(null);
-      return path.settle(v, bad, attempt, () -> writeOut(volume, stripe, again, fua, attempt + 1));
+      return retries.settle(v, bad, attempt, () -> writeOut(volume, stripe, again, fua, attempt + 1));
     }).whenComplete((x, e) -> intents.end(volume, region));
   }
 
@@ -469,9 +377,9 @@ final class StripeCoordinator {
   private CompletableFuture<DataLane.Frame> recomputeParity(String volume, long stripe) {
     GlobalResourceDescriptor v = map.get().volumes().get(volume);
     if (v == null) return CompletableFuture.completedFuture(BlockFrames.done());
-    int chunk = ((ParityLayout) layouts.get(v.layout())).stripe(v, stripe).chunk();
-    return xorOf(volume, stripe, (vv, st) -> allBut(st, -1), 0, chunk, 0)
-        .thenCompose(p -> writeOut(volume, stripe, List.of(new Out(-1, 0, p)), true, 0))
+    int chunk = (parity(v)).stripe(v, stripe).chunk();
+    return xorOf(volume, stripe, (vv, st) -> st.allBut(-1), 0, chunk, 0)
+        .thenCompose(p -> writeOut(volume, stripe, List.of(new ChunkBytes(-1, 0, p)), true, 0))
         .handle((x, e) -> e == null ? BlockFrames.done() : answer(e));
   }
 }

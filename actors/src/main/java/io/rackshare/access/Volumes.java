@@ -67,7 +67,9 @@ public final class Volumes {
     this.quorum = new QuorumGate(timer);
     this.report = new FailureReports(self, smm, system.scheduler(), timer, quorum, settings, requestTimeout);
     RangeLocks locks = new RangeLocks();
-    this.path = new AccessPath(self, map::get, layouts, settings, lane, resync, this.report, locks, timer, quorum);
+    LaneClient client = new LaneClient(lane, settings.stripeTimeout());
+    Retries retries = new Retries(self, map::get, settings, resync, this.report, timer);
+    this.path = new AccessPath(self, map::get, layouts, settings, client, retries, locks, quorum);
     IntentLog intents;
     try {
       if (dataDir != null) java.nio.file.Files.createDirectories(dataDir);
@@ -78,7 +80,7 @@ public final class Volumes {
     }
     this.intents = intents;
     StripeCoordinator coordinator =
-        new StripeCoordinator(self, map::get, layouts, path, resync, intents, lane.buffers());
+        new StripeCoordinator(self, map::get, layouts, client, retries, resync, intents, lane.buffers());
     Map<DevicePath, Long> sizes = new java.util.HashMap<>();
     stores.forEach((d, s) -> sizes.put(d, s.size()));
     DirtyRegions dirty = new DirtyRegions(self, sizes, settings.resyncRegionBytes(), settings.resyncWindow());
@@ -100,7 +102,7 @@ public final class Volumes {
       });
     }), driverName + "-manager", org.apache.pekko.actor.typed.Props.empty());
     this.driver = system.systemActorOf(
-        AccessDriver.create(path, this.io, m -> dirty.mapInstalled(map.getAndSet(m), m), new Rebuilder.Context(self, path, layouts, settings, smm),
+        AccessDriver.create(path, m -> dirty.mapInstalled(map.getAndSet(m), m), new Rebuilder.Context(self, path, layouts, settings, smm),
             coordinator),
         driverName, org.apache.pekko.actor.typed.Props.empty());
   }

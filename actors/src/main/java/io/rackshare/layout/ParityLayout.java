@@ -31,6 +31,13 @@ public interface ParityLayout extends Layout {
     public int dataChunks() {
       return dataPositions.length;
     }
+
+    /** Every chunk of the stripe (-1 = parity) but {@code i}: what rebuilds chunk {@code i}. */
+    public java.util.List<Integer> allBut(int i) {
+      java.util.List<Integer> out = new java.util.ArrayList<>(dataPositions.length);
+      for (int j = -1; j < dataPositions.length; j++) if (j != i) out.add(j);
+      return out;
+    }
   }
 
   Stripe stripe(GlobalResourceDescriptor v, long index);
@@ -40,6 +47,16 @@ public interface ParityLayout extends Layout {
 
   /** The segment of chunk {@code i} (-1 = parity) of {@code st}, {@code n} bytes from {@code within}. */
   DeviceSegment segment(GlobalResourceDescriptor v, Stripe st, int i, int within, int n);
+
+  /**
+   * How to write {@code length} bytes at volume byte {@code offset} of stripe {@code st} under
+   * {@code v}'s member states (see {@link StripeWrite}).
+   */
+  default StripeWrite planWrite(GlobalResourceDescriptor v, Stripe st, long offset, int length) {
+    int missing = StripeWrite.NONE;
+    for (int i = -1; i < st.dataChunks(); i++) if (!v.member(st.position(i)).readable()) missing = i;
+    return StripeWrite.plan(st, offset - st.volumeOffset(), length, missing);
+  }
 
   /** Bytes of member device one bit of a coordinator's write-intent bitmap covers. */
   long intentRegion(GlobalResourceDescriptor v);

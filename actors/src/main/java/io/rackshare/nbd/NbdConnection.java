@@ -196,6 +196,8 @@ final class NbdConnection implements Runnable {
 
   @Override
   public void run() {
+    // This connection's own thread: it may wait for a lane connection's socket itself.
+    io.rackshare.smm.FrameWriter.mayBlock();
     try {
       Optional<BlockDevice> device = handshake();
       if (device.isPresent()) {

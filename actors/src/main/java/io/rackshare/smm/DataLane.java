@@ -40,20 +40,29 @@ import org.slf4j.LoggerFactory;
  * request exactly once (the reply, or a {@link LaneException} for time-out, overload or a peer
  * gone), and bounds the requests in flight per target.
  *
- * <p>Wire format, big-endian: a connection opens with {@code long MAGIC, int rack, int chassis,
- * int slot} (who is asking); then each frame is {@code int length, byte type, long id, int
- * headerLength, header, payload} where {@code length} counts everything after itself.
+ * <p>Its parts, one file each: this class keeps the address book (where each peer's lane
+ * listens, its key, who left) and the requester side (a {@code Peer} per target: its connection,
+ * a {@link FlowWindow} per {@link Tier}, the replies' reader and the deadline sweep); {@link
+ * LaneServer} is the target side; {@link LaneFrames} the frame codec; {@link LaneConnection} one
+ * connection's streams (plain or TLS); {@link FrameWriter} the one writer of each connection;
+ * {@link LaneCredential} the proof a client gives before it is served.
+ *
+ * <p>Wire format, big-endian: the server sends a nonce; the client answers {@code long MAGIC, int
+ * rack, int chassis, int slot} (who is asking) and its proof; then frames ({@link LaneFrames}).
+ *
+ * <p>Threads: requests are sent from any thread without blocking it (the window queues, the
+ * writer writes); one reader thread per connection ({@code data-lane-from-<slot>}) completes the
+ * requests' futures, and what runs on in those completions must not block; one sweeper ({@code
+ * data-lane-timeouts}) fails requests past their deadline.
  */
 public final class DataLane implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(DataLane.class);
-  private static final long MAGIC = 0x5253484c414e4531L; // "RSHLANE1"
+  static final long MAGIC = 0x5253484c414e4531L; // "RSHLANE1"
   /** Reserved frame type: the target failed to handle the request; the header is the reason. */
   public static final byte TYPE_LANE_ERROR = 0;
   /** Reserved frame type: the target had no room for the request now (overload, not a failure); the header says why. */
   public static final byte TYPE_LANE_OVERLOADED = -1;
-  private static final int MAX_FRAME = 64 << 20;
-  private static final int REUSED_PAYLOAD = (1 << 20) + 4096;
 
   /**
    * A request or reply on the lane. {@code payload} may be empty; a frame sent to a peer may
@@ -133,28 +142,25 @@ public final class DataLane implements AutoCloseable {
   private final byte[] key = LaneCredential.newKey();
   /** TLS for TCP connections (mutual, the cluster's CA), or null: plain TCP. */
   private final java.util.function.Supplier<javax.net.ssl.SSLContext> tls;
-  /** Request payloads larger than a connection's reused buffer, of all peers together. */
-  private final io.rackshare.io.MemoryBudget payloadBudget;
-  /** Authenticated connections from each blade now; guarded by itself. */
-  private final Map<BladeId, Integer> connectionsFrom = new HashMap<>();
-  /** Connections accepted that have not proved their credential yet, by remote host; guarded by itself. */
-  private final Map<String, Integer> unauthenticated = new HashMap<>();
   private final Map<BladeId, Peer> peers = new ConcurrentHashMap<>();
   /** Requests for blades whose lane address is not known yet; guarded by itself. */
   private final Map<BladeId, List<Waiting>> waiting = new HashMap<>();
   /** Blades that left the cluster (and why): their requests fail at once until they greet again. */
   private final Map<BladeId, String> gone = new HashMap<>();
-  private final Map<SocketChannel, Boolean> accepted = new ConcurrentHashMap<>();
   /** Large reply payloads land in these; {@link #release} gives them back. */
   private final DirectBufferPool buffers = new DirectBufferPool(1 << 20, 64);
+  /** Writes frames for threads that must not block in a socket write ({@link FrameWriter}). */
+  private final java.util.concurrent.ExecutorService writers =
+      java.util.concurrent.Executors.newCachedThreadPool(daemon("data-lane-writer"));
   private volatile Handler handler;
   private volatile boolean closed;
+  /** The target side: accepts, admits and serves connections. */
+  private final LaneServer target;
 
   private DataLane(BladeId self, OobSettings settings, ServerSocketChannel server, ServerSocketChannel unixServer,
       java.nio.file.Path unixPath, java.util.function.Supplier<javax.net.ssl.SSLContext> tls) {
     this.self = self;
     this.tls = tls;
-    this.payloadBudget = new io.rackshare.io.MemoryBudget(settings.dataLaneMemory());
     this.settings = settings;
     this.server = server;
     this.unixServer = unixServer;
@@ -162,8 +168,10 @@ public final class DataLane implements AutoCloseable {
     this.sweeper = Executors.newSingleThreadScheduledExecutor(daemon("data-lane-timeouts"));
     long tick = settings.tickInterval().toMillis();
     sweeper.scheduleWithFixedDelay(this::sweep, tick, tick, TimeUnit.MILLISECONDS);
-    daemon("data-lane-accept").newThread(() -> accept(server)).start();
-    if (unixServer != null) daemon("data-lane-accept-unix").newThread(() -> accept(unixServer)).start();
+    this.target = new LaneServer(self, key, tls, new io.rackshare.io.MemoryBudget(settings.dataLaneMemory()),
+        () -> handler, sweeper, writers);
+    target.listen(server, "data-lane-accept");
+    if (unixServer != null) target.listen(unixServer, "data-lane-accept-unix");
   }
 
   /**
@@ -480,7 +488,10 @@ public final class DataLane implements AutoCloseable {
         .map(t -> new FlowWindow<Outgoing>(settings.maxInFlightPerTarget(), settings.maxQueuedPerTarget())).toList();
     final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     final AtomicLong ids = new AtomicLong();
-    LaneConnection connection;
+    /** Writes this connection's requests, in order, never on a thread that must not block. */
+    final FrameWriter out;
+    /** Set once connected (under this Peer's lock); closed by {@link #fail} without it. */
+    volatile LaneConnection connection;
     volatile boolean dead;
     /** What ended this connection first (a later close by this side says nothing new). */
     volatile SmmHandler.Failure firstFailure;
@@ -495,6 +506,8 @@ public final class DataLane implements AutoCloseable {
     Peer(BladeId target, java.net.SocketAddress address) {
       this.target = target;
       this.address = address;
+      this.out = new FrameWriter(this::write,
+          e -> fail(classify(e), "data lane to " + target + " at " + address + ": " + e), writers);
     }
 
     CompletableFuture<Frame> send(Frame request, java.time.Duration timeout, Tier tier) {
@@ -520,21 +533,19 @@ public final class DataLane implements AutoCloseable {
           window));
     }
 
+    /** The request, into the connection's writer (never blocks a thread that must not block). */
     private void transmit(Frame request, CompletableFuture<Frame> f, java.time.Duration timeout,
         FlowWindow<Outgoing> window) {
       long id = ids.incrementAndGet();
       pending.put(id, new Pending(f, System.nanoTime() + timeout.toNanos(), timeout, window));
-      try {
-        write(id, request);
-      } catch (IOException e) {
-        fail(classify(e), "data lane to " + target + " at " + address + ": " + e);
-      }
+      out.submit(id, request, f);
     }
 
+    /** Writes a request, connecting first if need be; on {@link #out}'s thread. */
     private synchronized void write(long id, Frame r) throws IOException {
       if (dead) throw new ClosedChannelException();
       if (connection == null) connect();
-      writeFrame(connection, r.type(), id, r);
+      LaneFrames.write(connection, r.type(), id, r);
     }
 
     private void connect() throws IOException {
@@ -551,7 +562,7 @@ public final class DataLane implements AutoCloseable {
       } else {
         ch = SocketChannel.open(address);
       }
-      tune(ch, false);
+      LaneConnection.tune(ch, false);
       byte[] targetKey = keys.get(target);
       if (targetKey == null) {
         ch.close();
@@ -560,7 +571,7 @@ public final class DataLane implements AutoCloseable {
       // The TLS handshake (TCP) and the target's nonce first, within the connect time-out (a
       // host that accepts and says nothing must not hold this thread).
       ByteBuffer nonce = ByteBuffer.allocate(LaneCredential.NONCE);
-      var guard = sweeper.schedule(() -> closeQuietly(ch), CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      var guard = sweeper.schedule(() -> LaneConnection.closeQuietly(ch), CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       LaneConnection c;
       try {
         c = address instanceof InetSocketAddress inet && tls != null
@@ -569,7 +580,7 @@ public final class DataLane implements AutoCloseable {
           if (c.in.read(nonce) < 0) throw new EOFException("closed before its greeting");
         }
       } catch (IOException e) {
-        closeQuietly(ch);
+        LaneConnection.closeQuietly(ch);
         if (guard.isDone()) {
           throw new java.net.SocketTimeoutException("no lane greeting from " + target + " within " + CONNECT_TIMEOUT);
         }
@@ -582,6 +593,11 @@ public final class DataLane implements AutoCloseable {
           .putInt(self.rack()).putInt(self.chassis()).putInt(self.slot()).put(mac).flip();
       c.write(new ByteBuffer[] {hello}, null);
       connection = c;
+      if (dead) {
+        // Failed while connecting: fail() may not have seen this connection.
+        c.close();
+        throw new ClosedChannelException();
+      }
       log.info("data lane to {} over {} {}", target, address instanceof InetSocketAddress
           ? c.encrypted() ? "tcp+tls" : "tcp" : "unix", address);
       Thread reader = daemon("data-lane-from-" + target.slot()).newThread(() -> readReplies(c));
@@ -596,7 +612,7 @@ public final class DataLane implements AutoCloseable {
           int length = in.readInt();
           byte type = in.readByte();
           long id = in.readLong();
-          Frame reply = readFrameBody(in, length, type, null, buffers);
+          Frame reply = LaneFrames.readBody(in, length, type, null, buffers);
           Pending p = pending.remove(id);
           if (p == null) {
             buffers.release(reply.payload()); // timed out already: dropped
@@ -635,9 +651,10 @@ public final class DataLane implements AutoCloseable {
         if (l != null) l.accept(target);
       }
       dead = true;
-      synchronized (this) {
-        if (connection != null) connection.close();
-      }
+      // Not under the lock: a writer stuck in a write to a peer that stopped reading holds it, and
+      // closing the connection is what frees that writer.
+      LaneConnection c = connection;
+      if (c != null) c.close();
       for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
         Pending p = it.next().getValue();
         it.remove();
@@ -691,298 +708,10 @@ public final class DataLane implements AutoCloseable {
         SmmHandler.Failure.NO_ROUTE, "no data lane known for the target within " + settings.requestTimeout())));
   }
 
-  // ---- target side ---------------------------------------------------------------------------
-
-  private void accept(ServerSocketChannel server) {
-    while (!closed) {
-      try {
-        SocketChannel ch = server.accept();
-        String stranger = strangerOnTheSocket(ch);
-        if (stranger != null) {
-          log.warn("data lane: refused a Unix-socket connection from user {} (only {} may connect)",
-              io.rackshare.util.LogText.quote(stranger), OWN_USER);
-          closeQuietly(ch);
-          continue;
-        }
-        String host = host(ch);
-        String full = admitUnauthenticated(host);
-        if (full != null) {
-          log.warn("data lane: refused a connection from {}: {}", host, full);
-          closeQuietly(ch);
-          continue;
-        }
-        tune(ch, true);
-        accepted.put(ch, Boolean.TRUE);
-        daemon("data-lane-in").newThread(() -> serveConnection(ch, host)).start();
-      } catch (ClosedChannelException e) {
-        return;
-      } catch (IOException e) {
-        if (!closed) log.warn("data lane accept failed: {}", e.toString());
-      }
-    }
-  }
-
-  /** Counts a connection from {@code host} that has yet to prove its credential; why not, if it may not. */
-  private String admitUnauthenticated(String host) {
-    synchronized (unauthenticated) {
-      int all = unauthenticated.values().stream().mapToInt(Integer::intValue).sum();
-      int fromHost = unauthenticated.getOrDefault(host, 0);
-      if (fromHost >= MAX_UNAUTHENTICATED_PER_HOST) {
-        return fromHost + " of its connections have not proved their credential yet";
-      }
-      if (all >= MAX_UNAUTHENTICATED) return all + " connections have not proved their credential yet";
-      unauthenticated.put(host, fromHost + 1);
-      return null;
-    }
-  }
-
-  /** Counts an authenticated connection from {@code blade}; why not, if it has too many. */
-  private String admitPeer(BladeId blade) {
-    synchronized (connectionsFrom) {
-      int n = connectionsFrom.getOrDefault(blade, 0);
-      if (n >= MAX_CONNECTIONS_PER_PEER) return blade + " already has " + n + " connections";
-      connectionsFrom.put(blade, n + 1);
-      return null;
-    }
-  }
-
-  private void leftPeer(BladeId blade) {
-    synchronized (connectionsFrom) {
-      connectionsFrom.computeIfPresent(blade, (b, n) -> n <= 1 ? null : n - 1);
-    }
-  }
-
-  private void authenticatedOrClosed(String host) {
-    synchronized (unauthenticated) {
-      unauthenticated.computeIfPresent(host, (h, n) -> n <= 1 ? null : n - 1);
-    }
-  }
-
-  /** This process's user: the only one whose blades may use the Unix-socket lane. */
-  private static final String OWN_USER = System.getProperty("user.name");
-
-  /** The user at the other end of a Unix-socket connection if it is not this process's; else null. */
-  static String strangerOnTheSocket(SocketChannel ch) {
-    try {
-      if (!(ch.getLocalAddress() instanceof java.net.UnixDomainSocketAddress)) return null;
-      String user = ch.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
-      return user.equals(OWN_USER) ? null : user;
-    } catch (IOException | UnsupportedOperationException e) {
-      return "(unknown: " + e.getMessage() + ")";
-    }
-  }
-
-  private static String host(SocketChannel ch) {
-    try {
-      return ch.getRemoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "a local client";
-    } catch (IOException e) {
-      return "a client";
-    }
-  }
-
-  private void serveConnection(SocketChannel ch, String host) {
-    BladeId from = null;
-    boolean counted = true;
-    boolean admitted = false;
-    LaneConnection c = null;
-    try {
-      // Nothing is served before the client proves it holds this lane's key (over TCP, after a
-      // TLS handshake in which it showed a certificate of the cluster's CA), and it must do so
-      // within HELLO_TIMEOUT (an idle connection does not keep a thread).
-      var guard = sweeper.schedule(() -> closeQuietly(ch), HELLO_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      byte[] nonce = LaneCredential.nonce();
-      byte[] mac = new byte[LaneCredential.MAC];
-      ChannelReader in;
-      try {
-        c = ch.getLocalAddress() instanceof InetSocketAddress && tls != null
-            ? LaneConnection.server(ch, tls.get()) : LaneConnection.plain(ch);
-        c.write(new ByteBuffer[] {ByteBuffer.wrap(nonce)}, null);
-        in = new ChannelReader(c.in, 64 * 1024);
-        if (in.readLong() != MAGIC) throw new LaneRefused("not a data lane client");
-        from = new BladeId(in.readInt(), in.readInt(), in.readInt());
-        ByteBuffer m = ByteBuffer.wrap(mac);
-        in.readFully(m);
-      } catch (javax.net.ssl.SSLException e) {
-        throw new LaneRefused("no TLS: " + e.getMessage());
-      } catch (IOException e) {
-        if (guard.isDone()) throw new LaneRefused("no credential within " + HELLO_TIMEOUT);
-        throw e;
-      } finally {
-        guard.cancel(false);
-      }
-      if (!LaneCredential.verify(key, nonce, from, self, mac)) {
-        throw new LaneRefused("a wrong credential for " + from);
-      }
-      authenticatedOrClosed(host);
-      counted = false;
-      String full = admitPeer(from);
-      if (full != null) throw new LaneRefused(full);
-      admitted = true;
-      LaneConnection conn = c;
-      Thread.currentThread().setName("data-lane-in-from-" + from.slot());
-      // Request payloads land here, one copy out of the kernel; reused for the next request.
-      ByteBuffer payloads = ByteBuffer.allocateDirect(REUSED_PAYLOAD);
-      while (!closed) {
-        int length = in.readInt();
-        byte type = in.readByte();
-        long id = in.readLong();
-        // A payload larger than the reused buffer is held on the heap until its request is
-        // answered: the memory all peers' such payloads take together is bounded.
-        if (length < 13 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
-        long held = length > REUSED_PAYLOAD ? length : 0;
-        // Not waited for: this connection's reader holds up every request behind this one, whose
-        // requesters would take the wait for their targets' silence.
-        if (held > 0 && !payloadBudget.reserve(held, java.time.Duration.ZERO)) {
-          // Overload, not a broken peer: this request is answered so, and the stream goes on.
-          in.skip(length - 9L);
-          Frame out = new Frame(TYPE_LANE_OVERLOADED, ByteBuffer.wrap(("no room for a request of " + length
-              + " bytes (rackshare.oob.data-lane-memory)")
-              .getBytes(StandardCharsets.UTF_8)), ByteBuffer.allocate(0));
-          synchronized (conn) {
-            writeFrame(conn, out.type(), id, out);
-          }
-          continue;
-        }
-        Frame request;
-        CompletionStage<Frame> reply;
-        try {
-          request = readFrameBody(in, length, type, payloads, null);
-        } catch (IOException | RuntimeException e) {
-          payloadBudget.release(held);
-          throw e;
-        }
-        Handler h = handler;
-        try {
-          reply = h == null ? CompletableFuture.completedFuture(error("no lane handler on " + self))
-              : h.handle(from, request);
-        } catch (RuntimeException e) {
-          // A bug of the handler's: the request is answered with it, the connection goes on.
-          log.error("data lane: the handler failed on a request from {}: {}", from, e.toString());
-          reply = CompletableFuture.completedFuture(error(e.toString()));
-        }
-        reply.whenComplete((r, t) -> {
-          payloadBudget.release(held);
-          Frame out = t == null ? r : error(t.toString());
-          try {
-            synchronized (conn) {
-              writeFrame(conn, out.type(), id, out);
-            }
-          } catch (IOException e) {
-            log.debug("data lane reply to {} failed: {}", ch, e.toString());
-          }
-        });
-      }
-    } catch (LaneRefused e) {
-      if (!closed) log.warn("data lane: refused {}: {}", host, e.getMessage());
-    } catch (EOFException | ClosedChannelException e) {
-      if (counted) log.warn("data lane: refused {}: it closed before its credential", host);
-      else log.debug("data lane client {} went away", from);
-    } catch (IOException | IllegalArgumentException e) {
-      if (!closed) log.warn("data lane client {}: {}; closing", from, io.rackshare.util.LogText.printable(e.toString()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      if (counted) authenticatedOrClosed(host);
-      if (admitted) leftPeer(from);
-      accepted.remove(ch);
-      try {
-        ch.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-    }
-  }
-
-  /**
-   * No Nagle delay on TCP; for read replies (target to requester), socket buffers that hold
-   * several 1 MiB payloads, so a reply goes out in one system call and the requester wakes up less
-   * often (the kernel caps them at net.core.wmem_max / rmem_max). Measured: read throughput +20 %;
-   * the same on the request direction made writes slower, so that one keeps the defaults.
-   */
-  private static void tune(SocketChannel ch, boolean target) throws IOException {
-    if (ch.getLocalAddress() instanceof InetSocketAddress) ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-    if (target) ch.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER);
-    else ch.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER);
-  }
-
-  private static final int SOCKET_BUFFER = 4 << 20;
-  /** How long a client may take to prove its credential after connecting. */
-  static final java.time.Duration HELLO_TIMEOUT = java.time.Duration.ofSeconds(5);
-  /**
-   * Connections at once that have not proved their credential, from one host and from all; beyond,
-   * new ones are closed at once (a host's blade needs one connection per peer, and proves it in
-   * milliseconds).
-   */
-  static final int MAX_UNAUTHENTICATED_PER_HOST = 8;
-  static final int MAX_UNAUTHENTICATED = 64;
-  /**
-   * Authenticated connections from one blade at once (it keeps one to each target; a restarted
-   * blade's new one may meet its dead self's, closed as soon as the kernel says so).
-   */
-  static final int MAX_CONNECTIONS_PER_PEER = 8;
-
-  /** A client that did not prove it is a blade of this cluster. */
-  private static final class LaneRefused extends IOException {
-    LaneRefused(String why) {
-      super(why);
-    }
-  }
-
-  private static void closeQuietly(java.nio.channels.Channel ch) {
-    try {
-      ch.close();
-    } catch (IOException ignored) {
-      // closing anyway
-    }
-  }
   /** How long a lane connection may take to open before the target counts as out of reach. */
   static final java.time.Duration CONNECT_TIMEOUT = java.time.Duration.ofSeconds(2);
 
-  private static Frame error(String message) {
-    return new Frame(TYPE_LANE_ERROR, ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)),
-        ByteBuffer.allocate(0));
-  }
-
-  // ---- framing -------------------------------------------------------------------------------
-
-  /**
-   * Reads the rest of a frame. With {@code reuse}, a payload that fits lands in it (valid until
-   * the next frame); a large one may land in a buffer of {@code pool}; otherwise in a new heap
-   * array.
-   */
-  private static Frame readFrameBody(ChannelReader in, int length, byte type, ByteBuffer reuse,
-      DirectBufferPool pool) throws IOException {
-    if (length < 13 || length > MAX_FRAME) throw new IOException("bad frame length " + length);
-    int headerLength = in.readInt();
-    int payloadLength = length - 13 - headerLength;
-    if (headerLength < 0 || payloadLength < 0) throw new IOException("bad header length " + headerLength);
-    ByteBuffer header = ByteBuffer.allocate(headerLength);
-    in.readFully(header);
-    ByteBuffer payload;
-    if (reuse != null && payloadLength <= reuse.capacity()) {
-      payload = reuse.clear().limit(payloadLength);
-      in.readFully(payload);
-      payload.flip();
-    } else {
-      ByteBuffer pooled = pool != null && payloadLength > 64 * 1024 ? pool.acquire(payloadLength) : null;
-      payload = pooled != null ? pooled : ByteBuffer.allocate(payloadLength);
-      in.readFully(payload);
-      payload.flip();
-    }
-    return new Frame(type, header.flip(), payload);
-  }
-
-  private static void writeFrame(LaneConnection c, byte type, long id, Frame f) throws IOException {
-    ByteBuffer h = f.header().duplicate();
-    ByteBuffer p = f.transfer() != null ? ByteBuffer.allocate(0) : f.payload().duplicate();
-    long size = 13L + h.remaining() + f.payloadSize();
-    if (size > MAX_FRAME) throw new IOException("frame of " + size + " bytes is too large");
-    ByteBuffer start = ByteBuffer.allocate(17);
-    start.putInt((int) size).put(type).putLong(id).putInt(h.remaining()).flip();
-    c.write(new ByteBuffer[] {start, h, p}, f.transfer());
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String name) {
+  static java.util.concurrent.ThreadFactory daemon(String name) {
     return r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);
@@ -993,25 +722,18 @@ public final class DataLane implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    try {
-      server.close();
-      if (unixServer != null) {
-        unixServer.close();
+    target.close();
+    if (unixPath != null) {
+      try {
         java.nio.file.Files.deleteIfExists(unixPath);
         java.nio.file.Files.deleteIfExists(unixPath.getParent());
-      }
-    } catch (IOException ignored) {
-      // closing anyway
-    }
-    peers.values().forEach(p -> p.fail(SmmHandler.Failure.UNREACHABLE, "data lane closed"));
-    peers.clear();
-    accepted.keySet().forEach(c -> {
-      try {
-        c.close();
       } catch (IOException ignored) {
         // closing anyway
       }
-    });
+    }
+    peers.values().forEach(p -> p.fail(SmmHandler.Failure.UNREACHABLE, "data lane closed"));
+    peers.clear();
     sweeper.shutdownNow();
+    writers.shutdown();
   }
 }

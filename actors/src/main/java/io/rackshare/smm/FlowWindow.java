@@ -7,17 +7,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Flow control of one tier of requests to one target: at most {@code size} in flight; more wait in
- * a queue of at most {@code maxQueued} until a reply frees a place, or fail once their deadline
- * passes. Nobody blocks on it: a request that finds no room is queued and sent by whichever thread
- * frees one ({@link #release} then {@link #pump}). Thread-safe; called from the senders' threads,
- * the lane's reader threads and its sweeper.
+ * Flow control of one tier of requests to one target, on both planes (the data lane's {@code
+ * Peer} per tier, the SMM handler's control requests per blade): at most {@code size} in flight;
+ * more wait in a queue of at most {@code maxQueued} until a reply frees a place, or fail once
+ * their deadline passes ({@link #expire}, called by the owner's sweep). Nobody blocks on it: a
+ * request that finds no room is queued and sent by whichever thread frees one ({@link #release}
+ * then {@link #pump}). Thread-safe; on the lane, called from the senders' threads, its reader
+ * threads and its sweeper; in the SMM handler, from the actor only.
  *
  * @param <R> what a queued request carries
  */
 final class FlowWindow<R> {
 
-  /** A request waiting for room: sent with {@code future} once there is, or failed at {@code deadline}. */
+  /**
+   * A request waiting for room: sent once there is, or failed at {@code deadline}; skipped if its
+   * {@code future} (may be null) is done by then.
+   */
   record Queued<R>(R request, CompletableFuture<?> future, long deadline) {}
 
   private final Semaphore room;
@@ -59,7 +64,7 @@ final class FlowWindow<R> {
         return;
       }
       queued.decrementAndGet();
-      if (q.future().isDone()) {
+      if (q.future() != null && q.future().isDone()) {
         room.release(); // expired while queued
         continue;
       }
@@ -75,6 +80,11 @@ final class FlowWindow<R> {
         expired.accept(q);
       }
     }
+  }
+
+  /** Requests waiting for room now. */
+  int queued() {
+    return queued.get();
   }
 
   /** Takes every queued request out, handing each to {@code failed}. */

@@ -199,11 +199,6 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     }
   }
 
-  /** Per-target window: requests in flight and the queue waiting for room. */
-  private static final class Channel {
-    int inFlight;
-    final ArrayDeque<Pending> queue = new ArrayDeque<>();
-  }
 
   /** An SMM handler with no data lane (control messages only). */
   public static Behavior<Command> create(BladeId self, OobSettings settings) {
@@ -236,7 +231,8 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   /** The cluster's members as the events told them (the read view may lag behind the events). */
   private final Map<Address, org.apache.pekko.cluster.Member> members = new HashMap<>();
   private Quorum published = Quorum.NONE;
-  private final Map<BladeId, Channel> channels = new HashMap<>();
+  /** Per target: room for requests in flight and the queue waiting for it. */
+  private final Map<BladeId, FlowWindow<Pending>> channels = new HashMap<>();
   private final Map<Long, Pending> inFlight = new HashMap<>();
   private final List<ActorRef<Topology>> subscribers = new ArrayList<>();
   private final ArrayDeque<OobMessage> forManager = new ArrayDeque<>();
@@ -410,22 +406,25 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   private Behavior<Command> request(Request r, boolean toManager) {
     long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
     Pending p = new Pending(r.target(), r.message(), r.tag(), r.replyTo(), deadline, toManager);
-    Channel ch = channels.computeIfAbsent(r.target(), t -> new Channel());
-    if (ch.inFlight < settings.maxInFlightPerTarget() && peers.containsKey(r.target())) {
-      transmit(ch, p);
-    } else if (ch.queue.size() < settings.maxQueuedPerTarget()) {
-      ch.queue.add(p);
-    } else {
+    FlowWindow<Pending> ch = channel(r.target());
+    if (peers.containsKey(r.target()) && ch.tryAcquire()) {
+      transmit(p);
+    } else if (!ch.enqueue(new FlowWindow.Queued<>(p, null, deadline))) {
       r.replyTo().tell(new Failed(r.tag(), r.target(), Failure.OVERLOADED,
-          ch.queue.size() + " requests already wait for " + r.target()));
+          ch.queued() + " requests already wait for " + r.target()));
     }
     return this;
   }
 
-  private void transmit(Channel ch, Pending p) {
+  private FlowWindow<Pending> channel(BladeId target) {
+    return channels.computeIfAbsent(target,
+        t -> new FlowWindow<>(settings.maxInFlightPerTarget(), settings.maxQueuedPerTarget()));
+  }
+
+  /** Sends {@code p}, which holds a place in its target's window. */
+  private void transmit(Pending p) {
     long correlation = nextCorrelation++;
     inFlight.put(correlation, p);
-    ch.inFlight++;
     if (p.target().equals(self)) {
       dispatch(self, correlation, p.message());
     } else {
@@ -435,11 +434,9 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
 
   /** Sends what fits into {@code target}'s window. */
   private void drain(BladeId target) {
-    Channel ch = channels.get(target);
+    FlowWindow<Pending> ch = channels.get(target);
     if (ch == null || !peers.containsKey(target)) return;
-    while (ch.inFlight < settings.maxInFlightPerTarget() && !ch.queue.isEmpty()) {
-      transmit(ch, ch.queue.poll());
-    }
+    ch.pump(q -> transmit(q.request()));
   }
 
   private Behavior<Command> onEnvelope(Envelope e) {
@@ -470,8 +467,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
       getContext().getLog().debug("late reply {} dropped ({} so far)", correlation, lateReplies);
       return;
     }
-    Channel ch = channels.get(p.target());
-    ch.inFlight--;
+    channels.get(p.target()).release();
     if (message instanceof Unclaimed u) {
       p.replyTo().tell(new Failed(p.tag(), p.target(), Failure.NO_HANDLER,
           p.target() + " has no handler for " + u.messageType()));
@@ -488,23 +484,20 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
       Pending p = it.next();
       if (now - p.deadline() >= 0) {
         it.remove();
-        channels.get(p.target()).inFlight--;
+        channels.get(p.target()).release();
         touched.add(p.target());
         p.replyTo().tell(new Failed(p.tag(), p.target(), Failure.TIMEOUT,
             "no answer from " + p.target() + " within " + settings.requestTimeout()));
       }
     }
-    for (Map.Entry<BladeId, Channel> e : channels.entrySet()) {
-      for (Iterator<Pending> it = e.getValue().queue.iterator(); it.hasNext(); ) {
-        Pending p = it.next();
-        if (now - p.deadline() >= 0) {
-          it.remove();
-          p.replyTo().tell(new Failed(p.tag(), p.target(), Failure.TIMEOUT,
-              peers.containsKey(p.target())
-                  ? "queued for " + p.target() + " longer than " + settings.requestTimeout()
-                  : "blade " + p.target() + " is not known on the OOB channel"));
-        }
-      }
+    for (FlowWindow<Pending> ch : channels.values()) {
+      ch.expire(now, q -> {
+        Pending p = q.request();
+        p.replyTo().tell(new Failed(p.tag(), p.target(), Failure.TIMEOUT,
+            peers.containsKey(p.target())
+                ? "queued for " + p.target() + " longer than " + settings.requestTimeout()
+                : "blade " + p.target() + " is not known on the OOB channel"));
+      });
     }
     touched.forEach(this::drain);
     for (Iterator<Pending> it = managerRequests.iterator(); it.hasNext(); ) {
@@ -625,7 +618,7 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
       Pending p = it.next();
       if (p.toManager() && p.target().equals(blade)) {
         it.remove();
-        channels.get(p.target()).inFlight--;
+        channels.get(p.target()).release();
         touched.add(p.target());
         p.replyTo().tell(new Failed(p.tag(), blade, Failure.UNREACHABLE, why));
       }
@@ -694,11 +687,10 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
         p.replyTo().tell(new Failed(p.tag(), blade, Failure.UNREACHABLE, blade + " " + why));
       }
     }
-    Channel ch = channels.remove(blade);
+    FlowWindow<Pending> ch = channels.remove(blade);
     if (ch != null) {
-      for (Pending p : ch.queue) {
-        p.replyTo().tell(new Failed(p.tag(), blade, Failure.UNREACHABLE, blade + " " + why));
-      }
+      ch.drain(q -> q.request().replyTo().tell(new Failed(q.request().tag(), blade, Failure.UNREACHABLE,
+          blade + " " + why)));
     }
     if (removed && blade.equals(managerBlade)) {
       managerBlade = null;

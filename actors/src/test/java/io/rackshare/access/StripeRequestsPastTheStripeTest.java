@@ -43,7 +43,7 @@ class StripeRequestsPastTheStripeTest {
     GlobalResourceDescriptor v = new Raid5Layout().build(spec, members, List.of(), 1);
     // Stripe 0's parity is on the last member: this blade coordinates it.
     GlobalResourceMap map = new GlobalResourceMap(1, Map.of("r5", v));
-    StripeCoordinator coordinator = new StripeCoordinator(SELF, () -> map, Layouts.of(new Raid5Layout()), null,
+    StripeCoordinator coordinator = new StripeCoordinator(SELF, () -> map, Layouts.of(new Raid5Layout()), null, null,
         (volume, epoch, reason) -> { }, null, new DirectBufferPool(1 << 20, 2));
     long offset = Long.MAX_VALUE - 50;
     List<Executable> all = new ArrayList<>();

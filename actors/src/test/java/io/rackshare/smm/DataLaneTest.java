@@ -302,7 +302,7 @@ class DataLaneTest {
     b.serve((from, req) -> CompletableFuture.completedFuture(frame("ok")));
     List<Socket> idle = new ArrayList<>();
     try {
-      for (int i = 0; i < DataLane.MAX_UNAUTHENTICATED_PER_HOST; i++) {
+      for (int i = 0; i < LaneServer.MAX_UNAUTHENTICATED_PER_HOST; i++) {
         Socket s = new Socket("127.0.0.1", b.port());
         s.setSoTimeout(15_000);
         s.getInputStream().readNBytes(LaneCredential.NONCE);
@@ -318,7 +318,7 @@ class DataLaneTest {
         assertEquals(-1, s.getInputStream().read(), "an idle connection is closed");
       }
       Duration took = Duration.ofNanos(System.nanoTime() - t0);
-      assertTrue(took.compareTo(DataLane.HELLO_TIMEOUT.plusSeconds(3)) < 0, "closed within the hello timeout: " + took);
+      assertTrue(took.compareTo(LaneServer.HELLO_TIMEOUT.plusSeconds(3)) < 0, "closed within the hello timeout: " + took);
     } finally {
       for (Socket s : idle) s.close();
     }
@@ -365,7 +365,7 @@ class DataLaneTest {
     DataLane b = lane(B, 8, Duration.ofSeconds(5));
     List<Socket> held = new ArrayList<>();
     try {
-      for (int i = 0; i < DataLane.MAX_CONNECTIONS_PER_PEER; i++) {
+      for (int i = 0; i < LaneServer.MAX_CONNECTIONS_PER_PEER; i++) {
         Socket s = new Socket("127.0.0.1", b.port());
         held.add(s);
         s.getOutputStream().write(LaneGreeting.of(b.key(), LaneGreeting.nonce(s.getInputStream()), A, B));

@@ -1,19 +1,23 @@
-package io.rackshare.nbd;
+package io.rackshare;
 
 import io.rackshare.access.BlockDevice;
 import io.rackshare.access.Volumes;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.nbd.NbdExports;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
-/** The volumes of this blade's local map as NBD exports, one per volume, named after it. */
-public final class VolumeExports implements NbdExports {
+/**
+ * The volumes of this blade's local map as NBD exports, one per volume, named after it: the glue
+ * between the access path and the NBD front end, which knows only {@link BlockDevice}.
+ */
+final class VolumeExports implements NbdExports {
   private final Supplier<GlobalResourceMap> map;
   private final Volumes volumes;
 
-  public VolumeExports(Supplier<GlobalResourceMap> map, Volumes volumes) {
+  VolumeExports(Supplier<GlobalResourceMap> map, Volumes volumes) {
     this.map = map;
     this.volumes = volumes;
   }
