@@ -88,6 +88,10 @@ final class BlockTarget implements DataLane.Handler {
       // thread hand-off.
       return CompletableFuture.completedFuture(serve(r, store, remote, buffers));
     }
+    if (!remote && r.type() == BlockFrames.READ && CallerRuns.active()) {
+      // The caller may block and waits for this read alone: no hand-off (see CallerRuns).
+      return CompletableFuture.completedFuture(serve(r, store, false, buffers));
+    }
     if (remote && r.type() == BlockFrames.WRITE) {
       // The lane reuses its buffer: keep a copy for the I/O thread that waits for stable storage.
       r = copied(r);

@@ -4,6 +4,7 @@ import static io.rackshare.nbd.NbdProtocol.*;
 
 import io.rackshare.access.BlockDevice;
 import io.rackshare.access.BlockDeviceException;
+import io.rackshare.access.CallerRuns;
 import io.rackshare.access.IoError;
 import io.rackshare.io.ChannelReader;
 import io.rackshare.io.DirectBufferPool;
@@ -31,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * complete, in any order, and written by a writer thread, so no caller's thread ever blocks on
  * the socket. Requests in flight are bounded; when the bound is reached the reader stops reading
  * and TCP pushes back on the client.
+ *
+ * <p>Threads: the reader (which may block: {@code FrameWriter.mayBlock}) and the writer. One
+ * exception to the writer's rule: a READ alone in flight whose data is on this blade is read and
+ * answered on the reader's own thread ({@link CallerRuns}), as nbdkit does every request, since at
+ * queue depth 1 the two hand-offs would cost several times the read.
  */
 final class NbdConnection implements Runnable {
 
@@ -175,6 +181,39 @@ final class NbdConnection implements Runnable {
           + " answering ENOMEM", peer, length, settings.memoryWait(), budget.bytes());
     }
     return false;
+  }
+
+  /** Held while replies are written: by the writer thread, or the reader writing its own ({@link #writeNow}). */
+  private final Object writing = new Object();
+
+  /**
+   * Writes {@code r} on this (the reader's) thread if no other reply waits for the writer; false
+   * if one does (then the writer takes it, in its turn). On a write failure the connection
+   * closes, as the writer's would.
+   */
+  private boolean writeNow(Reply r) {
+    synchronized (writing) {
+      if (!replies.isEmpty() || closed) return false;
+      ByteBuffer[] bufs = r.data() == null ? new ByteBuffer[] {r.header()} : new ByteBuffer[] {r.header(), r.data()};
+      long total = r.header().remaining() + (r.data() == null ? 0 : r.data().remaining());
+      long stall = settings.payloadStallTimeout().toNanos();
+      try {
+        replyDeadline = System.nanoTime() + stall;
+        while (total > 0) {
+          long n = out.write(bufs);
+          total -= n;
+          if (n > 0) replyDeadline = System.nanoTime() + stall;
+        }
+      } catch (IOException e) {
+        if (!closed) log.debug("NBD client {}: write failed: {}", peer, e.toString());
+        close();
+      } finally {
+        replyDeadline = 0;
+        if (r.written() != null) r.written().run();
+        inFlight.release();
+      }
+      return true;
+    }
   }
 
   /** Queues a reply for the writer; one that comes after the connection closed frees what it holds. */
@@ -558,9 +597,15 @@ final class NbdConnection implements Runnable {
           reply(type, handle, ENOMEM);
           return;
         }
+        // Alone in flight (queue depth 1): this thread has nothing else to do, so a read of this
+        // blade's own device runs here and its reply is written from here, with no hand-off
+        // between threads (each costs more than the read; see access.CallerRuns).
+        boolean alone = inFlight.availablePermits() == settings.maxInFlightPerConnection() - 1;
+        Thread reader = Thread.currentThread();
         CompletionStage<ByteBuffer> read;
         try {
-          read = device.readBuffer(offset, (int) length);
+          read = alone ? CallerRuns.call(() -> device.readBuffer(offset, (int) length))
+              : device.readBuffer(offset, (int) length);
         } catch (RuntimeException e) {
           read = CompletableFuture.failedFuture(e);
         }
@@ -568,10 +613,11 @@ final class NbdConnection implements Runnable {
           if (failure == null) {
             ByteBuffer header = structured ? NbdReplies.offsetData(handle, offset, data.remaining())
                 : NbdReplies.simple(handle, 0);
-            queue(new Reply(header, data, () -> {
+            Reply r = new Reply(header, data, () -> {
               device.release(data);
               budget.release(length);
-            }));
+            });
+            if (!(alone && Thread.currentThread() == reader && writeNow(r))) queue(r);
           } else {
             budget.release(length);
             fail(handle, type, failure, true);
@@ -768,13 +814,15 @@ final class NbdConnection implements Runnable {
         }
         ByteBuffer[] bufs = out.toArray(new ByteBuffer[0]);
         long stall = settings.payloadStallTimeout().toNanos();
-        replyDeadline = System.nanoTime() + stall;
-        while (total > 0) {
-          long n = this.out.write(bufs);
-          total -= n;
-          if (n > 0) replyDeadline = System.nanoTime() + stall;
+        synchronized (writing) {
+          replyDeadline = System.nanoTime() + stall;
+          while (total > 0) {
+            long n = this.out.write(bufs);
+            total -= n;
+            if (n > 0) replyDeadline = System.nanoTime() + stall;
+          }
+          replyDeadline = 0;
         }
-        replyDeadline = 0;
         for (Reply r : batch) {
           if (r.written() != null) r.written().run();
         }

@@ -10,12 +10,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Writes the frames of one lane connection, in the order they were submitted, one at a time.
  *
- * <p>Threads: {@link #submit} may be called from any thread and blocks only a thread that may
- * block ({@link #mayBlock}: an NBD connection's own thread, a block I/O thread). Any other thread
- * (a lane reader, the lane's sweeper, an actor's dispatcher, an embedding service's thread) only
- * queues the frame; a thread of the {@code data-lane-writer} executor writes it. So a reader never
- * stops reading because a peer stopped reading: two blades whose requests and replies cross
- * cannot hold each other's readers in a socket write.
+ * <p>Threads: {@link #submit} may be called from any thread. It writes on the calling thread only
+ * if that thread's wait for a socket can hold up no reader of replies: a thread that may block
+ * ({@link #mayBlock}: an NBD connection's own thread, a block I/O thread), or the connection's own
+ * request reader writing its replies (the requester reads replies on a thread that never waits
+ * for a socket, so such a wait ends). Any other thread (a reader of replies, a request reader
+ * sending requests of its own, the lane's sweeper, an actor's dispatcher, an embedding service's
+ * thread) only queues the frame, and a thread of the {@code data-lane-writer} executor writes it.
+ * So no chain of threads waiting for sockets can close into a circle: two blades whose requests
+ * and replies cross cannot hold each other's readers in a socket write.
  */
 public final class FrameWriter {
 
@@ -39,11 +42,19 @@ public final class FrameWriter {
   private final Sink sink;
   private final Failure failure;
   private final Executor writers;
+  /** A thread that may write here itself although it may not block elsewhere, or null. */
+  private final Thread owner;
 
   FrameWriter(Sink sink, Failure failure, Executor writers) {
+    this(sink, failure, writers, null);
+  }
+
+  /** As above; {@code owner} (a connection's request reader, for its replies) may write itself too. */
+  FrameWriter(Sink sink, Failure failure, Executor writers, Thread owner) {
     this.sink = sink;
     this.failure = failure;
     this.writers = writers;
+    this.owner = owner;
   }
 
   /** The calling thread may block in a socket write from now on (it serves one client, or does block I/O). */
@@ -61,7 +72,7 @@ public final class FrameWriter {
   void submit(long id, DataLane.Frame frame, CompletableFuture<?> future) {
     queue.add(new Out(id, frame, future));
     if (!writing.compareAndSet(false, true)) return; // the thread writing now takes it too
-    if (threadMayBlock()) {
+    if (threadMayBlock() || Thread.currentThread() == owner) {
       drain();
       return;
     }

@@ -30,9 +30,10 @@ import org.slf4j.LoggerFactory;
  * DataLane.Handler}.
  *
  * <p>Threads: one accept thread per listening socket; one reader per connection ({@code
- * data-lane-in-from-<slot>}) that only reads frames and hands them to the handler, never waiting
- * for room or writing to its socket; replies go through the connection's {@link FrameWriter}
- * (written by the thread that completes them if it may block, else by a {@code data-lane-writer}).
+ * data-lane-in-from-<slot>}) that reads frames and hands them to the handler; it never waits for
+ * room, and never writes requests of its own to a socket. Replies go through the connection's
+ * {@link FrameWriter}: written by this reader (a page-cache write's reply, at once), by the thread
+ * that completes them if it may block (the I/O dispatcher), else by a {@code data-lane-writer}.
  */
 final class LaneServer implements AutoCloseable {
 
@@ -199,11 +200,11 @@ final class LaneServer implements AutoCloseable {
       admitted = true;
       LaneConnection conn = c;
       BladeId peer = from;
-      // Replies are written by whichever thread completes them if it may block, else by a writer.
+      // Replies are written by this reader or a thread that may block, else by a writer.
       FrameWriter replies = new FrameWriter((id, out) -> LaneFrames.write(conn, out.type(), id, out), e -> {
         log.debug("data lane reply to {} failed: {}", peer, e.toString());
         LaneConnection.closeQuietly(ch);
-      }, writers);
+      }, writers, Thread.currentThread());
       Thread.currentThread().setName("data-lane-in-from-" + from.slot());
       // Request payloads land here, one copy out of the kernel; reused for the next request.
       ByteBuffer payloads = ByteBuffer.allocateDirect(LaneFrames.REUSED_PAYLOAD);

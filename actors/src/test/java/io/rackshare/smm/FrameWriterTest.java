@@ -85,6 +85,18 @@ class FrameWriterTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (other.get() == null && System.nanoTime() < deadline) Thread.onSpinWait();
     assertNotEquals(reader, other.get());
+
+    // A connection's request reader writes its own replies (their requester never stops reading).
+    AtomicReference<Thread> replied = new AtomicReference<>();
+    Thread[] requestReader = new Thread[1];
+    requestReader[0] = new Thread(() -> {
+      FrameWriter replies = new FrameWriter((id, f) -> replied.set(Thread.currentThread()), e -> { }, writers,
+          requestReader[0]);
+      replies.submit(1, frame(1), null);
+    }, "data-lane-in-from-2");
+    requestReader[0].start();
+    requestReader[0].join(5000);
+    assertEquals(requestReader[0], replied.get());
   }
 
   @Test
