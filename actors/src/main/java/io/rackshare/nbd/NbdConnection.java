@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * and TCP pushes back on the client.
  *
  * <p>Threads: the reader (which may block: {@code FrameWriter.mayBlock}) and the writer. One
- * exception to the writer's rule: a READ alone in flight whose data is on this blade is read and
- * answered on the reader's own thread ({@link CallerRuns}), as nbdkit does every request, since at
+ * exception to the writer's rule: a small READ alone in flight whose data is on this blade is read
+ * and answered on the reader's own thread ({@link CallerRuns}), as nbdkit does every request, since at
  * queue depth 1 the two hand-offs would cost several times the read.
  */
 final class NbdConnection implements Runnable {
@@ -597,10 +597,13 @@ final class NbdConnection implements Runnable {
           reply(type, handle, ENOMEM);
           return;
         }
-        // Alone in flight (queue depth 1): this thread has nothing else to do, so a read of this
-        // blade's own device runs here and its reply is written from here, with no hand-off
-        // between threads (each costs more than the read; see access.CallerRuns).
-        boolean alone = inFlight.availablePermits() == settings.maxInFlightPerConnection() - 1;
+        // Alone in flight (queue depth 1): this thread has nothing else to do, so a small read of
+        // this blade's own device runs here and its reply is written from here, with no hand-off
+        // between threads (each costs more than such a read; see access.CallerRuns). A large
+        // one keeps the hand-offs, which cost little beside its copy, and this thread free to
+        // read the client's next request meanwhile.
+        boolean alone = length <= INLINE_READ
+            && inFlight.availablePermits() == settings.maxInFlightPerConnection() - 1;
         Thread reader = Thread.currentThread();
         CompletionStage<ByteBuffer> read;
         try {
@@ -787,6 +790,9 @@ final class NbdConnection implements Runnable {
     queue(new Reply(chunked && error != 0 ? NbdReplies.error(handle, error, "") : NbdReplies.simple(handle, error),
         null, null));
   }
+
+  /** Reads at most this large are served on the reader's thread when alone in flight. */
+  static final long INLINE_READ = 64 * 1024;
 
   /** Descriptors at most in one block status reply (a client asks again from where it ends). */
   static final int MAX_EXTENTS = 4096;

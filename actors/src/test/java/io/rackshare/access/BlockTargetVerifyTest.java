@@ -162,6 +162,40 @@ class BlockTargetVerifyTest {
   }
 
   @Test
+  void aLocalReadRunsOnItsCallersThreadOnlyWhenTheCallerAsks() throws Exception {
+    java.util.concurrent.ExecutorService io = java.util.concurrent.Executors.newSingleThreadExecutor(
+        r -> new Thread(r, "test-io-dispatcher"));
+    try {
+      BlockTarget t = new BlockTarget(SELF, map::get, Layouts.of(new Raid1Layout()), Map.of(MINE, store), io,
+          (volume, epoch, reason) -> { }, new DirectBufferPool(1 << 20, 2), new RangeLocks(), null,
+          new DirtyRegions(SELF, Map.of(MINE, store.size()), 1 << 20, Duration.ofSeconds(60)));
+      store.bytes[0] = 42;
+      DataLane.Frame read = BlockFrames.segment(BlockFrames.READ, "m", 5, segment(v, MINE, 0, 4096), false, null);
+      java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+      io.execute(() -> {
+        try {
+          held.await(); // the I/O dispatcher is busy: only the caller's own thread can serve now
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      var inline = CallerRuns.call(() -> t.handle(SELF, read).toCompletableFuture());
+      assertTrue(inline.isDone(), "served on the caller's thread");
+      assertEquals(42, inline.get().payload().get(0));
+      var handedOff = t.handle(SELF, read).toCompletableFuture();
+      assertTrue(!handedOff.isDone(), "without the hint the read waits for the I/O dispatcher");
+      // A request from another blade never runs on the caller's thread (a lane reader's).
+      var remote = CallerRuns.call(() -> t.handle(OTHER, read).toCompletableFuture());
+      assertTrue(!remote.isDone());
+      held.countDown();
+      assertEquals(42, handedOff.get(5, TimeUnit.SECONDS).payload().get(0));
+      assertEquals(BlockFrames.DATA, remote.get(5, TimeUnit.SECONDS).type());
+    } finally {
+      io.shutdownNow();
+    }
+  }
+
+  @Test
   void aMalformedFrameIsAnsweredNotThrown() throws Exception {
     DataLane.Frame bad = new DataLane.Frame(BlockFrames.WRITE,
         ByteBuffer.wrap("garbage".getBytes(StandardCharsets.UTF_8)), ByteBuffer.allocate(0));
