@@ -160,17 +160,17 @@ public final class AccessPath implements VolumeIo {
   }
 
   /**
-   * Which ranges of {@code [offset, offset + length)} may hold data: the devices the layout reads
-   * them from say (a {@link BlockFrames#STATUS} question each, checked as a read there). Advisory:
-   * a piece whose device does not answer, is rebuilt from parity, or is answered for another map
-   * counts as data, which only costs a client the reading of zeros.
-   */
-  /**
    * Pieces one block status request asks about at most (a striped layout's pieces are stripe
    * chunks: a long range would be thousands of questions to one blade, crowding its window).
    */
   static final int MAX_STATUS_PIECES = 32;
 
+  /**
+   * Which ranges of {@code [offset, offset + length)} may hold data: the devices the layout reads
+   * them from say (a {@link BlockFrames#STATUS} question each, checked as a read there). Advisory:
+   * a piece whose device does not answer, is rebuilt from parity, or is answered for another map
+   * counts as data, which only costs a client the reading of zeros.
+   */
   @Override
   public CompletableFuture<BlockDevice.Allocation> allocated(String volume, long offset, long length) {
     // As reads are: a blade cut off from the majority may hold a map the majority has changed.

@@ -195,7 +195,25 @@ final class NbdConnection implements Runnable {
     synchronized (writing) {
       if (!replies.isEmpty() || closed) return false;
       ByteBuffer[] bufs = r.data() == null ? new ByteBuffer[] {r.header()} : new ByteBuffer[] {r.header(), r.data()};
-      long total = r.header().remaining() + (r.data() == null ? 0 : r.data().remaining());
+      try {
+        writeAll(bufs, r.header().remaining() + (r.data() == null ? 0 : r.data().remaining()));
+      } catch (IOException e) {
+        if (!closed) log.debug("NBD client {}: write failed: {}", peer, e.toString());
+        close();
+      } finally {
+        if (r.written() != null) r.written().run();
+        inFlight.release();
+      }
+      return true;
+    }
+  }
+
+  /**
+   * Writes {@code total} bytes of {@code bufs} under {@link #writing}; the watchdog closes a client
+   * that takes none of them for the stall time-out ({@link #replyDeadline}).
+   */
+  private void writeAll(ByteBuffer[] bufs, long total) throws IOException {
+    synchronized (writing) {
       long stall = settings.payloadStallTimeout().toNanos();
       try {
         replyDeadline = System.nanoTime() + stall;
@@ -204,15 +222,9 @@ final class NbdConnection implements Runnable {
           total -= n;
           if (n > 0) replyDeadline = System.nanoTime() + stall;
         }
-      } catch (IOException e) {
-        if (!closed) log.debug("NBD client {}: write failed: {}", peer, e.toString());
-        close();
       } finally {
         replyDeadline = 0;
-        if (r.written() != null) r.written().run();
-        inFlight.release();
       }
-      return true;
     }
   }
 
@@ -818,17 +830,7 @@ final class NbdConnection implements Runnable {
             total += r.data().remaining();
           }
         }
-        ByteBuffer[] bufs = out.toArray(new ByteBuffer[0]);
-        long stall = settings.payloadStallTimeout().toNanos();
-        synchronized (writing) {
-          replyDeadline = System.nanoTime() + stall;
-          while (total > 0) {
-            long n = this.out.write(bufs);
-            total -= n;
-            if (n > 0) replyDeadline = System.nanoTime() + stall;
-          }
-          replyDeadline = 0;
-        }
+        writeAll(out.toArray(new ByteBuffer[0]), total);
         for (Reply r : batch) {
           if (r.written() != null) r.written().run();
         }
