@@ -102,7 +102,8 @@ public final class Rackshare implements Extension {
     // The data lane listens beside the OOB channel's Artery address.
     String oobHost = Cluster.get(system).selfMember().address().host().getOrElse(() -> "127.0.0.1");
     try {
-      lane = DataLane.start(settings.blade(), oobHost, settings.dataLanePort(), settings.oob(), tls());
+      lane = DataLane.start(settings.blade(), oobHost, settings.dataLanePort(), settings.oob(),
+          tls() == null ? null : tls()::material);
     } catch (IOException e) {
       throw new IllegalArgumentException("rackshare.oob.data-lane-port: cannot listen on " + oobHost + ":"
           + settings.dataLanePort() + ": " + e.getMessage(), e);

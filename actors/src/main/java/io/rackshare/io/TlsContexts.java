@@ -36,6 +36,17 @@ public final class TlsContexts {
    * {@code dir/ca.crt}; {@code what} names the setting in the error of a directory that lacks them.
    */
   public static SSLContext load(Path dir, String what) {
+    return material(dir, what).context();
+  }
+
+  /**
+   * A blade's TLS material as {@link #load} reads it: the JDK's context, and the key and trust
+   * managers it was made of, for engines of another provider (the data lane's BoringSSL).
+   */
+  public record Material(SSLContext context, KeyManagerFactory keys, TrustManagerFactory trust) {}
+
+  /** As {@link #load}, with the managers the context was made of. */
+  public static Material material(Path dir, String what) {
     try {
       CertificateFactory x509 = CertificateFactory.getInstance("X.509");
       Collection<? extends Certificate> chain = x509.generateCertificates(
@@ -48,9 +59,10 @@ public final class TlsContexts {
       keys.setKeyEntry("blade", key, new char[0], chain.toArray(Certificate[]::new));
       KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(keys, new char[0]);
+      TrustManagerFactory tmf = trusting(dir.resolve(CA));
       SSLContext context = SSLContext.getInstance("TLS");
-      context.init(kmf.getKeyManagers(), trusting(dir.resolve(CA)).getTrustManagers(), null);
-      return context;
+      context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+      return new Material(context, kmf, tmf);
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
       throw new IllegalArgumentException(what + ": cannot load " + CERT + ", " + KEY + " and " + CA + " from " + dir + ": "
           + e.getMessage(), e);
@@ -90,8 +102,8 @@ public final class TlsContexts {
     private final Path dir;
     private final String what;
     private final long everyNanos;
-    private SSLContext context;
-    /** The files as they were when {@link #context} was read from them. */
+    private Material material;
+    /** The files as they were when {@link #material} was read from them. */
     private java.util.List<Object> stamp;
     private long checked;
     /** The files as they were at the last load that failed (said once). */
@@ -102,7 +114,7 @@ public final class TlsContexts {
       this.what = what;
       this.everyNanos = every.toNanos();
       this.stamp = stamp();
-      this.context = load(dir, what);
+      this.material = TlsContexts.material(dir, what);
       this.checked = System.nanoTime();
     }
 
@@ -121,7 +133,12 @@ public final class TlsContexts {
     }
 
     @Override
-    public synchronized SSLContext get() {
+    public SSLContext get() {
+      return material().context();
+    }
+
+    /** The material as {@link #get} gives its context: read again when the files changed. */
+    public synchronized Material material() {
       long now = System.nanoTime();
       if (now - checked >= everyNanos) {
         checked = now;
@@ -130,7 +147,7 @@ public final class TlsContexts {
           // Only a load that works moves the stamp: files caught half-written are read again at
           // the next look, whatever their times say by then.
           try {
-            context = load(dir, what);
+            material = TlsContexts.material(dir, what);
             stamp = s;
             log.info("{}: read the certificate in {} again", what, dir);
           } catch (IllegalArgumentException e) {
@@ -139,7 +156,7 @@ public final class TlsContexts {
           }
         }
       }
-      return context;
+      return material;
     }
   }
 

@@ -140,7 +140,7 @@ public final class DataLane implements AutoCloseable {
    */
   private final byte[] key = LaneCredential.newKey();
   /** TLS for TCP connections (mutual, the cluster's CA), or null: plain TCP. */
-  private final java.util.function.Supplier<javax.net.ssl.SSLContext> tls;
+  private final LaneTls tls;
   private final Map<BladeId, Peer> peers = new ConcurrentHashMap<>();
   /** Requests for blades whose lane address is not known yet; guarded by itself. */
   private final Map<BladeId, List<Waiting>> waiting = new HashMap<>();
@@ -157,7 +157,7 @@ public final class DataLane implements AutoCloseable {
   private final LaneServer target;
 
   private DataLane(BladeId self, OobSettings settings, ServerSocketChannel server, ServerSocketChannel unixServer,
-      java.nio.file.Path unixPath, java.util.function.Supplier<javax.net.ssl.SSLContext> tls) {
+      java.nio.file.Path unixPath, LaneTls tls) {
     this.self = self;
     this.tls = tls;
     this.settings = settings;
@@ -189,7 +189,7 @@ public final class DataLane implements AutoCloseable {
    * rackshare.oob.data-lane-tls}, TCP connections run mutual TLS.
    */
   public static DataLane start(BladeId self, String hostname, int port, OobSettings settings,
-      java.util.function.Supplier<javax.net.ssl.SSLContext> tls) throws IOException {
+      java.util.function.Supplier<io.rackshare.io.TlsContexts.Material> tls) throws IOException {
     ServerSocketChannel s = ServerSocketChannel.open();
     s.bind(new InetSocketAddress(hostname, port), 64);
     ServerSocketChannel u = null;
@@ -209,9 +209,9 @@ public final class DataLane implements AutoCloseable {
       u.bind(java.net.UnixDomainSocketAddress.of(path), 64);
       path.toFile().deleteOnExit();
     }
-    java.util.function.Supplier<javax.net.ssl.SSLContext> tcpTls = settings.dataLaneTls() ? tls : null;
+    LaneTls tcpTls = settings.dataLaneTls() && tls != null ? new LaneTls(tls) : null;
     DataLane lane = new DataLane(self, settings, s, u, path, tcpTls);
-    log.info("data lane of {} on {}{}{}", self, s.getLocalAddress(), tcpTls != null ? " (TLS)" : "",
+    log.info("data lane of {} on {}{}{}", self, s.getLocalAddress(), tcpTls != null ? " (TLS, " + tcpTls.provider() + ")" : "",
         path == null ? "" : " and " + path);
     return lane;
   }
@@ -267,6 +267,11 @@ public final class DataLane implements AutoCloseable {
   /** This lane's key, which the SMM handler gives blades in its greeting. */
   public byte[] key() {
     return key.clone();
+  }
+
+  /** The TLS engine of this lane's TCP connections: "BoringSSL", "JDK", or "none" without TLS. */
+  public String tlsProvider() {
+    return tls == null ? "none" : tls.provider();
   }
 
   public int port() {
@@ -574,7 +579,7 @@ public final class DataLane implements AutoCloseable {
       LaneConnection c;
       try {
         c = address instanceof InetSocketAddress inet && tls != null
-            ? LaneConnection.client(ch, tls.get(), inet) : LaneConnection.plain(ch);
+            ? LaneConnection.client(ch, tls, inet) : LaneConnection.plain(ch);
         while (nonce.hasRemaining()) {
           if (c.in.read(nonce) < 0) throw new EOFException("closed before its greeting");
         }

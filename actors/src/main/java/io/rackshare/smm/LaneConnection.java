@@ -1,47 +1,31 @@
 package io.rackshare.smm;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.channels.WritableByteChannel;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 
 /**
  * One data-lane connection's two byte streams: the socket channel itself (Unix sockets, and TCP
- * without TLS), or the JDK's TLS over it (TCP with {@code rackshare.oob.data-lane-tls}: mutual, both
- * ends show a certificate of the cluster's CA). The lane's reader thread reads {@link #in}; whoever
- * holds the connection's lock writes frames with {@link #write}.
+ * without TLS), or TLS over it ({@link TlsChannel} with an engine of {@link LaneTls}; TCP with
+ * {@code rackshare.oob.data-lane-tls}: mutual, both ends show a certificate of the cluster's CA).
+ * The lane's reader thread reads {@link #in}; whoever holds the connection's lock writes frames
+ * with {@link #write}.
  */
 final class LaneConnection {
-  private static final String[] PROTOCOLS = {"TLSv1.3"};
-
   final SocketChannel channel;
   final ReadableByteChannel in;
-  private final OutputStream tlsOut;
-  private final WritableByteChannel tlsChannel;
+  private final TlsChannel tls;
 
-  private LaneConnection(SocketChannel channel, SSLSocket tls) throws IOException {
+  private LaneConnection(SocketChannel channel, TlsChannel tls) {
     this.channel = channel;
-    if (tls == null) {
-      this.in = channel;
-      this.tlsOut = null;
-      this.tlsChannel = null;
-    } else {
-      this.in = Channels.newChannel(tls.getInputStream());
-      // One TLS record per 16 KiB of a frame, not one per buffer of it.
-      this.tlsOut = new BufferedOutputStream(tls.getOutputStream(), 64 * 1024);
-      this.tlsChannel = Channels.newChannel(tlsOut);
-    }
+    this.tls = tls;
+    this.in = tls == null ? channel : tls;
   }
 
-  static LaneConnection plain(SocketChannel channel) throws IOException {
+  static LaneConnection plain(SocketChannel channel) {
     return new LaneConnection(channel, null);
   }
 
@@ -49,54 +33,43 @@ final class LaneConnection {
    * TLS over {@code channel} as the side that connected to {@code target}; returns once the
    * handshake is done (the caller bounds it by closing the channel).
    */
-  static LaneConnection client(SocketChannel channel, SSLContext context, InetSocketAddress target) throws IOException {
-    SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket(channel.socket(), target.getHostString(),
-        target.getPort(), true);
-    s.setEnabledProtocols(PROTOCOLS);
-    s.setUseClientMode(true);
-    // The target must show a certificate for the address connected to (its SANs): another
-    // blade's certificate of the same CA cannot stand in the middle.
-    javax.net.ssl.SSLParameters p = s.getSSLParameters();
-    p.setEndpointIdentificationAlgorithm("HTTPS");
-    s.setSSLParameters(p);
-    s.startHandshake();
-    return new LaneConnection(channel, s);
+  static LaneConnection client(SocketChannel channel, LaneTls tls, InetSocketAddress target) throws IOException {
+    return new LaneConnection(channel, TlsChannel.handshake(channel, tls.client(target)));
   }
 
   /** TLS over an accepted {@code channel}, a client certificate required; returns once the handshake is done. */
-  static LaneConnection server(SocketChannel channel, SSLContext context) throws IOException {
-    SSLSocket s = (SSLSocket) context.getSocketFactory().createSocket(channel.socket(), null, true);
-    s.setEnabledProtocols(PROTOCOLS);
-    s.setUseClientMode(false);
-    s.setNeedClientAuth(true);
-    s.startHandshake();
-    return new LaneConnection(channel, s);
+  static LaneConnection server(SocketChannel channel, LaneTls tls) throws IOException {
+    return new LaneConnection(channel, TlsChannel.handshake(channel, tls.server()));
   }
 
   boolean encrypted() {
-    return tlsOut != null;
+    return tls != null;
+  }
+
+  /** The TLS cipher suite agreed in the handshake, or "none" on a connection without TLS. */
+  String cipherSuite() {
+    return tls == null ? "none" : tls.cipherSuite();
   }
 
   /** Writes every byte of {@code buffers}, then {@code transfer} (may be null). */
   void write(ByteBuffer[] buffers, DataLane.Transfer transfer) throws IOException {
-    if (tlsOut == null) {
+    if (tls == null) {
       long left = 0;
       for (ByteBuffer b : buffers) left += b.remaining();
       while (left > 0) left -= channel.write(buffers);
       if (transfer != null) transfer.writeTo(channel);
       return;
     }
-    for (ByteBuffer b : buffers) {
-      while (b.hasRemaining()) tlsChannel.write(b);
-    }
-    if (transfer != null) transfer.writeTo(tlsChannel);
-    tlsOut.flush();
+    tls.write(buffers);
+    if (transfer != null) transfer.writeTo(tls.writer());
+    tls.flush();
   }
 
   /** Closes the connection (and its TLS session with it); a reader blocked on it gets an exception. */
   void close() {
     try {
-      channel.close();
+      if (tls != null) tls.close();
+      else channel.close();
     } catch (IOException ignored) {
       // closing anyway
     }

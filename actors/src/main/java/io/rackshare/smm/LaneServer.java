@@ -42,7 +42,7 @@ final class LaneServer implements AutoCloseable {
   private final BladeId self;
   private final byte[] key;
   /** TLS for TCP connections (mutual, the cluster's CA), or null: plain TCP. */
-  private final Supplier<javax.net.ssl.SSLContext> tls;
+  private final LaneTls tls;
   /** Request payloads larger than a connection's reused buffer, of all peers together. */
   private final io.rackshare.io.MemoryBudget payloadBudget;
   private final Supplier<DataLane.Handler> handler;
@@ -56,7 +56,7 @@ final class LaneServer implements AutoCloseable {
   private final java.util.List<ServerSocketChannel> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
 
-  LaneServer(BladeId self, byte[] key, Supplier<javax.net.ssl.SSLContext> tls, io.rackshare.io.MemoryBudget payloadBudget,
+  LaneServer(BladeId self, byte[] key, LaneTls tls, io.rackshare.io.MemoryBudget payloadBudget,
       Supplier<DataLane.Handler> handler, ScheduledExecutorService sweeper, Executor writers) {
     this.self = self;
     this.key = key;
@@ -175,7 +175,7 @@ final class LaneServer implements AutoCloseable {
       ChannelReader in;
       try {
         c = ch.getLocalAddress() instanceof InetSocketAddress && tls != null
-            ? LaneConnection.server(ch, tls.get()) : LaneConnection.plain(ch);
+            ? LaneConnection.server(ch, tls) : LaneConnection.plain(ch);
         c.write(new ByteBuffer[] {ByteBuffer.wrap(nonce)}, null);
         in = new ChannelReader(c.in, 64 * 1024);
         if (in.readLong() != DataLane.MAGIC) throw new LaneRefused("not a data lane client");
