@@ -7,6 +7,8 @@
 #   JOBS='^seq' OUT=/tmp/b.md bench/run.sh   # only the jobs whose name matches, table elsewhere
 #   TLS=0 bench/run.sh           # without the TLS rows
 #   RAID1=0 bench/run.sh         # without the raid1 rows
+#   PROFILE=1 bench/run.sh       # also the servers' CPU time and context switches per request
+#                                # (perf stat over every thread of nbdkit, of the three blades)
 #
 # The raid1 rows (RAID1=1, the default) read and write a two-copy raid1 volume of the same size as
 # nbdkit's file (copies on blades 1 and 2, read-policy = balanced) through blade 1, which holds a
@@ -26,6 +28,7 @@ OUT=${OUT:-$here/docs/benchmarks.md}
 JOBS=${JOBS:-.}
 TLS=${TLS:-1}
 RAID1=${RAID1:-1}
+PROFILE=${PROFILE:-0}
 TLS_JOBS=${TLS_JOBS:-'^(seq-read-1M|seq-write-1M|rand-read-4k-qd32)$'}
 for tool in fio nbdkit nbdinfo; do
   command -v $tool >/dev/null || { echo "bench: needs $tool (apt-get install fio nbdkit libnbd-bin)" >&2; exit 2; }
@@ -97,6 +100,10 @@ CONF
 export_uri() { echo "$(grep -o 'nbd=nbd://[^ ]*' "$work/$1/blade$2/node.log" | head -1 | cut -d= -f2)$3"; }
 start_cluster rackshare "" "$([[ $RAID1 == 1 ]] && echo mirror)"
 ruri=$ready_uri
+# Which processes serve each server's requests (PROFILE=1 counts their CPU and context switches).
+blades="${pids[1]},${pids[2]},${pids[3]}"
+declare -A serving=([nbdkit]=${pids[0]} [rackshare]=$blades [raid1-copy]=$blades [raid1-nocopy]=$blades)
+if [[ $PROFILE == 1 ]]; then command -v perf >/dev/null || { echo "bench: PROFILE=1 needs perf (linux-perf)" >&2; exit 2; }; fi
 kuri="nbd://127.0.0.1:$kport/"
 echo "nbdkit: $kuri   rackshare (through blade 1): $ruri" >&2
 declare -A uris=([nbdkit]="$kuri" [rackshare]="$ruri")
@@ -156,17 +163,37 @@ for round in $(seq "$ROUNDS"); do
     for server in "${run[@]}"; do
       uri=${uris[$server]}
       echo "round $round: $name on $server" >&2
+      rm -f "$work/perf.csv"
+      perf_pid=
+      if [[ $PROFILE == 1 && -n ${serving[$server]:-} ]]; then
+        # The measured part only: after fio's ramp, for its runtime.
+        (sleep "$RAMP"; perf stat -x, -e task-clock,context-switches -p "${serving[$server]}" -o "$work/perf.csv" \
+          -- sleep "$RUNTIME") &
+        perf_pid=$!
+      fi
       # shellcheck disable=SC2086
       fio --name="$name" --ioengine=nbd --uri="$uri" $args --size=1G --time_based \
         --runtime="$RUNTIME" --ramp_time="$RAMP" --output-format=json > "$work/fio.json"
-      python3 - "$work/fio.json" "$server" "$name" >> "$results" <<'PY'
-import json, sys
+      [[ -n $perf_pid ]] && wait "$perf_pid"
+      python3 - "$work/fio.json" "$server" "$name" "$work/perf.csv" "$RUNTIME" >> "$results" <<'PY'
+import json, os, sys
 text = open(sys.argv[1]).read()
 j = json.loads(text[text.index("{"):])["jobs"][0]  # fio's nbd engine prints a line before the JSON
 d = j["read"] if j["read"]["io_bytes"] > 0 else j["write"]
 p = d["clat_ns"].get("percentile", {})
+cpu = switches = "-"
+if os.path.exists(sys.argv[4]):
+    # perf stat -x,: value,unit,event,...; task-clock in ms; per request = over iops x runtime.
+    ios = d["iops"] * float(sys.argv[5])
+    for line in open(sys.argv[4]):
+        f = line.split(",")
+        if len(f) > 2 and f[0].replace(".", "", 1).isdigit() and ios > 0:
+            if f[2].startswith("task-clock"):
+                cpu = "%.1f" % (float(f[0]) * 1000.0 / ios)
+            elif f[2].startswith("context-switches"):
+                switches = "%.2f" % (float(f[0]) / ios)
 print("\t".join([sys.argv[2], sys.argv[3], "%.1f" % (d["bw"] / 1024.0), "%.0f" % d["iops"],
-                 "%.0f" % (p.get("50.000000", 0) / 1000.0), "%.0f" % (p.get("99.000000", 0) / 1000.0)]))
+                 "%.0f" % (p.get("50.000000", 0) / 1000.0), "%.0f" % (p.get("99.000000", 0) / 1000.0), cpu, switches]))
 PY
     done
   done
@@ -175,9 +202,12 @@ done
 python3 - "$results" "$OUT" "$ROUNDS" "$RUNTIME" "$DISK_MIB" <<'PY'
 import sys, statistics, collections, datetime, platform, os
 rows = collections.defaultdict(list)
+profile = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    server, job, mib, iops, p50, p99 = line.rstrip("\n").split("\t")
+    server, job, mib, iops, p50, p99, cpu, switches = line.rstrip("\n").split("\t")
     rows[(job, server)].append((float(mib), float(iops), float(p50), float(p99)))
+    if cpu != "-":
+        profile[(job, server)].append((float(cpu), float(switches)))
 def med(job, server, i):
     return statistics.median(r[i] for r in rows[(job, server)])
 jobs = list(dict.fromkeys(job for job, _ in rows))
@@ -237,6 +267,17 @@ if any(server == "raid1-copy" for _, server in rows):
             job, k, unit, c, f(c, k), f(cp_, kp), n, f(n, k), f(np_, kp)))
     text = splice(text, "raid1", "RAID-1", r1)
     print("\n".join(r1))
+if profile:
+    pr = ["| job | server | CPU per request (us, all its threads) | context switches per request | p50 us |",
+          "|---|---|---|---|---|"]
+    for job in jobs:
+        for server in ("nbdkit", "rackshare", "raid1-copy", "raid1-nocopy"):
+            if profile[(job, server)]:
+                pr.append("| %s | %s | %.1f | %.2f | %.0f |" % (job, server,
+                    statistics.median(x[0] for x in profile[(job, server)]),
+                    statistics.median(x[1] for x in profile[(job, server)]), med(job, server, 2)))
+    text = splice(text, "profile", "Per request: CPU and context switches", pr)
+    print("\n".join(pr))
 open(path, "w").write(text)
 print(table)
 PY

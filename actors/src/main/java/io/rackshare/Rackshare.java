@@ -77,6 +77,7 @@ public final class Rackshare implements Extension {
   private final DataLane lane;
   private final NbdServer nbd;
   private final ServerBinding management;
+  private final io.rackshare.metrics.BladeMetrics metrics = new io.rackshare.metrics.BladeMetrics();
   private ActorRef<io.rackshare.console.ConsoleStation.Command> station;
   private io.rackshare.console.ConsoleView consoleView;
   private io.rackshare.console.RfbServer rfb;
@@ -116,7 +117,7 @@ public final class Rackshare implements Extension {
             .onFailure(SupervisorStrategy.resume()),
         SmmHandler.NAME, Props.empty());
     volumes = new Volumes(system, settings.blade(), settings.layouts(), settings.access(), stores, io,
-        lane, smm, "rackshare-access", settings.dataDir(), settings.oob().requestTimeout());
+        lane, smm, "rackshare-access", settings.dataDir(), settings.oob().requestTimeout(), metrics);
     io.rackshare.blade.MapStore store = new io.rackshare.blade.MapStore(settings.dataDir());
     io.rackshare.map.GlobalResourceMap stored = store.load().orElse(null);
     if (stored != null) volumes.startFrom(stored);
@@ -335,6 +336,11 @@ public final class Rackshare implements Extension {
         }
 
         @Override
+        public CompletionStage<String> metrics() {
+          return Rackshare.this.metricsText();
+        }
+
+        @Override
         public CompletionStage<Map<String, Object>> console() {
           return Rackshare.this.consoleState();
         }
@@ -411,6 +417,11 @@ public final class Rackshare implements Extension {
   /** This blade's data lane (for the lane's own tests: its key never leaves the blade otherwise). */
   DataLane dataLane() {
     return lane;
+  }
+
+  /** This blade's metrics in Prometheus' text format ({@code GET /metrics}). */
+  public CompletionStage<String> metricsText() {
+    return status().thenApply(s -> metrics.scrape(s, lane.load(), nbd == null ? 0 : nbd.connections()));
   }
 
   /** This blade's view: the manager, every volume's health, members and rebuild progress. */

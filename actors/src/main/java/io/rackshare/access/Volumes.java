@@ -48,8 +48,9 @@ public final class Volumes {
    */
   public Volumes(ActorSystem<?> system, BladeId self, Layouts layouts, AccessSettings settings,
       Map<DevicePath, BlockStore> stores, Executor io, DataLane lane, ActorRef<SmmHandler.Command> smm,
-      String driverName, java.nio.file.Path dataDir, Duration requestTimeout) {
+      String driverName, java.nio.file.Path dataDir, Duration requestTimeout, io.rackshare.metrics.BladeMetrics metrics) {
     this.system = system;
+    this.metrics = metrics;
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "rackshare-access-retries");
       t.setDaemon(true);
@@ -151,9 +152,13 @@ public final class Volumes {
         .thenApply(d -> device(name));
   }
 
+  /** The volume's device, its requests counted in this blade's metrics. */
   private BlockDevice device(String name) {
-    return new Volume(name, () -> map.get().volumes().get(name), io);
+    return new io.rackshare.metrics.MeteredDevice(new Volume(name, () -> map.get().volumes().get(name), io),
+        metrics.meter(name));
   }
+
+  private final io.rackshare.metrics.BladeMetrics metrics;
 
   /** Requests this blade served for others as the manager's blade (manager-proxy routing). */
   public long proxiedRequests() {

@@ -52,6 +52,11 @@ public final class ManagementEndpoint extends AllDirectives {
      */
     CompletionStage<Long> failMember(String volume, String device);
 
+    /** This blade's metrics in Prometheus' text format. */
+    default CompletionStage<String> metrics() {
+      return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no metrics here"));
+    }
+
     /** The console station on this blade: its target, banner and addresses. */
     default CompletionStage<java.util.Map<String, Object>> console() {
       return java.util.concurrent.CompletableFuture.failedFuture(
@@ -101,6 +106,7 @@ public final class ManagementEndpoint extends AllDirectives {
         path(segment("volumes").slash(segment()).slash("fail"), volume -> post(() -> operator(request, () ->
             parameter("device", device -> completeWithFuture(answer(() -> ops.failMember(volume, device)
                 .thenApply(epoch -> java.util.Map.of("volume", volume, "device", device, "epoch", epoch)))))))),
+        path("metrics", () -> get(() -> reader(request, () -> completeWithFuture(text(ops::metrics))))),
         path("console", () -> get(() -> reader(request, () -> completeWithFuture(answer(ops::console))))),
         path(segment("console").slash("log"), () -> get(() -> operator(request, () -> parameterOptional("lines", lines ->
             completeWithFuture(answer(() -> ops.consoleLog(lines(lines.orElse("25"))))))))),
@@ -110,7 +116,7 @@ public final class ManagementEndpoint extends AllDirectives {
             ? complete(token.file().toAbsolutePath() + "\n")
             : refuse(StatusCodes.FORBIDDEN, "the token file is named only to clients on this host"))),
         pathSingleSlash(() -> get(() -> complete(
-            "Rackshare blade management: GET /status, POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
+            "Rackshare blade management: GET /status, GET /metrics (Prometheus), POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
                 + " GET /console, GET /console/log?lines=N, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)."
                 + " Changes need Authorization: Bearer <operator token> (GET /token-file, on this host, names its file).\n"))))
         : refuse(StatusCodes.PAYLOAD_TOO_LARGE, "requests here have no body")));
@@ -212,6 +218,18 @@ public final class ManagementEndpoint extends AllDirectives {
   static Route refuse(org.apache.pekko.http.javadsl.model.StatusCode status, String why) {
     return new AllDirectives() {}.complete(HttpResponse.create().withStatus(status)
         .withEntity(ContentTypes.TEXT_PLAIN_UTF8, io.rackshare.util.LogText.printable(String.valueOf(why)) + "\n"));
+  }
+
+  /** Prometheus' text format of what the stage gives, or the error {@link #answer} would give. */
+  static CompletionStage<HttpResponse> text(Supplier<CompletionStage<String>> call) {
+    CompletionStage<String> stage;
+    try {
+      stage = call.get();
+    } catch (RuntimeException e) {
+      stage = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    return stage.thenApply(body -> HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, body))
+        .exceptionallyCompose(e -> answer(() -> java.util.concurrent.CompletableFuture.failedFuture(e)));
   }
 
   /** JSON of what the stage gives (asked for by {@code call}, which may throw), or 400/503 with the reason. */

@@ -133,6 +133,11 @@ public final class NbdServer implements AutoCloseable {
     }
   }
 
+  /** Connections open now (handshaking or serving). */
+  public int connections() {
+    return connections.size();
+  }
+
   /** Why a new connection is turned away (null: it is not): the caps on connections. */
   private String refusal(SocketChannel ch, String kind) throws IOException {
     if (connections.size() >= settings.maxConnections()) {

@@ -269,6 +269,22 @@ public final class DataLane implements AutoCloseable {
     return key.clone();
   }
 
+  /** One target's window of one tier, as {@link #load} saw it. */
+  public record LaneLoad(BladeId target, Tier tier, int inFlight, int queued) {}
+
+  /** Every open peer's requests in flight and queued, per tier (for metrics). */
+  public java.util.List<LaneLoad> load() {
+    java.util.List<LaneLoad> out = new java.util.ArrayList<>();
+    for (Peer p : peers.values()) {
+      for (Tier t : Tier.values()) {
+        FlowWindow<Outgoing> w = p.windows.get(t.ordinal());
+        out.add(new LaneLoad(p.target, t, w.inFlight(), w.queued()));
+      }
+    }
+    out.sort(java.util.Comparator.comparing((LaneLoad l) -> l.target().toString()).thenComparing(LaneLoad::tier));
+    return out;
+  }
+
   /** The TLS engine of this lane's TCP connections: "BoringSSL", "JDK", or "none" without TLS. */
   public String tlsProvider() {
     return tls == null ? "none" : tls.provider();

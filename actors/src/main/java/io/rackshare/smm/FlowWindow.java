@@ -30,7 +30,10 @@ final class FlowWindow<R> {
   private final ConcurrentLinkedQueue<Queued<R>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
 
+  private final int size;
+
   FlowWindow(int size, int maxQueued) {
+    this.size = size;
     this.room = new Semaphore(size);
     this.maxQueued = maxQueued;
   }
@@ -83,6 +86,11 @@ final class FlowWindow<R> {
   }
 
   /** Requests waiting for room now. */
+  /** Requests holding a place now (sent, not answered). */
+  int inFlight() {
+    return size - room.availablePermits();
+  }
+
   int queued() {
     return queued.get();
   }
