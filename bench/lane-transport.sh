@@ -2,10 +2,11 @@
 # The data lane's transport against Netty's, with TLS (issue 14): the lane's own frames over one
 # loopback TCP connection in one JVM, the hand-written lane (smm.LaneConnection, smm.TlsChannel with
 # the JDK's engine or BoringSSL's) beside Netty's epoll transport with SslHandler (JDK, BoringSSL),
-# and both without TLS (multi-jvm-tests/.../smm/LaneTransportBench.java). Writes the table into
-# docs/benchmarks.md between <!-- lane-transport:start --> and <!-- lane-transport:end -->.
+# Pekko Streams' TCP with its TLS stage (the JDK's engine), and the lane and Netty without TLS
+# (multi-jvm-tests/.../smm/LaneTransportBench.java). Writes the table into docs/benchmarks.md
+# between <!-- lane-transport:start --> and <!-- lane-transport:end -->.
 #
-#   bench/lane-transport.sh                 # 3 interleaved rounds of 5 s per job (about 10 minutes)
+#   bench/lane-transport.sh                 # 3 interleaved rounds of 5 s per job (about 13 minutes)
 #   ROUNDS=1 SECONDS_PER_JOB=2 bench/lane-transport.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

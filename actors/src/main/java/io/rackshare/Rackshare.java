@@ -136,7 +136,7 @@ public final class Rackshare implements Extension {
     ResourceManager.Settings managerSettings = new ResourceManager.Settings(
         settings.volumes(), settings.layouts(), settings.resyncDebounce(), settings.confirmTimeout(),
         settings.offlineRetry(), settings.journalPlugin(), settings.snapshotPlugin(), settings.snapshotEvery(),
-        settings.fenceAfter());
+        settings.fenceAfter(), settings.replaceFailedAfter());
     system.systemActorOf(ManagerSeat.create(settings.blade(), smm, settings.seat(), lease(),
             (incarnation, authority) -> ResourceManager.create(smm, managerSettings, recovered::set, incarnation,
                 authority), seatView),

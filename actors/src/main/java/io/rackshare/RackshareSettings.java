@@ -34,10 +34,23 @@ public record RackshareSettings(
     io.rackshare.manager.ManagerSeat.Settings seat,
     String leaseClass,
     Duration fenceAfter,
+    Duration replaceFailedAfter,
     java.nio.file.Path dataDir,
     NbdSettings nbd,
     Management management,
     String tlsDir) {
+
+  /** A duration setting that may be "off" (null). */
+  static Duration offOrDuration(com.typesafe.config.Config c, String path) {
+    if (c.getValue(path).valueType() == com.typesafe.config.ConfigValueType.STRING
+        && c.getString(path).equals("off")) {
+      return null;
+    }
+    if (c.getValue(path).valueType() == com.typesafe.config.ConfigValueType.BOOLEAN && !c.getBoolean(path)) return null;
+    Duration d = c.getDuration(path);
+    if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("rackshare." + path + ": off or a positive duration, not " + d);
+    return d;
+  }
 
   /**
    * The management endpoint ({@code rackshare.management}); {@code https}: served over TLS with
@@ -131,6 +144,7 @@ public record RackshareSettings(
               c.getDuration("manager.seat.restart-after")),
           c.getString("manager.lease.lease-class"),
           c.getDuration("manager.fence-after"),
+          offOrDuration(c, "manager.replace-failed-after"),
           java.nio.file.Path.of(blade.getString("data-dir")),
           NbdSettings.fromConfig(c.getConfig("nbd"), tlsDir),
           new Management(c.getBoolean("management.enabled"), c.getString("management.hostname"),

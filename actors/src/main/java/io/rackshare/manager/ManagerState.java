@@ -298,6 +298,53 @@ public record ManagerState(
     return c.events;
   }
 
+  /** The FAILED members, each as {@code volume#position@epoch} (the epoch it failed at). */
+  public java.util.Set<String> failedMembers() {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    for (GlobalResourceDescriptor v : map.volumes().values()) {
+      for (int i = 0; i < v.members().size(); i++) {
+        Member m = v.member(i);
+        if (m.state() == Member.State.FAILED) out.add(v.name() + "#" + i + "@" + m.since());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Self-healing: each FAILED member that {@code waited} long enough (by its {@link
+   * #failedMembers} key) and that no hot spare replaced takes a free disk of the pool: a
+   * registered block device in no volume (as member or spare), on a blade that is present, of the
+   * volume's block size, with room for a member, that the layout allows at that position (not on a
+   * blade that holds another copy). The first such disk in device-path order; none: it waits.
+   */
+  public List<ManagerEvent> replaceFromPool(Layouts layouts, java.util.function.Predicate<String> waited) {
+    Changes c = new Changes(this);
+    for (String name : new ArrayList<>(map.volumes().keySet())) {
+      for (int i = 0; ; i++) {
+        GlobalResourceDescriptor v = c.state.map.volumes().get(name);
+        if (i >= v.members().size()) break;
+        Member m = v.member(i);
+        if (m.state() != Member.State.FAILED || !waited.test(name + "#" + i + "@" + m.since())) continue;
+        Layout layout = layouts.get(v.layout());
+        java.util.Set<DevicePath> used = new java.util.HashSet<>();
+        for (GlobalResourceDescriptor other : c.state.map.volumes().values()) {
+          other.members().forEach(x -> used.add(x.device()));
+          used.addAll(other.spares());
+        }
+        for (ResourceDescriptor r : new java.util.TreeMap<>(c.state.resources).values()) {
+          if (!(r.config() instanceof io.rackshare.map.ResourceConfig.Block b)) continue;
+          boolean fits = !used.contains(r.path()) && !c.state.offline.contains(r.path().blade())
+              && b.blockSize() == v.blockSize() && b.blockCount() >= v.memberBlocks() && layout.mayHold(v, i, r.path());
+          if (fits) {
+            c.add(new ManagerEvent.SpareActivated(name, i, m.device(), r.path()));
+            break;
+          }
+        }
+      }
+    }
+    return c.events;
+  }
+
   /** A blade finished rebuilding a member. */
   public List<ManagerEvent> rebuildDone(ManagerProtocol.RebuildDone r) {
     GlobalResourceDescriptor v = map.volumes().get(r.volume());

@@ -76,7 +76,13 @@ public final class ResourceManager
    */
   public record Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce,
       Duration confirmTimeout, Duration offlineRetry, String journalPlugin, String snapshotPlugin,
-      int snapshotEvery, Duration fenceAfter) {
+      int snapshotEvery, Duration fenceAfter, Duration replaceFailedAfter) {
+
+    public Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce, Duration confirmTimeout,
+        Duration offlineRetry, String journalPlugin, String snapshotPlugin, int snapshotEvery, Duration fenceAfter) {
+      this(volumes, layouts, resyncDebounce, confirmTimeout, offlineRetry, journalPlugin, snapshotPlugin,
+          snapshotEvery, fenceAfter, null);
+    }
 
     public Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce, Duration confirmTimeout,
         Duration offlineRetry, String journalPlugin, String snapshotPlugin, int snapshotEvery) {
@@ -214,7 +220,7 @@ public final class ResourceManager
         .onCommand(FromOob.class, (state, f) -> authorised(() -> onOob(state, f)))
         .onCommand(TopologyChanged.class, (state, t) -> authorised(() -> onTopology(state, t)))
         .onCommand(MapAck.class, (state, a) -> authorised(() -> onAck(state, a)))
-        .onCommand(Tick.class, (state, t) -> authorised(() -> change(state.offlineBack(peers), s -> answerWaiters())))
+        .onCommand(Tick.class, (state, t) -> authorised(() -> change(onTick(state), s -> answerWaiters())))
         .onCommand(WaitersTick.class, (state, w) -> authorised(() -> {
           if (!waiters.isEmpty()) answerWaiters();
           return Effect().none();
@@ -357,12 +363,39 @@ public final class ResourceManager
     });
   }
 
+  /**
+   * When each FAILED member was first seen FAILED by this manager (keyed by volume, position and
+   * the epoch it failed at): self-healing waits {@code replaceFailedAfter} from then. Not
+   * journalled: a new manager starts the wait again, which only delays a replacement.
+   */
+  private final java.util.Map<String, Long> failedSeen = new java.util.HashMap<>();
+
+  /** The periodic look: OFFLINE members whose blade is back, and FAILED ones to replace from the pool. */
+  private List<ManagerEvent> onTick(ManagerState state) {
+    List<ManagerEvent> back = state.offlineBack(peers);
+    if (settings.replaceFailedAfter() == null) return back;
+    long now = System.nanoTime();
+    java.util.Set<String> failed = state.failedMembers();
+    failedSeen.keySet().retainAll(failed);
+    for (String key : failed) failedSeen.putIfAbsent(key, now);
+    long wait = settings.replaceFailedAfter().toNanos();
+    ManagerState after = state;
+    for (ManagerEvent e : back) after = after.apply(e);
+    List<ManagerEvent> replaced = after.replaceFromPool(settings.layouts(),
+        key -> now - failedSeen.getOrDefault(key, now) >= wait);
+    if (replaced.isEmpty()) return back;
+    List<ManagerEvent> all = new java.util.ArrayList<>(back);
+    all.addAll(replaced);
+    return all;
+  }
+
   private void logChanges(List<ManagerEvent> events) {
     for (ManagerEvent e : events) {
       if (e instanceof ManagerEvent.MemberFailed f) {
         ctx.getLog().warn("'{}': member {} is {} ({})", f.volume(), f.device(), f.state(), f.reason());
       } else if (e instanceof ManagerEvent.SpareActivated s) {
-        ctx.getLog().warn("'{}': hot spare {} replaces {} and is rebuilt", s.volume(), s.spare(), s.failed());
+        ctx.getLog().warn("'{}': {} (a hot spare, or a free disk of the pool) replaces {} and is rebuilt", s.volume(),
+            s.spare(), s.failed());
       } else if (e instanceof ManagerEvent.MemberReturned m) {
         ctx.getLog().info("'{}': {} is back, now {}", m.volume(), m.device(), m.state());
       } else if (e instanceof ManagerEvent.BladeLost l) {

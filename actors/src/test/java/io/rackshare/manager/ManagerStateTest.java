@@ -186,6 +186,49 @@ class ManagerStateTest {
     assertEquals(List.of(Member.State.ACTIVE, Member.State.REBUILDING), states(s));
   }
 
+  static final BladeId B4 = new BladeId(1, 1, 4);
+  static final List<VolumeSpec> MIRROR_NO_SPARE = List.of(new VolumeSpec("m", "raid1",
+      List.of(DevicePath.disk(B1, 0), DevicePath.disk(B2, 0)), List.of(), Map.of()));
+
+  static ResourceDescriptor disk(BladeId b, int index, int blockSize, long blocks) {
+    return new ResourceDescriptor(DevicePath.disk(b, index), new ResourceConfig.Block(blockSize, blocks));
+  }
+
+  /**
+   * Self-healing: a FAILED copy with no spare waits as long as it must, then takes the first free
+   * disk that fits, never one on the other copy's blade, one too small, of another block size,
+   * on a blade that is gone, or one some volume uses; with none that fits it keeps waiting.
+   */
+  @Test
+  void aFailedCopyWithNoSpareTakesAFittingFreeDiskOfThePoolOnceItWaited() {
+    ManagerState s = ManagerState.EMPTY;
+    Map<BladeId, List<ResourceDescriptor>> disks = Map.of(
+        B1, List.of(disk(B1, 0, 4096, 10), disk(B1, 1, 4096, 50)),  // Disk(1): on the surviving copy's blade
+        B2, List.of(disk(B2, 0, 4096, 10)),
+        B3, List.of(disk(B3, 0, 4096, 9), disk(B3, 1, 512, 80)),     // too small; another block size
+        B4, List.of(disk(B4, 0, 4096, 12)));                        // fits
+    for (BladeId b : List.of(B1, B2, B3, B4)) {
+      s = replay(s, s.decide(new ManagerProtocol.RegisterResources(b, disks.get(b), GlobalResourceMap.EMPTY),
+          MIRROR_NO_SPARE, ALL).events());
+    }
+    s = replay(s, s.memberFailed(new ManagerProtocol.MemberFailed(B1, "m", DevicePath.disk(B2, 0), 1, "IO_ERROR",
+        false), ALL).events());
+    assertEquals(List.of(Member.State.ACTIVE, Member.State.FAILED), states(s), "no spare: it waits");
+    assertEquals(1, s.failedMembers().size());
+    String key = s.failedMembers().iterator().next();
+    assertEquals(List.of(), s.replaceFromPool(ALL, k -> false), "not waited long enough");
+
+    // Blade 4 is gone: nothing fits, so it keeps waiting.
+    ManagerState without4 = replay(s, s.bladesLost(Set.of(B1, B2, B3), ALL));
+    assertEquals(List.of(), without4.replaceFromPool(ALL, key::equals));
+
+    List<ManagerEvent> e = s.replaceFromPool(ALL, key::equals);
+    assertEquals(List.of(new ManagerEvent.SpareActivated("m", 1, DevicePath.disk(B2, 0), DevicePath.disk(B4, 0))), e);
+    s = replay(s, e);
+    assertEquals(List.of(Member.State.ACTIVE, Member.State.REBUILDING), states(s));
+    assertEquals(List.of(), s.replaceFromPool(ALL, k -> true), "nothing FAILED any more");
+  }
+
   static List<ResourceDescriptor> console(BladeId b) {
     return List.of(new ResourceDescriptor(DevicePath.video(b), new ResourceConfig.Video(80, 25, "bash")),
         new ResourceDescriptor(DevicePath.keyboard(b), new ResourceConfig.Keyboard("utf-8")),

@@ -21,17 +21,47 @@ final class Status implements Callable<Integer> {
   @Option(names = "--json", description = "print the endpoint's JSON as it is")
   boolean json;
 
+  @Option(names = "--watch", arity = "0..1", fallbackValue = "1", paramLabel = "SECONDS",
+      description = "redraw in place every SECONDS (default 1, like watch(1)) until interrupted: rebuilds and"
+          + " resyncs with a progress bar, their rate and the time left")
+  Double watch;
+
+  @Option(names = "--count", paramLabel = "N", description = "with --watch, stop after N redraws")
+  Integer count;
+
+  /** Clears the terminal and puts the cursor home (what watch(1) does between two views). */
+  static final String REDRAW = "\u001b[H\u001b[2J";
+
   @Override
   public Integer call() throws Exception {
-    String body = endpoint.call("/status", HttpRequest.newBuilder().GET(), Duration.ofSeconds(10));
-    if (json) {
-      System.out.println(body);
+    if (watch == null) {
+      System.out.print(view());
       return 0;
     }
+    if (watch < 0.1 || watch > 3600) throw new IllegalArgumentException("--watch: 0.1 to 3600 seconds, not " + watch);
+    if (count != null && count < 1) throw new IllegalArgumentException("--count: at least 1, not " + count);
+    for (int n = 1; ; n++) {
+      String frame;
+      try {
+        frame = view();
+      } catch (IllegalArgumentException e) {
+        // A blade that stops answering is shown as such, and asked again (as watch does).
+        frame = e.getMessage() + "\n";
+      }
+      System.out.print(REDRAW + "Every " + watch + " s: rackshare status --url " + endpoint.url + "    "
+          + java.time.LocalTime.now().withNano(0) + "\n\n" + frame);
+      System.out.flush();
+      if (count != null && n >= count) return 0;
+      Thread.sleep((long) (watch * 1000));
+    }
+  }
+
+  private String view() throws Exception {
+    String body = endpoint.call("/status", HttpRequest.newBuilder().GET(), Duration.ofSeconds(10));
+    if (json) return body + "\n";
     BladeStatus s = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
         .readValue(body, BladeStatus.class);
-    System.out.print(format(s));
-    return 0;
+    return format(s);
   }
 
   static String format(BladeStatus s) {
@@ -87,13 +117,24 @@ final class Status implements Callable<Integer> {
           members));
       if (!v.spares().isEmpty()) b.append(" ".repeat(42)).append("spares: ").append(String.join(", ", v.spares())).append('\n');
       for (BladeStatus.Rebuild r : v.rebuilds()) {
-        b.append(" ".repeat(42)).append(String.format("rebuilding %s: %.1f %% of %s at %.1f MiB/s, %s left%n",
-            r.device(), r.percent(), size(r.totalBytes()), r.mibPerSecond(),
-            r.secondsLeft() < 0 ? "?" : r.secondsLeft() + " s"));
+        b.append(" ".repeat(42)).append(String.format("rebuilding %s %s %5.1f %% of %s at %.1f MiB/s, ETA %s%n",
+            r.device(), bar(r.percent(), 20), r.percent(), size(r.totalBytes()), r.mibPerSecond(), eta(r.secondsLeft())));
       }
       if (!v.health().equals("OPTIMAL")) b.append(" ".repeat(42)).append(v.detail()).append('\n');
     }
     return b.toString();
+  }
+
+  /** {@code [#####...............]}: {@code percent} of {@code width} cells filled. */
+  static String bar(double percent, int width) {
+    int filled = (int) Math.round(Math.max(0, Math.min(100, percent)) * width / 100);
+    return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "]";
+  }
+
+  /** Seconds as h:mm:ss, or "?" while unknown. */
+  static String eta(long seconds) {
+    if (seconds < 0) return "?";
+    return String.format("%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60);
   }
 
   static String size(long bytes) {

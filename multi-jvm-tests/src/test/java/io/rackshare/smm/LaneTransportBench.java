@@ -116,6 +116,7 @@ class LaneTransportBench {
     transports.put("lane, BoringSSL", () -> Lane.start(laneTls("boringssl", server), laneTls("boringssl", client)));
     transports.put("Netty epoll, JDK TLS", () -> NettyLane.start(SslProvider.JDK, server, client));
     transports.put("Netty epoll, BoringSSL", () -> NettyLane.start(SslProvider.OPENSSL, server, client));
+    transports.put("Pekko Streams TCP, JDK TLS", () -> PekkoLane.start(laneTls("jdk", server), laneTls("jdk", client)));
     transports.put("lane, no TLS", () -> Lane.start(null, null));
     transports.put("Netty epoll, no TLS", () -> NettyLane.start(null, server, client));
 
@@ -182,7 +183,6 @@ class LaneTransportBench {
       window.release();
     };
     try (Client client = transport.connect(replies)) {
-      ciphers.putIfAbsent(name, client.cipher());
       ByteBuffer payload = job.type() == WRITE ? DATA.duplicate().limit(job.size()) : null;
       long id = 0;
       long warm = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
@@ -205,6 +205,7 @@ class LaneTransportBench {
         client.send(id, job.type(), job.size(), payload == null ? null : payload.duplicate());
       }
       if (!window.tryAcquire(job.depth(), 10, TimeUnit.SECONDS)) throw new IllegalStateException(name + ": replies lost");
+      ciphers.putIfAbsent(name, client.cipher());
       double elapsed = (System.nanoTime() - begin) / 1e9;
       synchronized (latency) {
         double perSecond = done[0] / elapsed;
@@ -477,6 +478,113 @@ class LaneTransportBench {
       listener.close().sync();
       serverLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
       clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+    }
+  }
+
+  /**
+   * The same frames over Pekko Streams' TCP with its TLS stage (the JDK's engine, from {@link
+   * LaneTls}), {@code Framing.lengthField}, a server flow mapping each request to its reply, and a
+   * client that offers requests to a queue feeding the connection.
+   */
+  static final class PekkoLane implements Transport {
+    final org.apache.pekko.actor.typed.ActorSystem<Void> system = org.apache.pekko.actor.typed.ActorSystem.create(
+        org.apache.pekko.actor.typed.javadsl.Behaviors.empty(), "lane-bench",
+        com.typesafe.config.ConfigFactory.parseString("pekko.actor.provider = local\npekko.loglevel = WARNING")
+            .withFallback(com.typesafe.config.ConfigFactory.load()));
+    final LaneTls clientTls;
+    final org.apache.pekko.stream.javadsl.Tcp.ServerBinding binding;
+
+    private PekkoLane(LaneTls serverTls, LaneTls clientTls) throws Exception {
+      this.clientTls = clientTls;
+      var tcp = org.apache.pekko.stream.javadsl.Tcp.get(system);
+      var serve = frames().map(f -> {
+        java.nio.ByteBuffer b = f.asByteBuffer();
+        byte type = b.get(4);
+        long id = b.getLong(5);
+        int size = b.getInt(17 + 8);
+        java.nio.ByteBuffer start = java.nio.ByteBuffer.allocate(17);
+        int payload = type == READ ? size : 0;
+        start.putInt(13 + payload).put(type).putLong(id).putInt(0).flip();
+        org.apache.pekko.util.ByteString reply = org.apache.pekko.util.ByteString.fromByteBuffer(start);
+        return type == READ ? reply.concat(org.apache.pekko.util.ByteString.fromByteBuffer(DATA.duplicate().limit(size)))
+            : reply;
+      });
+      binding = tcp.bindWithTls("127.0.0.1", 0, () -> {
+        try {
+          return serverTls.server();
+        } catch (javax.net.ssl.SSLException e) {
+          throw new IllegalStateException(e);
+        }
+      }).to(org.apache.pekko.stream.javadsl.Sink.foreach(c -> c.handleWith(serve, system)))
+          .run(system).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    static PekkoLane start(LaneTls serverTls, LaneTls clientTls) {
+      try {
+        return new PekkoLane(serverTls, clientTls);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    static org.apache.pekko.stream.javadsl.Flow<org.apache.pekko.util.ByteString, org.apache.pekko.util.ByteString,
+        org.apache.pekko.NotUsed> frames() {
+      return org.apache.pekko.stream.javadsl.Framing.lengthField(4, 0, LaneFrames.MAX_FRAME + 4,
+          java.nio.ByteOrder.BIG_ENDIAN);
+    }
+
+    @Override
+    public Client connect(Replies replies) throws Exception {
+      InetSocketAddress target = binding.localAddress();
+      java.util.concurrent.atomic.AtomicReference<javax.net.ssl.SSLEngine> engine =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      var connection = org.apache.pekko.stream.javadsl.Tcp.get(system).outgoingConnectionWithTls(target, () -> {
+        try {
+          engine.set(clientTls.client(target));
+          return engine.get();
+        } catch (javax.net.ssl.SSLException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      var queue = org.apache.pekko.stream.javadsl.Source.<org.apache.pekko.util.ByteString>queue(1024)
+          .via(connection).via(frames())
+          .to(org.apache.pekko.stream.javadsl.Sink.foreach(f -> {
+            java.nio.ByteBuffer b = f.asByteBuffer();
+            replies.reply(b.getLong(5), f.size() - 17 - b.getInt(13));
+          }))
+          .run(system);
+      return new Client() {
+        @Override
+        public void send(long id, byte type, int size, ByteBuffer payload) {
+          ByteBuffer h = header(size);
+          int payloadBytes = payload == null ? 0 : payload.remaining();
+          ByteBuffer start = ByteBuffer.allocate(17 + h.remaining());
+          start.putInt(13 + h.remaining() + payloadBytes).put(type).putLong(id).putInt(h.remaining()).put(h).flip();
+          org.apache.pekko.util.ByteString frame = org.apache.pekko.util.ByteString.fromByteBuffer(start);
+          if (payload != null) frame = frame.concat(org.apache.pekko.util.ByteString.fromByteBuffer(payload));
+          var result = queue.offer(frame);
+          if (result != org.apache.pekko.stream.QueueOfferResult.enqueued()) {
+            throw new IllegalStateException("request not queued: " + result);
+          }
+        }
+
+        @Override
+        public String cipher() {
+          return engine.get() == null ? "?" : engine.get().getSession().getCipherSuite();
+        }
+
+        @Override
+        public void close() {
+          queue.complete();
+        }
+      };
+    }
+
+    @Override
+    public void close() throws Exception {
+      binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
   }
 }
