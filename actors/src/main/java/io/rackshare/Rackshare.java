@@ -341,6 +341,11 @@ public final class Rackshare implements Extension {
         }
 
         @Override
+        public CompletionStage<io.rackshare.management.PoolStatus> pool() {
+          return Rackshare.this.pool();
+        }
+
+        @Override
         public CompletionStage<Map<String, Object>> console() {
           return Rackshare.this.consoleState();
         }
@@ -417,6 +422,12 @@ public final class Rackshare implements Extension {
   /** This blade's data lane (for the lane's own tests: its key never leaves the blade otherwise). */
   DataLane dataLane() {
     return lane;
+  }
+
+  /** The pool's disks and what uses each, as this blade's map and the manager's registrations say. */
+  public CompletionStage<io.rackshare.management.PoolStatus> pool() {
+    return AskPattern.<Blade.Command, Blade.Status>ask(blade, Blade.GetStatus::new, Duration.ofSeconds(5),
+        system.scheduler()).thenApply(io.rackshare.management.PoolStatus::of);
   }
 
   /** This blade's metrics in Prometheus' text format ({@code GET /metrics}). */

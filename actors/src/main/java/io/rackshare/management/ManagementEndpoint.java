@@ -52,6 +52,11 @@ public final class ManagementEndpoint extends AllDirectives {
      */
     CompletionStage<Long> failMember(String volume, String device);
 
+    /** The pool's disks and what uses them, as this blade sees them. */
+    default CompletionStage<PoolStatus> pool() {
+      return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
+    }
+
     /** This blade's metrics in Prometheus' text format. */
     default CompletionStage<String> metrics() {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no metrics here"));
@@ -106,6 +111,7 @@ public final class ManagementEndpoint extends AllDirectives {
         path(segment("volumes").slash(segment()).slash("fail"), volume -> post(() -> operator(request, () ->
             parameter("device", device -> completeWithFuture(answer(() -> ops.failMember(volume, device)
                 .thenApply(epoch -> java.util.Map.of("volume", volume, "device", device, "epoch", epoch)))))))),
+        path("pool", () -> get(() -> reader(request, () -> completeWithFuture(answer(() -> ops.pool()))))),
         path("metrics", () -> get(() -> reader(request, () -> completeWithFuture(text(ops::metrics))))),
         path("console", () -> get(() -> reader(request, () -> completeWithFuture(answer(ops::console))))),
         path(segment("console").slash("log"), () -> get(() -> operator(request, () -> parameterOptional("lines", lines ->
@@ -116,7 +122,7 @@ public final class ManagementEndpoint extends AllDirectives {
             ? complete(token.file().toAbsolutePath() + "\n")
             : refuse(StatusCodes.FORBIDDEN, "the token file is named only to clients on this host"))),
         pathSingleSlash(() -> get(() -> complete(
-            "Rackshare blade management: GET /status, GET /metrics (Prometheus), POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
+            "Rackshare blade management: GET /status, GET /pool, GET /metrics (Prometheus), POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
                 + " GET /console, GET /console/log?lines=N, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)."
                 + " Changes need Authorization: Bearer <operator token> (GET /token-file, on this host, names its file).\n"))))
         : refuse(StatusCodes.PAYLOAD_TOO_LARGE, "requests here have no body")));

@@ -150,6 +150,32 @@ class MetricsClusterTest {
     assertEquals(expected, disks);
   }
 
+  /** {@code GET /pool}: every disk in device-path order with what uses it, and each blade's totals. */
+  @Test
+  void thePoolShowsEachDiskAndWhatUsesIt() throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create(blades.rackshare(3).managementUrl().orElseThrow() + "/pool")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+    io.rackshare.management.PoolStatus pool = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readValue(r.body(), io.rackshare.management.PoolStatus.class);
+    java.util.List<String> devices = pool.disks().stream().map(io.rackshare.management.PoolStatus.Disk::device).toList();
+    java.util.List<String> expected = new java.util.ArrayList<>();
+    for (int i = 0; i < 11; i++) expected.add("Rack(1)/Chassis(1)/Blade(1)/Disk(" + i + ")");
+    expected.add("Rack(1)/Chassis(1)/Blade(2)/Disk(0)");
+    assertEquals(expected, devices);
+    var first = pool.disks().get(0);
+    assertEquals(java.util.List.of("member", "m", 0, "ACTIVE"),
+        java.util.List.of(first.use(), first.volume(), first.position(), first.state()));
+    assertEquals("free", pool.disks().get(1).use());
+    var one = pool.blades().get(0);
+    long memberBytes = blades.rackshare(3).localMap().volume("m").orElseThrow().memberBytes();
+    assertEquals(java.util.List.of("Rack(1)/Chassis(1)/Blade(1)", 11, (4L + 10) << 20, memberBytes, 10L << 20, 0L),
+        java.util.List.of(one.blade(), one.disks(), one.sizeBytes(), one.usedBytes(), one.freeBytes(), one.failedBytes()));
+    assertEquals(10L << 20, pool.freeBytes());
+    assertEquals(2 * memberBytes, pool.usedBytes());
+  }
+
   @Test
   void promtoolAcceptsTheText() throws Exception {
     boolean installed = Files.isExecutable(Path.of("/usr/bin/promtool"));

@@ -6,11 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.rackshare.management.BladeStatus;
 import io.rackshare.management.ManagementEndpoint;
 import io.rackshare.management.OperatorToken;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,19 +78,9 @@ class StatusWatchTest {
 
   @Test
   void redrawsInPlaceWithTheRebuildsProgressAndKeepsWatchingThroughAnError() {
-    ByteArrayOutputStream captured = new ByteArrayOutputStream();
-    PrintStream out = System.out;
-    StringWriter err = new StringWriter();
-    int code;
-    try {
-      System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-      code = RackshareCli.commandLine().setErr(new PrintWriter(err, true)).execute("status", "--url",
-          ManagementEndpoint.url(binding, false), "--watch", "0.1", "--count", "4");
-    } finally {
-      System.setOut(out);
-    }
-    assertEquals(0, code, err.toString());
-    String text = captured.toString(StandardCharsets.UTF_8);
+    CliRun run = CliRun.of("status", "--url", ManagementEndpoint.url(binding, false), "--watch", "0.1", "--count", "4");
+    assertEquals(0, run.code(), run.err());
+    String text = run.out();
     String[] frames = text.split(Pattern.quote(Status.REDRAW), -1);
     assertEquals(5, frames.length, "four frames, each after a clear-screen: " + text);
     List<String> bars = new ArrayList<>();
@@ -116,10 +101,8 @@ class StatusWatchTest {
 
   @Test
   void badWatchIntervalsAreRefusedClearly() {
-    StringWriter err = new StringWriter();
-    int code = RackshareCli.commandLine().setErr(new PrintWriter(err, true)).execute("status", "--url",
-        ManagementEndpoint.url(binding, false), "--watch", "0");
-    assertEquals(2, code, err.toString());
-    assertTrue(err.toString().contains("--watch: 0.1 to 3600 seconds"), err.toString());
+    CliRun run = CliRun.of("status", "--url", ManagementEndpoint.url(binding, false), "--watch", "0");
+    assertEquals(2, run.code(), run.err());
+    assertTrue(run.err().contains("--watch: 0.1 to 3600 seconds"), run.err());
   }
 }
