@@ -53,6 +53,14 @@ final class LaneConnection {
 
   /** Writes every byte of {@code buffers}, then {@code transfer} (may be null). */
   void write(ByteBuffer[] buffers, DataLane.Transfer transfer) throws IOException {
+    write(buffers, transfer, true);
+  }
+
+  /**
+   * As {@link #write(ByteBuffer[], DataLane.Transfer)}; without {@code flush}, TLS records may
+   * wait in the connection's buffer for the next write that flushes (plain channels write at once).
+   */
+  void write(ByteBuffer[] buffers, DataLane.Transfer transfer, boolean flush) throws IOException {
     if (tls == null) {
       long left = 0;
       for (ByteBuffer b : buffers) left += b.remaining();
@@ -62,7 +70,7 @@ final class LaneConnection {
     }
     tls.write(buffers);
     if (transfer != null) transfer.writeTo(tls.writer());
-    tls.flush();
+    if (flush) tls.flush();
   }
 
   /** Closes the connection (and its TLS session with it); a reader blocked on it gets an exception. */

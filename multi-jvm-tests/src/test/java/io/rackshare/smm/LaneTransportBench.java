@@ -114,6 +114,8 @@ class LaneTransportBench {
     Map<String, Supplier<Transport>> transports = new LinkedHashMap<>();
     transports.put("lane, JDK TLS", () -> Lane.start(laneTls("jdk", server), laneTls("jdk", client)));
     transports.put("lane, BoringSSL", () -> Lane.start(laneTls("boringssl", server), laneTls("boringssl", client)));
+    transports.put("lane, BoringSSL, replies flushed per burst", () -> Lane.start(laneTls("boringssl", server),
+        laneTls("boringssl", client), true));
     transports.put("Netty epoll, JDK TLS", () -> NettyLane.start(SslProvider.JDK, server, client));
     transports.put("Netty epoll, BoringSSL", () -> NettyLane.start(SslProvider.OPENSSL, server, client));
     transports.put("Pekko Streams TCP, JDK TLS", () -> PekkoLane.start(laneTls("jdk", server), laneTls("jdk", client)));
@@ -235,11 +237,14 @@ class LaneTransportBench {
     final ServerSocketChannel listener;
     final LaneTls serverTls;
     final LaneTls clientTls;
+    /** Whether a reply's TLS records wait while the reader already holds the next request. */
+    final boolean burst;
     final Thread acceptor;
 
-    private Lane(LaneTls serverTls, LaneTls clientTls) throws IOException {
+    private Lane(LaneTls serverTls, LaneTls clientTls, boolean burst) throws IOException {
       this.serverTls = serverTls;
       this.clientTls = clientTls;
+      this.burst = burst;
       listener = ServerSocketChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress("127.0.0.1", 0));
       acceptor = new Thread(this::accept, "lane-bench-accept");
       acceptor.setDaemon(true);
@@ -247,8 +252,16 @@ class LaneTransportBench {
     }
 
     static Lane start(LaneTls serverTls, LaneTls clientTls) {
+      return start(serverTls, clientTls, false);
+    }
+
+    /**
+     * With {@code burst}, the server flushes its replies only when its reader holds no further
+     * request (as Netty flushes once per read burst): the experiment for the lane's writer.
+     */
+    static Lane start(LaneTls serverTls, LaneTls clientTls, boolean burst) {
       try {
-        return new Lane(serverTls, clientTls);
+        return new Lane(serverTls, clientTls, burst);
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }
@@ -281,7 +294,12 @@ class LaneTransportBench {
           DataLane.Frame request = LaneFrames.readBody(in, length, type, reuse, null);
           int size = request.header().getInt(8);
           ByteBuffer payload = type == READ ? DATA.duplicate().limit(size) : none;
-          LaneFrames.write(c, type, id, new DataLane.Frame(type, ByteBuffer.allocate(0), payload));
+          if (!burst) {
+            LaneFrames.write(c, type, id, new DataLane.Frame(type, ByteBuffer.allocate(0), payload));
+            continue;
+          }
+          ByteBuffer start = ByteBuffer.allocate(17).putInt(13 + payload.remaining()).put(type).putLong(id).putInt(0).flip();
+          c.write(new ByteBuffer[] {start, payload}, null, in.buffered() == 0);
         }
       } catch (IOException e) {
         if (ch.isOpen() && !(e instanceof java.io.EOFException)) {
