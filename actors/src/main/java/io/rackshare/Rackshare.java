@@ -426,8 +426,7 @@ public final class Rackshare implements Extension {
 
   /** The pool's disks and what uses each, as this blade's map and the manager's registrations say. */
   public CompletionStage<io.rackshare.management.PoolStatus> pool() {
-    return AskPattern.<Blade.Command, Blade.Status>ask(blade, Blade.GetStatus::new, Duration.ofSeconds(5),
-        system.scheduler()).thenApply(io.rackshare.management.PoolStatus::of);
+    return bladeStatus().thenApply(io.rackshare.management.PoolStatus::of);
   }
 
   /** This blade's metrics in Prometheus' text format ({@code GET /metrics}). */
@@ -437,11 +436,15 @@ public final class Rackshare implements Extension {
 
   /** This blade's view: the manager, every volume's health, members and rebuild progress. */
   public CompletionStage<BladeStatus> status() {
-    return AskPattern.<Blade.Command, Blade.Status>ask(blade, Blade.GetStatus::new, Duration.ofSeconds(5),
-            system.scheduler())
-        .thenApply(s -> BladeStatus.of(s, settings.layouts(), new BladeStatus.Roles(
+    return bladeStatus().thenApply(s -> BladeStatus.of(s, settings.layouts(), new BladeStatus.Roles(
             settings.access().routing(), backupView.get(), recovered.get(), clusterStates(backupView.get()),
             volumes.quorum(), seatView.get())));
+  }
+
+  /** What the blade actor holds: its map, resources, registrations and rebuild progress. */
+  private CompletionStage<Blade.Status> bladeStatus() {
+    return AskPattern.<Blade.Command, Blade.Status>ask(blade, Blade.GetStatus::new, Duration.ofSeconds(5),
+        system.scheduler());
   }
 
   /** Each blade's state in the cluster's membership (Up, Leaving, ...; "unreachable" when so). */

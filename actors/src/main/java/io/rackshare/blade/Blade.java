@@ -37,7 +37,19 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   public record Status(
       BladeId id, List<ResourceDescriptor> resources, GlobalResourceMap map, Optional<BladeId> manager,
       java.util.Set<BladeId> peers, Map<String, ManagerProtocol.RebuildProgress> rebuilds,
-      List<ResourceDescriptor> registered) {}
+      List<ResourceDescriptor> registered) {
+
+    /**
+     * Every resource this blade knows of, in device-path order: those the manager registered, and
+     * this blade's own where the manager has not registered them (yet).
+     */
+    public java.util.SortedMap<io.rackshare.map.DevicePath, ResourceDescriptor> known() {
+      java.util.SortedMap<io.rackshare.map.DevicePath, ResourceDescriptor> all = new java.util.TreeMap<>();
+      for (ResourceDescriptor r : registered) all.put(r.path(), r);
+      for (ResourceDescriptor r : resources) all.putIfAbsent(r.path(), r);
+      return all;
+    }
+  }
 
   /** Sends {@code subscriber} the blade's local map now and each time it changes. */
   public record SubscribeMap(ActorRef<GlobalResourceMap> subscriber) implements Command {}

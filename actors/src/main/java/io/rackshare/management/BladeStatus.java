@@ -91,19 +91,16 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
     ManagerBackup.View view = roles.view();
     Optional<BladeId> manager = s.manager().or(view::manager);
     // Each blade's resources in device-path order (Disk(0), Disk(1), ..., Keyboard(0), ...).
-    Map<BladeId, TreeMap<io.rackshare.map.DevicePath, String>> resources = new TreeMap<>();
-    for (ResourceDescriptor r : s.registered()) {
-      resources.computeIfAbsent(r.path().blade(), b -> new TreeMap<>()).put(r.path(), describe(r));
-    }
-    for (ResourceDescriptor r : s.resources()) {
-      resources.computeIfAbsent(s.id(), b -> new TreeMap<>()).putIfAbsent(r.path(), describe(r));
+    Map<BladeId, List<String>> resources = new TreeMap<>();
+    for (ResourceDescriptor r : s.known().values()) {
+      resources.computeIfAbsent(r.path().blade(), b -> new ArrayList<>()).add(describe(r));
     }
     java.util.Set<BladeId> all = new java.util.TreeSet<>(s.peers());
     all.addAll(roles.clusterStates().keySet());
     List<BladeInfo> details = new ArrayList<>();
     for (BladeId b : all) {
       details.add(new BladeInfo(b.toString(), address(view, b), roles.clusterStates().getOrDefault(b, "?"),
-          List.copyOf(resources.getOrDefault(b, new TreeMap<>()).values())));
+          resources.getOrDefault(b, List.of())));
     }
     boolean runsManager = manager.equals(Optional.of(s.id())) && roles.recovered() != null;
     boolean follows = view.backup().equals(Optional.of(s.id()));

@@ -228,25 +228,24 @@ public final class ManagementEndpoint extends AllDirectives {
 
   /** Prometheus' text format of what the stage gives, or the error {@link #answer} would give. */
   static CompletionStage<HttpResponse> text(Supplier<CompletionStage<String>> call) {
-    CompletionStage<String> stage;
-    try {
-      stage = call.get();
-    } catch (RuntimeException e) {
-      stage = java.util.concurrent.CompletableFuture.failedFuture(e);
-    }
-    return stage.thenApply(body -> HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, body))
-        .exceptionallyCompose(e -> answer(() -> java.util.concurrent.CompletableFuture.failedFuture(e)));
+    return respond(call, body -> HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, body));
   }
 
   /** JSON of what the stage gives (asked for by {@code call}, which may throw), or 400/503 with the reason. */
   static CompletionStage<HttpResponse> answer(Supplier<CompletionStage<?>> call) {
-    CompletionStage<?> stage;
+    return respond(call, ManagementEndpoint::json);
+  }
+
+  /** {@code ok} of what the stage gives (asked for by {@code call}, which may throw), or 400/503 with the reason. */
+  private static <T> CompletionStage<HttpResponse> respond(Supplier<? extends CompletionStage<? extends T>> call,
+      java.util.function.Function<? super T, HttpResponse> ok) {
+    CompletionStage<? extends T> stage;
     try {
       stage = call.get();
     } catch (RuntimeException e) {
       stage = java.util.concurrent.CompletableFuture.failedFuture(e);
     }
-    return stage.<HttpResponse>thenApply(ManagementEndpoint::json).exceptionally(e -> {
+    return stage.<HttpResponse>thenApply(ok).exceptionally(e -> {
       // What the operation answered: bad input, a refusal, or no answer in time (503: try again).
       Throwable c = io.rackshare.access.BlockDeviceException.cause(e);
       boolean late = c instanceof java.util.concurrent.TimeoutException;

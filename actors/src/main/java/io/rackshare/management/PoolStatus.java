@@ -2,7 +2,6 @@ package io.rackshare.management;
 
 import io.rackshare.blade.Blade;
 import io.rackshare.map.BladeId;
-import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.Member;
 import io.rackshare.map.ResourceConfig;
@@ -29,12 +28,9 @@ public record PoolStatus(List<Disk> disks, List<BladeTotal> blades, long sizeByt
   public record BladeTotal(String blade, int disks, long sizeBytes, long usedBytes, long freeBytes, long failedBytes) {}
 
   public static PoolStatus of(Blade.Status s) {
-    Map<DevicePath, ResourceDescriptor> registered = new TreeMap<>();
-    for (ResourceDescriptor r : s.registered()) registered.put(r.path(), r);
-    for (ResourceDescriptor r : s.resources()) registered.putIfAbsent(r.path(), r);
     List<Disk> disks = new ArrayList<>();
     Map<BladeId, long[]> totals = new TreeMap<>();
-    for (ResourceDescriptor r : registered.values()) {
+    for (ResourceDescriptor r : s.known().values()) {
       if (!(r.config() instanceof ResourceConfig.Block b)) continue;
       long size = b.blockCount() * b.blockSize();
       Disk d = new Disk(r.path().toString(), size, b.blockSize(), "free", "", -1, "", 0);

@@ -1,5 +1,7 @@
 package io.rackshare.metrics;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -94,11 +96,10 @@ public final class BladeMetrics {
 
   /** Counts one volume's requests (cached per volume and operation: no label lookup per request). */
   public final class VolumeMeter {
-    private final io.prometheus.metrics.core.datapoints.CounterDataPoint[] count = new io.prometheus.metrics.core.datapoints.CounterDataPoint[Op.values().length];
-    private final io.prometheus.metrics.core.datapoints.CounterDataPoint[] sizes = new io.prometheus.metrics.core.datapoints.CounterDataPoint[Op.values().length];
-    private final io.prometheus.metrics.core.datapoints.CounterDataPoint[] failed = new io.prometheus.metrics.core.datapoints.CounterDataPoint[Op.values().length];
-    private final io.prometheus.metrics.core.datapoints.DistributionDataPoint[] times =
-        new io.prometheus.metrics.core.datapoints.DistributionDataPoint[Op.values().length];
+    private final CounterDataPoint[] count = new CounterDataPoint[Op.values().length];
+    private final CounterDataPoint[] sizes = new CounterDataPoint[Op.values().length];
+    private final CounterDataPoint[] failed = new CounterDataPoint[Op.values().length];
+    private final DistributionDataPoint[] times = new DistributionDataPoint[Op.values().length];
 
     private VolumeMeter(String volume) {
       for (Op op : Op.values()) {

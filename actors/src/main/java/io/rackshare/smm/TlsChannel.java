@@ -28,7 +28,6 @@ final class TlsChannel implements ReadableByteChannel {
   private final SocketChannel channel;
   private final SSLEngine engine;
   private final int packet;
-  private final int application;
   /** Ciphertext read, not yet decrypted (write mode: bytes are [0, position)). */
   private ByteBuffer netIn;
   /** Plaintext decrypted, not yet given to the reader (write mode). */
@@ -43,7 +42,7 @@ final class TlsChannel implements ReadableByteChannel {
     this.channel = channel;
     this.engine = engine;
     this.packet = engine.getSession().getPacketBufferSize();
-    this.application = engine.getSession().getApplicationBufferSize();
+    int application = engine.getSession().getApplicationBufferSize();
     this.netIn = ByteBuffer.allocateDirect(16 * packet);
     // BoringSSL's engine wants room for a whole record's ciphertext, a little more than its
     // "application buffer size".
