@@ -8,6 +8,7 @@
 #
 #   bench/lane-transport.sh                 # 3 interleaved rounds of 5 s per job (about 13 minutes)
 #   ROUNDS=1 SECONDS_PER_JOB=2 bench/lane-transport.sh
+#   TRANSPORTS='.*BoringSSL.*' JOBS='read-4k.*' OUT=/tmp/t.md bench/lane-transport.sh   # a slice (regexes)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROUNDS=${ROUNDS:-3}
@@ -18,7 +19,8 @@ cd "$here"
 mvn -B -q -DskipTests install
 mvn -B verify -pl multi-jvm-tests -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
   -Dit.test=LaneTransportBench -Drackshare.bench=true -Drackshare.bench.rounds="$ROUNDS" \
-  -Drackshare.bench.seconds="$SECONDS_PER_JOB" | grep -E "LANE-BENCH|Tests run|ERROR" || true
+  -Drackshare.bench.seconds="$SECONDS_PER_JOB" -Drackshare.bench.transports="${TRANSPORTS:-}" \
+  -Drackshare.bench.jobs="${JOBS:-.*}" | grep -E "LANE-BENCH|Tests run|ERROR" || true
 table="$here/multi-jvm-tests/target/lane-transport-bench.md"
 [[ -f "$table" ]] || { echo "bench: no results (see multi-jvm-tests/target/failsafe-reports)" >&2; exit 1; }
 cat "$table"

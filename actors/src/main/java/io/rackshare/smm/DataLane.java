@@ -526,8 +526,10 @@ public final class DataLane implements AutoCloseable {
     Peer(BladeId target, java.net.SocketAddress address) {
       this.target = target;
       this.address = address;
-      this.out = new FrameWriter(this::write,
-          e -> fail(classify(e), "data lane to " + target + " at " + address + ": " + e), writers);
+      // A request finds itself in pending when it is written: more than one is a pipeline.
+      this.out = new FrameWriter(FrameWriter.Sink.of(this::write, this::flush),
+          e -> fail(classify(e), "data lane to " + target + " at " + address + ": " + e), writers, null,
+          () -> pending.size() > 1);
     }
 
     CompletableFuture<Frame> send(Frame request, java.time.Duration timeout, Tier tier) {
@@ -561,11 +563,17 @@ public final class DataLane implements AutoCloseable {
       out.submit(id, request, f);
     }
 
-    /** Writes a request, connecting first if need be; on {@link #out}'s thread. */
+    /** Writes a request, connecting first if need be; on {@link #out}'s thread; {@link #flush} sends it. */
     private synchronized void write(long id, Frame r) throws IOException {
       if (dead) throw new ClosedChannelException();
       if (connection == null) connect();
-      LaneFrames.write(connection, r.type(), id, r);
+      LaneFrames.write(connection, r.type(), id, r, false);
+    }
+
+    /** Sends the requests {@link #write} left in the connection's buffer; on {@link #out}'s thread. */
+    private synchronized void flush() throws IOException {
+      if (dead) throw new ClosedChannelException();
+      if (connection != null) connection.flush();
     }
 
     private void connect() throws IOException {

@@ -18,12 +18,20 @@ final class LaneConnection {
   final SocketChannel channel;
   final ReadableByteChannel in;
   private final TlsChannel tls;
+  /**
+   * Small frames written without flush on a plain channel, sent with the next write that flushes
+   * in one gathering write; under the writer's lock. (TLS gathers in {@link TlsChannel}.)
+   */
+  private final ByteBuffer staged;
 
   private LaneConnection(SocketChannel channel, TlsChannel tls) {
     this.channel = channel;
     this.tls = tls;
     this.in = tls == null ? channel : tls;
+    this.staged = tls == null ? ByteBuffer.allocateDirect(STAGED) : null;
   }
+
+  private static final int STAGED = 64 * 1024;
 
   static LaneConnection plain(SocketChannel channel) {
     return new LaneConnection(channel, null);
@@ -57,20 +65,50 @@ final class LaneConnection {
   }
 
   /**
-   * As {@link #write(ByteBuffer[], DataLane.Transfer)}; without {@code flush}, TLS records may
-   * wait in the connection's buffer for the next write that flushes (plain channels write at once).
+   * As {@link #write(ByteBuffer[], DataLane.Transfer)}; without {@code flush}, the bytes may wait
+   * in the connection's buffer for the next write that flushes, or {@link #flush}.
    */
   void write(ByteBuffer[] buffers, DataLane.Transfer transfer, boolean flush) throws IOException {
     if (tls == null) {
-      long left = 0;
-      for (ByteBuffer b : buffers) left += b.remaining();
-      while (left > 0) left -= channel.write(buffers);
+      long size = 0;
+      for (ByteBuffer b : buffers) size += b.remaining();
+      if (!flush && transfer == null && size <= staged.remaining()) {
+        for (ByteBuffer b : buffers) staged.put(b);
+        return;
+      }
+      ByteBuffer[] all = buffers;
+      if (staged.position() > 0) {
+        all = new ByteBuffer[buffers.length + 1];
+        all[0] = staged.flip();
+        System.arraycopy(buffers, 0, all, 1, buffers.length);
+        size += staged.remaining();
+      }
+      try {
+        while (size > 0) size -= channel.write(all);
+      } finally {
+        staged.clear();
+      }
       if (transfer != null) transfer.writeTo(channel);
       return;
     }
     tls.write(buffers);
     if (transfer != null) transfer.writeTo(tls.writer());
     if (flush) tls.flush();
+  }
+
+  /** Sends what writes without flush left in the connection's buffer. */
+  void flush() throws IOException {
+    if (tls != null) {
+      tls.flush();
+      return;
+    }
+    if (staged.position() == 0) return;
+    staged.flip();
+    try {
+      while (staged.hasRemaining()) channel.write(staged);
+    } finally {
+      staged.clear();
+    }
   }
 
   /** Closes the connection (and its TLS session with it); a reader blocked on it gets an exception. */

@@ -53,12 +53,17 @@ final class LaneFrames {
   }
 
   static void write(LaneConnection c, byte type, long id, DataLane.Frame f) throws IOException {
+    write(c, type, id, f, true);
+  }
+
+  /** Writes a frame; without {@code flush} it may wait in the connection's buffer for {@link LaneConnection#flush}. */
+  static void write(LaneConnection c, byte type, long id, DataLane.Frame f, boolean flush) throws IOException {
     ByteBuffer h = f.header().duplicate();
     ByteBuffer p = f.transfer() != null ? ByteBuffer.allocate(0) : f.payload().duplicate();
     long size = 13L + h.remaining() + f.payloadSize();
     if (size > MAX_FRAME) throw new IOException("frame of " + size + " bytes is too large");
     ByteBuffer start = ByteBuffer.allocate(17);
     start.putInt((int) size).put(type).putLong(id).putInt(h.remaining()).flip();
-    c.write(new ByteBuffer[] {start, h, p}, f.transfer());
+    c.write(new ByteBuffer[] {start, h, p}, f.transfer(), flush);
   }
 }

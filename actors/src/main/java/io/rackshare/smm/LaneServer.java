@@ -201,7 +201,8 @@ final class LaneServer implements AutoCloseable {
       LaneConnection conn = c;
       BladeId peer = from;
       // Replies are written by this reader or a thread that may block, else by a writer.
-      FrameWriter replies = new FrameWriter((id, out) -> LaneFrames.write(conn, out.type(), id, out), e -> {
+      FrameWriter replies = new FrameWriter(FrameWriter.Sink.of(
+          (id, out) -> LaneFrames.write(conn, out.type(), id, out, false), conn::flush), e -> {
         log.debug("data lane reply to {} failed: {}", peer, e.toString());
         LaneConnection.closeQuietly(ch);
       }, writers, Thread.currentThread());

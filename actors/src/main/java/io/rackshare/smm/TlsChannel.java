@@ -34,6 +34,14 @@ final class TlsChannel implements ReadableByteChannel {
   private final ByteBuffer appIn;
   /** Ciphertext wrapped, not yet sent (write mode); under {@link #writeLock}. */
   private final ByteBuffer netOut;
+  /**
+   * Small plaintext pieces gathered into one record (write mode); under {@link #writeLock}.
+   * BoringSSL's engine makes a record of every buffer it is given, so a frame's 17-byte start,
+   * its header and a 4 KiB payload would be three records, three encryptions, three decryptions.
+   */
+  private final ByteBuffer plainOut = ByteBuffer.allocateDirect(RECORD_PLAINTEXT);
+  /** The most plaintext one TLS record carries. */
+  private static final int RECORD_PLAINTEXT = 16 * 1024;
   private final Object readLock = new Object();
   private final Object writeLock = new Object();
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -186,24 +194,55 @@ final class TlsChannel implements ReadableByteChannel {
 
   /**
    * Encrypts every byte of {@code srcs} and sends whole batches of records; what is left of the
-   * last batch goes out with {@link #flush}. Callers hold the connection's write lock.
+   * last batch goes out with {@link #flush}. Pieces smaller than a record are gathered into one
+   * record first; a larger piece is wrapped from where it lies. Callers hold the connection's
+   * write lock.
    */
   void write(ByteBuffer[] srcs) throws IOException {
     synchronized (writeLock) {
-      while (remaining(srcs)) {
-        if (netOut.remaining() < packet) send();
-        SSLEngineResult r = engine.wrap(srcs, netOut);
-        if (r.getStatus() == SSLEngineResult.Status.CLOSED) throw new ClosedChannelException();
-        if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) send();
-        if (r.getHandshakeStatus() == HandshakeStatus.NEED_TASK) runTasks();
+      for (ByteBuffer src : srcs) {
+        if (src.remaining() <= plainOut.remaining()) {
+          plainOut.put(src);
+          continue;
+        }
+        wrapGathered();
+        if (src.remaining() < RECORD_PLAINTEXT) {
+          plainOut.put(src);
+        } else {
+          wrapAll(src);
+        }
       }
     }
   }
 
-  /** Sends what {@link #write} has encrypted. */
+  /** Sends what {@link #write} has encrypted or gathered. */
   void flush() throws IOException {
     synchronized (writeLock) {
+      wrapGathered();
       send();
+    }
+  }
+
+  /** Wraps what {@link #plainOut} gathered into one record. Under {@link #writeLock}. */
+  private void wrapGathered() throws IOException {
+    if (plainOut.position() == 0) return;
+    plainOut.flip();
+    try {
+      wrapAll(plainOut);
+    } finally {
+      plainOut.clear();
+    }
+  }
+
+  /** Wraps every byte of {@code src} into {@link #netOut}, sending when it fills. Under {@link #writeLock}. */
+  private void wrapAll(ByteBuffer src) throws IOException {
+    ByteBuffer[] one = {src};
+    while (src.hasRemaining()) {
+      if (netOut.remaining() < packet) send();
+      SSLEngineResult r = engine.wrap(one, netOut);
+      if (r.getStatus() == SSLEngineResult.Status.CLOSED) throw new ClosedChannelException();
+      if (r.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) send();
+      if (r.getHandshakeStatus() == HandshakeStatus.NEED_TASK) runTasks();
     }
   }
 
@@ -254,13 +293,6 @@ final class TlsChannel implements ReadableByteChannel {
   private void runTasks() {
     Runnable task;
     while ((task = engine.getDelegatedTask()) != null) task.run();
-  }
-
-  private static boolean remaining(ByteBuffer[] buffers) {
-    for (ByteBuffer b : buffers) {
-      if (b.hasRemaining()) return true;
-    }
-    return false;
   }
 
   @Override

@@ -116,18 +116,26 @@ class LaneTransportBench {
     transports.put("lane, BoringSSL", () -> Lane.start(laneTls("boringssl", server), laneTls("boringssl", client)));
     transports.put("lane, BoringSSL, replies flushed per burst", () -> Lane.start(laneTls("boringssl", server),
         laneTls("boringssl", client), true));
+    transports.put("lane, BoringSSL, requests gathered by a writer thread", () -> Lane.start(laneTls("boringssl", server),
+        laneTls("boringssl", client), true, true));
+    transports.put("lane, BoringSSL, FrameWriter (hands off while requests are in flight)",
+        () -> Lane.start(laneTls("boringssl", server), laneTls("boringssl", client), true, false, true));
     transports.put("Netty epoll, JDK TLS", () -> NettyLane.start(SslProvider.JDK, server, client));
     transports.put("Netty epoll, BoringSSL", () -> NettyLane.start(SslProvider.OPENSSL, server, client));
     transports.put("Pekko Streams TCP, JDK TLS", () -> PekkoLane.start(laneTls("jdk", server), laneTls("jdk", client)));
     transports.put("lane, no TLS", () -> Lane.start(null, null));
     transports.put("Netty epoll, no TLS", () -> NettyLane.start(null, server, client));
 
+    String only = System.getProperty("rackshare.bench.transports");
+    if (only != null && !only.isBlank()) transports.keySet().removeIf(t -> !t.equals("lane, JDK TLS") && !t.matches(only));
+    String jobsOnly = System.getProperty("rackshare.bench.jobs", ".*");
+    List<Job> jobs = JOBS.stream().filter(j -> j.name().matches(jobsOnly)).toList();
     Map<String, Map<String, List<double[]>>> results = new LinkedHashMap<>();
     Map<String, String> ciphers = new LinkedHashMap<>();
     for (int round = 0; round < rounds; round++) {
       for (var t : transports.entrySet()) {
         try (Transport transport = t.getValue().get()) {
-          for (Job job : JOBS) {
+          for (Job job : jobs) {
             double[] r = run(transport, job, seconds, ciphers, t.getKey());
             results.computeIfAbsent(job.name(), k -> new LinkedHashMap<>())
                 .computeIfAbsent(t.getKey(), k -> new ArrayList<>()).add(r);
@@ -140,7 +148,7 @@ class LaneTransportBench {
     StringBuilder md = new StringBuilder("| job | unit |");
     for (String t : transports.keySet()) md.append(' ').append(t).append(" |");
     md.append("\n|---|---|").append("---|".repeat(transports.size())).append('\n');
-    for (Job job : JOBS) {
+    for (Job job : jobs) {
       Map<String, List<double[]>> byTransport = results.get(job.name());
       double base = median(byTransport.get("lane, JDK TLS"), 0);
       md.append("| ").append(job.name()).append(" | ").append(job.throughput() ? "MiB/s" : "IOPS").append(" |");
@@ -239,12 +247,19 @@ class LaneTransportBench {
     final LaneTls clientTls;
     /** Whether a reply's TLS records wait while the reader already holds the next request. */
     final boolean burst;
+    /** Whether requests go to a writer thread that writes all it finds queued at once. */
+    final boolean gathered;
+    /** Whether requests go through the lane's {@link FrameWriter}, as the data lane sends them. */
+    final boolean frameWriter;
     final Thread acceptor;
 
-    private Lane(LaneTls serverTls, LaneTls clientTls, boolean burst) throws IOException {
+    private Lane(LaneTls serverTls, LaneTls clientTls, boolean burst, boolean gathered, boolean frameWriter)
+        throws IOException {
+      this.frameWriter = frameWriter;
       this.serverTls = serverTls;
       this.clientTls = clientTls;
       this.burst = burst;
+      this.gathered = gathered;
       listener = ServerSocketChannel.open(StandardProtocolFamily.INET).bind(new InetSocketAddress("127.0.0.1", 0));
       acceptor = new Thread(this::accept, "lane-bench-accept");
       acceptor.setDaemon(true);
@@ -260,8 +275,16 @@ class LaneTransportBench {
      * request (as Netty flushes once per read burst): the experiment for the lane's writer.
      */
     static Lane start(LaneTls serverTls, LaneTls clientTls, boolean burst) {
+      return start(serverTls, clientTls, burst, false);
+    }
+
+    static Lane start(LaneTls serverTls, LaneTls clientTls, boolean burst, boolean gathered) {
+      return start(serverTls, clientTls, burst, gathered, false);
+    }
+
+    static Lane start(LaneTls serverTls, LaneTls clientTls, boolean burst, boolean gathered, boolean frameWriter) {
       try {
-        return new Lane(serverTls, clientTls, burst);
+        return new Lane(serverTls, clientTls, burst, gathered, frameWriter);
       } catch (IOException e) {
         throw new IllegalStateException(e);
       }
@@ -317,6 +340,7 @@ class LaneTransportBench {
       InetSocketAddress target = (InetSocketAddress) listener.getLocalAddress();
       LaneConnection c = clientTls == null ? LaneConnection.plain(ch) : LaneConnection.client(ch, clientTls, target);
       DirectBufferPool pool = new DirectBufferPool(1 << 20, 64);
+      java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
       Thread reader = new Thread(() -> {
         try {
           ChannelReader in = new ChannelReader(c.in, 64 * 1024);
@@ -325,6 +349,7 @@ class LaneTransportBench {
             byte type = in.readByte();
             long id = in.readLong();
             DataLane.Frame reply = LaneFrames.readBody(in, length, type, null, pool);
+            inFlight.decrementAndGet();
             replies.reply(id, reply.payload().remaining());
             if (reply.payload().isDirect()) pool.release(reply.payload());
           }
@@ -338,9 +363,52 @@ class LaneTransportBench {
       reader.setDaemon(true);
       reader.start();
       String cipher = c.cipherSuite();
+      java.util.concurrent.ConcurrentLinkedQueue<ByteBuffer[]> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      Thread writer = gathered ? new Thread(() -> {
+        List<ByteBuffer> batch = new ArrayList<>();
+        try {
+          while (c.channel.isOpen()) {
+            for (ByteBuffer[] f; batch.size() < 256 && (f = queue.poll()) != null; ) batch.addAll(List.of(f));
+            if (batch.isEmpty()) {
+              java.util.concurrent.locks.LockSupport.park();
+              continue;
+            }
+            c.write(batch.toArray(ByteBuffer[]::new), null, true);
+            batch.clear();
+          }
+        } catch (IOException e) {
+          if (c.channel.isOpen()) System.out.println("LANE-BENCH writer failed: " + e);
+        }
+      }, "lane-bench-writer") : null;
+      if (writer != null) {
+        writer.setDaemon(true);
+        writer.start();
+      }
+      java.util.concurrent.ExecutorService writers = frameWriter
+          ? java.util.concurrent.Executors.newCachedThreadPool(DataLane.daemon("lane-bench-writer")) : null;
+      FrameWriter out = frameWriter ? new FrameWriter(FrameWriter.Sink.of(
+          (id, f) -> LaneFrames.write(c, f.type(), id, f, false), c::flush), e -> {
+            if (c.channel.isOpen()) System.out.println("LANE-BENCH writer failed: " + e);
+          }, writers, null, () -> inFlight.get() > 1) : null;
       return new Client() {
         @Override
         public void send(long id, byte type, int size, ByteBuffer payload) throws IOException {
+          inFlight.incrementAndGet();
+          if (out != null) {
+            FrameWriter.mayBlock(); // as an NBD connection's thread
+            out.submit(id, new DataLane.Frame(type, header(size), payload == null ? ByteBuffer.allocate(0) : payload),
+                null);
+            return;
+          }
+          if (writer != null) {
+            ByteBuffer h = header(size);
+            ByteBuffer p = payload == null ? ByteBuffer.allocate(0) : payload;
+            ByteBuffer start = ByteBuffer.allocate(17).putInt(13 + h.remaining() + p.remaining()).put(type).putLong(id)
+                .putInt(h.remaining()).flip();
+            queue.add(new ByteBuffer[] {start, h, p});
+            java.util.concurrent.locks.LockSupport.unpark(writer);
+            return;
+          }
           synchronized (c) {
             LaneFrames.write(c, type, id, new DataLane.Frame(type, header(size), payload == null ? ByteBuffer.allocate(0) : payload));
           }
@@ -355,6 +423,11 @@ class LaneTransportBench {
         public void close() throws InterruptedException {
           c.close();
           reader.join(5000);
+          if (writer != null) {
+            java.util.concurrent.locks.LockSupport.unpark(writer);
+            writer.join(5000);
+          }
+          if (writers != null) writers.shutdown();
         }
       };
     }
