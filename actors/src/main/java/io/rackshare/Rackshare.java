@@ -136,7 +136,7 @@ public final class Rackshare implements Extension {
     ResourceManager.Settings managerSettings = new ResourceManager.Settings(
         settings.volumes(), settings.layouts(), settings.resyncDebounce(), settings.confirmTimeout(),
         settings.offlineRetry(), settings.journalPlugin(), settings.snapshotPlugin(), settings.snapshotEvery(),
-        settings.fenceAfter(), settings.replaceFailedAfter());
+        settings.fenceAfter(), settings.replaceFailedAfter(), settings.pool());
     system.systemActorOf(ManagerSeat.create(settings.blade(), smm, settings.seat(), lease(),
             (incarnation, authority) -> ResourceManager.create(smm, managerSettings, recovered::set, incarnation,
                 authority), seatView),
@@ -341,6 +341,12 @@ public final class Rackshare implements Extension {
         }
 
         @Override
+        public CompletionStage<Map<String, Object>> createVolume(io.rackshare.map.VolumeRequest request) {
+          return Rackshare.this.createVolume(request, Duration.ofSeconds(60))
+              .thenApply(io.rackshare.management.PoolStatus::placed);
+        }
+
+        @Override
         public CompletionStage<io.rackshare.management.PoolStatus> pool() {
           return Rackshare.this.pool();
         }
@@ -474,6 +480,33 @@ public final class Rackshare implements Extension {
       return CompletableFuture.failedFuture(new IllegalArgumentException(device + " is not a member of '" + volume + "'"));
     }
     return volumes.failMember(volume, device, v.epoch(), "failed by an operator");
+  }
+
+  /**
+   * Creates volume {@code request} on the pool (as {@code rackshare volume create}): the manager
+   * places its members on free extents of pooled disks, in different failure domains, and their
+   * blades zero them. Completes with the volume's descriptor once this blade's map has it ready
+   * for I/O (within {@code timeout}), or fails with the manager's reason (the pool cannot hold it,
+   * the name is taken, the layout does not fit), an {@link IllegalArgumentException}.
+   */
+  public CompletionStage<io.rackshare.map.GlobalResourceDescriptor> createVolume(io.rackshare.map.VolumeRequest request,
+      Duration timeout) {
+    return AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
+            r -> new SmmHandler.RequestToManager(new io.rackshare.manager.ManagerProtocol.CreateVolume(request), 0, r),
+            settings.oob().requestTimeout().plusSeconds(5), system.scheduler())
+        .thenCompose(r -> {
+          if (r instanceof SmmHandler.Answered a
+              && a.message() instanceof io.rackshare.manager.ManagerProtocol.VolumeAnswer answer) {
+            if (answer.refused() != null) throw new IllegalArgumentException(answer.refused());
+            return volumes.await(request.name(), timeout)
+                .thenApply(d -> localMap().volumes().get(request.name()));
+          }
+          if (r instanceof SmmHandler.Failed f) {
+            throw new IllegalStateException("the global resource manager did not answer (" + f.failure() + ": "
+                + f.detail() + ")");
+          }
+          throw new IllegalStateException("unexpected answer " + r);
+        });
   }
 
   /** Volume requests this blade served for the others as the manager's blade (manager-proxy routing). */

@@ -35,10 +35,21 @@ public record RackshareSettings(
     String leaseClass,
     Duration fenceAfter,
     Duration replaceFailedAfter,
+    io.rackshare.manager.Pool.Settings pool,
     java.nio.file.Path dataDir,
     NbdSettings nbd,
     Management management,
     String tlsDir) {
+
+  /** {@code rackshare.pool}: the extent size and the failure domain members keep apart. */
+  static io.rackshare.manager.Pool.Settings pool(com.typesafe.config.Config c) {
+    long extent = c.getBytes("pool.extent-size");
+    if (extent < 4096 || Long.bitCount(extent) != 1) {
+      throw new IllegalArgumentException("rackshare.pool.extent-size: a power of two of at least 4 KiB, not " + extent);
+    }
+    return new io.rackshare.manager.Pool.Settings(extent,
+        io.rackshare.manager.Pool.Domain.parse(c.getString("pool.failure-domain")));
+  }
 
   /** A duration setting that may be "off" (null). */
   static Duration offOrDuration(com.typesafe.config.Config c, String path) {
@@ -145,6 +156,7 @@ public record RackshareSettings(
           c.getString("manager.lease.lease-class"),
           c.getDuration("manager.fence-after"),
           offOrDuration(c, "manager.replace-failed-after"),
+          pool(c),
           java.nio.file.Path.of(blade.getString("data-dir")),
           NbdSettings.fromConfig(c.getConfig("nbd"), tlsDir),
           new Management(c.getBoolean("management.enabled"), c.getString("management.hostname"),

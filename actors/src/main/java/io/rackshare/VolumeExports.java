@@ -11,7 +11,8 @@ import java.util.function.Supplier;
 
 /**
  * The volumes of this blade's local map as NBD exports, one per volume, named after it: the glue
- * between the access path and the NBD front end, which knows only {@link BlockDevice}.
+ * between the access path and the NBD front end, which knows only {@link BlockDevice}. A volume
+ * whose parts are still being zeroed (just created on the pool) is not exported until they are.
  */
 final class VolumeExports implements NbdExports {
   private final Supplier<GlobalResourceMap> map;
@@ -24,7 +25,8 @@ final class VolumeExports implements NbdExports {
 
   @Override
   public List<String> names() {
-    return map.get().volumes().keySet().stream().sorted().toList();
+    return map.get().volumes().values().stream().filter(GlobalResourceDescriptor::partsReady)
+        .map(GlobalResourceDescriptor::name).sorted().toList();
   }
 
   @Override
@@ -33,7 +35,7 @@ final class VolumeExports implements NbdExports {
       List<String> all = names();
       return all.size() == 1 ? volumes.volume(all.get(0)) : Optional.empty();
     }
-    return volumes.volume(name);
+    return map.get().volume(name).filter(GlobalResourceDescriptor::partsReady).flatMap(v -> volumes.volume(name));
   }
 
   @Override

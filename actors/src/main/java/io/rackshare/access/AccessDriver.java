@@ -39,7 +39,7 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
     }
   }
 
-  /** Answers with the volume's descriptor as soon as the local map has it. */
+  /** Answers with the volume's descriptor as soon as the local map has it, its parts ready. */
   public record AwaitVolume(String volume, ActorRef<GlobalResourceDescriptor> replyTo) implements Command {}
 
   static Behavior<Command> create(AccessPath path, Consumer<GlobalResourceMap> mapListener,
@@ -88,7 +88,7 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
             waiters.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<String, List<ActorRef<GlobalResourceDescriptor>>> e = it.next();
       GlobalResourceDescriptor v = map.volumes().get(e.getKey());
-      if (v != null) {
+      if (v != null && v.partsReady()) {
         e.getValue().forEach(w -> w.tell(v));
         it.remove();
       }
@@ -122,7 +122,7 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
 
   private Behavior<Command> onAwait(AwaitVolume a) {
     GlobalResourceDescriptor v = map.volumes().get(a.volume());
-    if (v != null) a.replyTo().tell(v);
+    if (v != null && v.partsReady()) a.replyTo().tell(v);
     else waiters.computeIfAbsent(a.volume(), k -> new ArrayList<>()).add(a.replyTo());
     return this;
   }

@@ -32,7 +32,7 @@ final class BlockTarget implements DataLane.Handler {
   private final BladeId self;
   private final Supplier<GlobalResourceMap> map;
   private final Layouts layouts;
-  private final Map<DevicePath, BlockStore> stores;
+  private final Parts stores;
   private final Executor io;
   private final Resync resync;
   private final io.rackshare.io.DirectBufferPool buffers;
@@ -41,7 +41,7 @@ final class BlockTarget implements DataLane.Handler {
   private final DirtyRegions dirty;
 
   BlockTarget(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts,
-      Map<DevicePath, BlockStore> stores, Executor io, Resync resync, io.rackshare.io.DirectBufferPool buffers,
+      Parts stores, Executor io, Resync resync, io.rackshare.io.DirectBufferPool buffers,
       RangeLocks locks, StripeCoordinator coordinator, DirtyRegions dirty) {
     this.dirty = dirty;
     this.buffers = buffers;
@@ -50,7 +50,7 @@ final class BlockTarget implements DataLane.Handler {
     this.self = self;
     this.map = map;
     this.layouts = layouts;
-    this.stores = Map.copyOf(stores);
+    this.stores = stores;
     this.io = io;
     this.resync = resync;
   }
@@ -73,7 +73,7 @@ final class BlockTarget implements DataLane.Handler {
     GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
     String wrong = verify(r, v);
     if (wrong != null) return CompletableFuture.completedFuture(wrongTarget(r.volume(), r.epoch(), v, wrong));
-    BlockStore store = stores.get(r.device());
+    BlockStore store = stores.store(r.device(), v);
     boolean remote = !from.equals(self);
     if ((r.type() == BlockFrames.WRITE || r.type() == BlockFrames.ZERO) && !(r.rebuild() && !remote)) {
       // A rebuild may be copying this range into the member: wait for it to let go.
@@ -125,7 +125,7 @@ final class BlockTarget implements DataLane.Handler {
     }
     GlobalResourceDescriptor v = map.get().volumes().get(q.volume());
     String wrong = sameMap(q.volume(), q.epoch(), v);
-    if (wrong == null && (!stores.containsKey(q.device())
+    if (wrong == null && (stores.store(q.device(), v) == null
         || v.members().stream().noneMatch(m -> m.device().equals(q.device()) && m.readable()))) {
       wrong = q.device() + " is not an in-sync copy of '" + q.volume() + "' on " + self;
     }
@@ -150,7 +150,7 @@ final class BlockTarget implements DataLane.Handler {
   private String verify(BlockFrames.Request r, GlobalResourceDescriptor v) {
     String stale = sameMap(r.volume(), r.epoch(), v);
     if (stale != null) return stale;
-    if (!stores.containsKey(r.device())) return r.device() + " is not a device of " + self;
+    if (stores.store(r.device(), v) == null) return r.device() + " is not a device of " + self;
     Layout layout = layouts.get(v.layout());
     if (r.type() == BlockFrames.FLUSH) {
       return layout.devices(v).contains(r.device()) ? null
@@ -162,7 +162,7 @@ final class BlockTarget implements DataLane.Handler {
           + " of '" + r.volume() + "' are not at " + r.device() + " offset " + r.segment().deviceOffset()
           + (write ? " on a member written" : " on a member read") + " at epoch " + v.epoch();
     }
-    return null;
+    return stores.notReady(r.device(), r.segment().deviceOffset(), r.segment().length(), v);
   }
 
   private static DataLane.Frame serve(BlockFrames.Request r, BlockStore store, boolean remote,

@@ -85,8 +85,10 @@ public final class Volumes {
     Map<DevicePath, Long> sizes = new java.util.HashMap<>();
     stores.forEach((d, s) -> sizes.put(d, s.size()));
     DirtyRegions dirty = new DirtyRegions(self, sizes, settings.resyncRegionBytes(), settings.resyncWindow());
+    Parts parts = new Parts(self, stores, io, timer, map::get, (volume, part, blocks) ->
+        smm.tell(new SmmHandler.SendToManager(new ManagerProtocol.PartReady(self, volume, part, blocks))));
     BlockTarget target =
-        new BlockTarget(self, map::get, layouts, stores, io, resync, lane.buffers(), locks, coordinator, dirty);
+        new BlockTarget(self, map::get, layouts, parts, io, resync, lane.buffers(), locks, coordinator, dirty);
     this.proxyTarget = new ProxyTarget(self, manager::get, path);
     lane.serve((from, frame) -> frame.type() == BlockFrames.PROXY
         ? proxyTarget.handle(from, frame) : target.handle(from, frame));
@@ -103,7 +105,10 @@ public final class Volumes {
       });
     }), driverName + "-manager", org.apache.pekko.actor.typed.Props.empty());
     this.driver = system.systemActorOf(
-        AccessDriver.create(path, m -> dirty.mapInstalled(map.getAndSet(m), m), new Rebuilder.Context(self, path, layouts, settings, smm),
+        AccessDriver.create(path, m -> {
+          dirty.mapInstalled(map.getAndSet(m), m);
+          parts.installed(m);
+        }, new Rebuilder.Context(self, path, layouts, settings, smm),
             coordinator),
         driverName, org.apache.pekko.actor.typed.Props.empty());
   }

@@ -22,6 +22,33 @@ public interface Layout {
   String name();
 
   /**
+   * For a volume allocated by size from the pool ({@code manager.Pool}): how many members it takes
+   * for {@code copies} and {@code width} (0: this layout's defaults), how many of them hold
+   * distinct data, and the options that say so. A clear error if they do not fit this layout.
+   */
+  default Shape shape(int copies, int width) {
+    throw new IllegalArgumentException("layout " + name() + " cannot be allocated by size");
+  }
+
+  /**
+   * {@code members} in all, {@code dataMembers} of them with distinct data (the rest hold copies
+   * or parity), the layout options that say so; {@code members} 0: as many as the size takes.
+   */
+  record Shape(int members, int dataMembers, java.util.Map<String, String> options) {}
+
+  /** No copies asked for beyond one: a clear error otherwise. */
+  static void single(String layout, int copies) {
+    if (copies > 1) throw new IllegalArgumentException("layout " + layout + " keeps no copies (asked for " + copies + ")");
+  }
+
+  /** {@code value}, or {@code orElse} for 0; at least {@code min}, else a clear error naming {@code what}. */
+  static int atLeast(String layout, String what, int value, int orElse, int min) {
+    int v = value == 0 ? orElse : value;
+    if (v < min) throw new IllegalArgumentException("layout " + layout + " needs " + what + " of at least " + min + ", got " + v);
+    return v;
+  }
+
+  /**
    * Builds the descriptor of {@code spec} from its members' and spares' descriptors, in the
    * spec's order. Throws {@link IllegalArgumentException} with a clear message if they or the
    * options do not fit this layout.

@@ -16,6 +16,13 @@ public final class Raid0Layout extends StripedLayout {
   }
 
   @Override
+  public Shape shape(int copies, int width) {
+    Layout.single(NAME, copies);
+    int w = Layout.atLeast(NAME, "a width", width, 2, 1);
+    return new Shape(w, w, java.util.Map.of());
+  }
+
+  @Override
   public boolean redundant() {
     return false;
   }

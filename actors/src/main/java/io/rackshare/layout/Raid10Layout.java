@@ -19,6 +19,13 @@ public final class Raid10Layout extends StripedLayout {
   }
 
   @Override
+  public Shape shape(int copies, int width) {
+    int c = Layout.atLeast(NAME, "copies", copies, 2, 2);
+    int w = Layout.atLeast(NAME, "a width", width, 2, 1);
+    return new Shape(c * w, w, java.util.Map.of(LayoutOptions.COPIES, String.valueOf(c)));
+  }
+
+  @Override
   public boolean redundant() {
     return true;
   }

@@ -28,6 +28,14 @@ public final class Raid1Layout extends CopiesLayout {
     return NAME;
   }
 
+  /** {@code width}: how many sets of copies the volume concatenates (default 1). */
+  @Override
+  public Shape shape(int copies, int width) {
+    int c = Layout.atLeast(NAME, "copies", copies, 2, 2);
+    int sets = Layout.atLeast(NAME, "a width", width, 1, 1);
+    return new Shape(c * sets, sets, java.util.Map.of(LayoutOptions.COPIES, String.valueOf(c)));
+  }
+
   @Override
   public boolean redundant() {
     return true;

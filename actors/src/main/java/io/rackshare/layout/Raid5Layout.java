@@ -36,6 +36,13 @@ public final class Raid5Layout implements ParityLayout {
   }
 
   @Override
+  public Shape shape(int copies, int width) {
+    Layout.single(NAME, copies);
+    int w = Layout.atLeast(NAME, "a width", width, 3, 3);
+    return new Shape(w, w - 1, java.util.Map.of());
+  }
+
+  @Override
   public boolean redundant() {
     return true;
   }

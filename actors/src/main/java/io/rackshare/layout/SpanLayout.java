@@ -24,6 +24,12 @@ public final class SpanLayout extends CopiesLayout {
   }
 
   @Override
+  public Shape shape(int copies, int width) {
+    Layout.single(NAME, copies);
+    return new Shape(width, width, java.util.Map.of());
+  }
+
+  @Override
   public boolean redundant() {
     return false;
   }

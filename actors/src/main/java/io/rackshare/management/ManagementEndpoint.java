@@ -52,6 +52,11 @@ public final class ManagementEndpoint extends AllDirectives {
      */
     CompletionStage<Long> failMember(String volume, String device);
 
+    /** Creates a volume on the pool; completes with what was placed, once it serves. */
+    default CompletionStage<java.util.Map<String, Object>> createVolume(io.rackshare.map.VolumeRequest request) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
+    }
+
     /** The pool's disks and what uses them, as this blade sees them. */
     default CompletionStage<PoolStatus> pool() {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
@@ -111,6 +116,8 @@ public final class ManagementEndpoint extends AllDirectives {
         path(segment("volumes").slash(segment()).slash("fail"), volume -> post(() -> operator(request, () ->
             parameter("device", device -> completeWithFuture(answer(() -> ops.failMember(volume, device)
                 .thenApply(epoch -> java.util.Map.of("volume", volume, "device", device, "epoch", epoch)))))))),
+        path("volumes", () -> post(() -> operator(request, () -> parameterMap(p ->
+            completeWithFuture(answer(() -> ops.createVolume(volumeRequest(p)))))))),
         path("pool", () -> get(() -> reader(request, () -> completeWithFuture(answer(() -> ops.pool()))))),
         path("metrics", () -> get(() -> reader(request, () -> completeWithFuture(text(ops::metrics))))),
         path("console", () -> get(() -> reader(request, () -> completeWithFuture(answer(ops::console))))),
@@ -122,7 +129,9 @@ public final class ManagementEndpoint extends AllDirectives {
             ? complete(token.file().toAbsolutePath() + "\n")
             : refuse(StatusCodes.FORBIDDEN, "the token file is named only to clients on this host"))),
         pathSingleSlash(() -> get(() -> complete(
-            "Rackshare blade management: GET /status, GET /pool, GET /metrics (Prometheus), POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
+            "Rackshare blade management: GET /status, GET /pool, GET /metrics (Prometheus),"
+                + " POST /volumes?name=N&layout=L&size=S[&copies=C][&width=W][&spares=K][&options=k=v,...],"
+                + " POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
                 + " GET /console, GET /console/log?lines=N, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)."
                 + " Changes need Authorization: Bearer <operator token> (GET /token-file, on this host, names its file).\n"))))
         : refuse(StatusCodes.PAYLOAD_TOO_LARGE, "requests here have no body")));
@@ -146,6 +155,40 @@ public final class ManagementEndpoint extends AllDirectives {
             return refuse(StatusCodes.INTERNAL_SERVER_ERROR, "internal error (see the blade's log)");
           })
           .build();
+
+  /**
+   * {@code POST /volumes?name=N&layout=L&size=S[&copies=C][&width=W][&spares=K][&options=k=v,k=v]}
+   * as a request; a clear error for anything missing, unknown or malformed.
+   */
+  static io.rackshare.map.VolumeRequest volumeRequest(java.util.Map<String, String> p) {
+    java.util.Set<String> known = java.util.Set.of("name", "layout", "size", "copies", "width", "spares", "options");
+    for (String k : p.keySet()) {
+      if (!known.contains(k)) throw new IllegalArgumentException("unknown parameter " + io.rackshare.util.LogText.quote(k));
+    }
+    for (String k : java.util.List.of("name", "layout", "size")) {
+      if (!p.containsKey(k)) throw new IllegalArgumentException("a volume needs " + k + "=");
+    }
+    java.util.Map<String, String> options = new java.util.TreeMap<>();
+    String text = p.getOrDefault("options", "");
+    for (String kv : text.isBlank() ? new String[0] : text.split(",")) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0) throw new IllegalArgumentException("options: key=value pairs separated by commas, not "
+          + io.rackshare.util.LogText.quote(kv));
+      options.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+    }
+    return new io.rackshare.map.VolumeRequest(p.get("name"), p.get("layout"),
+        io.rackshare.map.VolumeRequest.parseSize(p.get("size")), count(p, "copies"), count(p, "width"),
+        count(p, "spares"), options);
+  }
+
+  private static int count(java.util.Map<String, String> p, String key) {
+    String v = p.getOrDefault(key, "0").trim();
+    try {
+      return Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + ": a number, not " + io.rackshare.util.LogText.quote(v));
+    }
+  }
 
   static int lines(String text) {
     try {

@@ -14,16 +14,35 @@ import java.util.TreeMap;
 /**
  * The pool's capacity as a blade sees it ({@code GET /pool}, {@code rackshare pool}): every
  * registered disk in device-path order with what uses it, and totals per blade. A disk is a
- * volume's member (its state), a volume's hot spare, or free (a spare policy or the manager's
- * self-healing may take it). A member's volume uses {@code usedBytes} of it (the member size:
- * volumes take whole disks today, the rest of a larger disk is not used by anything).
+ * volume's member (its state), a volume's hot spare, free, or "pool": a pooled disk whose
+ * extents hold parts of volumes created by size ({@code parts}; the rest of it is free). A volume
+ * of whole disks uses {@code usedBytes} of its member (the member size; the rest of a larger disk
+ * is not used by anything).
  */
 public record PoolStatus(List<Disk> disks, List<BladeTotal> blades, long sizeBytes, long usedBytes, long freeBytes,
     long failedBytes) {
 
-  /** One disk: {@code use} is "member", "spare" or "free"; {@code state} a member's state. */
+  /**
+   * One disk: {@code use} is "member", "spare", "pool" (it holds {@code parts}) or "free";
+   * {@code state} a member's state.
+   */
   public record Disk(String device, long sizeBytes, int blockSize, String use, String volume, int position,
-      String state, long usedBytes) {}
+      String state, long usedBytes, List<PartUse> parts) {
+    public Disk {
+      parts = parts == null ? List.of() : List.copyOf(parts);
+    }
+
+    public Disk(String device, long sizeBytes, int blockSize, String use, String volume, int position, String state,
+        long usedBytes) {
+      this(device, sizeBytes, blockSize, use, volume, position, state, usedBytes, List.of());
+    }
+  }
+
+  /**
+   * A part of a pooled disk: its device path, the volume it is member {@code position} of (-1: a
+   * hot spare), that member's state, its size, and whether its blade has zeroed it yet.
+   */
+  public record PartUse(String part, String volume, int position, String state, long bytes, boolean ready) {}
 
   public record BladeTotal(String blade, int disks, long sizeBytes, long usedBytes, long freeBytes, long failedBytes) {}
 
@@ -46,13 +65,23 @@ public record PoolStatus(List<Disk> disks, List<BladeTotal> blades, long sizeByt
           break;
         }
       }
+      if (d.use().equals("free")) {
+        List<PartUse> parts = parts(s.map(), r.path());
+        if (!parts.isEmpty()) {
+          long used = parts.stream().mapToLong(PartUse::bytes).sum();
+          d = new Disk(d.device(), size, b.blockSize(), "pool", "", -1, "", used, parts);
+        }
+      }
       disks.add(d);
       long[] t = totals.computeIfAbsent(r.path().blade(), x -> new long[5]);
       t[0]++;
       t[1] += size;
-      if (d.use().equals("free")) t[3] += size;
-      else t[2] += d.usedBytes();
+      if (d.use().equals("free") || d.use().equals("pool")) t[3] += size - d.usedBytes();
+      t[2] += d.usedBytes();
       if (d.state().equals(Member.State.FAILED.name())) t[4] += size;
+      for (PartUse p : d.parts()) {
+        if (p.state().equals(Member.State.FAILED.name())) t[4] += p.bytes();
+      }
     }
     List<BladeTotal> blades = new ArrayList<>();
     long[] all = new long[5];
@@ -61,5 +90,42 @@ public record PoolStatus(List<Disk> disks, List<BladeTotal> blades, long sizeByt
       for (int i = 0; i < 5; i++) all[i] += t[i];
     });
     return new PoolStatus(disks, blades, all[1], all[2], all[3], all[4]);
+  }
+
+  /** The parts of volumes that lie on {@code disk}, by volume and part. */
+  static List<PartUse> parts(io.rackshare.map.GlobalResourceMap map, io.rackshare.map.DevicePath disk) {
+    List<PartUse> out = new ArrayList<>();
+    for (GlobalResourceDescriptor v : new TreeMap<>(map.volumes()).values()) {
+      for (io.rackshare.map.Part p : v.parts()) {
+        if (!p.disk().equals(disk)) continue;
+        int position = v.positionOf(p.path());
+        String state = position >= 0 ? v.member(position).state().name() : "SPARE";
+        out.add(new PartUse(p.path().toString(), v.name(), position, state, p.blocks() * v.blockSize(), p.ready()));
+      }
+    }
+    return out;
+  }
+
+  /** What {@code rackshare volume create} prints of a volume placed on the pool. */
+  public static Map<String, Object> placed(GlobalResourceDescriptor v) {
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    out.put("volume", v.name());
+    out.put("layout", v.layout());
+    out.put("sizeBytes", v.sizeBytes());
+    out.put("epoch", v.epoch());
+    List<Map<String, Object>> parts = new ArrayList<>();
+    for (io.rackshare.map.Part p : v.parts()) {
+      Map<String, Object> m = new java.util.LinkedHashMap<>();
+      int position = v.positionOf(p.path());
+      m.put("part", p.path().toString());
+      m.put("role", position >= 0 ? "member " + position : "hot spare");
+      m.put("disk", p.disk().toString());
+      m.put("bytes", p.blocks() * v.blockSize());
+      m.put("extents", p.extents().stream().map(e -> e.deviceBlock() * v.blockSize() + "+" + e.blockCount() * v.blockSize())
+          .toList());
+      parts.add(m);
+    }
+    out.put("parts", parts);
+    return out;
   }
 }

@@ -30,6 +30,18 @@ public sealed interface ManagerEvent {
   /** A volume was aggregated from its members; the map epoch advances to the descriptor's. */
   record VolumeCreated(GlobalResourceDescriptor volume) implements ManagerEvent {}
 
+  /**
+   * The blade of part {@code part} of {@code volume} zeroed it up to {@code readyBlocks}: the
+   * volume may use that much of it.
+   */
+  record PartReady(String volume, DevicePath part, long readyBlocks) implements ManagerEvent {}
+
+  /**
+   * Part {@code part} of a pooled disk is allocated to {@code volume} (self-healing: a failed
+   * member's new place, which a {@link SpareActivated} then gives it).
+   */
+  record PartAllocated(String volume, io.rackshare.map.Part part) implements ManagerEvent {}
+
   /** The console station on {@code route.station()} now shows {@code route.target()}'s console. */
   record ConsoleRouted(ConsoleRoute route) implements ManagerEvent {}
 

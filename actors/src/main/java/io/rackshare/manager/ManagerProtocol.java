@@ -38,6 +38,20 @@ public final class ManagerProtocol {
   /** The station's route now ({@code route}), or why it was not changed ({@code refused}, else null). */
   public record ConsoleRouteAnswer(io.rackshare.map.ConsoleRoute route, String refused) implements OobMessage {}
 
+  /**
+   * Create volume {@code request} on the pool (an operator's command, checked for the operator
+   * credential where it came in). Answered with {@link VolumeAnswer} once the placement is
+   * journalled; the volume serves once its blades have zeroed its parts.
+   */
+  public record CreateVolume(io.rackshare.map.VolumeRequest request) implements OobMessage.ForManager {}
+
+  /** The volume as placed ({@code volume}), or why not ({@code refused}, else null). */
+  public record VolumeAnswer(io.rackshare.map.GlobalResourceDescriptor volume, String refused) implements OobMessage {}
+
+  /** {@code from} zeroed part {@code part} of {@code volume} up to {@code readyBlocks}. */
+  public record PartReady(BladeId from, String volume, DevicePath part, long readyBlocks)
+      implements OobMessage.ForManager {}
+
   /** Asks for the current map; answered with a {@link MapUpdate}. */
   public record GetMap() implements OobMessage.ForManager {}
 

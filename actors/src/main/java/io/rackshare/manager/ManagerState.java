@@ -69,6 +69,20 @@ public record ManagerState(
       }
       merged = merged.atEpoch(Math.max(merged.epoch(), a.map().epoch()));
       return new ManagerState(resources, offline, merged);
+    } else if (event instanceof ManagerEvent.PartReady p) {
+      GlobalResourceDescriptor v = map.volumes().get(p.volume());
+      if (v == null) throw new IllegalArgumentException("no volume " + p.volume() + " for " + p);
+      List<io.rackshare.map.Part> parts = new ArrayList<>();
+      for (io.rackshare.map.Part part : v.parts()) {
+        parts.add(part.path().equals(p.part()) ? part.withReady(Math.max(part.readyBlocks(), p.readyBlocks())) : part);
+      }
+      return new ManagerState(resources, offline, map.with(v.withParts(parts, v.capacityBlocks(), map.epoch() + 1)));
+    } else if (event instanceof ManagerEvent.PartAllocated p) {
+      GlobalResourceDescriptor v = map.volumes().get(p.volume());
+      if (v == null) throw new IllegalArgumentException("no volume " + p.volume() + " for " + p);
+      List<io.rackshare.map.Part> parts = new ArrayList<>(v.parts());
+      parts.add(p.part());
+      return new ManagerState(resources, offline, map.with(v.withParts(parts, v.capacityBlocks(), map.epoch() + 1)));
     } else if (event instanceof ManagerEvent.ConsoleRouted c) {
       return new ManagerState(resources, offline, map.with(c.route()));
     } else if (event instanceof ManagerEvent.MemberEvent m) {
@@ -87,8 +101,15 @@ public record ManagerState(
     } else if (e instanceof ManagerEvent.SpareActivated s) {
       List<DevicePath> spares = new ArrayList<>(v.spares());
       spares.remove(s.spare());
-      return v.withSpares(spares, epoch)
+      GlobalResourceDescriptor after = v.withSpares(spares, epoch)
           .withMember(e.position(), new Member(s.spare(), Member.State.REBUILDING, epoch), epoch);
+      // A failed part that is no longer member or spare goes back to the pool.
+      if (io.rackshare.map.Part.isPart(s.failed()) && !after.devices().contains(s.failed())
+          && !after.spares().contains(s.failed())) {
+        after = after.withParts(after.parts().stream().filter(p -> !p.path().equals(s.failed())).toList(),
+            after.capacityBlocks(), epoch);
+      }
+      return after;
     } else if (e instanceof ManagerEvent.MemberReturned r) {
       return v.withMember(e.position(), m.with(r.state(), epoch), epoch);
     } else if (e instanceof ManagerEvent.RebuildCompleted) {
@@ -184,6 +205,33 @@ public record ManagerState(
     return new Decision(List.of(new ManagerEvent.ConsoleRouted(route)), List.of());
   }
 
+  /**
+   * An operator asks for volume {@code r} by size: its placement on the pool as one {@link
+   * ManagerEvent.VolumeCreated} (its parts not ready until their blades zero them), or the reason
+   * it cannot be made. Nothing is placed in part.
+   */
+  public Decision createVolume(io.rackshare.map.VolumeRequest r, List<VolumeSpec> specs, Layouts layouts,
+      Pool.Settings pool) {
+    try {
+      GlobalResourceDescriptor v = Pool.place(r, this, specs, layouts, pool, map.epoch() + 1);
+      return new Decision(List.of(new ManagerEvent.VolumeCreated(v)), List.of());
+    } catch (IllegalArgumentException e) {
+      return new Decision(List.of(), List.of(e.getMessage()));
+    }
+  }
+
+  /**
+   * A blade zeroed part {@code part} of {@code volume} up to {@code readyBlocks}: one {@link
+   * ManagerEvent.PartReady}, or none if the map says so already or the part is no longer there.
+   */
+  public List<ManagerEvent> partReady(String volume, DevicePath part, long readyBlocks) {
+    GlobalResourceDescriptor v = map.volumes().get(volume);
+    if (v == null) return List.of();
+    java.util.Optional<io.rackshare.map.Part> p = v.part(part);
+    if (p.isEmpty() || p.get().readyBlocks() >= readyBlocks || readyBlocks > p.get().blocks()) return List.of();
+    return List.of(new ManagerEvent.PartReady(volume, part, readyBlocks));
+  }
+
   private static List<ResourceDescriptor> known(ManagerState s, List<DevicePath> paths) {
     List<ResourceDescriptor> out = new ArrayList<>();
     for (DevicePath p : paths) {
@@ -221,7 +269,10 @@ public record ManagerState(
         if (v.member(i).state() != Member.State.FAILED) continue;
         Layout layout = layouts.get(v.layout());
         for (DevicePath spare : v.spares()) {
-          boolean usable = c.state.resources.containsKey(spare) && !c.state.offline.contains(spare.blade())
+          // A part is known by its disk's registration; a whole disk by its own.
+          DevicePath registered = io.rackshare.map.Part.isPart(spare)
+              ? v.part(spare).map(io.rackshare.map.Part::disk).orElse(spare) : spare;
+          boolean usable = c.state.resources.containsKey(registered) && !c.state.offline.contains(spare.blade())
               && layout.mayHold(v, i, spare);
           if (usable) {
             c.add(new ManagerEvent.SpareActivated(name, i, v.member(i).device(), spare));
@@ -315,9 +366,20 @@ public record ManagerState(
    * #failedMembers} key) and that no hot spare replaced takes a free disk of the pool: a
    * registered block device in no volume (as member or spare), on a blade that is present, of the
    * volume's block size, with room for a member, that the layout allows at that position (not on a
-   * blade that holds another copy). The first such disk in device-path order; none: it waits.
+   * blade that holds another copy). The first such disk in device-path order; none: a part of
+   * the pool's free extents (see below); none either: it waits. A volume of parts always takes a
+   * part.
    */
   public List<ManagerEvent> replaceFromPool(Layouts layouts, java.util.function.Predicate<String> waited) {
+    return replaceFromPool(layouts, waited, List.of(), Pool.Settings.DEFAULT);
+  }
+
+  /**
+   * As above; where no whole disk fits, a new part of the pool's free extents ({@link
+   * Pool#replacement}; {@code specs} name disks the pool may not use) takes the member's place.
+   */
+  public List<ManagerEvent> replaceFromPool(Layouts layouts, java.util.function.Predicate<String> waited,
+      List<VolumeSpec> specs, Pool.Settings pool) {
     Changes c = new Changes(this);
     for (String name : new ArrayList<>(map.volumes().keySet())) {
       for (int i = 0; ; i++) {
@@ -330,14 +392,28 @@ public record ManagerState(
         for (GlobalResourceDescriptor other : c.state.map.volumes().values()) {
           other.members().forEach(x -> used.add(x.device()));
           used.addAll(other.spares());
+          // A disk whose extents hold parts is not free as a whole.
+          other.parts().forEach(x -> used.add(x.disk()));
         }
-        for (ResourceDescriptor r : new java.util.TreeMap<>(c.state.resources).values()) {
+        for (VolumeSpec spec : specs) used.addAll(spec.devices());
+        boolean replaced = false;
+        // A volume of parts takes a part (a whole disk for a member would waste the rest of it).
+        for (ResourceDescriptor r : v.parts().isEmpty() ? new java.util.TreeMap<>(c.state.resources).values()
+            : List.<ResourceDescriptor>of()) {
           if (!(r.config() instanceof io.rackshare.map.ResourceConfig.Block b)) continue;
           boolean fits = !used.contains(r.path()) && !c.state.offline.contains(r.path().blade())
               && b.blockSize() == v.blockSize() && b.blockCount() >= v.memberBlocks() && layout.mayHold(v, i, r.path());
           if (fits) {
             c.add(new ManagerEvent.SpareActivated(name, i, m.device(), r.path()));
+            replaced = true;
             break;
+          }
+        }
+        if (!replaced) {
+          java.util.Optional<io.rackshare.map.Part> part = Pool.replacement(v, i, c.state, specs, layout, pool);
+          if (part.isPresent()) {
+            c.add(new ManagerEvent.PartAllocated(name, part.get()));
+            c.add(new ManagerEvent.SpareActivated(name, i, m.device(), part.get().path()));
           }
         }
       }

@@ -76,7 +76,14 @@ public final class ResourceManager
    */
   public record Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce,
       Duration confirmTimeout, Duration offlineRetry, String journalPlugin, String snapshotPlugin,
-      int snapshotEvery, Duration fenceAfter, Duration replaceFailedAfter) {
+      int snapshotEvery, Duration fenceAfter, Duration replaceFailedAfter, Pool.Settings pool) {
+
+    public Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce, Duration confirmTimeout,
+        Duration offlineRetry, String journalPlugin, String snapshotPlugin, int snapshotEvery, Duration fenceAfter,
+        Duration replaceFailedAfter) {
+      this(volumes, layouts, resyncDebounce, confirmTimeout, offlineRetry, journalPlugin, snapshotPlugin,
+          snapshotEvery, fenceAfter, replaceFailedAfter, Pool.Settings.DEFAULT);
+    }
 
     public Settings(List<VolumeSpec> volumes, Layouts layouts, Duration resyncDebounce, Duration confirmTimeout,
         Duration offlineRetry, String journalPlugin, String snapshotPlugin, int snapshotEvery, Duration fenceAfter) {
@@ -260,6 +267,15 @@ public final class ResourceManager
       return change(events, s -> {});
     } else if (d.message() instanceof ManagerProtocol.RouteConsole r) {
       return onRouteConsole(state, r, d.responder());
+    } else if (d.message() instanceof ManagerProtocol.CreateVolume r) {
+      return onCreateVolume(state, r, d.responder());
+    } else if (d.message() instanceof ManagerProtocol.PartReady r) {
+      List<ManagerEvent> events = state.partReady(r.volume(), r.part(), r.readyBlocks());
+      return change(events, s -> {
+        if (!events.isEmpty() && s.map().volumes().get(r.volume()).partsReady()) {
+          ctx.getLog().info("volume '{}' is ready: its parts are zeroed (map epoch {})", r.volume(), s.map().epoch());
+        }
+      });
     } else if (d.message() instanceof ManagerProtocol.GetMap) {
       d.responder().reply(update(state));
     } else {
@@ -300,6 +316,24 @@ public final class ResourceManager
             s.map().console(r.station()).orElseThrow().target(), s.map().epoch());
       }
       responder.reply(new ManagerProtocol.ConsoleRouteAnswer(s.map().console(r.station()).orElseThrow(), null));
+    });
+  }
+
+  private Effect<ManagerEvent, ManagerState> onCreateVolume(ManagerState state, ManagerProtocol.CreateVolume r,
+      SmmHandler.Responder responder) {
+    ManagerState.Decision decision = state.createVolume(r.request(), settings.volumes(), settings.layouts(),
+        settings.pool());
+    if (!decision.problems().isEmpty()) {
+      String why = String.join("; ", decision.problems());
+      ctx.getLog().warn("volume '{}' not created: {}", r.request().name(), why);
+      responder.reply(new ManagerProtocol.VolumeAnswer(null, why));
+      return Effect().none();
+    }
+    return change(decision.events(), s -> {
+      io.rackshare.map.GlobalResourceDescriptor v = s.map().volumes().get(r.request().name());
+      ctx.getLog().info("volume '{}' created on the pool: {} {} bytes on {} (map epoch {})", v.name(), v.layout(),
+          v.sizeBytes(), v.devices(), s.map().epoch());
+      responder.reply(new ManagerProtocol.VolumeAnswer(v, null));
     });
   }
 
@@ -382,7 +416,7 @@ public final class ResourceManager
     ManagerState after = state;
     for (ManagerEvent e : back) after = after.apply(e);
     List<ManagerEvent> replaced = after.replaceFromPool(settings.layouts(),
-        key -> now - failedSeen.getOrDefault(key, now) >= wait);
+        key -> now - failedSeen.getOrDefault(key, now) >= wait, settings.volumes(), settings.pool());
     if (replaced.isEmpty()) return back;
     List<ManagerEvent> all = new java.util.ArrayList<>(back);
     all.addAll(replaced);

@@ -15,7 +15,8 @@ import java.util.Map;
  *
  * <p>{@code memberBlocks} is the part of each member the layout uses (the smallest member's size,
  * rounded to the layout's unit); {@code spares} are hot spares (0092), unused until a member
- * fails.
+ * fails. {@code parts} places the members and spares that are parts of pooled disks ({@link
+ * Part}); empty for a volume of whole disks.
  */
 public record GlobalResourceDescriptor(
     String name,
@@ -27,9 +28,11 @@ public record GlobalResourceDescriptor(
     List<DevicePath> spares,
     List<Extent> extents,
     Map<String, String> options,
-    long epoch)
+    long epoch,
+    List<Part> parts)
     implements RackshareSerializable {
 
+  @com.fasterxml.jackson.annotation.JsonCreator
   public GlobalResourceDescriptor {
     if (name == null || name.isBlank()) throw new IllegalArgumentException("volume needs a name");
     if (blockSize <= 0 || capacityBlocks < 0 || memberBlocks < 0 || epoch < 0) {
@@ -40,6 +43,32 @@ public record GlobalResourceDescriptor(
     spares = List.copyOf(spares);
     extents = List.copyOf(extents);
     options = Map.copyOf(options);
+    parts = parts == null ? List.of() : List.copyOf(parts);
+  }
+
+  /** A volume of whole disks. */
+  public GlobalResourceDescriptor(String name, String layout, int blockSize, long capacityBlocks, long memberBlocks,
+      List<Member> members, List<DevicePath> spares, List<Extent> extents, Map<String, String> options, long epoch) {
+    this(name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, epoch, List.of());
+  }
+
+  /** Where part {@code device} of this volume lies, if it is one. */
+  public java.util.Optional<Part> part(DevicePath device) {
+    for (Part p : parts) {
+      if (p.path().equals(device)) return java.util.Optional.of(p);
+    }
+    return java.util.Optional.empty();
+  }
+
+  /** Whether every part of this volume is ready (a volume of whole disks always is). */
+  public boolean partsReady() {
+    return parts.stream().allMatch(Part::ready);
+  }
+
+  /** This descriptor with {@code newParts}, capacity {@code newCapacity}, at {@code newEpoch}. */
+  public GlobalResourceDescriptor withParts(List<Part> newParts, long newCapacity, long newEpoch) {
+    return new GlobalResourceDescriptor(
+        name, layout, blockSize, newCapacity, memberBlocks, members, spares, extents, options, newEpoch, newParts);
   }
 
   public long sizeBytes() {
@@ -73,7 +102,7 @@ public record GlobalResourceDescriptor(
 
   public GlobalResourceDescriptor withEpoch(long newEpoch) {
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, newEpoch);
+        name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, newEpoch, parts);
   }
 
   /** This descriptor with {@code member} at {@code position}, at {@code newEpoch}. */
@@ -81,11 +110,11 @@ public record GlobalResourceDescriptor(
     List<Member> m = new ArrayList<>(members);
     m.set(position, member);
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, memberBlocks, m, spares, extents, options, newEpoch);
+        name, layout, blockSize, capacityBlocks, memberBlocks, m, spares, extents, options, newEpoch, parts);
   }
 
   public GlobalResourceDescriptor withSpares(List<DevicePath> newSpares, long newEpoch) {
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, memberBlocks, members, newSpares, extents, options, newEpoch);
+        name, layout, blockSize, capacityBlocks, memberBlocks, members, newSpares, extents, options, newEpoch, parts);
   }
 }

@@ -45,6 +45,8 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(ResourceConfig.Video.class, 111);
     k.register(ResourceConfig.Keyboard.class, 112);
     k.register(ResourceConfig.Mouse.class, 113);
+    k.register(io.rackshare.map.Part.class, 114);
+    k.register(io.rackshare.map.VolumeRequest.class, 115);
 
     // smm (200-299)
     k.register(SmmHandler.Hello.class, 200);
@@ -69,6 +71,9 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(io.rackshare.manager.ResourceManager.Wake.class, 509);
     k.register(ManagerProtocol.RouteConsole.class, 510);
     k.register(ManagerProtocol.ConsoleRouteAnswer.class, 511);
+    k.register(ManagerProtocol.CreateVolume.class, 512);
+    k.register(ManagerProtocol.VolumeAnswer.class, 513);
+    k.register(ManagerProtocol.PartReady.class, 514);
     // console (600-649)
     k.register(int[].class, 600);
     k.register(io.rackshare.console.ConsoleDriver.ScreenImage.class, 601);

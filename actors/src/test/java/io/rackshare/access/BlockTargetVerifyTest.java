@@ -90,7 +90,7 @@ class BlockTargetVerifyTest {
     v = new Raid1Layout().build(new VolumeSpec("m", Raid1Layout.NAME, List.of(MINE, THEIRS), Map.of()),
         members, List.of(), 5);
     map.set(new GlobalResourceMap(5, Map.of("m", v)));
-    target = new BlockTarget(SELF, map::get, Layouts.of(new Raid1Layout()), Map.of(MINE, store), Runnable::run,
+    target = new BlockTarget(SELF, map::get, Layouts.of(new Raid1Layout()), Parts.of(SELF, Map.of(MINE, store)), Runnable::run,
         (volume, epoch, reason) -> resyncs.add(volume + "@" + epoch + ": " + reason), new DirectBufferPool(1 << 20, 2),
         new RangeLocks(), null, new DirtyRegions(SELF, Map.of(MINE, store.size()), 1 << 20, Duration.ofSeconds(60)));
   }
@@ -166,7 +166,7 @@ class BlockTargetVerifyTest {
     java.util.concurrent.ExecutorService io = java.util.concurrent.Executors.newSingleThreadExecutor(
         r -> new Thread(r, "test-io-dispatcher"));
     try {
-      BlockTarget t = new BlockTarget(SELF, map::get, Layouts.of(new Raid1Layout()), Map.of(MINE, store), io,
+      BlockTarget t = new BlockTarget(SELF, map::get, Layouts.of(new Raid1Layout()), Parts.of(SELF, Map.of(MINE, store)), io,
           (volume, epoch, reason) -> { }, new DirectBufferPool(1 << 20, 2), new RangeLocks(), null,
           new DirtyRegions(SELF, Map.of(MINE, store.size()), 1 << 20, Duration.ofSeconds(60)));
       store.bytes[0] = 42;

@@ -72,6 +72,23 @@ class ManagerEventsEvolveTest {
     assertEquals(1, routed.size());
     events.addAll(routed);
     s = s.apply(routed.get(0));
+    // A volume on the pool: parts of two blades' third disks, then each part zeroed.
+    for (BladeId b : List.of(B1, B2)) {
+      ManagerEvent e = new ManagerEvent.ResourceRegistered(new ResourceDescriptor(DevicePath.disk(b, 2),
+          new ResourceConfig.Block(4096, 1024)));
+      events.add(e);
+      s = s.apply(e);
+    }
+    List<ManagerEvent> created = s.createVolume(new io.rackshare.map.VolumeRequest("p", "raid1", 1 << 20, 2, 0, 0,
+        Map.of()), SPECS, LAYOUTS, new Pool.Settings(1 << 20, Pool.Domain.BLADE)).events();
+    assertEquals(1, created.size());
+    events.addAll(created);
+    s = s.apply(created.get(0));
+    for (io.rackshare.map.Part p : s.map().volume("p").orElseThrow().parts()) {
+      ManagerEvent e = s.partReady("p", p.path(), p.blocks()).get(0);
+      events.add(e);
+      s = s.apply(e);
+    }
     events.add(new ManagerEvent.MapAdopted(s.map()));
     return events;
   }
@@ -104,6 +121,19 @@ class ManagerEventsEvolveTest {
     GlobalResourceMap m = assertInstanceOf(ManagerEvent.MapAdopted.class, back).map();
     assertEquals(7, m.epoch());
     assertEquals(Map.of(), m.consoles());
+  }
+
+  @Test
+  void aVolumeWrittenBeforeVolumesHadPartsStillReads() throws Exception {
+    ManagerEvent.VolumeCreated now = history().stream().filter(e -> e instanceof ManagerEvent.VolumeCreated)
+        .map(e -> (ManagerEvent.VolumeCreated) e).findFirst().orElseThrow();
+    Serializer s = serialization.findSerializerFor(now);
+    String json = new String(s.toBinary(now), StandardCharsets.UTF_8);
+    String old = json.replace(",\"parts\":[]", "");
+    assertEquals(false, old.contains("parts"), old);
+    Object back = serialization.deserialize(old.getBytes(StandardCharsets.UTF_8), s.identifier(),
+        ManagerEvent.VolumeCreated.class.getName()).get();
+    assertEquals(now, back);
   }
 
   @Test

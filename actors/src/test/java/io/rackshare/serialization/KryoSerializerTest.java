@@ -66,10 +66,15 @@ class KryoSerializerTest {
     GlobalResourceDescriptor vol = new GlobalResourceDescriptor("v0", "span", 4096, 100, 100,
         List.of(Member.active(d, 1), new Member(DevicePath.disk(b, 1), Member.State.REBUILDING, 3)),
         List.of(DevicePath.disk(b, 2)), List.of(new Extent(0, 100, d, 0)), Map.of("stripe", "64k"), 3);
-    GlobalResourceMap map = new GlobalResourceMap(3, Map.of("v0", vol));
+    DevicePath part = new DevicePath(b, io.rackshare.map.Part.KIND, 0);
+    GlobalResourceDescriptor pooled = new GlobalResourceDescriptor("p0", "raid1", 4096, 50, 64,
+        List.of(Member.active(part, 4)), List.of(), List.of(), Map.of("copies", "2"), 4,
+        List.of(new io.rackshare.map.Part(part, List.of(new Extent(0, 32, d, 64), new Extent(32, 32, d, 256)), 32)));
+    GlobalResourceMap map = new GlobalResourceMap(4, Map.of("v0", vol, "p0", pooled));
     return List.of(
         b, d, seg, res, new ResourceConfig.Block(512, 1), new Extent(5, 6, d, 7), vol, map,
-        GlobalResourceMap.EMPTY,
+        GlobalResourceMap.EMPTY, pooled.parts().get(0),
+        new io.rackshare.map.VolumeRequest("p2", "span", 4096, 0, 0, 0, Map.of()),
         new SmmHandler.Hello(b, probe.ref(), true, 42, 25599, "/tmp/lane.sock", "boot-id", "0a0b0c"),
         new SmmHandler.Envelope(b, 9, new ManagerProtocol.ResyncRequest(b, "v0", 1, "why")),
         new SmmHandler.ReplyEnvelope(9, new ManagerProtocol.MapUpdate(map)),
@@ -99,6 +104,11 @@ class KryoSerializerTest {
         new io.rackshare.map.ResourceConfig.Mouse("xterm"),
         new ManagerProtocol.ConsoleRouteAnswer(io.rackshare.map.ConsoleRoute.to(b, b, 9), null),
         new ManagerProtocol.ConsoleRouteAnswer(null, "no console"),
+        new ManagerProtocol.CreateVolume(new io.rackshare.map.VolumeRequest("p1", "raid1", 1 << 30, 3, 0, 1,
+            Map.of("read-policy", "primary"))),
+        new ManagerProtocol.VolumeAnswer(pooled, null),
+        new ManagerProtocol.VolumeAnswer(null, "the pool cannot hold it"),
+        new ManagerProtocol.PartReady(b, "p1", new DevicePath(b, io.rackshare.map.Part.KIND, 3), 4096),
         new ManagerProtocol.MapUpdate(GlobalResourceMap.EMPTY.with(io.rackshare.map.ConsoleRoute.to(b, b, 9)),
             List.of(new io.rackshare.map.ResourceDescriptor(io.rackshare.map.DevicePath.video(b),
                 new io.rackshare.map.ResourceConfig.Video(80, 25, "bash")),

@@ -41,6 +41,11 @@ final class Pool implements Callable<Integer> {
       String use = switch (d.use()) {
         case "member" -> "member " + d.position() + " of " + d.volume() + " (" + d.state() + ")";
         case "spare" -> "hot spare of " + d.volume();
+        case "pool" -> d.parts().stream().map(x -> x.part().substring(x.part().lastIndexOf('/') + 1) + " "
+            + (x.position() >= 0 ? "member " + x.position() : "spare") + " of " + x.volume() + " ("
+            + (x.ready() ? x.state() : "zeroing") + ", " + Status.size(x.bytes()) + ")")
+            .collect(java.util.stream.Collectors.joining(", ")) + "; " + Status.size(d.sizeBytes() - d.usedBytes())
+            + " free";
         default -> "free";
       };
       b.append(String.format("%-38s %10s %6d  %s%n", d.device(), Status.size(d.sizeBytes()), d.blockSize(), use));

@@ -19,7 +19,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code rackshare pool} prints what {@code GET /pool} answers: each disk and its use, then each blade's totals. */
+/**
+ * {@code rackshare pool} prints what {@code GET /pool} answers: each disk and its use, then each
+ * blade's totals; {@code rackshare volume create} sends its request to {@code POST /volumes} and
+ * prints where the volume landed.
+ */
 class PoolCommandTest {
   static final long MIB = 1 << 20;
 
@@ -34,7 +38,10 @@ class PoolCommandTest {
         new PoolStatus.Disk("Rack(1)/Chassis(1)/Blade(1)/Disk(0)", 64 * MIB, 4096, "member", "m", 0, "ACTIVE", 64 * MIB),
         new PoolStatus.Disk("Rack(1)/Chassis(1)/Blade(1)/Disk(1)", 128 * MIB, 4096, "free", "", -1, "", 0),
         new PoolStatus.Disk("Rack(1)/Chassis(1)/Blade(2)/Disk(0)", 64 * MIB, 4096, "member", "m", 1, "FAILED", 64 * MIB),
-        new PoolStatus.Disk("Rack(1)/Chassis(1)/Blade(3)/Disk(0)", 64 * MIB, 512, "spare", "m", -1, "", 64 * MIB)),
+        new PoolStatus.Disk("Rack(1)/Chassis(1)/Blade(3)/Disk(0)", 64 * MIB, 512, "spare", "m", -1, "", 64 * MIB),
+        new PoolStatus.Disk("Rack(1)/Chassis(1)/Blade(3)/Disk(1)", 64 * MIB, 4096, "pool", "", -1, "", 24 * MIB,
+            List.of(new PoolStatus.PartUse("Rack(1)/Chassis(1)/Blade(3)/Part(0)", "db", 2, "ACTIVE", 16 * MIB, true),
+                new PoolStatus.PartUse("Rack(1)/Chassis(1)/Blade(3)/Part(1)", "web", 0, "ACTIVE", 8 * MIB, false)))),
         List.of(new PoolStatus.BladeTotal("Rack(1)/Chassis(1)/Blade(1)", 2, 192 * MIB, 64 * MIB, 128 * MIB, 0),
             new PoolStatus.BladeTotal("Rack(1)/Chassis(1)/Blade(2)", 1, 64 * MIB, 64 * MIB, 0, 64 * MIB),
             new PoolStatus.BladeTotal("Rack(1)/Chassis(1)/Blade(3)", 1, 64 * MIB, 64 * MIB, 0, 0)),
@@ -54,10 +61,21 @@ class PoolCommandTest {
       public CompletionStage<PoolStatus> pool() {
         return CompletableFuture.completedFuture(pool);
       }
+
+      @Override
+      public CompletionStage<java.util.Map<String, Object>> createVolume(io.rackshare.map.VolumeRequest r) {
+        asked.add(r);
+        if (r.name().equals("full")) return CompletableFuture.failedFuture(new IllegalArgumentException("the pool cannot hold it"));
+        return CompletableFuture.completedFuture(java.util.Map.of("volume", r.name(), "layout", r.layout(),
+            "sizeBytes", r.sizeBytes(), "parts", List.of(java.util.Map.of("part", "Rack(1)/Chassis(1)/Blade(2)/Part(0)",
+                "role", "member 0", "disk", "Rack(1)/Chassis(1)/Blade(2)/Disk(0)", "bytes", r.sizeBytes()))));
+      }
     };
     binding = ManagementEndpoint.start(system, "127.0.0.1", 0, ops, OperatorToken.load(dir.resolve("token")))
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
+
+  static final List<io.rackshare.map.VolumeRequest> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @AfterAll
   static void stop() {
@@ -75,11 +93,38 @@ class PoolCommandTest {
         "Rack(1)/Chassis(1)/Blade(1)/Disk(1)       128 MiB   4096  free",
         "Rack(1)/Chassis(1)/Blade(2)/Disk(0)        64 MiB   4096  member 1 of m (FAILED)",
         "Rack(1)/Chassis(1)/Blade(3)/Disk(0)        64 MiB    512  hot spare of m",
+        "Rack(1)/Chassis(1)/Blade(3)/Disk(1)        64 MiB   4096  Part(0) member 2 of db (ACTIVE, 16 MiB),"
+            + " Part(1) member 0 of web (zeroing, 8 MiB); 40 MiB free",
         "",
         "BLADE                        DISKS       SIZE       USED       FREE     FAILED",
         "Rack(1)/Chassis(1)/Blade(1)      2    192 MiB     64 MiB    128 MiB      0 MiB",
         "Rack(1)/Chassis(1)/Blade(2)      1     64 MiB     64 MiB      0 MiB     64 MiB",
         "Rack(1)/Chassis(1)/Blade(3)      1     64 MiB     64 MiB      0 MiB      0 MiB",
         "all                                   320 MiB    192 MiB    128 MiB     64 MiB"), lines);
+  }
+
+  @Test
+  void volumeCreateSendsItsRequestAndPrintsWhereTheVolumeLanded() {
+    String url = ManagementEndpoint.url(binding, false);
+    CliRun run = CliRun.of("volume", "create", "--url", url, "--token-file", dir.resolve("token").toString(),
+        "--name", "db", "--layout", "raid1", "--size", "1G", "--copies", "3", "--spares", "1",
+        "--option", "read-policy=primary");
+    assertEquals(0, run.code(), run.err());
+    assertEquals(new io.rackshare.map.VolumeRequest("db", "raid1", 1L << 30, 3, 0, 1,
+        java.util.Map.of("read-policy", "primary")), asked.get(asked.size() - 1));
+    assertEquals(List.of("volume db: raid1, 1.0 GiB",
+        "member 0   Rack(1)/Chassis(1)/Blade(2)/Part(0)  on Rack(1)/Chassis(1)/Blade(2)/Disk(0), 1.0 GiB"),
+        run.out().lines().map(String::strip).toList());
+    // The manager's reason, as the endpoint's 400 carries it.
+    CliRun refused = CliRun.of("volume", "create", "--url", url, "--token-file", dir.resolve("token").toString(),
+        "--name", "full", "--layout", "raid1", "--size", "1G");
+    assertEquals(2, refused.code(), "a clear error: exit 2");
+    org.junit.jupiter.api.Assertions.assertTrue(refused.err().contains("the pool cannot hold it"), refused.err());
+    // Without the operator token nothing is asked.
+    int before = asked.size();
+    CliRun noToken = CliRun.of("volume", "create", "--url", url, "--token-file", dir.resolve("nothing").toString(),
+        "--name", "x", "--layout", "raid1", "--size", "1G");
+    assertEquals(2, noToken.code());
+    assertEquals(before, asked.size());
   }
 }

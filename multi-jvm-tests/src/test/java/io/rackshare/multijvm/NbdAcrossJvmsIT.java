@@ -34,11 +34,12 @@ class NbdAcrossJvmsIT {
 
   static final Duration T = Duration.ofMinutes(3);
   static final long SIZE = 3L * 64 * 1024 * 1024;
-  static final Pattern READY = Pattern.compile("RACKSHARE READY .* nbd=(\\S+) .*");
+  static final Pattern READY = Pattern.compile("RACKSHARE READY .* nbd=(\\S+) mgmt=(\\S+) .*");
 
   static Path dir;
   static final List<BladeProcess> blades = new ArrayList<>();
   static final List<String> uris = new ArrayList<>();
+  static final List<String> mgmt = new ArrayList<>();
 
   static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
@@ -52,7 +53,8 @@ class NbdAcrossJvmsIT {
     int seed = freePort();
     for (int slot = 1; slot <= 4; slot++) {
       Path d = dir.resolve("blade" + slot);
-      String disks = slot <= 3 ? "[{ file = disk0.img, size = 64MiB }]" : "[]";
+      // Disk(1) of blades 1-3 is in no volume: the pool.
+      String disks = slot <= 3 ? "[{ file = disk0.img, size = 64MiB }, { file = disk1.img, size = 64MiB }]" : "[]";
       blades.add(BladeProcess.start("blade" + slot, d, """
           rackshare {
             blade { slot = %d, data-dir = "%s", disks = %s }
@@ -69,6 +71,7 @@ class NbdAcrossJvmsIT {
       Matcher m = READY.matcher(b.awaitLine("RACKSHARE READY", Duration.ofSeconds(120)));
       assertTrue(m.matches());
       uris.add(m.group(1) + "v0");
+      mgmt.add(m.group(2));
     }
   }
 
@@ -182,5 +185,35 @@ class NbdAcrossJvmsIT {
     MessageDigest md = MessageDigest.getInstance("SHA-256");
     md.update(Files.readAllBytes(p));
     return HexFormat.of().formatHex(md.digest());
+  }
+
+  /**
+   * Issue 15: a 3-copy volume created by size with the command line (its own JVM) on blade 1's
+   * management endpoint lands on the pool disks of blades 1-3, and fio verifies through blade 2's
+   * NBD export, which lists it once its parts are zeroed.
+   */
+  @Test
+  @Order(7)
+  void aVolumeCreatedBySizeWithTheCommandLineServesFioVerifyThroughAnotherBlade() throws Exception {
+    Tool.Result made = Tool.run(T, Map.of(), List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.rackshare.node.RackshareCli", "volume", "create",
+        "--url", mgmt.get(0), "--name", "pooled", "--layout", "raid1",
+        "--size", "24M", "--copies", "3")).ok();
+    for (int slot = 1; slot <= 3; slot++) {
+      assertTrue(made.out().contains("Rack(1)/Chassis(1)/Blade(" + slot + ")/Part(0)  on Rack(1)/Chassis(1)/Blade("
+          + slot + ")/Disk(1)"), made.out());
+    }
+    String pooled = uri(2).replace("/v0", "/pooled");
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!Tool.run(T, "nbdinfo", "--list", uri(2).replace("/v0", "/")).out().contains("export=\"pooled\"")) {
+      assertTrue(System.nanoTime() < deadline, "blade 2 exports the new volume");
+      Thread.sleep(200); // polling another process's view: there is nothing to await on
+    }
+    assertTrue(Tool.run(T, "nbdinfo", pooled).ok().out().contains("export-size: " + (24L << 20)));
+    Tool.run(T, "fio", "--name=pooled", "--ioengine=nbd", "--uri=" + pooled, "--rw=randwrite", "--bs=4k",
+        "--iodepth=16", "--size=24M", "--verify=crc32c", "--verify_fatal=1", "--do_verify=1",
+        "--verify_state_save=0").ok();
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "write -P 0x3d 20M 4M", "-c", "flush", uri(3).replace("/v0", "/pooled")).ok();
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "read -P 0x3d 20M 4M", pooled).ok();
   }
 }
