@@ -347,6 +347,18 @@ public final class Rackshare implements Extension {
         }
 
         @Override
+        public CompletionStage<Map<String, Object>> growVolume(String volume, String size) {
+          long bytes;
+          try {
+            bytes = io.rackshare.map.VolumeRequest.parseSize(size);
+          } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+          }
+          return Rackshare.this.growVolume(volume, bytes, Duration.ofSeconds(60))
+              .thenApply(io.rackshare.management.PoolStatus::placed);
+        }
+
+        @Override
         public CompletionStage<io.rackshare.management.PoolStatus> pool() {
           return Rackshare.this.pool();
         }
@@ -491,15 +503,34 @@ public final class Rackshare implements Extension {
    */
   public CompletionStage<io.rackshare.map.GlobalResourceDescriptor> createVolume(io.rackshare.map.VolumeRequest request,
       Duration timeout) {
+    return askManagerForVolume(new io.rackshare.manager.ManagerProtocol.CreateVolume(request), request.name(), 0,
+        timeout);
+  }
+
+  /**
+   * Grows volume {@code name}, one created on the pool, to {@code sizeBytes} while it serves (as
+   * {@code rackshare volume grow}): its parts get more extents on their disks, which their blades
+   * zero. Completes with the grown descriptor once this blade's map has it (within {@code
+   * timeout}), or fails with the manager's reason, an {@link IllegalArgumentException}. NBD
+   * clients see the new size when they next connect; {@link BlockDevice#size()} at once.
+   */
+  public CompletionStage<io.rackshare.map.GlobalResourceDescriptor> growVolume(String name, long sizeBytes,
+      Duration timeout) {
+    return askManagerForVolume(new io.rackshare.manager.ManagerProtocol.GrowVolume(name, sizeBytes), name, sizeBytes,
+        timeout);
+  }
+
+  /** Asks the manager to create or grow a volume, then waits for this blade's map to serve it at {@code minBytes}. */
+  private CompletionStage<io.rackshare.map.GlobalResourceDescriptor> askManagerForVolume(
+      io.rackshare.smm.OobMessage.ForManager command, String name, long minBytes, Duration timeout) {
     return AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
-            r -> new SmmHandler.RequestToManager(new io.rackshare.manager.ManagerProtocol.CreateVolume(request), 0, r),
+            r -> new SmmHandler.RequestToManager(command, 0, r),
             settings.oob().requestTimeout().plusSeconds(5), system.scheduler())
         .thenCompose(r -> {
           if (r instanceof SmmHandler.Answered a
               && a.message() instanceof io.rackshare.manager.ManagerProtocol.VolumeAnswer answer) {
             if (answer.refused() != null) throw new IllegalArgumentException(answer.refused());
-            return volumes.await(request.name(), timeout)
-                .thenApply(d -> localMap().volumes().get(request.name()));
+            return volumes.awaitSize(name, minBytes, timeout);
           }
           if (r instanceof SmmHandler.Failed f) {
             throw new IllegalStateException("the global resource manager did not answer (" + f.failure() + ": "

@@ -39,8 +39,20 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
     }
   }
 
-  /** Answers with the volume's descriptor as soon as the local map has it, its parts ready. */
-  public record AwaitVolume(String volume, ActorRef<GlobalResourceDescriptor> replyTo) implements Command {}
+  /**
+   * Answers with the volume's descriptor as soon as the local map has it, its parts ready, of at
+   * least {@code minBytes}.
+   */
+  public record AwaitVolume(String volume, long minBytes, ActorRef<GlobalResourceDescriptor> replyTo)
+      implements Command {
+    public AwaitVolume(String volume, ActorRef<GlobalResourceDescriptor> replyTo) {
+      this(volume, 0, replyTo);
+    }
+
+    boolean satisfiedBy(GlobalResourceDescriptor v) {
+      return v != null && v.partsReady() && v.sizeBytes() >= minBytes;
+    }
+  }
 
   static Behavior<Command> create(AccessPath path, Consumer<GlobalResourceMap> mapListener,
       Rebuilder.Context rebuilds, StripeCoordinator coordinator) {
@@ -51,7 +63,7 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
   private final Consumer<GlobalResourceMap> mapListener;
   private final Rebuilder.Context rebuildContext;
   private final StripeCoordinator coordinator;
-  private final Map<String, List<ActorRef<GlobalResourceDescriptor>>> waiters = new HashMap<>();
+  private final List<AwaitVolume> waiters = new ArrayList<>();
   /** Rebuilds running on this blade, by volume, position, device and epoch. */
   private final Map<String, ActorRef<Rebuilder.Command>> rebuilders = new HashMap<>();
   private GlobalResourceMap map = GlobalResourceMap.EMPTY;
@@ -84,12 +96,11 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
     if (m.responder() != null) m.responder().reply(new ManagerProtocol.MapInstalled(map.epoch()));
     startRebuilds();
     coordinator.resyncDirty(map);
-    for (Iterator<Map.Entry<String, List<ActorRef<GlobalResourceDescriptor>>>> it =
-            waiters.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<String, List<ActorRef<GlobalResourceDescriptor>>> e = it.next();
-      GlobalResourceDescriptor v = map.volumes().get(e.getKey());
-      if (v != null && v.partsReady()) {
-        e.getValue().forEach(w -> w.tell(v));
+    for (Iterator<AwaitVolume> it = waiters.iterator(); it.hasNext(); ) {
+      AwaitVolume a = it.next();
+      GlobalResourceDescriptor v = map.volumes().get(a.volume());
+      if (a.satisfiedBy(v)) {
+        a.replyTo().tell(v);
         it.remove();
       }
     }
@@ -122,8 +133,8 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
 
   private Behavior<Command> onAwait(AwaitVolume a) {
     GlobalResourceDescriptor v = map.volumes().get(a.volume());
-    if (v != null && v.partsReady()) a.replyTo().tell(v);
-    else waiters.computeIfAbsent(a.volume(), k -> new ArrayList<>()).add(a.replyTo());
+    if (a.satisfiedBy(v)) a.replyTo().tell(v);
+    else waiters.add(a);
     return this;
   }
 }

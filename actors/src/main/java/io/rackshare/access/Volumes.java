@@ -151,6 +151,12 @@ public final class Volumes {
     return map.get().volume(name).map(d -> device(name));
   }
 
+  /** The volume's descriptor once this blade's map has it, ready, of at least {@code minBytes}. */
+  public CompletionStage<GlobalResourceDescriptor> awaitSize(String name, long minBytes, Duration timeout) {
+    return AskPattern.<AccessDriver.Command, GlobalResourceDescriptor>ask(
+        driver, r -> new AccessDriver.AwaitVolume(name, minBytes, r), timeout, system.scheduler());
+  }
+
   public CompletionStage<BlockDevice> await(String name, Duration timeout) {
     return AskPattern.<AccessDriver.Command, GlobalResourceDescriptor>ask(
             driver, r -> new AccessDriver.AwaitVolume(name, r), timeout, system.scheduler())

@@ -36,6 +36,20 @@ public interface Layout {
    */
   record Shape(int members, int dataMembers, java.util.Map<String, String> options) {}
 
+  /**
+   * The positions whose members a volume on the pool extends at their ends to grow, every block
+   * it holds keeping its place (its stripes, copies and parity are where they were, the new ones
+   * follow); empty: it cannot grow so (the default).
+   */
+  default List<Integer> growingMembers(GlobalResourceDescriptor volume) {
+    return List.of();
+  }
+
+  /** Every position, for layouts whose blocks' places do not depend on the member size. */
+  static List<Integer> all(GlobalResourceDescriptor volume) {
+    return java.util.stream.IntStream.range(0, volume.members().size()).boxed().toList();
+  }
+
   /** No copies asked for beyond one: a clear error otherwise. */
   static void single(String layout, int copies) {
     if (copies > 1) throw new IllegalArgumentException("layout " + layout + " keeps no copies (asked for " + copies + ")");

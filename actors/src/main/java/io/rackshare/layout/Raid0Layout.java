@@ -21,6 +21,11 @@ public final class Raid0Layout extends StripedLayout {
     int w = Layout.atLeast(NAME, "a width", width, 2, 1);
     return new Shape(w, w, java.util.Map.of());
   }
+  @Override
+  public java.util.List<Integer> growingMembers(io.rackshare.map.GlobalResourceDescriptor volume) {
+    return Layout.all(volume);
+  }
+
 
   @Override
   public boolean redundant() {

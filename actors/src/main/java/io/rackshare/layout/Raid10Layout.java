@@ -24,6 +24,11 @@ public final class Raid10Layout extends StripedLayout {
     int w = Layout.atLeast(NAME, "a width", width, 2, 1);
     return new Shape(c * w, w, java.util.Map.of(LayoutOptions.COPIES, String.valueOf(c)));
   }
+  @Override
+  public java.util.List<Integer> growingMembers(io.rackshare.map.GlobalResourceDescriptor volume) {
+    return Layout.all(volume);
+  }
+
 
   @Override
   public boolean redundant() {

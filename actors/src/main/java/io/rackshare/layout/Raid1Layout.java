@@ -35,6 +35,12 @@ public final class Raid1Layout extends CopiesLayout {
     int sets = Layout.atLeast(NAME, "a width", width, 1, 1);
     return new Shape(c * sets, sets, java.util.Map.of(LayoutOptions.COPIES, String.valueOf(c)));
   }
+  /** Every member of a single set of copies; a volume of several sets maps by the member size. */
+  @Override
+  public List<Integer> growingMembers(GlobalResourceDescriptor volume) {
+    return volume.members().size() == copies(volume) ? Layout.all(volume) : List.of();
+  }
+
 
   @Override
   public boolean redundant() {

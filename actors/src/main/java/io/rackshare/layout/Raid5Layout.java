@@ -41,6 +41,12 @@ public final class Raid5Layout implements ParityLayout {
     int w = Layout.atLeast(NAME, "a width", width, 3, 3);
     return new Shape(w, w - 1, java.util.Map.of());
   }
+  /** Every member: a stripe's parity rotates by its row, which growing does not change. */
+  @Override
+  public List<Integer> growingMembers(GlobalResourceDescriptor volume) {
+    return Layout.all(volume);
+  }
+
 
   @Override
   public boolean redundant() {

@@ -28,6 +28,12 @@ public final class SpanLayout extends CopiesLayout {
     Layout.single(NAME, copies);
     return new Shape(width, width, java.util.Map.of());
   }
+  /** Its last member: the blocks of the others keep their places in the lookup table. */
+  @Override
+  public List<Integer> growingMembers(GlobalResourceDescriptor volume) {
+    return List.of(volume.members().size() - 1);
+  }
+
 
   @Override
   public boolean redundant() {

@@ -57,6 +57,11 @@ public final class ManagementEndpoint extends AllDirectives {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
     }
 
+    /** Grows a volume on the pool to {@code size} (e.g. "2G"); completes with what it holds, once it has it. */
+    default CompletionStage<java.util.Map<String, Object>> growVolume(String volume, String size) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
+    }
+
     /** The pool's disks and what uses them, as this blade sees them. */
     default CompletionStage<PoolStatus> pool() {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
@@ -116,6 +121,8 @@ public final class ManagementEndpoint extends AllDirectives {
         path(segment("volumes").slash(segment()).slash("fail"), volume -> post(() -> operator(request, () ->
             parameter("device", device -> completeWithFuture(answer(() -> ops.failMember(volume, device)
                 .thenApply(epoch -> java.util.Map.of("volume", volume, "device", device, "epoch", epoch)))))))),
+        path(segment("volumes").slash(segment()).slash("grow"), volume -> post(() -> operator(request, () ->
+            parameter("size", size -> completeWithFuture(answer(() -> ops.growVolume(volume, size))))))),
         path("volumes", () -> post(() -> operator(request, () -> parameterMap(p ->
             completeWithFuture(answer(() -> ops.createVolume(volumeRequest(p)))))))),
         path("pool", () -> get(() -> reader(request, () -> completeWithFuture(answer(() -> ops.pool()))))),
@@ -131,7 +138,7 @@ public final class ManagementEndpoint extends AllDirectives {
         pathSingleSlash(() -> get(() -> complete(
             "Rackshare blade management: GET /status, GET /pool, GET /metrics (Prometheus),"
                 + " POST /volumes?name=N&layout=L&size=S[&copies=C][&width=W][&spares=K][&options=k=v,...],"
-                + " POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
+                + " POST /volumes/{name}/grow?size=S, POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
                 + " GET /console, GET /console/log?lines=N, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)."
                 + " Changes need Authorization: Bearer <operator token> (GET /token-file, on this host, names its file).\n"))))
         : refuse(StatusCodes.PAYLOAD_TOO_LARGE, "requests here have no body")));

@@ -42,6 +42,16 @@ public sealed interface ManagerEvent {
    */
   record PartAllocated(String volume, io.rackshare.map.Part part) implements ManagerEvent {}
 
+  /**
+   * Volume {@code volume} grows to {@code growth}: {@code parts} are its parts with their new
+   * extents, not ready until their blades zero them.
+   */
+  record VolumeGrowing(String volume, java.util.List<io.rackshare.map.Part> parts, io.rackshare.map.Growth growth)
+      implements ManagerEvent {}
+
+  /** Every part of {@code volume} is ready: it has the size of its growth. */
+  record VolumeGrown(String volume) implements ManagerEvent {}
+
   /** The console station on {@code route.station()} now shows {@code route.target()}'s console. */
   record ConsoleRouted(ConsoleRoute route) implements ManagerEvent {}
 

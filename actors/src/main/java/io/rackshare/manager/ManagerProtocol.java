@@ -48,6 +48,13 @@ public final class ManagerProtocol {
   /** The volume as placed ({@code volume}), or why not ({@code refused}, else null). */
   public record VolumeAnswer(io.rackshare.map.GlobalResourceDescriptor volume, String refused) implements OobMessage {}
 
+  /**
+   * Grow volume {@code volume} (one on the pool) to {@code sizeBytes}; answered with {@link
+   * VolumeAnswer} once the growth is journalled (the volume takes the size once its blades have
+   * zeroed the new extents).
+   */
+  public record GrowVolume(String volume, long sizeBytes) implements OobMessage.ForManager {}
+
   /** {@code from} zeroed part {@code part} of {@code volume} up to {@code readyBlocks}. */
   public record PartReady(BladeId from, String volume, DevicePath part, long readyBlocks)
       implements OobMessage.ForManager {}

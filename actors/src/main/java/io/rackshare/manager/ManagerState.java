@@ -83,6 +83,14 @@ public record ManagerState(
       List<io.rackshare.map.Part> parts = new ArrayList<>(v.parts());
       parts.add(p.part());
       return new ManagerState(resources, offline, map.with(v.withParts(parts, v.capacityBlocks(), map.epoch() + 1)));
+    } else if (event instanceof ManagerEvent.VolumeGrowing g) {
+      GlobalResourceDescriptor v = map.volumes().get(g.volume());
+      if (v == null) throw new IllegalArgumentException("no volume " + g.volume() + " for " + g);
+      return new ManagerState(resources, offline, map.with(v.growing(g.parts(), g.growth(), map.epoch() + 1)));
+    } else if (event instanceof ManagerEvent.VolumeGrown g) {
+      GlobalResourceDescriptor v = map.volumes().get(g.volume());
+      if (v == null || v.growth() == null) throw new IllegalArgumentException("no growth of " + g.volume());
+      return new ManagerState(resources, offline, map.with(v.grown(map.epoch() + 1)));
     } else if (event instanceof ManagerEvent.ConsoleRouted c) {
       return new ManagerState(resources, offline, map.with(c.route()));
     } else if (event instanceof ManagerEvent.MemberEvent m) {
@@ -229,7 +237,25 @@ public record ManagerState(
     if (v == null) return List.of();
     java.util.Optional<io.rackshare.map.Part> p = v.part(part);
     if (p.isEmpty() || p.get().readyBlocks() >= readyBlocks || readyBlocks > p.get().blocks()) return List.of();
-    return List.of(new ManagerEvent.PartReady(volume, part, readyBlocks));
+    Changes c = new Changes(this);
+    c.add(new ManagerEvent.PartReady(volume, part, readyBlocks));
+    GlobalResourceDescriptor after = c.state.map.volumes().get(volume);
+    // The last part of a growth ready: the volume takes its new size.
+    if (after.growth() != null && after.partsReady()) c.add(new ManagerEvent.VolumeGrown(volume));
+    return c.events;
+  }
+
+  /**
+   * An operator grows volume {@code name} to {@code sizeBytes} ({@link Pool#grow}): one {@link
+   * ManagerEvent.VolumeGrowing}, or the reason it cannot.
+   */
+  public Decision growVolume(String name, long sizeBytes, List<VolumeSpec> specs, Layouts layouts, Pool.Settings pool) {
+    try {
+      GlobalResourceDescriptor v = Pool.grow(name, sizeBytes, this, specs, layouts, pool, map.epoch() + 1);
+      return new Decision(List.of(new ManagerEvent.VolumeGrowing(name, v.parts(), v.growth())), List.of());
+    } catch (IllegalArgumentException e) {
+      return new Decision(List.of(), List.of(e.getMessage()));
+    }
   }
 
   private static List<ResourceDescriptor> known(ManagerState s, List<DevicePath> paths) {

@@ -137,13 +137,13 @@ public final class Pool {
     if (r.spares() > 0 && !layout.redundant()) {
       throw new IllegalArgumentException("layout " + r.layout() + " has no redundancy to rebuild a spare from");
     }
-    Map<DevicePath, Space> pool = space(s, specs, settings);
     Map<String, String> options = new TreeMap<>(r.options());
     options.putAll(shape.options());
     Map<BladeId, Integer> nextPart = nextPartIndexes(s);
     // Layouts round members down to their unit (a stripe): a member of one more extent than the
     // plain share covers it, and a few more rounds cover any unit up to several extents.
     for (int more = 0; ; more++) {
+      Map<DevicePath, Space> pool = space(s, specs, settings);
       List<Allocation> members;
       List<Allocation> spares;
       if (shape.members() == 0) {
@@ -152,8 +152,7 @@ public final class Pool {
       } else {
         long share = ceilDiv(r.sizeBytes(), shape.dataMembers());
         long extents = ceilDiv(share, settings.extentBytes()) + more;
-        Map<DevicePath, Long> taken = new HashMap<>();
-        List<Allocation> chosen = spread(r, pool, settings, shape.members() + r.spares(), extents, taken);
+        List<Allocation> chosen = spread(r, pool, settings, shape.members() + r.spares(), extents);
         members = chosen.subList(0, shape.members());
         spares = chosen.subList(shape.members(), chosen.size());
       }
@@ -194,7 +193,9 @@ public final class Pool {
       List<VolumeSpec> specs, Layout layout, Settings settings) {
     Map<DevicePath, Space> pool = space(s, specs, settings);
     Map<BladeId, Integer> next = nextPartIndexes(s);
-    long extents = ceilDiv(v.memberBytes(), settings.extentBytes());
+    // While the volume grows, its new member takes the grown size; its blade zeroes the new end.
+    long memberBlocks = v.growth() != null ? v.growth().memberBlocks() : v.memberBlocks();
+    long extents = ceilDiv(memberBlocks * v.blockSize(), settings.extentBytes());
     Set<Object> others = new HashSet<>();
     for (int i = 0; i < v.members().size(); i++) {
       if (i != position) others.add(settings.domain().key(v.member(i).blade()));
@@ -211,9 +212,99 @@ public final class Pool {
     }
     if (best == null) return java.util.Optional.empty();
     BladeId b = best.disk().path().blade();
-    Allocation a = take(best, extents, settings, new HashMap<>());
+    Allocation a = take(best, extents, settings);
     long blocks = a.extents().stream().mapToLong(Extent::blockCount).sum();
-    return java.util.Optional.of(new Part(new DevicePath(b, Part.KIND, next.getOrDefault(b, 0)), a.extents(), blocks));
+    long ready = v.growth() != null ? Math.min(blocks, v.memberBlocks()) : blocks;
+    return java.util.Optional.of(new Part(new DevicePath(b, Part.KIND, next.getOrDefault(b, 0)), a.extents(), ready));
+  }
+
+  /**
+   * Grows volume {@code name} to {@code sizeBytes}: the parts of the members its layout extends
+   * ({@link Layout#growingMembers}), and its spares, get more extents of the disks they lie on;
+   * the volume takes its new size once their blades have zeroed them. The descriptor growing, at
+   * {@code epoch}; a clear error if it cannot grow so (whole disks, not in sync, already changing,
+   * a layout whose blocks would move, no room on a part's disk).
+   */
+  public static GlobalResourceDescriptor grow(String name, long sizeBytes, ManagerState s, List<VolumeSpec> specs,
+      Layouts layouts, Settings settings, long epoch) {
+    GlobalResourceDescriptor v = s.map().volumes().get(name);
+    if (v == null) throw new IllegalArgumentException("no volume '" + name + "'");
+    if (v.parts().isEmpty()) {
+      throw new IllegalArgumentException("volume '" + name + "' is made of whole disks (rackshare.volumes): only a"
+          + " volume created on the pool grows");
+    }
+    if (v.growth() != null || !v.partsReady()) {
+      throw new IllegalArgumentException("volume '" + name + "' is being prepared or grown (parts being zeroed):"
+          + " try again once it is done");
+    }
+    long wanted = ceilDiv(sizeBytes, v.blockSize());
+    if (wanted <= v.capacityBlocks()) {
+      throw new IllegalArgumentException("volume '" + name + "' has " + bytes(v.sizeBytes()) + " already: volumes"
+          + " only grow");
+    }
+    for (io.rackshare.map.Member m : v.members()) {
+      if (m.state() != io.rackshare.map.Member.State.ACTIVE) {
+        throw new IllegalArgumentException("volume '" + name + "' grows only with every member in sync: "
+            + m.device() + " is " + m.state());
+      }
+    }
+    Layout layout = layouts.get(v.layout());
+    List<Integer> growing = layout.growingMembers(v);
+    if (growing.isEmpty()) {
+      throw new IllegalArgumentException("volume '" + name + "' (" + v.layout() + ", " + v.members().size()
+          + " members) cannot grow in place: its blocks' places depend on the member size");
+    }
+    List<DevicePath> extended = new ArrayList<>();
+    for (int i : growing) extended.add(v.member(i).device());
+    if (growing.size() == v.members().size()) extended.addAll(v.spares());
+    // The fewest extents per part that make the size: each part at least its share, then doubled
+    // while short (copies and parity add no capacity), then halved back to the least that does.
+    long missing = (wanted - v.capacityBlocks()) * v.blockSize();
+    long low = Math.max(1, ceilDiv(ceilDiv(missing, growing.size()), settings.extentBytes()));
+    long high = low;
+    GlobalResourceDescriptor built;
+    while ((built = extendedBuild(v, extended, high, settings, layout, epoch)).capacityBlocks() < wanted) {
+      low = high + 1;
+      high *= 2;
+      if (high > 1L << 40) throw new IllegalArgumentException("volume '" + name + "' cannot grow to " + sizeBytes);
+    }
+    while (low < high) {
+      long mid = (low + high) >>> 1;
+      if (extendedBuild(v, extended, mid, settings, layout, epoch).capacityBlocks() >= wanted) high = mid;
+      else low = mid + 1;
+    }
+    built = extendedBuild(v, extended, high, settings, layout, epoch);
+    Map<DevicePath, Space> pool = space(s, specs, settings);
+    List<Part> parts = new ArrayList<>();
+    for (Part p : v.parts()) {
+      if (!extended.contains(p.path())) {
+        parts.add(p);
+        continue;
+      }
+      Space sp = pool.get(p.disk());
+      if (sp == null || !sp.online() || sp.free() < high) {
+        throw new IllegalArgumentException("volume '" + name + "' cannot grow to " + bytes(sizeBytes) + ": " + p.path()
+            + " needs " + high + " more extent(s) of " + bytes(settings.extentBytes()) + " on " + p.disk() + ", which has "
+            + (sp == null ? "none" : sp.free() + " free" + (sp.online() ? "" : " and is down"))
+            + " (parts do not move to other disks yet)");
+      }
+      List<Extent> extents = new ArrayList<>(p.extents());
+      extents.addAll(take(sp, high, settings, p.blocks()).extents());
+      parts.add(new Part(p.path(), extents, p.readyBlocks()));
+    }
+    return v.growing(parts, new io.rackshare.map.Growth(built.memberBlocks(), wanted, built.extents()), epoch);
+  }
+
+  /** {@code v} built again by its layout with the parts in {@code extended} longer by {@code extents} extents each. */
+  private static GlobalResourceDescriptor extendedBuild(GlobalResourceDescriptor v, List<DevicePath> extended,
+      long extents, Settings settings, Layout layout, long epoch) {
+    long more = extents * (settings.extentBytes() / v.blockSize());
+    java.util.function.Function<DevicePath, ResourceDescriptor> sized = d -> new ResourceDescriptor(d,
+        new ResourceConfig.Block(v.blockSize(), v.part(d).orElseThrow().blocks() + (extended.contains(d) ? more : 0)));
+    List<ResourceDescriptor> members = v.devices().stream().map(sized).toList();
+    List<ResourceDescriptor> spares = v.spares().stream().map(sized).toList();
+    VolumeSpec spec = new VolumeSpec(v.name(), v.layout(), v.devices(), v.spares(), v.options());
+    return layout.build(spec, members, spares, epoch);
   }
 
   /** Extents of one disk given to one part. */
@@ -224,7 +315,7 @@ public final class Pool {
    * domains (see the class comment), all of one block size.
    */
   private static List<Allocation> spread(VolumeRequest r, Map<DevicePath, Space> pool, Settings settings, int count,
-      long extents, Map<DevicePath, Long> taken) {
+      long extents) {
     List<Allocation> out = new ArrayList<>();
     Set<Object> usedDomains = new HashSet<>();
     Map<Integer, Integer> perRack = new HashMap<>();
@@ -236,8 +327,8 @@ public final class Pool {
         BladeId b = sp.disk().path().blade();
         if (!sp.online() || usedDomains.contains(settings.domain().key(b))) continue;
         if (blockSize != 0 && sp.blockSize() != blockSize) continue;
-        if (sp.free() - taken.getOrDefault(sp.disk().path(), 0L) < extents) continue;
-        if (best == null || better(sp, best, perRack, perChassis, taken)) best = sp;
+        if (sp.free() < extents) continue;
+        if (best == null || better(sp, best, perRack, perChassis)) best = sp;
       }
       if (best == null) throw tooSmall(r, pool, settings, count, extents, out.size());
       BladeId b = best.disk().path().blade();
@@ -245,13 +336,12 @@ public final class Pool {
       perRack.merge(b.rack(), 1, Integer::sum);
       perChassis.merge(List.of(b.rack(), b.chassis()), 1, Integer::sum);
       blockSize = best.blockSize();
-      out.add(take(best, extents, settings, taken));
+      out.add(take(best, extents, settings));
     }
     return out;
   }
 
-  private static boolean better(Space a, Space b, Map<Integer, Integer> perRack, Map<List<Integer>, Integer> perChassis,
-      Map<DevicePath, Long> taken) {
+  private static boolean better(Space a, Space b, Map<Integer, Integer> perRack, Map<List<Integer>, Integer> perChassis) {
     BladeId x = a.disk().path().blade();
     BladeId y = b.disk().path().blade();
     int c = Integer.compare(perRack.getOrDefault(x.rack(), 0), perRack.getOrDefault(y.rack(), 0));
@@ -260,7 +350,7 @@ public final class Pool {
           perChassis.getOrDefault(List.of(y.rack(), y.chassis()), 0));
     }
     if (c == 0) {
-      c = -Long.compare(a.free() - taken.getOrDefault(a.disk().path(), 0L), b.free() - taken.getOrDefault(b.disk().path(), 0L));
+      c = -Long.compare(a.free(), b.free());
     }
     if (c == 0) c = a.disk().path().compareTo(b.disk().path());
     return c < 0;
@@ -269,14 +359,13 @@ public final class Pool {
   /** A span of width 0: disks in device-path order, each giving what it has, until the size is reached. */
   private static List<Allocation> fill(VolumeRequest r, Map<DevicePath, Space> pool, Settings settings, int more) {
     long left = ceilDiv(r.sizeBytes(), settings.extentBytes()) + more;
-    Map<DevicePath, Long> taken = new HashMap<>();
     List<Allocation> out = new ArrayList<>();
     int blockSize = 0;
     for (Space sp : pool.values()) {
       if (left == 0) break;
       if (!sp.online() || sp.free() == 0 || (blockSize != 0 && sp.blockSize() != blockSize)) continue;
       long n = Math.min(left, sp.free());
-      out.add(take(sp, n, settings, taken));
+      out.add(take(sp, n, settings));
       blockSize = sp.blockSize();
       left -= n;
     }
@@ -290,10 +379,16 @@ public final class Pool {
   }
 
   /**
-   * {@code n} free extents of {@code sp}: the smallest free run that holds them all, else runs
-   * from the start of the disk; noted in {@code taken} (a plan takes from each disk once).
+   * {@code n} free extents of {@code sp} (it has them): the smallest free run that holds them
+   * all, else runs from the start of the disk; marked used in {@code sp}, as extents of a part
+   * that starts at block 0.
    */
-  private static Allocation take(Space sp, long n, Settings settings, Map<DevicePath, Long> taken) {
+  private static Allocation take(Space sp, long n, Settings settings) {
+    return take(sp, n, settings, 0);
+  }
+
+  /** As above, for a part whose new extents start at block {@code partBlock}. */
+  private static Allocation take(Space sp, long n, Settings settings, long partBlock) {
     BitSet used = sp.used();
     int bestStart = -1;
     long bestLength = Long.MAX_VALUE;
@@ -321,12 +416,12 @@ public final class Pool {
     }
     long per = settings.extentBytes() / sp.blockSize();
     List<Extent> extents = new ArrayList<>();
-    long at = 0;
+    long at = partBlock;
     for (int[] run : runs) {
       extents.add(new Extent(at, run[1] * per, sp.disk().path(), run[0] * per));
       at += run[1] * per;
+      used.set(run[0], run[0] + run[1]);
     }
-    taken.merge(sp.disk().path(), n, Long::sum);
     return new Allocation(sp.disk().path(), sp.blockSize(), extents);
   }
 

@@ -272,9 +272,25 @@ public final class ResourceManager
     } else if (d.message() instanceof ManagerProtocol.PartReady r) {
       List<ManagerEvent> events = state.partReady(r.volume(), r.part(), r.readyBlocks());
       return change(events, s -> {
-        if (!events.isEmpty() && s.map().volumes().get(r.volume()).partsReady()) {
-          ctx.getLog().info("volume '{}' is ready: its parts are zeroed (map epoch {})", r.volume(), s.map().epoch());
+        io.rackshare.map.GlobalResourceDescriptor v = s.map().volumes().get(r.volume());
+        if (!events.isEmpty() && v.partsReady()) {
+          ctx.getLog().info("volume '{}' is ready: its parts are zeroed; {} bytes (map epoch {})", r.volume(),
+              v.sizeBytes(), s.map().epoch());
         }
+      });
+    } else if (d.message() instanceof ManagerProtocol.GrowVolume r) {
+      ManagerState.Decision decision = state.growVolume(r.volume(), r.sizeBytes(), settings.volumes(),
+          settings.layouts(), settings.pool());
+      if (!decision.problems().isEmpty()) {
+        String why = String.join("; ", decision.problems());
+        ctx.getLog().warn("volume '{}' not grown: {}", r.volume(), why);
+        d.responder().reply(new ManagerProtocol.VolumeAnswer(null, why));
+        return Effect().none();
+      }
+      return change(decision.events(), s -> {
+        ctx.getLog().info("volume '{}' grows to {} bytes once its new extents are zeroed (map epoch {})", r.volume(),
+            r.sizeBytes(), s.map().epoch());
+        d.responder().reply(new ManagerProtocol.VolumeAnswer(s.map().volumes().get(r.volume()), null));
       });
     } else if (d.message() instanceof ManagerProtocol.GetMap) {
       d.responder().reply(update(state));

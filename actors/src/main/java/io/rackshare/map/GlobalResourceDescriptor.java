@@ -16,7 +16,8 @@ import java.util.Map;
  * <p>{@code memberBlocks} is the part of each member the layout uses (the smallest member's size,
  * rounded to the layout's unit); {@code spares} are hot spares (0092), unused until a member
  * fails. {@code parts} places the members and spares that are parts of pooled disks ({@link
- * Part}); empty for a volume of whole disks.
+ * Part}); empty for a volume of whole disks. {@code growth}, while such a volume grows, is the
+ * size it takes once its parts' new extents are ready (null otherwise).
  */
 public record GlobalResourceDescriptor(
     String name,
@@ -29,7 +30,8 @@ public record GlobalResourceDescriptor(
     List<Extent> extents,
     Map<String, String> options,
     long epoch,
-    List<Part> parts)
+    List<Part> parts,
+    Growth growth)
     implements RackshareSerializable {
 
   @com.fasterxml.jackson.annotation.JsonCreator
@@ -49,7 +51,8 @@ public record GlobalResourceDescriptor(
   /** A volume of whole disks. */
   public GlobalResourceDescriptor(String name, String layout, int blockSize, long capacityBlocks, long memberBlocks,
       List<Member> members, List<DevicePath> spares, List<Extent> extents, Map<String, String> options, long epoch) {
-    this(name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, epoch, List.of());
+    this(name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, epoch, List.of(),
+        null);
   }
 
   /** Where part {@code device} of this volume lies, if it is one. */
@@ -68,7 +71,20 @@ public record GlobalResourceDescriptor(
   /** This descriptor with {@code newParts}, capacity {@code newCapacity}, at {@code newEpoch}. */
   public GlobalResourceDescriptor withParts(List<Part> newParts, long newCapacity, long newEpoch) {
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, newCapacity, memberBlocks, members, spares, extents, options, newEpoch, newParts);
+        name, layout, blockSize, newCapacity, memberBlocks, members, spares, extents, options, newEpoch, newParts,
+        growth);
+  }
+
+  /** This descriptor growing to {@code g} with {@code newParts} (their new extents not ready yet), at {@code newEpoch}. */
+  public GlobalResourceDescriptor growing(List<Part> newParts, Growth g, long newEpoch) {
+    return new GlobalResourceDescriptor(
+        name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, newEpoch, newParts, g);
+  }
+
+  /** This descriptor at the size its growth ends in, at {@code newEpoch}. */
+  public GlobalResourceDescriptor grown(long newEpoch) {
+    return new GlobalResourceDescriptor(name, layout, blockSize, growth.capacityBlocks(), growth.memberBlocks(), members,
+        spares, growth.extents(), options, newEpoch, parts, null);
   }
 
   public long sizeBytes() {
@@ -102,7 +118,7 @@ public record GlobalResourceDescriptor(
 
   public GlobalResourceDescriptor withEpoch(long newEpoch) {
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, newEpoch, parts);
+        name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, newEpoch, parts, growth);
   }
 
   /** This descriptor with {@code member} at {@code position}, at {@code newEpoch}. */
@@ -110,11 +126,11 @@ public record GlobalResourceDescriptor(
     List<Member> m = new ArrayList<>(members);
     m.set(position, member);
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, memberBlocks, m, spares, extents, options, newEpoch, parts);
+        name, layout, blockSize, capacityBlocks, memberBlocks, m, spares, extents, options, newEpoch, parts, growth);
   }
 
   public GlobalResourceDescriptor withSpares(List<DevicePath> newSpares, long newEpoch) {
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, memberBlocks, members, newSpares, extents, options, newEpoch, parts);
+        name, layout, blockSize, capacityBlocks, memberBlocks, members, newSpares, extents, options, newEpoch, parts, growth);
   }
 }

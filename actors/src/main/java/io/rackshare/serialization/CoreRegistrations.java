@@ -47,6 +47,7 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(ResourceConfig.Mouse.class, 113);
     k.register(io.rackshare.map.Part.class, 114);
     k.register(io.rackshare.map.VolumeRequest.class, 115);
+    k.register(io.rackshare.map.Growth.class, 116);
 
     // smm (200-299)
     k.register(SmmHandler.Hello.class, 200);
@@ -74,6 +75,7 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(ManagerProtocol.CreateVolume.class, 512);
     k.register(ManagerProtocol.VolumeAnswer.class, 513);
     k.register(ManagerProtocol.PartReady.class, 514);
+    k.register(ManagerProtocol.GrowVolume.class, 515);
     // console (600-649)
     k.register(int[].class, 600);
     k.register(io.rackshare.console.ConsoleDriver.ScreenImage.class, 601);

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Volumes created by size on the pool (issue 15): three blades offer one 16 MiB disk each, with no
- * volume in the config; a 3-copy raid1 volume is created through the Java API, the management
+ * volume in the config; 3-copy raid1 volumes are created through the Java API, the management
  * endpoint and its operator token, and is then used by qemu-io over NBD. The disks start full of
  * an earlier volume's bytes (0xAB): what the new volume never wrote reads as zeros, and every
  * byte written lands in the parts' extents and nowhere else.
@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PooledVolumeClusterTest {
   static final Duration T = Duration.ofSeconds(60);
   static final int MIB = 1 << 20;
-  static final String DISK = "[{ file = disk0.img, size = 16MiB, block-size = 4096 }]";
+  static final String DISK = "[{ file = disk0.img, size = 32MiB, block-size = 4096 }]";
 
   @TempDir static Path root;
   static TestBlades blades;
@@ -60,7 +60,7 @@ class PooledVolumeClusterTest {
     for (int slot = 1; slot <= 3; slot++) {
       // What an earlier volume left on the disk: the pool hands it out only zeroed.
       Files.createDirectories(blades.dataDir(slot));
-      byte[] old = new byte[16 * MIB];
+      byte[] old = new byte[32 * MIB];
       Arrays.fill(old, (byte) 0xAB);
       Files.write(blades.dataDir(slot).resolve("disk0.img"), old);
     }
@@ -172,6 +172,52 @@ class PooledVolumeClusterTest {
     assertTrue(!fresh.path().blade().equals(kept.blade()), "not on the surviving copy's blade");
     assertTrue(now[0].part(failed).isEmpty(), "the failed part went back to the pool");
     assertArrayEquals(data, onDisk(fresh, v.blockSize()), "the new copy, byte for byte");
+  }
+
+  @Test
+  void aVolumeGrowsWhileItIsWrittenAndItsNewBlocksReadAsZeros() throws Exception {
+    await(blades.rackshare(2).createVolume(new VolumeRequest("growing", "raid1", 2 * MIB, 3, 0, 0, Map.of()), T));
+    var device = await(blades.rackshare(1).awaitVolume("growing", T));
+    // A writer rewrites and checks the first 2 MiB the whole time the volume grows.
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger rounds = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CompletableFuture<Void> writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        for (int round = 0; !stop.get() || round < 3; round++) {
+          byte[] block = new byte[64 * 1024];
+          Arrays.fill(block, (byte) round);
+          for (long at = 0; at < 2 * MIB; at += block.length) await(device.write(at, block, false));
+          byte[] back = await(device.read(0, 2 * MIB));
+          for (byte b : back) {
+            if (b != (byte) round) throw new AssertionError("round " + round + " read " + b);
+          }
+          rounds.incrementAndGet();
+        }
+      } catch (Exception e) {
+        throw new java.util.concurrent.CompletionException(e);
+      }
+    });
+    GlobalResourceDescriptor grown = await(blades.rackshare(3).growVolume("growing", 6 * MIB, T));
+    stop.set(true);
+    writer.get(60, TimeUnit.SECONDS);
+    assertTrue(rounds.get() >= 3, "the writer went on: " + rounds.get() + " rounds");
+    assertEquals(6L * MIB, grown.sizeBytes());
+    assertEquals(null, grown.growth());
+    blades.awaitMapEpoch(1, grown.epoch());
+    assertEquals(6L * MIB, device.size(), "the Java API sees the new size at once");
+    // The new blocks read as zeros (not the 0xAB left on the disks), and take writes; the old ones kept theirs.
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "read -P 0 2M 4M", "-c", "write -P 0x6e 5M 1M", "-c", "read -P 0x6e 5M 1M",
+        uri(2, "growing")).ok();
+    assertTrue(Tool.run(T, "nbdinfo", uri(3, "growing")).ok().out().contains("export-size: " + 6L * MIB),
+        "a new NBD connection sees the new size");
+    for (Part p : grown.parts()) {
+      byte[] onIt = onDisk(p, grown.blockSize());
+      assertEquals(6 * MIB, onIt.length);
+      for (int i = 5 * MIB; i < 6 * MIB; i += 4096) assertEquals((byte) 0x6e, onIt[i], p.path() + " byte " + i);
+    }
+    ExecutionException refused = assertThrows(ExecutionException.class,
+        () -> await(blades.rackshare(1).growVolume("growing", 4 * MIB, T)));
+    assertTrue(refused.getCause().getMessage().contains("only grow"), refused.getCause().getMessage());
   }
 
   @Test

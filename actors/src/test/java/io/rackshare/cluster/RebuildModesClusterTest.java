@@ -81,7 +81,7 @@ class RebuildModesClusterTest {
     BlockDevice v = await(blades.rackshare(1).awaitVolume("online", Duration.ofSeconds(20)));
     byte[] data = random(MIB, 1);
     await(v.write(0, data, true));
-    await(blades.rackshare(1).failMember("online", dev(2, 0)));
+    blades.awaitMapEpoch(1, await(blades.rackshare(1).failMember("online", dev(2, 0))));
     assertEquals(Member.State.REBUILDING, stateOfSpare("online"));
 
     // A write during the rebuild completes while the spare is still being rebuilt.
@@ -120,7 +120,7 @@ class RebuildModesClusterTest {
     BlockDevice v = await(blades.rackshare(3).awaitVolume("offline", Duration.ofSeconds(20)));
     byte[] data = random(MIB, 3);
     await(v.write(0, data, true));
-    await(blades.rackshare(1).failMember("offline", dev(2, 1)));
+    blades.awaitMapEpoch(1, await(blades.rackshare(1).failMember("offline", dev(2, 1))));
     CompletableFuture<Member.State> read = v.read(0, 4096).toCompletableFuture().thenApply(x -> stateOfSpare("offline"));
     byte[] more = random(4096, 4);
     CompletableFuture<Member.State> write = v.write(8192, more, true).toCompletableFuture()

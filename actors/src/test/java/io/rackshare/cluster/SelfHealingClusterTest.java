@@ -73,7 +73,9 @@ class SelfHealingClusterTest {
     DevicePath failed = DevicePath.disk(new BladeId(1, 1, 2), 0);
     DevicePath free = DevicePath.disk(new BladeId(1, 1, 3), 0);
     long failedAt = System.nanoTime();
-    await(blades.rackshare(1).failMember("m", failed));
+    // Confirmed means the failed device's blade routes with that map; blade 1 may be a moment later.
+    blades.awaitMapEpoch(1, await(blades.rackshare(1).failMember("m", failed)));
+    TestProbe<Object> probe = blades.kit(1).createTestProbe();
     assertEquals(failed, member(1).device());
     assertEquals(Member.State.FAILED, member(1).state(), "no spare: the copy is failed and waits");
 
@@ -83,7 +85,6 @@ class SelfHealingClusterTest {
     await(v.write(300_000, more, true));
     System.arraycopy(more, 0, data, 300_000, more.length);
 
-    TestProbe<Object> probe = blades.kit(1).createTestProbe();
     probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(50), () -> {
       assertEquals(free, member(1).device(), "the free disk of blade 3 took the failed copy's place");
       return null;

@@ -282,4 +282,84 @@ class PoolTest {
     assertEquals(v.spares().get(0), s.map().volumes().get("m").member(0).device());
     assertTrue(s.map().volumes().get("m").part(failed).isEmpty(), "the failed part went back to the pool");
   }
+
+  /** Creates {@code r} and makes its parts ready, as their blades would. */
+  static ManagerState createdReady(ManagerState s, VolumeRequest r) {
+    s = s.apply(new ManagerEvent.VolumeCreated(created(s, r, ONE_MIB)));
+    for (Part p : s.map().volumes().get(r.name()).parts()) {
+      for (ManagerEvent e : s.partReady(r.name(), p.path(), p.blocks())) s = s.apply(e);
+    }
+    return s;
+  }
+
+  @Test
+  void aMirrorGrowsEveryCopyOnItsOwnDiskAndTakesTheSizeOnceTheNewExtentsAreZeroed() {
+    ManagerState s = createdReady(pool(blades(1, 1, 3), 16 * MIB), request("m", "raid1", 3 * MIB, 3, 0, 0));
+    GlobalResourceDescriptor before = s.map().volumes().get("m");
+    ManagerState.Decision d = s.growVolume("m", 7 * MIB, List.of(), LAYOUTS, ONE_MIB);
+    assertEquals(List.of(), d.problems());
+    for (ManagerEvent e : d.events()) s = s.apply(e);
+    GlobalResourceDescriptor growing = s.map().volumes().get("m");
+    assertEquals(3 * MIB, growing.sizeBytes(), "not before the new extents are zeroed");
+    assertEquals(new io.rackshare.map.Growth(7 * MIB / 4096, 7 * MIB / 4096, List.of()), growing.growth());
+    for (int i = 0; i < 3; i++) {
+      Part was = before.parts().get(i);
+      Part now = growing.parts().get(i);
+      assertEquals(was.path(), now.path());
+      assertEquals(was.disk(), now.disk(), "a part stays on its disk");
+      assertEquals(was.extents(), now.extents().subList(0, was.extents().size()), "its old extents stay where they were");
+      assertEquals(7 * MIB / 4096, now.blocks());
+      assertEquals(was.blocks(), now.readyBlocks(), "the old blocks are ready, the new ones are zeroed first");
+    }
+    // A second grow while this one is under way is refused.
+    assertTrue(s.growVolume("m", 9 * MIB, List.of(), LAYOUTS, ONE_MIB).problems().get(0).contains("being prepared or grown"));
+    List<ManagerEvent> last = List.of();
+    for (Part p : growing.parts()) {
+      last = s.partReady("m", p.path(), p.blocks());
+      for (ManagerEvent e : last) s = s.apply(e);
+    }
+    assertEquals(new ManagerEvent.VolumeGrown("m"), last.get(last.size() - 1), "the last part ready ends the growth");
+    GlobalResourceDescriptor grown = s.map().volumes().get("m");
+    assertEquals(7 * MIB, grown.sizeBytes());
+    assertEquals(7 * MIB / 4096, grown.memberBlocks());
+    assertEquals(null, grown.growth());
+  }
+
+  @Test
+  void aSpanGrowsItsLastMemberOnlyAndKeepsItsLookupTablesPrefix() {
+    ManagerState s = createdReady(pool(blades(1, 1, 2), 8 * MIB), request("V", "span", 12 * MIB, 0, 0, 0));
+    GlobalResourceDescriptor before = s.map().volumes().get("V");
+    assertEquals(2, before.members().size());
+    ManagerState.Decision d = s.growVolume("V", 14 * MIB, List.of(), LAYOUTS, ONE_MIB);
+    assertEquals(List.of(), d.problems());
+    for (ManagerEvent e : d.events()) s = s.apply(e);
+    for (Part p : s.map().volumes().get("V").parts()) {
+      for (ManagerEvent e : s.partReady("V", p.path(), p.blocks())) s = s.apply(e);
+    }
+    GlobalResourceDescriptor grown = s.map().volumes().get("V");
+    assertEquals(14 * MIB, grown.sizeBytes());
+    assertEquals(before.parts().get(0), grown.parts().get(0), "the first member is as it was");
+    assertEquals(before.extents().get(0), grown.extents().get(0), "its blocks keep their place in the volume");
+    assertEquals(6 * MIB / 4096, grown.parts().get(1).blocks());
+  }
+
+  @Test
+  void growingIsRefusedClearlyWhereItCannotBeDone() {
+    ManagerState s = createdReady(pool(blades(1, 1, 3), 8 * MIB), request("m", "raid1", 4 * MIB, 3, 0, 0));
+    assertTrue(s.growVolume("m", 20 * MIB, List.of(), LAYOUTS, ONE_MIB).problems().get(0)
+        .contains("needs 16 more extent(s)"), "no room on a part's disk");
+    assertTrue(s.growVolume("m", 2 * MIB, List.of(), LAYOUTS, ONE_MIB).problems().get(0).contains("only grow"));
+    assertTrue(s.growVolume("nope", 8 * MIB, List.of(), LAYOUTS, ONE_MIB).problems().get(0).contains("no volume 'nope'"));
+    ManagerState sets = createdReady(pool(blades(1, 1, 4), 8 * MIB), request("two", "raid1", 4 * MIB, 2, 2, 0));
+    assertTrue(sets.growVolume("two", 6 * MIB, List.of(), LAYOUTS, ONE_MIB).problems().get(0)
+        .contains("cannot grow in place"));
+    // Not every copy in sync: refused.
+    GlobalResourceDescriptor v = s.map().volumes().get("m");
+    for (ManagerEvent e : s.memberFailed(new ManagerProtocol.MemberFailed(v.member(0).blade(), "m", v.member(1).device(),
+        s.map().epoch(), "I/O error", false), LAYOUTS).events()) {
+      s = s.apply(e);
+    }
+    assertTrue(s.growVolume("m", 5 * MIB, List.of(), LAYOUTS, ONE_MIB).problems().get(0)
+        .contains("every member in sync"));
+  }
 }

@@ -69,7 +69,8 @@ class KryoSerializerTest {
     DevicePath part = new DevicePath(b, io.rackshare.map.Part.KIND, 0);
     GlobalResourceDescriptor pooled = new GlobalResourceDescriptor("p0", "raid1", 4096, 50, 64,
         List.of(Member.active(part, 4)), List.of(), List.of(), Map.of("copies", "2"), 4,
-        List.of(new io.rackshare.map.Part(part, List.of(new Extent(0, 32, d, 64), new Extent(32, 32, d, 256)), 32)));
+        List.of(new io.rackshare.map.Part(part, List.of(new Extent(0, 32, d, 64), new Extent(32, 32, d, 256)), 32)),
+        new io.rackshare.map.Growth(64, 60, List.of()));
     GlobalResourceMap map = new GlobalResourceMap(4, Map.of("v0", vol, "p0", pooled));
     return List.of(
         b, d, seg, res, new ResourceConfig.Block(512, 1), new Extent(5, 6, d, 7), vol, map,
@@ -109,6 +110,7 @@ class KryoSerializerTest {
         new ManagerProtocol.VolumeAnswer(pooled, null),
         new ManagerProtocol.VolumeAnswer(null, "the pool cannot hold it"),
         new ManagerProtocol.PartReady(b, "p1", new DevicePath(b, io.rackshare.map.Part.KIND, 3), 4096),
+        new ManagerProtocol.GrowVolume("p1", 2L << 30), pooled.growth(),
         new ManagerProtocol.MapUpdate(GlobalResourceMap.EMPTY.with(io.rackshare.map.ConsoleRoute.to(b, b, 9)),
             List.of(new io.rackshare.map.ResourceDescriptor(io.rackshare.map.DevicePath.video(b),
                 new io.rackshare.map.ResourceConfig.Video(80, 25, "bash")),

@@ -129,6 +129,19 @@ public final class TestBlades implements AutoCloseable {
     return new ArrayList<>(kits.keySet());
   }
 
+  /**
+   * Waits until blade {@code slot} routes with a map of at least {@code epoch} (a change the
+   * manager confirmed to someone else reaches each blade a moment apart).
+   */
+  public void awaitMapEpoch(int slot, long epoch) {
+    kits.get(slot).createTestProbe().awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(20), () -> {
+      if (rackshare(slot).localMap().epoch() < epoch) {
+        throw new AssertionError("blade " + slot + " has map epoch " + rackshare(slot).localMap().epoch() + ", not " + epoch);
+      }
+      return null;
+    });
+  }
+
   /** Blade {@code slot}'s own view: its resources, its local map and where it sees the manager. */
   public Blade.Status status(int slot) {
     TestProbe<Blade.Status> p = kits.get(slot).createTestProbe();

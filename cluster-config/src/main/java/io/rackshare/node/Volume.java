@@ -17,12 +17,12 @@ import picocli.CommandLine.Option;
 /** {@code rackshare volume create|list}: volumes by size on the pool, from a blade's management endpoint. */
 @Command(name = "volume", mixinStandardHelpOptions = true,
     description = "Create volumes by size on the pool, and list the volumes.",
-    subcommands = {Volume.Create.class, Volume.ListVolumes.class})
+    subcommands = {Volume.Create.class, Volume.Grow.class, Volume.ListVolumes.class})
 final class Volume implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say create or list");
+    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say create, grow or list");
   }
 
   static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -75,15 +75,41 @@ final class Volume implements Callable<Integer> {
         System.out.println(body);
         return 0;
       }
-      Map<?, ?> placed = JSON.readValue(body, Map.class);
-      System.out.printf("volume %s: %s, %s%n", placed.get("volume"), placed.get("layout"),
-          Status.size(((Number) placed.get("sizeBytes")).longValue()));
-      for (Object p : (java.util.List<?>) placed.get("parts")) {
-        Map<?, ?> m = (Map<?, ?>) p;
-        System.out.printf("  %-10s %-36s on %s, %s%n", m.get("role"), m.get("part"), m.get("disk"),
-            Status.size(((Number) m.get("bytes")).longValue()));
-      }
+      print(body);
       return 0;
+    }
+  }
+
+  /** {@code rackshare volume grow}. */
+  @Command(name = "grow", mixinStandardHelpOptions = true,
+      description = "Grow a volume created on the pool while it serves: its parts get more extents on their disks;"
+          + " returns once it has the size (NBD clients see it when they next connect).")
+  static final class Grow implements Callable<Integer> {
+    @Mixin Endpoint endpoint;
+
+    @Option(names = "--name", required = true, description = "the volume")
+    String name;
+
+    @Option(names = "--size", required = true, description = "its new size, e.g. 2G")
+    String size;
+
+    @Override
+    public Integer call() throws Exception {
+      print(endpoint.call("/volumes/" + enc(name) + "/grow?size=" + enc(size),
+          HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(90)));
+      return 0;
+    }
+  }
+
+  /** A volume as {@code POST /volumes} and {@code .../grow} answer it: its size, then its parts. */
+  static void print(String body) throws java.io.IOException {
+    Map<?, ?> placed = JSON.readValue(body, Map.class);
+    System.out.printf("volume %s: %s, %s%n", placed.get("volume"), placed.get("layout"),
+        Status.size(((Number) placed.get("sizeBytes")).longValue()));
+    for (Object p : (java.util.List<?>) placed.get("parts")) {
+      Map<?, ?> m = (Map<?, ?>) p;
+      System.out.printf("  %-10s %-36s on %s, %s%n", m.get("role"), m.get("part"), m.get("disk"),
+          Status.size(((Number) m.get("bytes")).longValue()));
     }
   }
 

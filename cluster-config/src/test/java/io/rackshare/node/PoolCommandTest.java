@@ -63,6 +63,13 @@ class PoolCommandTest {
       }
 
       @Override
+      public CompletionStage<java.util.Map<String, Object>> growVolume(String volume, String size) {
+        grown.add(volume + " to " + size);
+        return CompletableFuture.completedFuture(java.util.Map.of("volume", volume, "layout", "raid1",
+            "sizeBytes", io.rackshare.map.VolumeRequest.parseSize(size), "parts", List.of()));
+      }
+
+      @Override
       public CompletionStage<java.util.Map<String, Object>> createVolume(io.rackshare.map.VolumeRequest r) {
         asked.add(r);
         if (r.name().equals("full")) return CompletableFuture.failedFuture(new IllegalArgumentException("the pool cannot hold it"));
@@ -76,6 +83,7 @@ class PoolCommandTest {
   }
 
   static final List<io.rackshare.map.VolumeRequest> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+  static final List<String> grown = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @AfterAll
   static void stop() {
@@ -126,5 +134,14 @@ class PoolCommandTest {
         "--name", "x", "--layout", "raid1", "--size", "1G");
     assertEquals(2, noToken.code());
     assertEquals(before, asked.size());
+  }
+
+  @Test
+  void volumeGrowAsksForTheNewSizeAndPrintsIt() {
+    CliRun run = CliRun.of("volume", "grow", "--url", ManagementEndpoint.url(binding, false), "--token-file",
+        dir.resolve("token").toString(), "--name", "db", "--size", "2G");
+    assertEquals(0, run.code(), run.err());
+    assertEquals(List.of("db to 2G"), grown);
+    assertEquals(List.of("volume db: raid1, 2.0 GiB"), run.out().lines().map(String::strip).toList());
   }
 }

@@ -216,4 +216,35 @@ class NbdAcrossJvmsIT {
     Tool.run(T, "qemu-io", "-f", "raw", "-c", "write -P 0x3d 20M 4M", "-c", "flush", uri(3).replace("/v0", "/pooled")).ok();
     Tool.run(T, "qemu-io", "-f", "raw", "-c", "read -P 0x3d 20M 4M", pooled).ok();
   }
+
+  /**
+   * Issue 15: the volume grows with the command line while fio writes and verifies it through
+   * blade 3: fio sees no error, and a new connection sees the new size, its new blocks zeros.
+   */
+  @Test
+  @Order(8)
+  void theVolumeGrowsWithTheCommandLineWhileFioVerifiesIt() throws Exception {
+    String pooled = uri(3).replace("/v0", "/pooled");
+    Path state = dir.resolve("fio-grow");
+    Files.createDirectories(state);
+    Process fio = new ProcessBuilder("fio", "--name=during-grow", "--ioengine=nbd", "--uri=" + pooled, "--rw=randwrite",
+        "--bs=4k", "--iodepth=8", "--size=8M", "--loops=10", "--verify=crc32c", "--verify_fatal=1",
+        "--do_verify=1", "--verify_state_save=0")
+        .directory(state.toFile()).redirectErrorStream(true).redirectOutput(state.resolve("fio.log").toFile()).start();
+    Tool.Result grown = Tool.run(T, Map.of(), List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.rackshare.node.RackshareCli", "volume", "grow",
+        "--url", mgmt.get(1), "--name", "pooled", "--size", "48M")).ok();
+    assertTrue(grown.out().contains("volume pooled: raid1, 48 MiB"), grown.out());
+    assertTrue(fio.isAlive(), "the volume grew while fio was still writing");
+    assertTrue(fio.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), "fio finished");
+    assertEquals(0, fio.exitValue(), Files.readString(state.resolve("fio.log")));
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!Tool.run(T, "nbdinfo", pooled).out().contains("export-size: " + (48L << 20))) {
+      assertTrue(System.nanoTime() < deadline, "blade 3 serves the new size");
+      Thread.sleep(200); // polling another process's view: there is nothing to await on
+    }
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "read -P 0 24M 24M", "-c", "write -P 0x4a 40M 8M", pooled).ok();
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "read -P 0x4a 40M 8M", "-c", "read -P 0x3d 20M 4M",
+        uri(1).replace("/v0", "/pooled")).ok();
+  }
 }
