@@ -126,6 +126,7 @@ public final class Rackshare implements Extension {
         "rackshare-blade", Props.empty());
     startConsole();
     nbd = settings.nbd().enabled() ? startNbd() : null;
+    answerExportClients();
     management = settings.management().enabled() ? startManagement() : null;
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
         "rackshare-access", () -> {
@@ -359,6 +360,12 @@ public final class Rackshare implements Extension {
         }
 
         @Override
+        public CompletionStage<Map<String, Object>> removeVolume(String volume, boolean force) {
+          return Rackshare.this.removeVolume(volume, force, Duration.ofSeconds(10))
+              .thenApply(x -> Map.of("volume", volume, "removed", true));
+        }
+
+        @Override
         public CompletionStage<io.rackshare.management.PoolStatus> pool() {
           return Rackshare.this.pool();
         }
@@ -518,6 +525,79 @@ public final class Rackshare implements Extension {
       Duration timeout) {
     return askManagerForVolume(new io.rackshare.manager.ManagerProtocol.GrowVolume(name, sizeBytes), name, sizeBytes,
         timeout);
+  }
+
+  /**
+   * Removes volume {@code name}, one created on the pool (as {@code rackshare volume remove}):
+   * refused while any blade serves it to an NBD client, unless {@code force} (their next request
+   * fails), or while a blade does not answer whether it does. Completes once the manager has
+   * journalled the removal; its parts' extents go back to the pool, zeroed before they are given
+   * out again.
+   */
+  public CompletionStage<Void> removeVolume(String name, boolean force, Duration timeout) {
+    if (localMap().volume(name).isEmpty()) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException("no volume '" + name + "'"));
+    }
+    CompletionStage<Void> checked = force ? CompletableFuture.completedFuture(null) : exportClients(name, timeout)
+        .thenAccept(clients -> {
+          if (!clients.isEmpty()) {
+            throw new IllegalArgumentException("volume '" + name + "' has NBD clients (" + clients
+                + "): disconnect them, or force the removal");
+          }
+        });
+    return checked.thenCompose(x -> AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
+            r -> new SmmHandler.RequestToManager(new io.rackshare.manager.ManagerProtocol.RemoveVolume(name), 0, r),
+            settings.oob().requestTimeout().plusSeconds(5), system.scheduler()))
+        .thenAccept(r -> {
+          if (r instanceof SmmHandler.Answered a
+              && a.message() instanceof io.rackshare.manager.ManagerProtocol.VolumeAnswer answer) {
+            if (answer.refused() != null) throw new IllegalArgumentException(answer.refused());
+            return;
+          }
+          throw new IllegalStateException("the global resource manager did not remove '" + name + "': " + r);
+        });
+  }
+
+  /**
+   * The blades that serve volume {@code name} to NBD clients now, with how many each: this one,
+   * and every other blade it knows, asked over the OOB channel; one that does not answer within
+   * {@code timeout} is a clear error (it may be serving some).
+   */
+  private CompletionStage<Map<io.rackshare.map.BladeId, Integer>> exportClients(String name, Duration timeout) {
+    Map<io.rackshare.map.BladeId, Integer> out = new java.util.concurrent.ConcurrentHashMap<>();
+    int mine = nbd == null ? 0 : nbd.clientsOf(name);
+    if (mine > 0) out.put(settings.blade(), mine);
+    List<CompletableFuture<Void>> asked = new ArrayList<>();
+    for (io.rackshare.map.BladeId b : backupView.get().addresses().keySet()) {
+      if (b.equals(settings.blade())) continue;
+      asked.add(AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
+              r -> new SmmHandler.Request(b, new io.rackshare.manager.ManagerProtocol.ExportClients(name), 0, r),
+              timeout, system.scheduler()).toCompletableFuture()
+          .thenAccept(r -> {
+            if (r instanceof SmmHandler.Answered a
+                && a.message() instanceof io.rackshare.manager.ManagerProtocol.ExportClientsAnswer answer) {
+              if (answer.clients() > 0) out.put(b, answer.clients());
+              return;
+            }
+            throw new IllegalArgumentException(b + " did not say whether it serves '" + name + "' to NBD clients ("
+                + r + "): force the removal if it is gone");
+          }));
+    }
+    return CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new)).thenApply(x -> out);
+  }
+
+  /** Answers other blades asking how many NBD clients this blade serves a volume to. */
+  private void answerExportClients() {
+    ActorRef<SmmHandler.Delivery> handler = system.systemActorOf(
+        org.apache.pekko.actor.typed.javadsl.Behaviors.<SmmHandler.Delivery>receiveMessage(d -> {
+          if (d.message() instanceof io.rackshare.manager.ManagerProtocol.ExportClients q) {
+            d.responder().reply(new io.rackshare.manager.ManagerProtocol.ExportClientsAnswer(q.volume(),
+                nbd == null ? 0 : nbd.clientsOf(q.volume())));
+          }
+          return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+        }), "rackshare-export-clients", Props.empty());
+    smm.tell(new SmmHandler.RegisterHandler("export-clients",
+        m -> m instanceof io.rackshare.manager.ManagerProtocol.ExportClients, handler));
   }
 
   /** Asks the manager to create or grow a volume, then waits for this blade's map to serve it at {@code minBytes}. */

@@ -42,8 +42,11 @@ final class Parts {
   private final BladeId self;
   private final Map<DevicePath, BlockStore> disks;
   private final Map<DevicePath, Made> made = new ConcurrentHashMap<>();
-  /** A part as this process zeroed it and made it durable: its extents, its blocks. */
-  private record Zeroed(List<Extent> extents, long blocks) {}
+  /**
+   * A part as this process zeroed it and made it durable: its allocation ({@code since}; a part
+   * of a later volume under the same path is zeroed again), its extents, its blocks.
+   */
+  private record Zeroed(long since, List<Extent> extents, long blocks) {}
 
   private final Map<DevicePath, Zeroed> zeroed = new ConcurrentHashMap<>();
   private final Map<DevicePath, Boolean> zeroing = new ConcurrentHashMap<>();
@@ -121,7 +124,7 @@ final class Parts {
         if (!p.path().blade().equals(self) || p.ready()) continue;
         pending = true;
         Zeroed z = zeroed.get(p.path());
-        if (z != null && z.extents().equals(p.extents()) && z.blocks() >= p.blocks()) {
+        if (z != null && z.since() == p.since() && z.extents().equals(p.extents()) && z.blocks() >= p.blocks()) {
           ready.ready(v.name(), p.path(), p.blocks());
         } else if (zeroing.putIfAbsent(p.path(), Boolean.TRUE) == null) {
           zero(v, p);
@@ -137,15 +140,50 @@ final class Parts {
     }
   }
 
+  /**
+   * Installs a map ({@code install} sets it) while no zeroing is between its check and its write:
+   * a part's extents are zeroed only while the map this blade serves with still lists that part.
+   * Without this, a zeroing that waited on the I/O executor could run after its volume was
+   * removed and a later part (a rebuilt copy) took the same extents.
+   */
+  void installing(Runnable install) {
+    synchronized (installLock) {
+      install.run();
+    }
+  }
+
+  private final Object installLock = new Object();
+  /** Zeroed a piece at a time, so that a map waits for at most one piece ({@link #installing}). */
+  private static final long PIECE = 64L << 20;
+
+  /** Whether the map this blade serves with lists part {@code p} as it was allocated (its extents may have grown since). */
+  private boolean stillListed(Part p) {
+    for (GlobalResourceDescriptor v : map.get().volumes().values()) {
+      Part now = v.part(p.path()).orElse(null);
+      if (now != null) {
+        return now.since() == p.since() && now.extents().size() >= p.extents().size()
+            && now.extents().subList(0, p.extents().size()).equals(p.extents());
+      }
+    }
+    return false;
+  }
+
   private void zero(GlobalResourceDescriptor v, Part p) {
     Runnable work = () -> {
       try {
         BlockStore s = store(p.path(), v);
         if (s == null) throw new IOException("no store for " + p.path() + " (is " + p.disk() + " a disk of " + self + "?)");
-        long from = p.readyBlocks() * (long) v.blockSize();
-        s.writeZeroes(from, s.size() - from, false);
+        for (long from = p.readyBlocks() * (long) v.blockSize(); from < s.size(); from += PIECE) {
+          synchronized (installLock) {
+            if (!stillListed(p)) {
+              log.info("{}: {} of '{}' is no longer in the map: not zeroed", self, p.path(), v.name());
+              return;
+            }
+            s.writeZeroes(from, Math.min(PIECE, s.size() - from), false);
+          }
+        }
         s.flush();
-        zeroed.put(p.path(), new Zeroed(p.extents(), p.blocks()));
+        zeroed.put(p.path(), new Zeroed(p.since(), p.extents(), p.blocks()));
         log.info("{}: {} of '{}' zeroed ({} blocks); reporting it ready", self, p.path(), v.name(), p.blocks());
         ready.ready(v.name(), p.path(), p.blocks());
       } catch (IOException | RuntimeException e) {

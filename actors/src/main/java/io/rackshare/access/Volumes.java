@@ -106,7 +106,7 @@ public final class Volumes {
     }), driverName + "-manager", org.apache.pekko.actor.typed.Props.empty());
     this.driver = system.systemActorOf(
         AccessDriver.create(path, m -> {
-          dirty.mapInstalled(map.getAndSet(m), m);
+          parts.installing(() -> dirty.mapInstalled(map.getAndSet(m), m));
           parts.installed(m);
         }, new Rebuilder.Context(self, path, layouts, settings, smm),
             coordinator),

@@ -62,6 +62,11 @@ public final class ManagementEndpoint extends AllDirectives {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
     }
 
+    /** Removes a volume on the pool (refused while NBD clients use it, unless {@code force}). */
+    default CompletionStage<java.util.Map<String, Object>> removeVolume(String volume, boolean force) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
+    }
+
     /** The pool's disks and what uses them, as this blade sees them. */
     default CompletionStage<PoolStatus> pool() {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
@@ -123,6 +128,9 @@ public final class ManagementEndpoint extends AllDirectives {
                 .thenApply(epoch -> java.util.Map.of("volume", volume, "device", device, "epoch", epoch)))))))),
         path(segment("volumes").slash(segment()).slash("grow"), volume -> post(() -> operator(request, () ->
             parameter("size", size -> completeWithFuture(answer(() -> ops.growVolume(volume, size))))))),
+        path(segment("volumes").slash(segment()).slash("remove"), volume -> post(() -> operator(request, () ->
+            parameterOptional("force", force -> completeWithFuture(answer(() -> ops.removeVolume(volume,
+                force.map(f -> f.equals("true") || f.equals("yes") || f.equals("1")).orElse(false)))))))),
         path("volumes", () -> post(() -> operator(request, () -> parameterMap(p ->
             completeWithFuture(answer(() -> ops.createVolume(volumeRequest(p)))))))),
         path("pool", () -> get(() -> reader(request, () -> completeWithFuture(answer(() -> ops.pool()))))),
@@ -138,7 +146,7 @@ public final class ManagementEndpoint extends AllDirectives {
         pathSingleSlash(() -> get(() -> complete(
             "Rackshare blade management: GET /status, GET /pool, GET /metrics (Prometheus),"
                 + " POST /volumes?name=N&layout=L&size=S[&copies=C][&width=W][&spares=K][&options=k=v,...],"
-                + " POST /volumes/{name}/grow?size=S, POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
+                + " POST /volumes/{name}/grow?size=S, POST /volumes/{name}/remove[?force=true], POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
                 + " GET /console, GET /console/log?lines=N, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)."
                 + " Changes need Authorization: Bearer <operator token> (GET /token-file, on this host, names its file).\n"))))
         : refuse(StatusCodes.PAYLOAD_TOO_LARGE, "requests here have no body")));

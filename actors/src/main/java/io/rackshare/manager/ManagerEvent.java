@@ -52,6 +52,9 @@ public sealed interface ManagerEvent {
   /** Every part of {@code volume} is ready: it has the size of its growth. */
   record VolumeGrown(String volume) implements ManagerEvent {}
 
+  /** Volume {@code volume} is removed; its parts' extents are free. */
+  record VolumeRemoved(String volume) implements ManagerEvent {}
+
   /** The console station on {@code route.station()} now shows {@code route.target()}'s console. */
   record ConsoleRouted(ConsoleRoute route) implements ManagerEvent {}
 

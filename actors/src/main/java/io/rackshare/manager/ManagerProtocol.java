@@ -55,6 +55,18 @@ public final class ManagerProtocol {
    */
   public record GrowVolume(String volume, long sizeBytes) implements OobMessage.ForManager {}
 
+  /**
+   * Remove volume {@code volume} (one created on the pool); answered with {@link VolumeAnswer}
+   * once the removal is journalled. The blade that asks has checked that no NBD client uses it
+   * (unless the operator forced it), with {@link ExportClients}.
+   */
+  public record RemoveVolume(String volume) implements OobMessage.ForManager {}
+
+  /** How many NBD clients the asked blade serves volume {@code volume} to; answered with {@link ExportClientsAnswer}. */
+  public record ExportClients(String volume) implements OobMessage {}
+
+  public record ExportClientsAnswer(String volume, int clients) implements OobMessage {}
+
   /** {@code from} zeroed part {@code part} of {@code volume} up to {@code readyBlocks}. */
   public record PartReady(BladeId from, String volume, DevicePath part, long readyBlocks)
       implements OobMessage.ForManager {}

@@ -59,8 +59,17 @@ public record ManagerState(
       // Volume by volume, the newer descriptor wins: every change of a volume gives it the epoch
       // of the change, so the newest descriptor anyone reports is the volume's latest state.
       GlobalResourceMap merged = map;
+      // Removals first: a removed volume that another copy still lists stays removed.
+      for (Map.Entry<String, Long> r : a.map().removed().entrySet()) {
+        GlobalResourceDescriptor ours = merged.volumes().get(r.getKey());
+        Long known = merged.removed().get(r.getKey());
+        if ((ours == null || ours.epoch() <= r.getValue()) && (known == null || known < r.getValue())) {
+          merged = merged.without(r.getKey(), r.getValue());
+        }
+      }
       for (GlobalResourceDescriptor d : a.map().volumes().values()) {
         GlobalResourceDescriptor ours = merged.volumes().get(d.name());
+        if (merged.removes(d)) continue;
         if (ours == null || d.epoch() > ours.epoch()) merged = merged.with(d);
       }
       for (ConsoleRoute r : a.map().consoles().values()) {
@@ -91,6 +100,9 @@ public record ManagerState(
       GlobalResourceDescriptor v = map.volumes().get(g.volume());
       if (v == null || v.growth() == null) throw new IllegalArgumentException("no growth of " + g.volume());
       return new ManagerState(resources, offline, map.with(v.grown(map.epoch() + 1)));
+    } else if (event instanceof ManagerEvent.VolumeRemoved r) {
+      if (map.volume(r.volume()).isEmpty()) throw new IllegalArgumentException("no volume " + r.volume() + " to remove");
+      return new ManagerState(resources, offline, map.without(r.volume(), map.epoch() + 1));
     } else if (event instanceof ManagerEvent.ConsoleRouted c) {
       return new ManagerState(resources, offline, map.with(c.route()));
     } else if (event instanceof ManagerEvent.MemberEvent m) {
@@ -183,7 +195,13 @@ public record ManagerState(
     if (m.epoch() > map.epoch()) return true;
     for (GlobalResourceDescriptor d : m.volumes().values()) {
       GlobalResourceDescriptor ours = map.volumes().get(d.name());
-      if (ours == null || d.epoch() > ours.epoch()) return true;
+      if (!map.removes(d) && (ours == null || d.epoch() > ours.epoch())) return true;
+    }
+    for (Map.Entry<String, Long> r : m.removed().entrySet()) {
+      if (map.removed().getOrDefault(r.getKey(), -1L) < r.getValue() && map.volume(r.getKey())
+          .map(ours -> ours.epoch() <= r.getValue()).orElse(true)) {
+        return true;
+      }
     }
     for (ConsoleRoute r : m.consoles().values()) {
       java.util.Optional<ConsoleRoute> ours = map.console(r.station());
@@ -243,6 +261,20 @@ public record ManagerState(
     // The last part of a growth ready: the volume takes its new size.
     if (after.growth() != null && after.partsReady()) c.add(new ManagerEvent.VolumeGrown(volume));
     return c.events;
+  }
+
+  /**
+   * An operator removes volume {@code name}: one {@link ManagerEvent.VolumeRemoved} (its parts'
+   * extents go back to the pool, zeroed when they are next given out), or the reason it cannot be:
+   * it does not exist, or it is declared in {@code rackshare.volumes} (it would be made again).
+   */
+  public Decision removeVolume(String name, List<VolumeSpec> specs) {
+    if (map.volume(name).isEmpty()) return new Decision(List.of(), List.of("no volume '" + name + "'"));
+    if (specs.stream().anyMatch(s -> s.name().equals(name))) {
+      return new Decision(List.of(), List.of("volume '" + name + "' is declared in rackshare.volumes: take it out of"
+          + " the configuration instead"));
+    }
+    return new Decision(List.of(new ManagerEvent.VolumeRemoved(name)), List.of());
   }
 
   /**
@@ -436,7 +468,8 @@ public record ManagerState(
           }
         }
         if (!replaced) {
-          java.util.Optional<io.rackshare.map.Part> part = Pool.replacement(v, i, c.state, specs, layout, pool);
+          java.util.Optional<io.rackshare.map.Part> part = Pool.replacement(v, i, c.state, specs, layout, pool,
+              c.state.map.epoch() + 1);
           if (part.isPresent()) {
             c.add(new ManagerEvent.PartAllocated(name, part.get()));
             c.add(new ManagerEvent.SpareActivated(name, i, m.device(), part.get().path()));

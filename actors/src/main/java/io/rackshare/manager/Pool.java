@@ -164,7 +164,7 @@ public final class Pool {
         for (Allocation a : group) {
           BladeId blade = a.disk().blade();
           int index = next.merge(blade, 1, Integer::sum) - 1;
-          Part p = new Part(new DevicePath(blade, Part.KIND, index), a.extents(), 0);
+          Part p = new Part(new DevicePath(blade, Part.KIND, index), a.extents(), 0, epoch);
           parts.add(p);
           ResourceDescriptor d = new ResourceDescriptor(p.path(), new ResourceConfig.Block(a.blockSize(), p.blocks()));
           (group == members ? memberDescriptors : spareDescriptors).add(d);
@@ -183,14 +183,14 @@ public final class Pool {
   }
 
   /**
-   * Self-healing: a new part for the member at {@code position} of {@code v}, which failed with no
+   * Self-healing: a new part (allocated at {@code epoch}) for the member at {@code position} of {@code v}, which failed with no
    * spare: of the member's size, on a disk of the volume's block size on a blade that is up, where
    * the layout allows it (not with another copy of its data) and, if the failure domain allows,
    * in none of the other members' domains; the disk with the most free extents, then the first by
    * device path. Ready at once: the rebuild writes every byte the volume reads of it.
    */
   public static java.util.Optional<Part> replacement(GlobalResourceDescriptor v, int position, ManagerState s,
-      List<VolumeSpec> specs, Layout layout, Settings settings) {
+      List<VolumeSpec> specs, Layout layout, Settings settings, long epoch) {
     Map<DevicePath, Space> pool = space(s, specs, settings);
     Map<BladeId, Integer> next = nextPartIndexes(s);
     // While the volume grows, its new member takes the grown size; its blade zeroes the new end.
@@ -215,7 +215,8 @@ public final class Pool {
     Allocation a = take(best, extents, settings);
     long blocks = a.extents().stream().mapToLong(Extent::blockCount).sum();
     long ready = v.growth() != null ? Math.min(blocks, v.memberBlocks()) : blocks;
-    return java.util.Optional.of(new Part(new DevicePath(b, Part.KIND, next.getOrDefault(b, 0)), a.extents(), ready));
+    return java.util.Optional.of(new Part(new DevicePath(b, Part.KIND, next.getOrDefault(b, 0)), a.extents(), ready,
+        epoch));
   }
 
   /**
@@ -290,7 +291,7 @@ public final class Pool {
       }
       List<Extent> extents = new ArrayList<>(p.extents());
       extents.addAll(take(sp, high, settings, p.blocks()).extents());
-      parts.add(new Part(p.path(), extents, p.readyBlocks()));
+      parts.add(new Part(p.path(), extents, p.readyBlocks(), p.since()));
     }
     return v.growing(parts, new io.rackshare.map.Growth(built.memberBlocks(), wanted, built.extents()), epoch);
   }

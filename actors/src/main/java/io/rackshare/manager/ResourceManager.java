@@ -278,6 +278,17 @@ public final class ResourceManager
               v.sizeBytes(), s.map().epoch());
         }
       });
+    } else if (d.message() instanceof ManagerProtocol.RemoveVolume r) {
+      ManagerState.Decision decision = state.removeVolume(r.volume(), settings.volumes());
+      if (!decision.problems().isEmpty()) {
+        d.responder().reply(new ManagerProtocol.VolumeAnswer(null, String.join("; ", decision.problems())));
+        return Effect().none();
+      }
+      return change(decision.events(), s -> {
+        ctx.getLog().info("volume '{}' removed from {}; its extents are free (map epoch {})", r.volume(), d.from(),
+            s.map().epoch());
+        d.responder().reply(new ManagerProtocol.VolumeAnswer(null, null));
+      });
     } else if (d.message() instanceof ManagerProtocol.GrowVolume r) {
       ManagerState.Decision decision = state.growVolume(r.volume(), r.sizeBytes(), settings.volumes(),
           settings.layouts(), settings.pool());

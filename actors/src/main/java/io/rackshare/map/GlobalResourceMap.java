@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * by the station's blade ({@link BladeId#toString}).
  */
 public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor> volumes,
-    Map<String, ConsoleRoute> consoles) implements RackshareSerializable {
+    Map<String, ConsoleRoute> consoles, Map<String, Long> removed) implements RackshareSerializable {
 
   public static final GlobalResourceMap EMPTY = new GlobalResourceMap(0, Map.of());
 
@@ -27,10 +27,33 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
     volumes = Map.copyOf(volumes);
     // null: a map journalled or stored before the console was in the map.
     consoles = consoles == null ? Map.of() : Map.copyOf(consoles);
+    // Volumes removed, with the epoch of their removal: a map merged from the blades' copies
+    // after a failover must not bring back a volume one of them still lists (tombstones).
+    removed = removed == null ? Map.of() : Map.copyOf(removed);
+  }
+
+  public GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor> volumes,
+      Map<String, ConsoleRoute> consoles) {
+    this(epoch, volumes, consoles, Map.of());
   }
 
   public GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor> volumes) {
     this(epoch, volumes, Map.of());
+  }
+
+  /** This map without volume {@code name}, removed at {@code atEpoch} (its tombstone). */
+  public GlobalResourceMap without(String name, long atEpoch) {
+    Map<String, GlobalResourceDescriptor> copy = new HashMap<>(volumes);
+    copy.remove(name);
+    Map<String, Long> gone = new HashMap<>(removed);
+    gone.merge(name, atEpoch, Math::max);
+    return new GlobalResourceMap(Math.max(epoch, atEpoch), copy, consoles, gone);
+  }
+
+  /** Whether {@code d} is older than the removal of its volume this map knows of. */
+  public boolean removes(GlobalResourceDescriptor d) {
+    Long at = removed.get(d.name());
+    return at != null && at >= d.epoch();
   }
 
   /** Where the console station on {@code station} is routed, if anywhere. */
@@ -47,23 +70,31 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
   public GlobalResourceMap with(ConsoleRoute r) {
     Map<String, ConsoleRoute> copy = new HashMap<>(consoles);
     copy.put(r.station().toString(), r);
-    return new GlobalResourceMap(Math.max(epoch, r.epoch()), volumes, copy);
+    return new GlobalResourceMap(Math.max(epoch, r.epoch()), volumes, copy, removed);
   }
 
   /** This map with its epoch set to {@code newEpoch}. */
   public GlobalResourceMap atEpoch(long newEpoch) {
-    return new GlobalResourceMap(newEpoch, volumes, consoles);
+    return new GlobalResourceMap(newEpoch, volumes, consoles, removed);
   }
 
   public Optional<GlobalResourceDescriptor> volume(String name) {
     return Optional.ofNullable(volumes.get(name));
   }
 
-  /** This map with {@code d} added or replaced, at the epoch of {@code d}. */
+  /**
+   * This map with {@code d} added or replaced, at the epoch of {@code d}; a volume made again
+   * after its removal drops its tombstone.
+   */
   public GlobalResourceMap with(GlobalResourceDescriptor d) {
     Map<String, GlobalResourceDescriptor> copy = new HashMap<>(volumes);
     copy.put(d.name(), d);
-    return new GlobalResourceMap(Math.max(epoch, d.epoch()), copy, consoles);
+    Map<String, Long> gone = removed;
+    if (removed.containsKey(d.name())) {
+      gone = new HashMap<>(removed);
+      gone.remove(d.name());
+    }
+    return new GlobalResourceMap(Math.max(epoch, d.epoch()), copy, consoles, gone);
   }
 
   /**
@@ -80,11 +111,14 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
         String canonical = String.join("|", d.name(), d.layout(), Integer.toString(d.blockSize()),
             Long.toString(d.capacityBlocks()), Long.toString(d.memberBlocks()), d.members().toString(),
             d.spares().toString(), d.extents().toString(), new TreeMap<>(d.options()).toString(),
-            Long.toString(d.epoch()));
+            Long.toString(d.epoch()), d.parts().toString(), String.valueOf(d.growth()));
         md.update(canonical.getBytes(StandardCharsets.UTF_8));
       }
       for (ConsoleRoute r : new TreeMap<>(consoles).values()) {
         md.update(("console|" + r).getBytes(StandardCharsets.UTF_8));
+      }
+      for (Map.Entry<String, Long> r : new TreeMap<>(removed).entrySet()) {
+        md.update(("removed|" + r.getKey() + "@" + r.getValue()).getBytes(StandardCharsets.UTF_8));
       }
       return HexFormat.of().formatHex(md.digest(), 0, 8);
     } catch (NoSuchAlgorithmException e) {

@@ -14,12 +14,17 @@ import java.util.List;
  * <p>{@code readyBlocks}: how many of the part's first blocks hold what the volume expects (zeros,
  * for blocks it never wrote). Extents come to a part with whatever an earlier volume left in them;
  * the blade that holds the part zeroes the rest before the manager lets the volume use it.
+ *
+ * <p>{@code since} is the map epoch at which the part was allocated: a part of a later volume on
+ * the same extents, even under the same path, is another part (its blade zeroes it again).
  */
-public record Part(DevicePath path, List<Extent> extents, long readyBlocks) implements RackshareSerializable {
+public record Part(DevicePath path, List<Extent> extents, long readyBlocks, long since)
+    implements RackshareSerializable {
 
   /** The kind of a part's device path. */
   public static final String KIND = "Part";
 
+  @com.fasterxml.jackson.annotation.JsonCreator
   public Part {
     if (path == null || !KIND.equals(path.kind())) throw new IllegalArgumentException("not a part's path: " + path);
     extents = List.copyOf(extents);
@@ -38,6 +43,11 @@ public record Part(DevicePath path, List<Extent> extents, long readyBlocks) impl
     }
   }
 
+  /** A part allocated at epoch 0 (tests, and parts stored before {@code since} existed). */
+  public Part(DevicePath path, List<Extent> extents, long readyBlocks) {
+    this(path, extents, readyBlocks, 0);
+  }
+
   /** The disk the part lies on. */
   public DevicePath disk() {
     return extents.get(0).device();
@@ -52,7 +62,7 @@ public record Part(DevicePath path, List<Extent> extents, long readyBlocks) impl
   }
 
   public Part withReady(long blocks) {
-    return new Part(path, extents, blocks);
+    return new Part(path, extents, blocks, since);
   }
 
   public static boolean isPart(DevicePath device) {

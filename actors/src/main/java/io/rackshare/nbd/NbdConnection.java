@@ -99,6 +99,13 @@ final class NbdConnection implements Runnable {
     return handshakeDone;
   }
 
+  /** The export this connection serves, once its handshake chose one (else null). */
+  String serving() {
+    return serving;
+  }
+
+  private volatile String serving;
+
   /** When the replies being written must have gone out (System.nanoTime), or 0 when none are. */
   private volatile long replyDeadline;
 
@@ -532,6 +539,7 @@ final class NbdConnection implements Runnable {
   // ---- transmission --------------------------------------------------------------------------
 
   private void transmission(BlockDevice device) throws IOException {
+    serving = device.name();
     Thread writer = new Thread(this::writeReplies, "nbd-writer-" + peer);
     writer.setDaemon(true);
     writer.start();

@@ -133,6 +133,11 @@ public final class NbdServer implements AutoCloseable {
     }
   }
 
+  /** Connections serving export {@code name} now. */
+  public int clientsOf(String name) {
+    return (int) connections.stream().filter(c -> name.equals(c.serving())).count();
+  }
+
   /** Connections open now (handshaking or serving). */
   public int connections() {
     return connections.size();

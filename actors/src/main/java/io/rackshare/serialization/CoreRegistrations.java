@@ -76,6 +76,9 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(ManagerProtocol.VolumeAnswer.class, 513);
     k.register(ManagerProtocol.PartReady.class, 514);
     k.register(ManagerProtocol.GrowVolume.class, 515);
+    k.register(ManagerProtocol.RemoveVolume.class, 516);
+    k.register(ManagerProtocol.ExportClients.class, 517);
+    k.register(ManagerProtocol.ExportClientsAnswer.class, 518);
     // console (600-649)
     k.register(int[].class, 600);
     k.register(io.rackshare.console.ConsoleDriver.ScreenImage.class, 601);

@@ -539,9 +539,26 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     return Quorum.of(members.values(), out, selfAddress);
   }
 
+  /**
+   * This blade leaves the cluster: from now on the others vanish from its view (the cluster tells
+   * a leaving node every other member is removed), which says nothing about them. A manager that
+   * took that for their loss would journal failures of members that are fine.
+   */
+  private boolean leaving;
+
   private void memberChanged(MemberChanged m) {
     Address address = m.event().member().address();
-    if (address.equals(selfAddress)) return;
+    if (address.equals(selfAddress)) {
+      org.apache.pekko.cluster.MemberStatus status = m.event().member().status();
+      if (status != org.apache.pekko.cluster.MemberStatus.up() && status != org.apache.pekko.cluster.MemberStatus.weaklyUp()
+          && status != org.apache.pekko.cluster.MemberStatus.joining()) {
+        if (!leaving) getContext().getLog().info("this blade leaves the cluster ({}): the others leaving its view are"
+            + " not lost", status);
+        leaving = true;
+      }
+      return;
+    }
+    if (leaving) return;
     if (m.event() instanceof ClusterEvent.MemberUp) {
       ActorRef<Command> ref =
           resolver.resolveActorRef(address + "/system/" + NAME);

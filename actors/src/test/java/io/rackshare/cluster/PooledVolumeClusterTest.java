@@ -221,6 +221,47 @@ class PooledVolumeClusterTest {
   }
 
   @Test
+  void aVolumeInUseIsRemovedOnlyByForceAndANewOneInItsPlaceReadsZeros() throws Exception {
+    await(blades.rackshare(1).createVolume(new VolumeRequest("temp", "raid1", 2 * MIB, 2, 0, 0, Map.of()), T));
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "write -P 0x77 0 2M", uri(1, "temp")).ok();
+    // An NBD client of blade 2 holds the volume open.
+    Process client = new ProcessBuilder("/usr/bin/python3", "-c", """
+        import nbd, sys, time
+        h = nbd.NBD()
+        h.connect_uri(sys.argv[1])
+        print("connected", flush=True)
+        time.sleep(120)
+        """, uri(2, "temp")).redirectErrorStream(true).start();
+    try {
+      blades.kit(2).createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(50), () -> {
+        assertEquals(1, blades.rackshare(2).nbdServer().orElseThrow().clientsOf("temp"), "the client is connected");
+        return null;
+      });
+      ExecutionException refused = assertThrows(ExecutionException.class,
+          () -> await(blades.rackshare(3).removeVolume("temp", false, T)));
+      assertTrue(refused.getCause().getMessage().contains("has NBD clients ({Rack(1)/Chassis(1)/Blade(2)=1})"),
+          refused.getCause().getMessage());
+      assertTrue(blades.rackshare(3).localMap().volume("temp").isPresent(), "nothing removed");
+      await(blades.rackshare(3).removeVolume("temp", true, T));
+    } finally {
+      client.destroyForcibly();
+    }
+    var probe = blades.kit(1).createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(50), () -> {
+      for (int slot = 1; slot <= 3; slot++) {
+        assertTrue(blades.rackshare(slot).localMap().volume("temp").isEmpty(), "removed on blade " + slot);
+      }
+      return null;
+    });
+    ExecutionException gone = assertThrows(ExecutionException.class,
+        () -> await(blades.rackshare(1).removeVolume("temp", true, T)));
+    assertTrue(gone.getCause().getMessage().contains("no volume 'temp'"), gone.getCause().getMessage());
+    // The same name again, on extents that held 0x77: zeros.
+    await(blades.rackshare(2).createVolume(new VolumeRequest("temp", "raid1", 2 * MIB, 2, 0, 0, Map.of()), T));
+    Tool.run(T, "qemu-io", "-f", "raw", "-c", "read -P 0 0 2M", uri(3, "temp")).ok();
+  }
+
+  @Test
   void aPoolTooSmallOrANameTakenIsAClearErrorAndPlacesNothing() throws Exception {
     ExecutionException e = assertThrows(ExecutionException.class, () -> await(blades.rackshare(1).createVolume(
         new VolumeRequest("huge", "raid1", 64 * MIB, 2, 0, 0, Map.of()), T)));

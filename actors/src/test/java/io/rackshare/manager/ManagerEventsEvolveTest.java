@@ -90,6 +90,12 @@ class ManagerEventsEvolveTest {
       s = s.apply(e);
     }
     events.add(new ManagerEvent.MapAdopted(s.map()));
+    s = s.apply(events.get(events.size() - 1));
+    List<ManagerEvent> removed = s.removeVolume("p", SPECS).events();
+    assertEquals(1, removed.size());
+    events.addAll(removed);
+    s = s.apply(removed.get(0));
+    events.add(new ManagerEvent.MapAdopted(s.map()));
     return events;
   }
 

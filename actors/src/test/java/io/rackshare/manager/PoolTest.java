@@ -362,4 +362,33 @@ class PoolTest {
     assertTrue(s.growVolume("m", 5 * MIB, List.of(), LAYOUTS, ONE_MIB).problems().get(0)
         .contains("every member in sync"));
   }
+
+  @Test
+  void aRemovedVolumeFreesItsExtentsAndStaysRemovedWhenAStaleMapIsAdopted() {
+    ManagerState s = createdReady(pool(blades(1, 1, 2), 8 * MIB), request("m", "raid1", 4 * MIB, 2, 0, 0));
+    ManagerState before = s;
+    assertTrue(s.removeVolume("nope", List.of()).problems().get(0).contains("no volume 'nope'"));
+    VolumeSpec declared = new VolumeSpec("m", "span", List.of(DevicePath.disk(new BladeId(9, 9, 9), 0)), Map.of());
+    assertTrue(s.removeVolume("m", List.of(declared)).problems().get(0).contains("declared in rackshare.volumes"));
+    ManagerState.Decision d = s.removeVolume("m", List.of());
+    assertEquals(List.of(new ManagerEvent.VolumeRemoved("m")), d.events());
+    s = s.apply(d.events().get(0));
+    assertTrue(s.map().volume("m").isEmpty());
+    assertEquals(8, Pool.space(s, List.of(), ONE_MIB).get(DevicePath.disk(new BladeId(1, 1, 1), 0)).free(),
+        "its extents are free again");
+    // A blade that missed the removal reports its older map (a new manager adopts the blades' maps):
+    // the volume stays removed.
+    ManagerState adopted = s.apply(new ManagerEvent.MapAdopted(before.map()));
+    assertTrue(adopted.map().volume("m").isEmpty(), "not brought back by a stale copy");
+    // A manager that only knows the stale copy learns the removal from a blade that has it.
+    ManagerState stale = ManagerState.EMPTY.apply(new ManagerEvent.MapAdopted(before.map()));
+    assertTrue(stale.map().volume("m").isPresent());
+    ManagerState learnt = stale.apply(new ManagerEvent.MapAdopted(s.map()));
+    assertTrue(learnt.map().volume("m").isEmpty(), "the tombstone wins over the older descriptor");
+    // The name can be used again; the new volume's parts start unready (zeroed first).
+    GlobalResourceDescriptor again = created(s, request("m", "raid1", 4 * MIB, 2, 0, 0), ONE_MIB);
+    assertTrue(!again.partsReady());
+    s = s.apply(new ManagerEvent.VolumeCreated(again));
+    assertTrue(s.map().removed().isEmpty(), "the new volume outlives the tombstone");
+  }
 }

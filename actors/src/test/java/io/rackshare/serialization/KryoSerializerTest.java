@@ -111,6 +111,8 @@ class KryoSerializerTest {
         new ManagerProtocol.VolumeAnswer(null, "the pool cannot hold it"),
         new ManagerProtocol.PartReady(b, "p1", new DevicePath(b, io.rackshare.map.Part.KIND, 3), 4096),
         new ManagerProtocol.GrowVolume("p1", 2L << 30), pooled.growth(),
+        new ManagerProtocol.RemoveVolume("p1"), new ManagerProtocol.ExportClients("p1"),
+        new ManagerProtocol.ExportClientsAnswer("p1", 2), map.without("v0", 9),
         new ManagerProtocol.MapUpdate(GlobalResourceMap.EMPTY.with(io.rackshare.map.ConsoleRoute.to(b, b, 9)),
             List.of(new io.rackshare.map.ResourceDescriptor(io.rackshare.map.DevicePath.video(b),
                 new io.rackshare.map.ResourceConfig.Video(80, 25, "bash")),

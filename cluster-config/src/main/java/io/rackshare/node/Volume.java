@@ -17,12 +17,12 @@ import picocli.CommandLine.Option;
 /** {@code rackshare volume create|list}: volumes by size on the pool, from a blade's management endpoint. */
 @Command(name = "volume", mixinStandardHelpOptions = true,
     description = "Create volumes by size on the pool, and list the volumes.",
-    subcommands = {Volume.Create.class, Volume.Grow.class, Volume.ListVolumes.class})
+    subcommands = {Volume.Create.class, Volume.Grow.class, Volume.Remove.class, Volume.ListVolumes.class})
 final class Volume implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say create, grow or list");
+    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "say create, grow, remove or list");
   }
 
   static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -97,6 +97,28 @@ final class Volume implements Callable<Integer> {
     public Integer call() throws Exception {
       print(endpoint.call("/volumes/" + enc(name) + "/grow?size=" + enc(size),
           HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(90)));
+      return 0;
+    }
+  }
+
+  /** {@code rackshare volume remove}. */
+  @Command(name = "remove", mixinStandardHelpOptions = true,
+      description = "Remove a volume created on the pool; refused while any blade serves it to NBD clients, unless"
+          + " --force. Its extents go back to the pool.")
+  static final class Remove implements Callable<Integer> {
+    @Mixin Endpoint endpoint;
+
+    @Option(names = "--name", required = true, description = "the volume")
+    String name;
+
+    @Option(names = "--force", description = "remove it even while NBD clients use it (their next request fails)")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+      endpoint.call("/volumes/" + enc(name) + "/remove" + (force ? "?force=true" : ""),
+          HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(60));
+      System.out.println("volume " + name + " removed");
       return 0;
     }
   }

@@ -63,6 +63,12 @@ class PoolCommandTest {
       }
 
       @Override
+      public CompletionStage<java.util.Map<String, Object>> removeVolume(String volume, boolean force) {
+        grown.add("remove " + volume + (force ? " forced" : ""));
+        return CompletableFuture.completedFuture(java.util.Map.of("volume", volume, "removed", true));
+      }
+
+      @Override
       public CompletionStage<java.util.Map<String, Object>> growVolume(String volume, String size) {
         grown.add(volume + " to " + size);
         return CompletableFuture.completedFuture(java.util.Map.of("volume", volume, "layout", "raid1",
@@ -137,11 +143,16 @@ class PoolCommandTest {
   }
 
   @Test
-  void volumeGrowAsksForTheNewSizeAndPrintsIt() {
+  void volumeGrowAndRemoveAskTheEndpoint() {
     CliRun run = CliRun.of("volume", "grow", "--url", ManagementEndpoint.url(binding, false), "--token-file",
         dir.resolve("token").toString(), "--name", "db", "--size", "2G");
     assertEquals(0, run.code(), run.err());
     assertEquals(List.of("db to 2G"), grown);
     assertEquals(List.of("volume db: raid1, 2.0 GiB"), run.out().lines().map(String::strip).toList());
+    CliRun removed = CliRun.of("volume", "remove", "--url", ManagementEndpoint.url(binding, false), "--token-file",
+        dir.resolve("token").toString(), "--name", "db", "--force");
+    assertEquals(0, removed.code(), removed.err());
+    assertEquals(List.of("db to 2G", "remove db forced"), grown);
+    assertEquals("volume db removed", removed.out().strip());
   }
 }
