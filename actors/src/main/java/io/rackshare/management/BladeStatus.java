@@ -52,7 +52,20 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
 
   public record Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize,
       long epoch, Map<String, String> options, List<MemberStatus> members, List<String> spares,
-      List<Rebuild> rebuilds) {}
+      List<Rebuild> rebuilds, Preparing preparing) {
+
+    public Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize, long epoch,
+        Map<String, String> options, List<MemberStatus> members, List<String> spares, List<Rebuild> rebuilds) {
+      this(name, layout, health, detail, sizeBytes, blockSize, epoch, options, members, spares, rebuilds, null);
+    }
+  }
+
+  /**
+   * A volume on the pool whose blades are zeroing new extents: created and not serving yet
+   * ({@code growingToBytes} 0), or growing to {@code growingToBytes}; {@code partsReady} of
+   * {@code parts} are done.
+   */
+  public record Preparing(long growingToBytes, int partsReady, int parts) {}
 
   /**
    * A member as the map has it; {@code suspect} when the failure detector suspects its blade (the
@@ -84,9 +97,12 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
                 round(p.bytesPerSecond() / (1 << 20)), p.secondsLeft())
             : new Rebuild(i, m.device().toString(), 0, 0, total, 0, -1));
       }
+      Preparing preparing = v.partsReady() ? null : new Preparing(
+          v.growth() == null ? 0 : v.growth().capacityBlocks() * v.blockSize(),
+          (int) v.parts().stream().filter(io.rackshare.map.Part::ready).count(), v.parts().size());
       volumes.add(new Volume(v.name(), v.layout(), h.status().name(), h.detail(), v.sizeBytes(), v.blockSize(),
           v.epoch(), new TreeMap<>(v.options()), members, v.spares().stream().map(Object::toString).toList(),
-          rebuilds));
+          rebuilds, preparing));
     }
     ManagerBackup.View view = roles.view();
     Optional<BladeId> manager = s.manager().or(view::manager);

@@ -120,6 +120,13 @@ final class Status implements Callable<Integer> {
         b.append(" ".repeat(42)).append(String.format("rebuilding %s %s %5.1f %% of %s at %.1f MiB/s, ETA %s%n",
             r.device(), bar(r.percent(), 20), r.percent(), size(r.totalBytes()), r.mibPerSecond(), eta(r.secondsLeft())));
       }
+      if (v.preparing() != null) {
+        BladeStatus.Preparing p = v.preparing();
+        double percent = 100.0 * p.partsReady() / Math.max(1, p.parts());
+        b.append(" ".repeat(42)).append(String.format("%s %s %d of %d parts zeroed%n",
+            p.growingToBytes() > 0 ? "growing to " + size(p.growingToBytes()) : "being prepared", bar(percent, 20),
+            p.partsReady(), p.parts()));
+      }
       if (!v.health().equals("OPTIMAL")) b.append(" ".repeat(42)).append(v.detail()).append('\n');
     }
     return b.toString();

@@ -105,4 +105,15 @@ class StatusWatchTest {
     assertEquals(2, run.code(), run.err());
     assertTrue(run.err().contains("--watch: 0.1 to 3600 seconds"), run.err());
   }
+
+  @Test
+  void aVolumeGrowingShowsItsPartsBeingZeroed() {
+    var members = List.of(new BladeStatus.MemberStatus(0, "Rack(1)/Chassis(1)/Blade(1)/Part(0)", "ACTIVE", 1, false));
+    var growing = new BladeStatus.Volume("p", "raid1", "OPTIMAL", "", 24L << 20, 4096, 7, Map.of(), members, List.of(),
+        List.of(), new BladeStatus.Preparing(48L << 20, 1, 3));
+    String text = Status.format(new BladeStatus("Rack(1)/Chassis(1)/Blade(1)", "Rack(1)/Chassis(1)/Blade(1)", List.of(),
+        7, "d", List.of(growing), "first-in", "local-maps", "", "", "", List.of(), null, null, List.of(), null, null));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        text.contains("growing to 48 MiB [#######.............] 1 of 3 parts zeroed"), text);
+  }
 }
