@@ -133,10 +133,14 @@ final class Parts {
     }
     if (pending && !again) {
       again = true;
-      timer.schedule(() -> {
-        again = false;
-        installed(map.get());
-      }, REPORT_AGAIN_SECONDS, TimeUnit.SECONDS);
+      try {
+        timer.schedule(() -> {
+          again = false;
+          installed(map.get());
+        }, REPORT_AGAIN_SECONDS, TimeUnit.SECONDS);
+      } catch (RejectedExecutionException e) {
+        again = false; // the blade is stopping
+      }
     }
   }
 
