@@ -545,17 +545,8 @@ public final class Rackshare implements Extension {
                 + "): disconnect them, or force the removal");
           }
         });
-    return checked.thenCompose(x -> AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
-            r -> new SmmHandler.RequestToManager(new io.rackshare.manager.ManagerProtocol.RemoveVolume(name), 0, r),
-            settings.oob().requestTimeout().plusSeconds(5), system.scheduler()))
-        .thenAccept(r -> {
-          if (r instanceof SmmHandler.Answered a
-              && a.message() instanceof io.rackshare.manager.ManagerProtocol.VolumeAnswer answer) {
-            if (answer.refused() != null) throw new IllegalArgumentException(answer.refused());
-            return;
-          }
-          throw new IllegalStateException("the global resource manager did not remove '" + name + "': " + r);
-        });
+    return checked.thenCompose(x -> askManager(new io.rackshare.manager.ManagerProtocol.RemoveVolume(name)))
+        .thenAccept(answer -> { });
   }
 
   /**
@@ -603,14 +594,23 @@ public final class Rackshare implements Extension {
   /** Asks the manager to create or grow a volume, then waits for this blade's map to serve it at {@code minBytes}. */
   private CompletionStage<io.rackshare.map.GlobalResourceDescriptor> askManagerForVolume(
       io.rackshare.smm.OobMessage.ForManager command, String name, long minBytes, Duration timeout) {
+    return askManager(command).thenCompose(answer -> volumes.awaitSize(name, minBytes, timeout));
+  }
+
+  /**
+   * Sends an operator's volume change to the manager: its answer, or a failure with its reason
+   * for refusing ({@link IllegalArgumentException}) or why it did not answer.
+   */
+  private CompletionStage<io.rackshare.manager.ManagerProtocol.VolumeAnswer> askManager(
+      io.rackshare.smm.OobMessage.ForManager command) {
     return AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
             r -> new SmmHandler.RequestToManager(command, 0, r),
             settings.oob().requestTimeout().plusSeconds(5), system.scheduler())
-        .thenCompose(r -> {
+        .thenApply(r -> {
           if (r instanceof SmmHandler.Answered a
               && a.message() instanceof io.rackshare.manager.ManagerProtocol.VolumeAnswer answer) {
             if (answer.refused() != null) throw new IllegalArgumentException(answer.refused());
-            return volumes.awaitSize(name, minBytes, timeout);
+            return answer;
           }
           if (r instanceof SmmHandler.Failed f) {
             throw new IllegalStateException("the global resource manager did not answer (" + f.failure() + ": "

@@ -268,7 +268,13 @@ public final class ResourceManager
     } else if (d.message() instanceof ManagerProtocol.RouteConsole r) {
       return onRouteConsole(state, r, d.responder());
     } else if (d.message() instanceof ManagerProtocol.CreateVolume r) {
-      return onCreateVolume(state, r, d.responder());
+      String name = r.request().name();
+      return volumeChange("created", name, state.createVolume(r.request(), settings.volumes(), settings.layouts(),
+          settings.pool()), d.responder(), s -> {
+            io.rackshare.map.GlobalResourceDescriptor v = s.map().volumes().get(name);
+            ctx.getLog().info("volume '{}' created on the pool: {} {} bytes on {} (map epoch {})", name, v.layout(),
+                v.sizeBytes(), v.devices(), s.map().epoch());
+          });
     } else if (d.message() instanceof ManagerProtocol.PartReady r) {
       List<ManagerEvent> events = state.partReady(r.volume(), r.part(), r.readyBlocks());
       return change(events, s -> {
@@ -279,30 +285,14 @@ public final class ResourceManager
         }
       });
     } else if (d.message() instanceof ManagerProtocol.RemoveVolume r) {
-      ManagerState.Decision decision = state.removeVolume(r.volume(), settings.volumes());
-      if (!decision.problems().isEmpty()) {
-        d.responder().reply(new ManagerProtocol.VolumeAnswer(null, String.join("; ", decision.problems())));
-        return Effect().none();
-      }
-      return change(decision.events(), s -> {
-        ctx.getLog().info("volume '{}' removed from {}; its extents are free (map epoch {})", r.volume(), d.from(),
-            s.map().epoch());
-        d.responder().reply(new ManagerProtocol.VolumeAnswer(null, null));
-      });
+      return volumeChange("removed", r.volume(), state.removeVolume(r.volume(), settings.volumes()), d.responder(),
+          s -> ctx.getLog().info("volume '{}' removed from {}; its extents are free (map epoch {})", r.volume(),
+              d.from(), s.map().epoch()));
     } else if (d.message() instanceof ManagerProtocol.GrowVolume r) {
-      ManagerState.Decision decision = state.growVolume(r.volume(), r.sizeBytes(), settings.volumes(),
-          settings.layouts(), settings.pool());
-      if (!decision.problems().isEmpty()) {
-        String why = String.join("; ", decision.problems());
-        ctx.getLog().warn("volume '{}' not grown: {}", r.volume(), why);
-        d.responder().reply(new ManagerProtocol.VolumeAnswer(null, why));
-        return Effect().none();
-      }
-      return change(decision.events(), s -> {
-        ctx.getLog().info("volume '{}' grows to {} bytes once its new extents are zeroed (map epoch {})", r.volume(),
-            r.sizeBytes(), s.map().epoch());
-        d.responder().reply(new ManagerProtocol.VolumeAnswer(s.map().volumes().get(r.volume()), null));
-      });
+      return volumeChange("grown", r.volume(), state.growVolume(r.volume(), r.sizeBytes(), settings.volumes(),
+          settings.layouts(), settings.pool()), d.responder(),
+          s -> ctx.getLog().info("volume '{}' grows to {} bytes once its new extents are zeroed (map epoch {})",
+              r.volume(), r.sizeBytes(), s.map().epoch()));
     } else if (d.message() instanceof ManagerProtocol.GetMap) {
       d.responder().reply(update(state));
     } else {
@@ -346,21 +336,22 @@ public final class ResourceManager
     });
   }
 
-  private Effect<ManagerEvent, ManagerState> onCreateVolume(ManagerState state, ManagerProtocol.CreateVolume r,
-      SmmHandler.Responder responder) {
-    ManagerState.Decision decision = state.createVolume(r.request(), settings.volumes(), settings.layouts(),
-        settings.pool());
+  /**
+   * An operator's change of volume {@code name} ({@code what}: "created", "grown", "removed"):
+   * refused with the decision's problems, or journalled, logged by {@code logged} and answered
+   * with the volume as it then is (null once removed).
+   */
+  private Effect<ManagerEvent, ManagerState> volumeChange(String what, String name, ManagerState.Decision decision,
+      SmmHandler.Responder responder, Consumer<ManagerState> logged) {
     if (!decision.problems().isEmpty()) {
       String why = String.join("; ", decision.problems());
-      ctx.getLog().warn("volume '{}' not created: {}", r.request().name(), why);
+      ctx.getLog().warn("volume '{}' not {}: {}", name, what, why);
       responder.reply(new ManagerProtocol.VolumeAnswer(null, why));
       return Effect().none();
     }
     return change(decision.events(), s -> {
-      io.rackshare.map.GlobalResourceDescriptor v = s.map().volumes().get(r.request().name());
-      ctx.getLog().info("volume '{}' created on the pool: {} {} bytes on {} (map epoch {})", v.name(), v.layout(),
-          v.sizeBytes(), v.devices(), s.map().epoch());
-      responder.reply(new ManagerProtocol.VolumeAnswer(v, null));
+      logged.accept(s);
+      responder.reply(new ManagerProtocol.VolumeAnswer(s.map().volumes().get(name), null));
     });
   }
 

@@ -30,8 +30,8 @@ final class Console implements Callable<Integer> {
     }
     String answer = select == null
         ? endpoint.call("/console", HttpRequest.newBuilder().GET(), Duration.ofSeconds(10))
-        : endpoint.call("/console/select?blade=" + URLEncoder.encode(select, StandardCharsets.UTF_8),
-            HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(25));
+        : endpoint.post("/console/select?blade=" + URLEncoder.encode(select, StandardCharsets.UTF_8),
+            Duration.ofSeconds(25));
     System.out.println(answer);
     return 0;
   }

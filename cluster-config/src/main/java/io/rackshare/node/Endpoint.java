@@ -50,6 +50,11 @@ final class Endpoint {
     return r.body();
   }
 
+  /** A change: {@code POST path} with no body (the endpoint takes none), as {@link #call} does. */
+  String post(String path, Duration timeout) throws InterruptedException {
+    return call(path, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.noBody()), timeout);
+  }
+
   private HttpResponse<String> send(HttpRequest.Builder request) throws InterruptedException {
     try {
       return client().send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -1,7 +1,6 @@
 package io.rackshare.node;
 
 import java.net.URLEncoder;
-import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -26,8 +25,7 @@ final class Fail implements Callable<Integer> {
   public Integer call() throws Exception {
     String path = "/volumes/" + URLEncoder.encode(volume, StandardCharsets.UTF_8) + "/fail?device="
         + URLEncoder.encode(device, StandardCharsets.UTF_8);
-    System.out.println(endpoint.call(path, HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.noBody()),
-        Duration.ofSeconds(60)));
+    System.out.println(endpoint.post(path, Duration.ofSeconds(60)));
     return 0;
   }
 }

@@ -69,8 +69,7 @@ final class Volume implements Callable<Integer> {
         options.forEach((k, v) -> o.append(o.length() == 0 ? "" : ",").append(k).append('=').append(v));
         q.append("&options=").append(enc(o.toString()));
       }
-      String body = endpoint.call(q.toString(), HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.noBody()),
-          Duration.ofSeconds(90));
+      String body = endpoint.post(q.toString(), Duration.ofSeconds(90));
       if (json) {
         System.out.println(body);
         return 0;
@@ -95,8 +94,7 @@ final class Volume implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      print(endpoint.call("/volumes/" + enc(name) + "/grow?size=" + enc(size),
-          HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(90)));
+      print(endpoint.post("/volumes/" + enc(name) + "/grow?size=" + enc(size), Duration.ofSeconds(90)));
       return 0;
     }
   }
@@ -116,8 +114,7 @@ final class Volume implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      endpoint.call("/volumes/" + enc(name) + "/remove" + (force ? "?force=true" : ""),
-          HttpRequest.newBuilder().POST(HttpRequest.BodyPublishers.noBody()), Duration.ofSeconds(60));
+      endpoint.post("/volumes/" + enc(name) + "/remove" + (force ? "?force=true" : ""), Duration.ofSeconds(60));
       System.out.println("volume " + name + " removed");
       return 0;
     }
