@@ -366,6 +366,18 @@ public final class Rackshare implements Extension {
         }
 
         @Override
+        public CompletionStage<Map<String, Object>> drainBlade(String blade, boolean on) {
+          io.rackshare.map.BladeId id;
+          try {
+            id = io.rackshare.map.BladeId.parse(blade);
+          } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+          }
+          return Rackshare.this.drainBlade(id, on).thenApply(a -> Map.of("blade", a.blade().toString(),
+              "draining", a.draining(), "moving", a.moving()));
+        }
+
+        @Override
         public CompletionStage<io.rackshare.management.PoolStatus> pool() {
           return Rackshare.this.pool();
         }
@@ -545,8 +557,24 @@ public final class Rackshare implements Extension {
                 + "): disconnect them, or force the removal");
           }
         });
-    return checked.thenCompose(x -> askManager(new io.rackshare.manager.ManagerProtocol.RemoveVolume(name)))
+    return checked.thenCompose(x -> askManager(new io.rackshare.manager.ManagerProtocol.RemoveVolume(name),
+            io.rackshare.manager.ManagerProtocol.VolumeAnswer.class))
         .thenAccept(answer -> { });
+  }
+
+  /**
+   * Drains {@code blade} ({@code on}; as {@code rackshare blade drain}) or undrains it: a drained
+   * blade takes no new extents, and the manager moves the volumes' members and spares on it to
+   * other blades while they serve (copy, then switch the map, one member per volume at a time).
+   * Completes once the manager has journalled it, with the moves under way; {@link #status()}
+   * shows their progress and when the blade holds nothing any more. An undrain rolls back the
+   * moves away from it that are under way. Fails with the manager's reason (an unknown blade), an
+   * {@link IllegalArgumentException}.
+   */
+  public CompletionStage<io.rackshare.manager.ManagerProtocol.DrainAnswer> drainBlade(io.rackshare.map.BladeId blade,
+      boolean on) {
+    return askManager(new io.rackshare.manager.ManagerProtocol.DrainBlade(blade, on),
+        io.rackshare.manager.ManagerProtocol.DrainAnswer.class);
   }
 
   /**
@@ -594,23 +622,24 @@ public final class Rackshare implements Extension {
   /** Asks the manager to create or grow a volume, then waits for this blade's map to serve it at {@code minBytes}. */
   private CompletionStage<io.rackshare.map.GlobalResourceDescriptor> askManagerForVolume(
       io.rackshare.smm.OobMessage.ForManager command, String name, long minBytes, Duration timeout) {
-    return askManager(command).thenCompose(answer -> volumes.awaitSize(name, minBytes, timeout));
+    return askManager(command, io.rackshare.manager.ManagerProtocol.VolumeAnswer.class)
+        .thenCompose(answer -> volumes.awaitSize(name, minBytes, timeout));
   }
 
   /**
-   * Sends an operator's volume change to the manager: its answer, or a failure with its reason
-   * for refusing ({@link IllegalArgumentException}) or why it did not answer.
+   * Sends an operator's change to the manager: its answer (a {@code type}), or a failure with its
+   * reason for refusing ({@link IllegalArgumentException}) or why it did not answer.
    */
-  private CompletionStage<io.rackshare.manager.ManagerProtocol.VolumeAnswer> askManager(
-      io.rackshare.smm.OobMessage.ForManager command) {
+  private <A> CompletionStage<A> askManager(io.rackshare.smm.OobMessage.ForManager command, Class<A> type) {
     return AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
             r -> new SmmHandler.RequestToManager(command, 0, r),
             settings.oob().requestTimeout().plusSeconds(5), system.scheduler())
         .thenApply(r -> {
-          if (r instanceof SmmHandler.Answered a
-              && a.message() instanceof io.rackshare.manager.ManagerProtocol.VolumeAnswer answer) {
-            if (answer.refused() != null) throw new IllegalArgumentException(answer.refused());
-            return answer;
+          if (r instanceof SmmHandler.Answered a && type.isInstance(a.message())) {
+            String refused = a.message() instanceof io.rackshare.manager.ManagerProtocol.VolumeAnswer v ? v.refused()
+                : a.message() instanceof io.rackshare.manager.ManagerProtocol.DrainAnswer d ? d.refused() : null;
+            if (refused != null) throw new IllegalArgumentException(refused);
+            return type.cast(a.message());
           }
           if (r instanceof SmmHandler.Failed f) {
             throw new IllegalStateException("the global resource manager did not answer (" + f.failure() + ": "

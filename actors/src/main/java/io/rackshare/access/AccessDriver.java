@@ -107,7 +107,7 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
     return this;
   }
 
-  /** Starts a rebuilder for each member of this blade being rebuilt; the others stop themselves. */
+  /** Starts a rebuilder for each member of this blade being rebuilt or moved into; the others stop themselves. */
   private void startRebuilds() {
     java.util.Set<String> wanted = new java.util.HashSet<>();
     for (GlobalResourceDescriptor v : map.volumes().values()) {
@@ -119,6 +119,17 @@ public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
         if (!rebuilders.containsKey(key)) {
           ActorRef<Rebuilder.Command> r = getContext().spawnAnonymous(
               Rebuilder.create(rebuildContext, v.name(), i, m.device(), m.since()));
+          getContext().watch(r);
+          rebuilders.put(key, r);
+        }
+      }
+      for (io.rackshare.map.Move m : v.moves()) {
+        if (!m.target().blade().equals(rebuildContext.self())) continue;
+        String key = v.name() + "#" + m.position() + "#move#" + m.target() + "#" + m.since();
+        wanted.add(key);
+        if (!rebuilders.containsKey(key)) {
+          ActorRef<Rebuilder.Command> r = getContext().spawnAnonymous(
+              Rebuilder.create(rebuildContext, v.name(), m.position(), m.target(), m.since(), true));
           getContext().watch(r);
           rebuilders.put(key, r);
         }

@@ -252,7 +252,7 @@ public final class AccessPath implements VolumeIo {
     Health h = layouts.get(v.layout()).health(v);
     if (h.failed()) return volumeFailed(v, h);
     List<CompletableFuture<Outcome>> parts = new ArrayList<>();
-    for (DevicePath d : layouts.get(v.layout()).devices(v)) {
+    for (DevicePath d : io.rackshare.layout.Moves.flushed(layouts.get(v.layout()), v)) {
       parts.add(client.send(d.blade(), d, BlockFrames.flush(volume, v.epoch(), d), true));
     }
     return retries.settle(v, parts, attempt, () -> flush(volume, attempt + 1));
@@ -358,16 +358,25 @@ public final class AccessPath implements VolumeIo {
   }
 
   /**
-   * Writes the same bytes to every copy: the ones in sync first, then those being rebuilt, so that
-   * a rebuild copying this range reads either the old bytes before this write reaches the rebuilt
-   * copy, or the new ones.
+   * Writes the same bytes to every copy: the ones in sync first, then those being rebuilt and the
+   * targets of moving members ({@link io.rackshare.layout.Moves}), so that a rebuild or move
+   * copying this range reads either the old bytes before this write reaches the copy, or the new
+   * ones.
    */
   private CompletableFuture<Void> copies(Op op, GlobalResourceDescriptor v, List<DeviceSegment> inSync,
       List<DeviceSegment> rebuilding, long vo, int n, int attempt) {
     Supplier<CompletableFuture<Void>> again = () -> range(op, vo, n, attempt + 1);
-    if (rebuilding.isEmpty()) return retries.settle(v, writeAll(op, v, inSync, vo), attempt, again);
+    List<DeviceSegment> moving = io.rackshare.layout.Moves.shadows(v, inSync);
+    List<DeviceSegment> after = rebuilding;
+    if (!moving.isEmpty()) {
+      // A member that moves: its target is written after it, as a copy being rebuilt is.
+      after = new ArrayList<>(rebuilding);
+      after.addAll(moving);
+    }
+    if (after.isEmpty()) return retries.settle(v, writeAll(op, v, inSync, vo), attempt, again);
+    List<DeviceSegment> second = after;
     return retries.settle(v, writeAll(op, v, inSync, vo), attempt, again,
-        () -> retries.settle(v, writeAll(op, v, rebuilding, vo), attempt, again));
+        () -> retries.settle(v, writeAll(op, v, second, vo), attempt, again));
   }
 
   private List<CompletableFuture<Outcome>> writeAll(Op op, GlobalResourceDescriptor v, List<DeviceSegment> segments,

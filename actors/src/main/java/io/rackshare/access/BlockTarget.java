@@ -2,6 +2,7 @@ package io.rackshare.access;
 
 import io.rackshare.driver.BlockStore;
 import io.rackshare.layout.Layout;
+import io.rackshare.layout.Moves;
 import io.rackshare.layout.Layouts;
 import io.rackshare.map.BladeId;
 import io.rackshare.map.DevicePath;
@@ -153,11 +154,11 @@ final class BlockTarget implements DataLane.Handler {
     if (stores.store(r.device(), v) == null) return r.device() + " is not a device of " + self;
     Layout layout = layouts.get(v.layout());
     if (r.type() == BlockFrames.FLUSH) {
-      return layout.devices(v).contains(r.device()) ? null
+      return Moves.flushed(layout, v).contains(r.device()) ? null
           : r.device() + " is not a member of '" + r.volume() + "'";
     }
     boolean write = r.type() != BlockFrames.READ && r.type() != BlockFrames.STATUS;
-    if (!layout.owns(v, r.segment(), write)) {
+    if (!layout.owns(v, r.segment(), write) && !Moves.owns(layout, v, r.segment(), write)) {
       return (r.segment().isParity() ? "parity" : "bytes " + r.segment().volumeOffset()) + "+" + r.segment().length()
           + " of '" + r.volume() + "' are not at " + r.device() + " offset " + r.segment().deviceOffset()
           + (write ? " on a member written" : " on a member read") + " at epoch " + v.epoch();

@@ -31,6 +31,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * go on meanwhile (they reach the member too, see {@link AccessPath}). Progress goes to every
  * blade about once a second; when done, it tells the manager, until the map shows the member in
  * sync. The {@link AccessDriver} starts and stops it as maps come.
+ *
+ * <p>The same actor copies a moving member to its target on this blade ({@link
+ * io.rackshare.map.Move}, {@code move}): every byte of the member's data, read from the member
+ * itself under the target range's lock, while writes reach the target after the member; when
+ * done it tells the manager ({@link ManagerProtocol.MoveDone}) until the map shows the switch.
  */
 final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
 
@@ -47,7 +52,14 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
       ActorRef<SmmHandler.Command> smm) {}
 
   static Behavior<Command> create(Context c, String volume, int position, DevicePath device, long since) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new Rebuilder(ctx, t, c, volume, position, device, since)));
+    return create(c, volume, position, device, since, false);
+  }
+
+  /** With {@code move}: copies the member at {@code position} to {@code device}, its move's target. */
+  static Behavior<Command> create(Context c, String volume, int position, DevicePath device, long since,
+      boolean move) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(t -> new Rebuilder(ctx, t, c, volume, position, device, since,
+        move)));
   }
 
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
@@ -59,6 +71,7 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
   private final int position;
   private final DevicePath device;
   private final long since;
+  private final boolean move;
   private final long startNanos = System.nanoTime();
   private long done;
   private long total = -1;
@@ -80,8 +93,9 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
   private boolean finished;
 
   private Rebuilder(ActorContext<Command> ctx, TimerScheduler<Command> timers, Context c, String volume,
-      int position, DevicePath device, long since) {
+      int position, DevicePath device, long since, boolean move) {
     super(ctx);
+    this.move = move;
     this.timers = timers;
     this.c = c;
     this.volume = volume;
@@ -89,7 +103,8 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
     this.device = device;
     this.since = since;
     this.lastProgressNanos = startNanos;
-    ctx.getLog().info("rebuilding {} of '{}' (position {}, since epoch {})", device, volume, position, since);
+    ctx.getLog().info("{} {} of '{}' (position {}, since epoch {})", move ? "moving into" : "rebuilding", device,
+        volume, position, since);
     ctx.getSelf().tell(Next.INSTANCE);
   }
 
@@ -106,6 +121,9 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
   private GlobalResourceDescriptor current() {
     GlobalResourceDescriptor v = c.path().currentMap().volumes().get(volume);
     if (v == null || position >= v.members().size()) return null;
+    if (move) {
+      return v.move(position).filter(m -> m.target().equals(device) && m.since() == since).isPresent() ? v : null;
+    }
     Member m = v.member(position);
     return m.device().equals(device) && m.state() == Member.State.REBUILDING && m.since() == since ? v : null;
   }
@@ -115,12 +133,14 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
     if (v == null) return Behaviors.stopped();
     if (finished) {
       // The manager has not marked it in sync yet (or the message was lost in a failover).
-      c.smm().tell(new SmmHandler.SendToManager(new ManagerProtocol.RebuildDone(c.self(), volume, position, device, since)));
+      c.smm().tell(new SmmHandler.SendToManager(move
+          ? new ManagerProtocol.MoveDone(c.self(), volume, position, device, since)
+          : new ManagerProtocol.RebuildDone(c.self(), volume, position, device, since)));
       timers.startSingleTimer(Next.INSTANCE, DONE_AGAIN);
       return this;
     }
     Layout layout = c.layouts().get(v.layout());
-    if (layout.health(v).failed()) {
+    if (layout.health(v).failed() || (move && !v.member(position).readable())) {
       // Nothing to rebuild from until a missing member returns.
       timers.startSingleTimer(Next.INSTANCE, c.settings().rebuildStepPause());
       return this;
@@ -159,7 +179,10 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
       issued += n;
       CompletableFuture<Void> all;
       try {
-        List<RebuildStep> steps = layout.rebuild(v, position, at, (int) n);
+        List<RebuildStep> steps = move
+            ? layout.memberSegments(v, position, at, (int) n).stream()
+                .<RebuildStep>map(s -> new RebuildStep.Copy(s, io.rackshare.layout.Moves.on(s, device))).toList()
+            : layout.rebuild(v, position, at, (int) n);
         all = CompletableFuture.allOf(steps.stream().map(s -> c.path().rebuild(v, s)).toArray(CompletableFuture[]::new));
       } catch (RuntimeException e) {
         all = CompletableFuture.failedFuture(e);
@@ -198,7 +221,8 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
     if (done >= total) {
       finished = true;
       progress(now, true);
-      getContext().getLog().info("rebuilt {} of '{}': {} KiB in {} ms", device, volume, total >> 10,
+      getContext().getLog().info("{} {} of '{}': {} KiB in {} ms", move ? "moved into" : "rebuilt", device, volume,
+          total >> 10,
           (now - startNanos) / 1_000_000L);
       getContext().getSelf().tell(Next.INSTANCE);
       return this;
@@ -214,6 +238,11 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
    */
   private void plan(GlobalResourceDescriptor v, Layout layout) {
     planning = true;
+    if (move) {
+      // A move copies every byte of the member's data.
+      getContext().getSelf().tell(new Planned(null, null));
+      return;
+    }
     Member m = v.member(position);
     List<Integer> witnesses = m.missedFrom() == 0 ? List.of()
         : layout.witnesses(v, position).stream().filter(i -> v.member(i).readable()).toList();
@@ -232,7 +261,9 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
     planning = false;
     GlobalResourceDescriptor v = current();
     if (v == null) return Behaviors.stopped();
-    long size = c.layouts().get(v.layout()).rebuildBytes(v);
+    Layout layout = c.layouts().get(v.layout());
+    long start = move ? layout.moveRange(v, position)[0] : 0;
+    long size = move ? layout.moveRange(v, position)[1] : layout.rebuildBytes(v);
     if (p.failure() != null && ++planAttempts < 5) {
       getContext().getLog().info("rebuild of {} of '{}': {}; asking again", device, volume,
           BlockDeviceException.cause(p.failure()).getMessage());
@@ -240,12 +271,12 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
       return this;
     }
     if (p.ranges() == null) {
-      if (v.member(position).missedFrom() != 0) {
+      if (!move && v.member(position).missedFrom() != 0) {
         getContext().getLog().info("rebuilding {} of '{}' whole: no in-sync copy can say what it missed since epoch {}",
             device, volume, v.member(position).missedFrom());
       }
-      ranges = List.of(new long[] {0, size});
-      total = size;
+      ranges = List.of(new long[] {start, size});
+      total = size - start;
     } else {
       ranges = p.ranges().stream().filter(r -> r[0] < size && r[1] > r[0])
           .map(r -> new long[] {r[0], Math.min(r[1], size)}).toList();

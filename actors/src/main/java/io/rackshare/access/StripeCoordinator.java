@@ -310,6 +310,7 @@ final class StripeCoordinator {
     Stripe st = layout.stripe(v, stripe);
     long region = st.deviceOffset() / layout.intentRegion(v);
     List<ChunkBytes> sent = new ArrayList<>();
+    List<DeviceSegment> segments = new ArrayList<>();
     List<CompletableFuture<Outcome>> outcomes = new ArrayList<>();
     try {
       intents.begin(volume, region);
@@ -321,6 +322,7 @@ final class StripeCoordinator {
       if (!v.member(st.position(o.chunk())).writable()) continue;
       DeviceSegment s = layout.segment(v, st, o.chunk(), o.within(), o.content().remaining());
       sent.add(o);
+      segments.add(s);
       outcomes.add(client.send(s.blade(), s.device(),
           BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), s, fua, o.content().duplicate()), true));
     }
@@ -334,9 +336,29 @@ final class StripeCoordinator {
           bad.add(outcomes.get(i));
         }
       }
-      if (again.isEmpty()) return CompletableFuture.<Void>completedFuture(null);
+      if (again.isEmpty()) return shadows(v, segments, sent, fua, attempt, () -> writeOut(volume, stripe, outs, fua,
+          attempt + 1));
       return retries.settle(v, bad, attempt, () -> writeOut(volume, stripe, again, fua, attempt + 1));
     }).whenComplete((x, e) -> intents.end(volume, region));
+  }
+
+  /**
+   * The chunks of a moving member, written once the members have them to the move's target too
+   * ({@link io.rackshare.layout.Moves}); a failed one goes again with the whole write.
+   */
+  private CompletableFuture<Void> shadows(GlobalResourceDescriptor v, List<DeviceSegment> segments,
+      List<ChunkBytes> sent, boolean fua, int attempt, Supplier<CompletableFuture<Void>> again) {
+    if (v.moves().isEmpty()) return CompletableFuture.completedFuture(null);
+    List<CompletableFuture<Outcome>> outcomes = new ArrayList<>();
+    for (int i = 0; i < segments.size(); i++) {
+      java.util.Optional<DeviceSegment> t = io.rackshare.layout.Moves.shadow(v, segments.get(i));
+      if (t.isEmpty()) continue;
+      DeviceSegment s = t.get();
+      outcomes.add(client.send(s.blade(), s.device(),
+          BlockFrames.segment(BlockFrames.WRITE, v.name(), v.epoch(), s, fua, sent.get(i).content().duplicate()), true));
+    }
+    if (outcomes.isEmpty()) return CompletableFuture.completedFuture(null);
+    return retries.settle(v, outcomes, attempt, again);
   }
 
   // ---- recovery after an unclean stop --------------------------------------------------------

@@ -170,6 +170,20 @@ abstract class CopiesLayout implements Layout {
   }
 
   @Override
+  public List<DeviceSegment> memberSegments(GlobalResourceDescriptor v, int position, long deviceOffset, int length) {
+    List<DeviceSegment> out = new ArrayList<>();
+    DevicePath device = v.member(position).device();
+    long pos = deviceOffset;
+    long end = deviceOffset + length;
+    while (pos < end) {
+      int n = (int) Math.min(end - pos, deviceRun(v, pos));
+      out.add(new DeviceSegment(device, pos, volumeOffsetOf(v, position, pos), n));
+      pos += n;
+    }
+    return out;
+  }
+
+  @Override
   public List<RebuildStep> rebuild(GlobalResourceDescriptor v, int position, long deviceOffset, int length) {
     int source = -1;
     for (int[] g : groups(v)) {

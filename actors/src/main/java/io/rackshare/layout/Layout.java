@@ -128,6 +128,22 @@ public interface Layout {
     return volume.memberBytes();
   }
 
+  /**
+   * The device bytes {@code {start, end}} of the member at {@code position} that hold the
+   * volume's data (or parity): what a move of the member copies to its new place, at the same
+   * offsets. The default: its data area, as a rebuild covers.
+   */
+  default long[] moveRange(GlobalResourceDescriptor volume, int position) {
+    return new long[] {0, rebuildBytes(volume)};
+  }
+
+  /**
+   * Device bytes {@code [deviceOffset, deviceOffset + length)} of the member at {@code position}
+   * (inside its {@link #moveRange}) as the segments this layout reads and writes there, in
+   * device order: what a move reads from the member and writes to its new place.
+   */
+  List<DeviceSegment> memberSegments(GlobalResourceDescriptor volume, int position, long deviceOffset, int length);
+
   /** The devices a flush of the volume must reach: every member that is written. */
   default List<DevicePath> devices(GlobalResourceDescriptor volume) {
     return volume.members().stream().filter(Member::writable).map(Member::device).toList();

@@ -208,8 +208,8 @@ public final class Raid5Layout implements ParityLayout {
   }
 
   @Override
-  public List<RebuildStep> rebuild(GlobalResourceDescriptor v, int position, long deviceOffset, int length) {
-    List<RebuildStep> out = new ArrayList<>();
+  public List<DeviceSegment> memberSegments(GlobalResourceDescriptor v, int position, long deviceOffset, int length) {
+    List<DeviceSegment> out = new ArrayList<>();
     int c = chunk(v);
     long pos = deviceOffset;
     long end = deviceOffset + length;
@@ -217,9 +217,18 @@ public final class Raid5Layout implements ParityLayout {
       Stripe st = stripe(v, pos / c);
       int within = (int) (pos % c);
       int n = (int) Math.min(end - pos, c - within);
-      out.add(new RebuildStep.Reconstruct(st.index(), position, v.member(st.parityPosition()).device(),
-          segment(v, st, st.chunkOf(position), within, n)));
+      out.add(segment(v, st, st.chunkOf(position), within, n));
       pos += n;
+    }
+    return out;
+  }
+
+  @Override
+  public List<RebuildStep> rebuild(GlobalResourceDescriptor v, int position, long deviceOffset, int length) {
+    List<RebuildStep> out = new ArrayList<>();
+    for (DeviceSegment s : memberSegments(v, position, deviceOffset, length)) {
+      Stripe st = stripe(v, s.deviceOffset() / chunk(v));
+      out.add(new RebuildStep.Reconstruct(st.index(), position, v.member(st.parityPosition()).device(), s));
     }
     return out;
   }

@@ -57,6 +57,13 @@ public final class SpanLayout extends CopiesLayout {
         spec.name(), NAME, blockSize, next, 0, active(members, epoch), List.of(), extents, spec.options(), epoch);
   }
 
+  /** A span's member holds its extent of the lookup table (a span has no common member size). */
+  @Override
+  public long[] moveRange(GlobalResourceDescriptor v, int position) {
+    Extent e = v.extents().get(position);
+    return new long[] {e.deviceBlock() * v.blockSize(), (e.deviceBlock() + e.blockCount()) * v.blockSize()};
+  }
+
   @Override
   Place place(GlobalResourceDescriptor v, long volumeOffset) {
     long bs = v.blockSize();

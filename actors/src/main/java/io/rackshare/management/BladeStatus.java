@@ -26,7 +26,25 @@ import java.util.TreeMap;
 public record BladeStatus(String blade, String manager, List<String> blades, long mapEpoch, String mapDigest,
     List<Volume> volumes, String nomination, String routing, String managerAddress, String backup,
     String backupAddress, List<BladeInfo> bladeDetails, ManagerRecovery managerRecovery,
-    BackupFollowing backupFollowing, List<Console> consoles, Quorum quorum, Seat seat) {
+    BackupFollowing backupFollowing, List<Console> consoles, Quorum quorum, Seat seat, List<DrainStatus> drains) {
+
+  public BladeStatus(String blade, String manager, List<String> blades, long mapEpoch, String mapDigest,
+      List<Volume> volumes, String nomination, String routing, String managerAddress, String backup,
+      String backupAddress, List<BladeInfo> bladeDetails, ManagerRecovery managerRecovery,
+      BackupFollowing backupFollowing, List<Console> consoles, Quorum quorum, Seat seat) {
+    this(blade, manager, blades, mapEpoch, mapDigest, volumes, nomination, routing, managerAddress, backup,
+        backupAddress, bladeDetails, managerRecovery, backupFollowing, consoles, quorum, seat, List.of());
+  }
+
+  /**
+   * A blade an operator drains: {@code drained} once it holds no member or spare of any volume
+   * (it may leave then without any volume degrading); {@code holds} what it still holds.
+   */
+  public record DrainStatus(String blade, boolean drained, List<String> holds) {}
+
+  /** A member moving to {@code to} (a drain): how far the copy is, how fast, how long still. */
+  public record MoveStatus(int position, String from, String to, double percent, long doneBytes, long totalBytes,
+      double mibPerSecond, long secondsLeft) {}
 
   /** Whether this blade's side of the cluster has a quorum (it serves I/O only then), and why not. */
   public record Quorum(boolean kept, int reachable, int members, String reason) {}
@@ -52,7 +70,14 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
 
   public record Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize,
       long epoch, Map<String, String> options, List<MemberStatus> members, List<String> spares,
-      List<Rebuild> rebuilds, Preparing preparing) {
+      List<Rebuild> rebuilds, Preparing preparing, List<MoveStatus> moves) {
+
+    public Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize, long epoch,
+        Map<String, String> options, List<MemberStatus> members, List<String> spares, List<Rebuild> rebuilds,
+        Preparing preparing) {
+      this(name, layout, health, detail, sizeBytes, blockSize, epoch, options, members, spares, rebuilds, preparing,
+          List.of());
+    }
 
     public Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize, long epoch,
         Map<String, String> options, List<MemberStatus> members, List<String> spares, List<Rebuild> rebuilds) {
@@ -97,12 +122,23 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
                 round(p.bytesPerSecond() / (1 << 20)), p.secondsLeft())
             : new Rebuild(i, m.device().toString(), 0, 0, total, 0, -1));
       }
+      List<MoveStatus> moves = new ArrayList<>();
+      for (io.rackshare.map.Move mv : v.moves()) {
+        ManagerProtocol.RebuildProgress p = s.rebuilds().get(v.name() + "#" + mv.position());
+        boolean current = p != null && p.device().equals(mv.target()) && p.since() == mv.since();
+        long[] range = layout.moveRange(v, mv.position());
+        String from = v.member(mv.position()).device().toString();
+        moves.add(current
+            ? new MoveStatus(mv.position(), from, mv.target().toString(), round(p.percent()), p.doneBytes(),
+                p.totalBytes(), round(p.bytesPerSecond() / (1 << 20)), p.secondsLeft())
+            : new MoveStatus(mv.position(), from, mv.target().toString(), 0, 0, range[1] - range[0], 0, -1));
+      }
       Preparing preparing = v.partsReady() ? null : new Preparing(
           v.growth() == null ? 0 : v.growth().capacityBlocks() * v.blockSize(),
           (int) v.parts().stream().filter(io.rackshare.map.Part::ready).count(), v.parts().size());
       volumes.add(new Volume(v.name(), v.layout(), h.status().name(), h.detail(), v.sizeBytes(), v.blockSize(),
           v.epoch(), new TreeMap<>(v.options()), members, v.spares().stream().map(Object::toString).toList(),
-          rebuilds, preparing));
+          rebuilds, preparing, moves));
     }
     ManagerBackup.View view = roles.view();
     Optional<BladeId> manager = s.manager().or(view::manager);
@@ -131,7 +167,13 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
         new TreeMap<>(s.map().consoles()).values().stream()
             .map(r -> new Console(r.station().toString(), r.target().toString(), r.epoch())).toList(),
         new Quorum(roles.quorum().kept(), roles.quorum().reachable(), roles.quorum().members(), roles.quorum().reason()),
-        new Seat(roles.seat().lease(), roles.seat().holding(), roles.seat().token(), roles.seat().lastChange()));
+        new Seat(roles.seat().lease(), roles.seat().holding(), roles.seat().token(), roles.seat().lastChange()),
+        s.map().drainingBlades().stream().map(b -> drain(s.map(), b)).toList());
+  }
+
+  private static DrainStatus drain(io.rackshare.map.GlobalResourceMap map, BladeId b) {
+    List<String> holds = map.heldBy(b);
+    return new DrainStatus(b.toString(), holds.isEmpty(), holds);
   }
 
   private static String describe(ResourceDescriptor r) {

@@ -67,6 +67,11 @@ public final class ManagementEndpoint extends AllDirectives {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
     }
 
+    /** Drains ({@code on}) or undrains blade {@code blade} ("Rack(r)/Chassis(c)/Blade(s)"); completes with the moves under way. */
+    default CompletionStage<java.util.Map<String, Object>> drainBlade(String blade, boolean on) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
+    }
+
     /** The pool's disks and what uses them, as this blade sees them. */
     default CompletionStage<PoolStatus> pool() {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
@@ -133,6 +138,10 @@ public final class ManagementEndpoint extends AllDirectives {
                 force.map(f -> f.equals("true") || f.equals("yes") || f.equals("1")).orElse(false)))))))),
         path("volumes", () -> post(() -> operator(request, () -> parameterMap(p ->
             completeWithFuture(answer(() -> ops.createVolume(volumeRequest(p)))))))),
+        path(segment("blades").slash("drain"), () -> post(() -> operator(request, () -> parameter("blade", blade ->
+            completeWithFuture(answer(() -> ops.drainBlade(blade, true))))))),
+        path(segment("blades").slash("undrain"), () -> post(() -> operator(request, () -> parameter("blade", blade ->
+            completeWithFuture(answer(() -> ops.drainBlade(blade, false))))))),
         path("pool", () -> get(() -> reader(request, () -> completeWithFuture(answer(() -> ops.pool()))))),
         path("metrics", () -> get(() -> reader(request, () -> completeWithFuture(text(ops::metrics))))),
         path("console", () -> get(() -> reader(request, () -> completeWithFuture(answer(ops::console))))),
@@ -147,6 +156,7 @@ public final class ManagementEndpoint extends AllDirectives {
             "Rackshare blade management: GET /status, GET /pool, GET /metrics (Prometheus),"
                 + " POST /volumes?name=N&layout=L&size=S[&copies=C][&width=W][&spares=K][&options=k=v,...],"
                 + " POST /volumes/{name}/grow?size=S, POST /volumes/{name}/remove[?force=true], POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
+                + " POST /blades/drain?blade=Rack(r)/Chassis(c)/Blade(s), POST /blades/undrain?blade=...,"
                 + " GET /console, GET /console/log?lines=N, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)."
                 + " Changes need Authorization: Bearer <operator token> (GET /token-file, on this host, names its file).\n"))))
         : refuse(StatusCodes.PAYLOAD_TOO_LARGE, "requests here have no body")));

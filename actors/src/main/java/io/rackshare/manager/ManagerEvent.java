@@ -55,6 +55,24 @@ public sealed interface ManagerEvent {
   /** Volume {@code volume} is removed; its parts' extents are free. */
   record VolumeRemoved(String volume) implements ManagerEvent {}
 
+  /** An operator drains ({@code on}) or undrains {@code blade}. */
+  record BladeDrainChanged(BladeId blade, boolean on) implements ManagerEvent {}
+
+  /**
+   * The member at {@code position} of {@code volume} starts moving to {@code target}, a new part
+   * (its blade zeroes it, then copies the member into it; see {@link io.rackshare.map.Move}).
+   */
+  record MoveStarted(String volume, int position, io.rackshare.map.Part target) implements ManagerEvent {}
+
+  /** The move of the member at {@code position} to {@code target} is copied: the target is the member now. */
+  record MoveCompleted(String volume, int position, DevicePath target) implements ManagerEvent {}
+
+  /** The move of the member at {@code position} to {@code target} ends without it (rolled back); the target's extents are free. */
+  record MoveEnded(String volume, int position, DevicePath target, String reason) implements ManagerEvent {}
+
+  /** Hot spare {@code spare} of {@code volume} is replaced by {@code by}, a part on another blade (a drain). */
+  record SpareMoved(String volume, DevicePath spare, io.rackshare.map.Part by) implements ManagerEvent {}
+
   /** The console station on {@code route.station()} now shows {@code route.target()}'s console. */
   record ConsoleRouted(ConsoleRoute route) implements ManagerEvent {}
 

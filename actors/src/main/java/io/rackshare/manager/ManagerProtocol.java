@@ -112,6 +112,27 @@ public final class ManagerProtocol {
       implements OobMessage.ForManager {}
 
   /**
+   * The target {@code target} of the move of {@code volume}'s member at {@code position}, started
+   * at epoch {@code since}, holds all the member's data now (its blade sends it until the map
+   * shows the move done).
+   */
+  public record MoveDone(BladeId from, String volume, int position, DevicePath target, long since)
+      implements OobMessage.ForManager {}
+
+  /**
+   * Drain ({@code on}) or undrain {@code blade}; answered with {@link DrainAnswer} once journalled.
+   */
+  public record DrainBlade(BladeId blade, boolean on) implements OobMessage.ForManager {}
+
+  /** What a drain or undrain left to do ({@code moving}: the moves now under way), or why not ({@code refused}). */
+  public record DrainAnswer(BladeId blade, boolean draining, java.util.List<String> moving, String refused)
+      implements OobMessage {
+    public DrainAnswer {
+      moving = java.util.List.copyOf(moving);
+    }
+  }
+
+  /**
    * How a rebuild goes, broadcast by the rebuilding blade every second or so; every blade keeps
    * the latest for its status.
    */

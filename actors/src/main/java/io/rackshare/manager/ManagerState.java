@@ -76,6 +76,12 @@ public record ManagerState(
         java.util.Optional<ConsoleRoute> ours = merged.console(r.station());
         if (ours.isEmpty() || r.epoch() > ours.get().epoch()) merged = merged.with(r);
       }
+      for (Map.Entry<String, io.rackshare.map.Drain> d : a.map().drains().entrySet()) {
+        io.rackshare.map.Drain ours = merged.drains().get(d.getKey());
+        if (ours == null || d.getValue().epoch() > ours.epoch()) {
+          merged = merged.with(BladeId.parse(d.getKey()), d.getValue());
+        }
+      }
       merged = merged.atEpoch(Math.max(merged.epoch(), a.map().epoch()));
       return new ManagerState(resources, offline, merged);
     } else if (event instanceof ManagerEvent.PartReady p) {
@@ -103,12 +109,68 @@ public record ManagerState(
     } else if (event instanceof ManagerEvent.VolumeRemoved r) {
       if (map.volume(r.volume()).isEmpty()) throw new IllegalArgumentException("no volume " + r.volume() + " to remove");
       return new ManagerState(resources, offline, map.without(r.volume(), map.epoch() + 1));
+    } else if (event instanceof ManagerEvent.BladeDrainChanged d) {
+      return new ManagerState(resources, offline, map.with(d.blade(), new io.rackshare.map.Drain(d.on(), map.epoch() + 1)));
+    } else if (event instanceof ManagerEvent.MoveStarted m) {
+      GlobalResourceDescriptor v = volume(m.volume(), m);
+      long epoch = map.epoch() + 1;
+      List<io.rackshare.map.Move> moves = new ArrayList<>(v.moves());
+      moves.add(new io.rackshare.map.Move(m.position(), m.target().path(), epoch));
+      List<io.rackshare.map.Part> parts = new ArrayList<>(v.parts());
+      parts.add(m.target());
+      return new ManagerState(resources, offline, map.with(v.withMoves(moves, parts, epoch)));
+    } else if (event instanceof ManagerEvent.MoveCompleted m) {
+      GlobalResourceDescriptor v = volume(m.volume(), m);
+      long epoch = map.epoch() + 1;
+      DevicePath source = v.member(m.position()).device();
+      // A span's lookup table names its members' devices: the target takes the source's extents.
+      List<io.rackshare.map.Extent> extents = v.extents().stream().map(e -> e.device().equals(source)
+          ? new io.rackshare.map.Extent(e.volumeBlock(), e.blockCount(), m.target(), e.deviceBlock()) : e).toList();
+      GlobalResourceDescriptor after = new GlobalResourceDescriptor(v.name(), v.layout(), v.blockSize(),
+          v.capacityBlocks(), v.memberBlocks(), v.members(), v.spares(), extents, v.options(), epoch, v.parts(),
+          v.growth(), v.moves().stream().filter(x -> x.position() != m.position()).toList())
+          .withMember(m.position(), Member.active(m.target(), epoch), epoch);
+      return new ManagerState(resources, offline, map.with(withoutPart(after, source, epoch)));
+    } else if (event instanceof ManagerEvent.MoveEnded m) {
+      GlobalResourceDescriptor v = volume(m.volume(), m);
+      long epoch = map.epoch() + 1;
+      GlobalResourceDescriptor after = v.withMoves(
+          v.moves().stream().filter(x -> !(x.position() == m.position() && x.target().equals(m.target()))).toList(),
+          v.parts(), epoch);
+      return new ManagerState(resources, offline, map.with(withoutPart(after, m.target(), epoch)));
+    } else if (event instanceof ManagerEvent.SpareMoved m) {
+      GlobalResourceDescriptor v = volume(m.volume(), m);
+      long epoch = map.epoch() + 1;
+      List<DevicePath> spares = new ArrayList<>(v.spares());
+      spares.remove(m.spare());
+      List<io.rackshare.map.Part> parts = new ArrayList<>(v.parts());
+      if (m.by() != null) {
+        spares.add(m.by().path());
+        parts.add(m.by());
+      }
+      GlobalResourceDescriptor after = v.withSpares(spares, epoch).withParts(parts, v.capacityBlocks(), epoch);
+      return new ManagerState(resources, offline, map.with(withoutPart(after, m.spare(), epoch)));
     } else if (event instanceof ManagerEvent.ConsoleRouted c) {
       return new ManagerState(resources, offline, map.with(c.route()));
     } else if (event instanceof ManagerEvent.MemberEvent m) {
       return new ManagerState(resources, offline, map.with(applyMember(m)));
     }
     throw new IllegalArgumentException("unknown event " + event);
+  }
+
+  private GlobalResourceDescriptor volume(String name, ManagerEvent e) {
+    GlobalResourceDescriptor v = map.volumes().get(name);
+    if (v == null) throw new IllegalArgumentException("no volume " + name + " for " + e);
+    return v;
+  }
+
+  /** {@code v} without part {@code device} if it is one that is no longer member, spare or move target. */
+  private static GlobalResourceDescriptor withoutPart(GlobalResourceDescriptor v, DevicePath device, long epoch) {
+    if (!io.rackshare.map.Part.isPart(device) || v.devices().contains(device) || v.spares().contains(device)
+        || v.moveTo(device).isPresent()) {
+      return v;
+    }
+    return v.withParts(v.parts().stream().filter(p -> !p.path().equals(device)).toList(), v.capacityBlocks(), epoch);
   }
 
   private GlobalResourceDescriptor applyMember(ManagerEvent.MemberEvent e) {
@@ -123,6 +185,12 @@ public record ManagerState(
       spares.remove(s.spare());
       GlobalResourceDescriptor after = v.withSpares(spares, epoch)
           .withMember(e.position(), new Member(s.spare(), Member.State.REBUILDING, epoch), epoch);
+      // A move of the failed member ends: its target took its place, or gives its extents back.
+      for (io.rackshare.map.Move mv : v.moves()) {
+        if (mv.position() != e.position()) continue;
+        after = after.withMoves(after.moves().stream().filter(x -> x != mv).toList(), after.parts(), epoch);
+        if (!mv.target().equals(s.spare())) after = withoutPart(after, mv.target(), epoch);
+      }
       // A failed part that is no longer member or spare goes back to the pool.
       if (io.rackshare.map.Part.isPart(s.failed()) && !after.devices().contains(s.failed())
           && !after.spares().contains(s.failed())) {
@@ -353,6 +421,27 @@ public record ManagerState(
       if (layouts.get(v.layout()).health(without).failed()) state = Member.State.OFFLINE;
     }
     c.add(new ManagerEvent.MemberFailed(v.name(), position, m.device(), state, reason));
+    java.util.Optional<io.rackshare.map.Move> move = v.move(position);
+    if (state == Member.State.FAILED && move.isPresent()) {
+      // A moving member lost: its target, which has had every write since the move began, takes
+      // its place and is rebuilt from the other copies (a hot spare that was there already).
+      if (c.state.offline.contains(move.get().target().blade())) {
+        c.add(new ManagerEvent.MoveEnded(v.name(), position, move.get().target(), "its target's blade is down too"));
+      } else {
+        c.add(new ManagerEvent.SpareActivated(v.name(), position, m.device(), move.get().target()));
+      }
+    }
+  }
+
+  /** The moves whose target is {@code device} (or, with a null device, on {@code blade}) end, for {@code reason}. */
+  private static void endMoves(Changes c, DevicePath device, BladeId blade, String reason) {
+    for (GlobalResourceDescriptor v : c.state.map.volumes().values()) {
+      for (io.rackshare.map.Move m : v.moves()) {
+        if (device != null ? m.target().equals(device) : m.target().blade().equals(blade)) {
+          c.add(new ManagerEvent.MoveEnded(v.name(), m.position(), m.target(), reason));
+        }
+      }
+    }
   }
 
   /** A blade reports that a member failed under it. */
@@ -360,6 +449,11 @@ public record ManagerState(
     Changes c = new Changes(this);
     GlobalResourceDescriptor v = map.volumes().get(r.volume());
     int position = v == null ? -1 : v.positionOf(r.device());
+    if (v != null && v.moveTo(r.device()).isPresent()) {
+      // A move's target failed: the move is rolled back (the member keeps its place); a drain tries again elsewhere.
+      endMoves(c, r.device(), null, r.from() + ": " + r.reason());
+      return new Decision(c.events, List.of());
+    }
     if (position < 0 || !v.member(position).writable()) {
       return new Decision(List.of(), List.of()); // not a member any more, or already failed
     }
@@ -379,6 +473,7 @@ public record ManagerState(
     for (BladeId b : known) {
       if (present.contains(b) || offline.contains(b)) continue;
       c.add(new ManagerEvent.BladeLost(b));
+      endMoves(c, null, b, b + " left the cluster");
       for (String name : new ArrayList<>(c.state.map.volumes().keySet())) {
         for (int i = 0; i < c.state.map.volumes().get(name).members().size(); i++) {
           GlobalResourceDescriptor v = c.state.map.volumes().get(name);
@@ -460,6 +555,7 @@ public record ManagerState(
             : List.<ResourceDescriptor>of()) {
           if (!(r.config() instanceof io.rackshare.map.ResourceConfig.Block b)) continue;
           boolean fits = !used.contains(r.path()) && !c.state.offline.contains(r.path().blade())
+              && !c.state.map.draining(r.path().blade())
               && b.blockSize() == v.blockSize() && b.blockCount() >= v.memberBlocks() && layout.mayHold(v, i, r.path());
           if (fits) {
             c.add(new ManagerEvent.SpareActivated(name, i, m.device(), r.path()));
@@ -478,6 +574,80 @@ public record ManagerState(
       }
     }
     return c.events;
+  }
+
+  /**
+   * An operator drains ({@code on}) or undrains {@code blade}: one {@link
+   * ManagerEvent.BladeDrainChanged} (none if it is so already). An undrain rolls back the moves
+   * away from it that are under way. A blade that never registered anything is refused.
+   */
+  public Decision drain(BladeId blade, boolean on) {
+    if (resources.keySet().stream().noneMatch(p -> p.blade().equals(blade))) {
+      return new Decision(List.of(), List.of(blade + " has registered no resources: no such blade"));
+    }
+    if (map.draining(blade) == on) return new Decision(List.of(), List.of());
+    Changes c = new Changes(this);
+    c.add(new ManagerEvent.BladeDrainChanged(blade, on));
+    if (!on) {
+      for (GlobalResourceDescriptor v : map.volumes().values()) {
+        for (io.rackshare.map.Move m : v.moves()) {
+          if (v.member(m.position()).blade().equals(blade)) {
+            c.add(new ManagerEvent.MoveEnded(v.name(), m.position(), m.target(), blade + " is no longer drained"));
+          }
+        }
+      }
+    }
+    return new Decision(c.events, List.of());
+  }
+
+  /**
+   * What draining blades still hold, on its way out: each spare on one gets a part elsewhere (or
+   * goes, if none fits: a volume keeps its copies before its spares); each volume with no move
+   * under way moves its first in-sync member on one ({@link ManagerEvent.MoveStarted}) to a new
+   * part on a blade that may hold it, while fewer than {@code maxMoves} moves run in all. A volume
+   * that is growing or being prepared waits; a member whose move has nowhere to go waits for room.
+   */
+  public List<ManagerEvent> drainMoves(Layouts layouts, List<VolumeSpec> specs, Pool.Settings pool, int maxMoves) {
+    if (map.drainingBlades().isEmpty()) return List.of();
+    Changes c = new Changes(this);
+    int running = 0;
+    for (GlobalResourceDescriptor v : map.volumes().values()) running += v.moves().size();
+    for (String name : new TreeMap<>(map.volumes()).keySet()) {
+      GlobalResourceDescriptor v = c.state.map.volumes().get(name);
+      if (v.growth() != null || !v.partsReady()) continue;
+      Layout layout = layouts.get(v.layout());
+      for (DevicePath spare : v.spares()) {
+        if (!map.draining(spare.blade())) continue;
+        GlobalResourceDescriptor now = c.state.map.volumes().get(name);
+        long blocks = now.part(spare).map(io.rackshare.map.Part::blocks).orElse(now.memberBlocks());
+        c.add(new ManagerEvent.SpareMoved(name, spare,
+            Pool.newPart(now, -1, blocks, c.state, specs, layout, pool, c.state.map.epoch() + 1).orElse(null)));
+      }
+      v = c.state.map.volumes().get(name);
+      if (!v.moves().isEmpty() || running >= maxMoves) continue;
+      for (int i = 0; i < v.members().size(); i++) {
+        Member m = v.member(i);
+        if (!map.draining(m.blade()) || m.state() != Member.State.ACTIVE) continue;
+        long blocks = Pool.ceilDiv(layout.moveRange(v, i)[1], v.blockSize());
+        java.util.Optional<io.rackshare.map.Part> target =
+            Pool.newPart(v, i, blocks, c.state, specs, layout, pool, c.state.map.epoch() + 1);
+        if (target.isEmpty()) continue;
+        c.add(new ManagerEvent.MoveStarted(name, i, target.get()));
+        running++;
+        break;
+      }
+    }
+    return c.events;
+  }
+
+  /** A blade finished copying a member to its move's target: the target takes the member's place. */
+  public List<ManagerEvent> moveDone(ManagerProtocol.MoveDone r) {
+    GlobalResourceDescriptor v = map.volumes().get(r.volume());
+    if (v == null || r.position() < 0 || r.position() >= v.members().size()) return List.of();
+    boolean current = v.move(r.position()).filter(m -> m.target().equals(r.target()) && m.since() == r.since())
+        .isPresent();
+    if (!current || v.member(r.position()).state() != Member.State.ACTIVE) return List.of();
+    return List.of(new ManagerEvent.MoveCompleted(r.volume(), r.position(), r.target()));
   }
 
   /** A blade finished rebuilding a member. */

@@ -105,7 +105,9 @@ public final class Pool {
       if (!(r.config() instanceof ResourceConfig.Block b) || settings.extentBytes() % b.blockSize() != 0) continue;
       long extents = b.blockCount() * b.blockSize() / settings.extentBytes();
       if (extents > Integer.MAX_VALUE) extents = Integer.MAX_VALUE;
-      out.put(r.path(), new Space(r, extents, new BitSet(), !s.offline().contains(r.path().blade())));
+      // A blade that is down, or being drained, takes no new extents.
+      BladeId blade = r.path().blade();
+      out.put(r.path(), new Space(r, extents, new BitSet(), !s.offline().contains(blade) && !s.map().draining(blade)));
     }
     for (GlobalResourceDescriptor v : s.map().volumes().values()) {
       for (Part p : v.parts()) {
@@ -191,11 +193,24 @@ public final class Pool {
    */
   public static java.util.Optional<Part> replacement(GlobalResourceDescriptor v, int position, ManagerState s,
       List<VolumeSpec> specs, Layout layout, Settings settings, long epoch) {
-    Map<DevicePath, Space> pool = space(s, specs, settings);
-    Map<BladeId, Integer> next = nextPartIndexes(s);
     // While the volume grows, its new member takes the grown size; its blade zeroes the new end.
     long memberBlocks = v.growth() != null ? v.growth().memberBlocks() : v.memberBlocks();
-    long extents = ceilDiv(memberBlocks * v.blockSize(), settings.extentBytes());
+    return newPart(v, position, memberBlocks, s, specs, layout, settings, epoch)
+        .map(p -> v.growth() != null ? p.withReady(Math.min(p.blocks(), v.memberBlocks())) : p);
+  }
+
+  /**
+   * A new part of {@code blocks} blocks for the member at {@code position} of {@code v} (-1: a
+   * hot spare, which may replace any member), on the disk with the most free extents among those
+   * that are online, not being drained, of the volume's block size and outside the failure
+   * domains of the other members, that the layout allows there; ready as it is (what it will
+   * hold is copied in whole). Empty if no disk fits.
+   */
+  static java.util.Optional<Part> newPart(GlobalResourceDescriptor v, int position, long blocks, ManagerState s,
+      List<VolumeSpec> specs, Layout layout, Settings settings, long epoch) {
+    Map<DevicePath, Space> pool = space(s, specs, settings);
+    Map<BladeId, Integer> next = nextPartIndexes(s);
+    long extents = ceilDiv(blocks * v.blockSize(), settings.extentBytes());
     Set<Object> others = new HashSet<>();
     for (int i = 0; i < v.members().size(); i++) {
       if (i != position) others.add(settings.domain().key(v.member(i).blade()));
@@ -205,7 +220,7 @@ public final class Pool {
       BladeId b = sp.disk().path().blade();
       DevicePath path = new DevicePath(b, Part.KIND, next.getOrDefault(b, 0));
       if (!sp.online() || sp.blockSize() != v.blockSize() || sp.free() < extents || others.contains(settings.domain().key(b))
-          || !layout.mayHold(v, position, path)) {
+          || (position >= 0 && !layout.mayHold(v, position, path))) {
         continue;
       }
       if (best == null || sp.free() > best.free()) best = sp;
@@ -213,9 +228,8 @@ public final class Pool {
     if (best == null) return java.util.Optional.empty();
     BladeId b = best.disk().path().blade();
     Allocation a = take(best, extents, settings);
-    long blocks = a.extents().stream().mapToLong(Extent::blockCount).sum();
-    long ready = v.growth() != null ? Math.min(blocks, v.memberBlocks()) : blocks;
-    return java.util.Optional.of(new Part(new DevicePath(b, Part.KIND, next.getOrDefault(b, 0)), a.extents(), ready,
+    long total = a.extents().stream().mapToLong(Extent::blockCount).sum();
+    return java.util.Optional.of(new Part(new DevicePath(b, Part.KIND, next.getOrDefault(b, 0)), a.extents(), total,
         epoch));
   }
 
@@ -233,6 +247,10 @@ public final class Pool {
     if (v.parts().isEmpty()) {
       throw new IllegalArgumentException("volume '" + name + "' is made of whole disks (rackshare.volumes): only a"
           + " volume created on the pool grows");
+    }
+    if (!v.moves().isEmpty()) {
+      throw new IllegalArgumentException("volume '" + name + "' is moving a member (a blade is drained): try again once"
+          + " the move is done");
     }
     if (v.growth() != null || !v.partsReady()) {
       throw new IllegalArgumentException("volume '" + name + "' is being prepared or grown (parts being zeroed):"

@@ -265,6 +265,11 @@ public final class ResourceManager
       List<ManagerEvent> events = state.rebuildDone(r);
       if (!events.isEmpty()) ctx.getLog().info("{} of '{}' is rebuilt and in sync", r.device(), r.volume());
       return change(events, s -> {});
+    } else if (d.message() instanceof ManagerProtocol.MoveDone r) {
+      List<ManagerEvent> events = withDrainMoves(state, state.moveDone(r));
+      return change(events, s -> {});
+    } else if (d.message() instanceof ManagerProtocol.DrainBlade r) {
+      return onDrain(state, r, d.responder());
     } else if (d.message() instanceof ManagerProtocol.RouteConsole r) {
       return onRouteConsole(state, r, d.responder());
     } else if (d.message() instanceof ManagerProtocol.CreateVolume r) {
@@ -355,6 +360,43 @@ public final class ResourceManager
     });
   }
 
+  /** Moves at once, at most this many in the cluster (each copies a member's data over the lanes). */
+  static final int MAX_MOVES = 2;
+
+  /** {@code events}, then the drain's next moves on the state they leave (none if nothing changed). */
+  private List<ManagerEvent> withDrainMoves(ManagerState state, List<ManagerEvent> events) {
+    ManagerState after = state;
+    for (ManagerEvent e : events) after = after.apply(e);
+    List<ManagerEvent> more = after.drainMoves(settings.layouts(), settings.volumes(), settings.pool(), MAX_MOVES);
+    if (more.isEmpty()) return events;
+    List<ManagerEvent> all = new java.util.ArrayList<>(events);
+    all.addAll(more);
+    return all;
+  }
+
+  private Effect<ManagerEvent, ManagerState> onDrain(ManagerState state, ManagerProtocol.DrainBlade r,
+      SmmHandler.Responder responder) {
+    ManagerState.Decision decision = state.drain(r.blade(), r.on());
+    if (!decision.problems().isEmpty()) {
+      String why = String.join("; ", decision.problems());
+      ctx.getLog().warn("{} not {}: {}", r.blade(), r.on() ? "drained" : "undrained", why);
+      responder.reply(new ManagerProtocol.DrainAnswer(r.blade(), state.map().draining(r.blade()), List.of(), why));
+      return Effect().none();
+    }
+    List<ManagerEvent> events = withDrainMoves(state, decision.events());
+    return change(events, s -> {
+      ctx.getLog().info("{} is {} (map epoch {}); it holds {}", r.blade(), r.on() ? "being drained" : "no longer drained",
+          s.map().epoch(), s.map().heldBy(r.blade()));
+      List<String> moving = new java.util.ArrayList<>();
+      for (io.rackshare.map.GlobalResourceDescriptor v : s.map().volumes().values()) {
+        for (io.rackshare.map.Move m : v.moves()) {
+          moving.add(v.name() + ": " + v.member(m.position()).device() + " -> " + m.target());
+        }
+      }
+      responder.reply(new ManagerProtocol.DrainAnswer(r.blade(), s.map().draining(r.blade()), moving, null));
+    });
+  }
+
   private Effect<ManagerEvent, ManagerState> onMemberFailed(ManagerState state, ManagerProtocol.MemberFailed r,
       SmmHandler.Responder responder) {
     ManagerState.Decision decision = state.memberFailed(r, settings.layouts());
@@ -424,7 +466,7 @@ public final class ResourceManager
 
   /** The periodic look: OFFLINE members whose blade is back, and FAILED ones to replace from the pool. */
   private List<ManagerEvent> onTick(ManagerState state) {
-    List<ManagerEvent> back = state.offlineBack(peers);
+    List<ManagerEvent> back = withDrainMoves(state, state.offlineBack(peers));
     if (settings.replaceFailedAfter() == null) return back;
     long now = System.nanoTime();
     java.util.Set<String> failed = state.failedMembers();
@@ -450,6 +492,16 @@ public final class ResourceManager
             s.spare(), s.failed());
       } else if (e instanceof ManagerEvent.MemberReturned m) {
         ctx.getLog().info("'{}': {} is back, now {}", m.volume(), m.device(), m.state());
+      } else if (e instanceof ManagerEvent.MoveStarted m) {
+        ctx.getLog().info("'{}': moving member {} to {} (a drain)", m.volume(), m.position(), m.target().path());
+      } else if (e instanceof ManagerEvent.MoveCompleted m) {
+        ctx.getLog().info("'{}': member {} moved to {}, in sync", m.volume(), m.position(), m.target());
+      } else if (e instanceof ManagerEvent.MoveEnded m) {
+        ctx.getLog().warn("'{}': the move of member {} to {} is rolled back ({})", m.volume(), m.position(), m.target(),
+            m.reason());
+      } else if (e instanceof ManagerEvent.SpareMoved m) {
+        ctx.getLog().info("'{}': hot spare {} {}", m.volume(), m.spare(),
+            m.by() == null ? "dropped: no other blade has room for it" : "replaced by " + m.by().path());
       } else if (e instanceof ManagerEvent.BladeLost l) {
         ctx.getLog().warn("{} left: its resources are offline", l.blade());
       }

@@ -31,7 +31,8 @@ public record GlobalResourceDescriptor(
     Map<String, String> options,
     long epoch,
     List<Part> parts,
-    Growth growth)
+    Growth growth,
+    List<Move> moves)
     implements RackshareSerializable {
 
   @com.fasterxml.jackson.annotation.JsonCreator
@@ -46,6 +47,16 @@ public record GlobalResourceDescriptor(
     extents = List.copyOf(extents);
     options = Map.copyOf(options);
     parts = parts == null ? List.of() : List.copyOf(parts);
+    // null: a descriptor journalled or stored before moves existed.
+    moves = moves == null ? List.of() : List.copyOf(moves);
+  }
+
+  /** A volume on the pool, moving nothing. */
+  public GlobalResourceDescriptor(String name, String layout, int blockSize, long capacityBlocks, long memberBlocks,
+      List<Member> members, List<DevicePath> spares, List<Extent> extents, Map<String, String> options, long epoch,
+      List<Part> parts, Growth growth) {
+    this(name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, epoch, parts, growth,
+        List.of());
   }
 
   /** A volume of whole disks. */
@@ -63,6 +74,36 @@ public record GlobalResourceDescriptor(
     return java.util.Optional.empty();
   }
 
+  /** The move of the member at {@code position}, if it is moving. */
+  public java.util.Optional<Move> move(int position) {
+    for (Move m : moves) {
+      if (m.position() == position) return java.util.Optional.of(m);
+    }
+    return java.util.Optional.empty();
+  }
+
+  /** The move whose target is {@code device}, if any. */
+  public java.util.Optional<Move> moveTo(DevicePath device) {
+    for (Move m : moves) {
+      if (m.target().equals(device)) return java.util.Optional.of(m);
+    }
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * Whether the target of move {@code m} takes the member's writes: once its blade has zeroed it
+   * (before that its blade refuses it, and the move's copy has not begun).
+   */
+  public boolean shadows(Move m) {
+    return part(m.target()).map(Part::ready).orElse(true);
+  }
+
+  /** This descriptor with {@code newMoves} and {@code newParts}, at {@code newEpoch}. */
+  public GlobalResourceDescriptor withMoves(List<Move> newMoves, List<Part> newParts, long newEpoch) {
+    return new GlobalResourceDescriptor(name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents,
+        options, newEpoch, newParts, growth, newMoves);
+  }
+
   /** Whether every part of this volume is ready (a volume of whole disks always is). */
   public boolean partsReady() {
     return parts.stream().allMatch(Part::ready);
@@ -72,19 +113,19 @@ public record GlobalResourceDescriptor(
   public GlobalResourceDescriptor withParts(List<Part> newParts, long newCapacity, long newEpoch) {
     return new GlobalResourceDescriptor(
         name, layout, blockSize, newCapacity, memberBlocks, members, spares, extents, options, newEpoch, newParts,
-        growth);
+        growth, moves);
   }
 
   /** This descriptor growing to {@code g} with {@code newParts} (their new extents not ready yet), at {@code newEpoch}. */
   public GlobalResourceDescriptor growing(List<Part> newParts, Growth g, long newEpoch) {
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, newEpoch, newParts, g);
+        name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, newEpoch, newParts, g, moves);
   }
 
   /** This descriptor at the size its growth ends in, at {@code newEpoch}. */
   public GlobalResourceDescriptor grown(long newEpoch) {
     return new GlobalResourceDescriptor(name, layout, blockSize, growth.capacityBlocks(), growth.memberBlocks(), members,
-        spares, growth.extents(), options, newEpoch, parts, null);
+        spares, growth.extents(), options, newEpoch, parts, null, moves);
   }
 
   public long sizeBytes() {
@@ -118,7 +159,7 @@ public record GlobalResourceDescriptor(
 
   public GlobalResourceDescriptor withEpoch(long newEpoch) {
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, newEpoch, parts, growth);
+        name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents, options, newEpoch, parts, growth, moves);
   }
 
   /** This descriptor with {@code member} at {@code position}, at {@code newEpoch}. */
@@ -126,11 +167,11 @@ public record GlobalResourceDescriptor(
     List<Member> m = new ArrayList<>(members);
     m.set(position, member);
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, memberBlocks, m, spares, extents, options, newEpoch, parts, growth);
+        name, layout, blockSize, capacityBlocks, memberBlocks, m, spares, extents, options, newEpoch, parts, growth, moves);
   }
 
   public GlobalResourceDescriptor withSpares(List<DevicePath> newSpares, long newEpoch) {
     return new GlobalResourceDescriptor(
-        name, layout, blockSize, capacityBlocks, memberBlocks, members, newSpares, extents, options, newEpoch, parts, growth);
+        name, layout, blockSize, capacityBlocks, memberBlocks, members, newSpares, extents, options, newEpoch, parts, growth, moves);
   }
 }

@@ -18,7 +18,8 @@ import java.util.TreeMap;
  * by the station's blade ({@link BladeId#toString}).
  */
 public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor> volumes,
-    Map<String, ConsoleRoute> consoles, Map<String, Long> removed) implements RackshareSerializable {
+    Map<String, ConsoleRoute> consoles, Map<String, Long> removed, Map<String, Drain> drains)
+    implements RackshareSerializable {
 
   public static final GlobalResourceMap EMPTY = new GlobalResourceMap(0, Map.of());
 
@@ -30,6 +31,13 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
     // Volumes removed, with the epoch of their removal: a map merged from the blades' copies
     // after a failover must not bring back a volume one of them still lists (tombstones).
     removed = removed == null ? Map.of() : Map.copyOf(removed);
+    // Drains and undrains of blades, by blade ({@link BladeId#toString}).
+    drains = drains == null ? Map.of() : Map.copyOf(drains);
+  }
+
+  public GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor> volumes,
+      Map<String, ConsoleRoute> consoles, Map<String, Long> removed) {
+    this(epoch, volumes, consoles, removed, Map.of());
   }
 
   public GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor> volumes,
@@ -47,7 +55,7 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
     copy.remove(name);
     Map<String, Long> gone = new HashMap<>(removed);
     gone.merge(name, atEpoch, Math::max);
-    return new GlobalResourceMap(Math.max(epoch, atEpoch), copy, consoles, gone);
+    return new GlobalResourceMap(Math.max(epoch, atEpoch), copy, consoles, gone, drains);
   }
 
   /** Whether {@code d} is older than the removal of its volume this map knows of. */
@@ -70,12 +78,47 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
   public GlobalResourceMap with(ConsoleRoute r) {
     Map<String, ConsoleRoute> copy = new HashMap<>(consoles);
     copy.put(r.station().toString(), r);
-    return new GlobalResourceMap(Math.max(epoch, r.epoch()), volumes, copy, removed);
+    return new GlobalResourceMap(Math.max(epoch, r.epoch()), volumes, copy, removed, drains);
   }
 
   /** This map with its epoch set to {@code newEpoch}. */
   public GlobalResourceMap atEpoch(long newEpoch) {
-    return new GlobalResourceMap(newEpoch, volumes, consoles, removed);
+    return new GlobalResourceMap(newEpoch, volumes, consoles, removed, drains);
+  }
+
+  /** Whether {@code blade} is being drained (or drained): it takes no new extents and gives its own away. */
+  public boolean draining(BladeId blade) {
+    Drain d = drains.get(blade.toString());
+    return d != null && d.on();
+  }
+
+  /** The blades being drained, in order. */
+  public java.util.SortedSet<BladeId> drainingBlades() {
+    java.util.SortedSet<BladeId> out = new java.util.TreeSet<>();
+    drains.forEach((b, d) -> {
+      if (d.on()) out.add(BladeId.parse(b));
+    });
+    return out;
+  }
+
+  /**
+   * What {@code blade} holds of the volumes, as {@code volume: device} (members, and spares
+   * marked so): nothing once a drain of it is done.
+   */
+  public java.util.List<String> heldBy(BladeId blade) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (GlobalResourceDescriptor v : new TreeMap<>(volumes).values()) {
+      for (Member m : v.members()) if (m.blade().equals(blade)) out.add(v.name() + ": " + m.device());
+      for (DevicePath d : v.spares()) if (d.blade().equals(blade)) out.add(v.name() + ": " + d + " (spare)");
+    }
+    return out;
+  }
+
+  /** This map with {@code blade}'s drain set to {@code d}, at the epoch of {@code d}. */
+  public GlobalResourceMap with(BladeId blade, Drain d) {
+    Map<String, Drain> copy = new HashMap<>(drains);
+    copy.put(blade.toString(), d);
+    return new GlobalResourceMap(Math.max(epoch, d.epoch()), volumes, consoles, removed, copy);
   }
 
   public Optional<GlobalResourceDescriptor> volume(String name) {
@@ -94,7 +137,7 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
       gone = new HashMap<>(removed);
       gone.remove(d.name());
     }
-    return new GlobalResourceMap(Math.max(epoch, d.epoch()), copy, consoles, gone);
+    return new GlobalResourceMap(Math.max(epoch, d.epoch()), copy, consoles, gone, drains);
   }
 
   /**
@@ -111,7 +154,7 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
         String canonical = String.join("|", d.name(), d.layout(), Integer.toString(d.blockSize()),
             Long.toString(d.capacityBlocks()), Long.toString(d.memberBlocks()), d.members().toString(),
             d.spares().toString(), d.extents().toString(), new TreeMap<>(d.options()).toString(),
-            Long.toString(d.epoch()), d.parts().toString(), String.valueOf(d.growth()));
+            Long.toString(d.epoch()), d.parts().toString(), String.valueOf(d.growth()), d.moves().toString());
         md.update(canonical.getBytes(StandardCharsets.UTF_8));
       }
       for (ConsoleRoute r : new TreeMap<>(consoles).values()) {
@@ -119,6 +162,9 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
       }
       for (Map.Entry<String, Long> r : new TreeMap<>(removed).entrySet()) {
         md.update(("removed|" + r.getKey() + "@" + r.getValue()).getBytes(StandardCharsets.UTF_8));
+      }
+      for (Map.Entry<String, Drain> r : new TreeMap<>(drains).entrySet()) {
+        md.update(("drain|" + r.getKey() + "@" + r.getValue()).getBytes(StandardCharsets.UTF_8));
       }
       return HexFormat.of().formatHex(md.digest(), 0, 8);
     } catch (NoSuchAlgorithmException e) {

@@ -48,6 +48,8 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(io.rackshare.map.Part.class, 114);
     k.register(io.rackshare.map.VolumeRequest.class, 115);
     k.register(io.rackshare.map.Growth.class, 116);
+    k.register(io.rackshare.map.Move.class, 117);
+    k.register(io.rackshare.map.Drain.class, 118);
 
     // smm (200-299)
     k.register(SmmHandler.Hello.class, 200);
@@ -79,6 +81,10 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(ManagerProtocol.RemoveVolume.class, 516);
     k.register(ManagerProtocol.ExportClients.class, 517);
     k.register(ManagerProtocol.ExportClientsAnswer.class, 518);
+    k.register(ManagerProtocol.MoveDone.class, 519);
+    // 520-527 were manager events; they are journaled as JSON now (retired ids).
+    k.register(ManagerProtocol.DrainBlade.class, 528);
+    k.register(ManagerProtocol.DrainAnswer.class, 529);
     // console (600-649)
     k.register(int[].class, 600);
     k.register(io.rackshare.console.ConsoleDriver.ScreenImage.class, 601);
@@ -91,6 +97,5 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(io.rackshare.console.ConsoleProtocol.Refused.class, 608);
     k.register(io.rackshare.console.ConsoleProtocol.FrameRows.class, 609);
     k.register(io.rackshare.console.ScreenRows.class, 610);
-    // 520-527 were manager events; they are journaled as JSON now (retired ids).
   }
 }
