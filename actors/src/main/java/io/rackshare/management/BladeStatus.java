@@ -28,6 +28,11 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
     String backupAddress, List<BladeInfo> bladeDetails, ManagerRecovery managerRecovery,
     BackupFollowing backupFollowing, List<Console> consoles, Quorum quorum, Seat seat, List<DrainStatus> drains) {
 
+  @com.fasterxml.jackson.annotation.JsonCreator
+  public BladeStatus {
+    drains = drains == null ? List.of() : drains;
+  }
+
   public BladeStatus(String blade, String manager, List<String> blades, long mapEpoch, String mapDigest,
       List<Volume> volumes, String nomination, String routing, String managerAddress, String backup,
       String backupAddress, List<BladeInfo> bladeDetails, ManagerRecovery managerRecovery,
@@ -71,6 +76,11 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
   public record Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize,
       long epoch, Map<String, String> options, List<MemberStatus> members, List<String> spares,
       List<Rebuild> rebuilds, Preparing preparing, List<MoveStatus> moves) {
+
+    @com.fasterxml.jackson.annotation.JsonCreator
+    public Volume {
+      moves = moves == null ? List.of() : moves;
+    }
 
     public Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize, long epoch,
         Map<String, String> options, List<MemberStatus> members, List<String> spares, List<Rebuild> rebuilds,

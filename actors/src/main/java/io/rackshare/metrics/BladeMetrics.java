@@ -68,6 +68,14 @@ public final class BladeMetrics {
       "Bytes a rebuild or resync has to copy onto a member", "volume", "device");
   private final Gauge rebuildRate = gauge("rackshare_rebuild_rate_bytes_per_second",
       "A rebuild's recent rate", "volume", "device");
+  private final Gauge moveDone = gauge("rackshare_move_done_bytes",
+      "Bytes a move (a drain) has copied from a member to its new place", "volume", "from", "to");
+  private final Gauge moveTotal = gauge("rackshare_move_total_bytes",
+      "Bytes a move (a drain) has to copy from a member to its new place", "volume", "from", "to");
+  private final Gauge moveRate = gauge("rackshare_move_rate_bytes_per_second",
+      "A move's recent rate", "volume", "from", "to");
+  private final Gauge draining = gauge("rackshare_blade_drain_held",
+      "For a blade being drained: the volumes' members and spares it still holds (0: it may leave)", "blade");
   private final Gauge laneInFlight = gauge("rackshare_lane_requests_in_flight",
       "Data-lane requests sent to a blade and not answered yet, by tier", "target", "tier");
   private final Gauge laneQueued = gauge("rackshare_lane_requests_queued",
@@ -159,6 +167,11 @@ public final class BladeMetrics {
     rebuildDone.clear();
     rebuildTotal.clear();
     rebuildRate.clear();
+    moveDone.clear();
+    moveTotal.clear();
+    moveRate.clear();
+    draining.clear();
+    for (BladeStatus.DrainStatus d : status.drains()) draining.labelValues(d.blade()).set(d.holds().size());
     for (BladeStatus.Volume v : status.volumes()) {
       volumeSize.labelValues(v.name(), v.layout()).set(v.sizeBytes());
       volumeHealth.labelValues(v.name(), lower(v.health())).set(1);
@@ -168,6 +181,11 @@ public final class BladeMetrics {
         rebuildDone.labelValues(v.name(), r.device()).set(r.doneBytes());
         rebuildTotal.labelValues(v.name(), r.device()).set(r.totalBytes());
         rebuildRate.labelValues(v.name(), r.device()).set(r.mibPerSecond() * (1 << 20));
+      }
+      for (BladeStatus.MoveStatus m : v.moves()) {
+        moveDone.labelValues(v.name(), m.from(), m.to()).set(m.doneBytes());
+        moveTotal.labelValues(v.name(), m.from(), m.to()).set(m.totalBytes());
+        moveRate.labelValues(v.name(), m.from(), m.to()).set(m.mibPerSecond() * (1 << 20));
       }
     }
     laneInFlight.clear();

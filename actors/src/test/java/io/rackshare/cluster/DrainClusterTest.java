@@ -140,9 +140,28 @@ class DrainClusterTest {
     assertTrue(answer.draining());
     assertFalse(answer.moving().isEmpty(), "moves under way: " + answer);
 
-    // The drain is done when no volume holds anything on the blade.
+    // While the mirror moves (1 MiB/s), the status and /metrics of any blade show how far it is.
     BladeId gone = leaving;
     long deadline = System.nanoTime() + T.toNanos();
+    String moving = null;
+    while (moving == null) {
+      assertTrue(System.nanoTime() < deadline, "no move progress shown");
+      var status = await(blades.rackshare(2).status());
+      var mirror = status.volumes().stream().filter(v -> v.name().equals("mirror")).findFirst().orElseThrow();
+      if (!mirror.moves().isEmpty() && mirror.moves().get(0).doneBytes() > 0) {
+        var m = mirror.moves().get(0);
+        assertTrue(m.from().startsWith(gone.toString()) && m.totalBytes() == 4L * MIB && m.percent() < 100, m.toString());
+        assertEquals(List.of(gone.toString()), status.drains().stream().map(d -> d.blade()).toList());
+        moving = m.from() + "\",to=\"" + m.to();
+      }
+      Thread.sleep(50); // polling the status; the moves run on their own
+    }
+    String metrics = await(blades.rackshare(2).metricsText());
+    assertTrue(metrics.contains("rackshare_move_total_bytes{from=\"" + moving + "\",volume=\"mirror\"} 4194304"),
+        metrics);
+    assertTrue(metrics.contains("rackshare_blade_drain_held{blade=\"" + gone + "\"}"), metrics);
+
+    // The drain is done when no volume holds anything on the blade.
     while (!blades.rackshare(1).localMap().heldBy(gone).isEmpty()) {
       assertTrue(System.nanoTime() < deadline, "still held: " + blades.rackshare(1).localMap().heldBy(gone));
       for (CompletableFuture<Void> f : running) {

@@ -107,6 +107,10 @@ final class Status implements Callable<Integer> {
             .append(" (since epoch ").append(c.epoch()).append(")\n");
       }
     }
+    for (BladeStatus.DrainStatus d : s.drains()) {
+      b.append("drain   ").append(d.blade()).append(d.drained() ? " drained: it holds nothing and may leave"
+          : " being drained, still holds " + String.join(", ", d.holds())).append('\n');
+    }
     b.append('\n');
     b.append(String.format("%-10s %-7s %-9s %10s  %s%n", "VOLUME", "LAYOUT", "HEALTH", "SIZE", "MEMBERS"));
     for (BladeStatus.Volume v : s.volumes()) {
@@ -119,6 +123,11 @@ final class Status implements Callable<Integer> {
       for (BladeStatus.Rebuild r : v.rebuilds()) {
         b.append(" ".repeat(42)).append(String.format("rebuilding %s %s %5.1f %% of %s at %.1f MiB/s, ETA %s%n",
             r.device(), bar(r.percent(), 20), r.percent(), size(r.totalBytes()), r.mibPerSecond(), eta(r.secondsLeft())));
+      }
+      for (BladeStatus.MoveStatus m : v.moves()) {
+        b.append(" ".repeat(42)).append(String.format("moving %s -> %s %s %5.1f %% of %s at %.1f MiB/s, ETA %s%n",
+            m.from(), m.to(), bar(m.percent(), 20), m.percent(), size(m.totalBytes()), m.mibPerSecond(),
+            eta(m.secondsLeft())));
       }
       if (v.preparing() != null) {
         BladeStatus.Preparing p = v.preparing();

@@ -49,7 +49,26 @@ class PoolCommandTest {
     ManagementEndpoint.Operations ops = new ManagementEndpoint.Operations() {
       @Override
       public CompletionStage<BladeStatus> status() {
-        return CompletableFuture.failedFuture(new IllegalStateException("not in this test"));
+        // A drain of blade 3: its move half done at the first look, done at the next.
+        boolean done = statusCalls.incrementAndGet() > 1;
+        var members = List.of(new BladeStatus.MemberStatus(0, "Rack(1)/Chassis(1)/Blade(1)/Part(0)", "ACTIVE", 3, false),
+            new BladeStatus.MemberStatus(1, done ? "Rack(1)/Chassis(1)/Blade(4)/Part(0)"
+                : "Rack(1)/Chassis(1)/Blade(3)/Part(0)", "ACTIVE", 3, false));
+        var moves = done ? List.<BladeStatus.MoveStatus>of() : List.of(new BladeStatus.MoveStatus(1,
+            "Rack(1)/Chassis(1)/Blade(3)/Part(0)", "Rack(1)/Chassis(1)/Blade(4)/Part(0)", 50, 8 * MIB, 16 * MIB, 4, 2));
+        var volume = new BladeStatus.Volume("db", "raid1", "OPTIMAL", "", 16 * MIB, 4096, 7, java.util.Map.of(), members,
+            List.of(), List.of(), null, moves);
+        return CompletableFuture.completedFuture(new BladeStatus("Rack(1)/Chassis(1)/Blade(1)",
+            "Rack(1)/Chassis(1)/Blade(1)", List.of(), 7, "d", List.of(volume), "lowest-slot", "direct", "", "", "",
+            List.of(), null, null, List.of(), null, null, List.of(new BladeStatus.DrainStatus(
+                "Rack(1)/Chassis(1)/Blade(3)", done, done ? List.of() : List.of("db: Rack(1)/Chassis(1)/Blade(3)/Part(0)")))));
+      }
+
+      @Override
+      public CompletionStage<java.util.Map<String, Object>> drainBlade(String blade, boolean on) {
+        drains.add((on ? "drain " : "undrain ") + blade);
+        return CompletableFuture.completedFuture(java.util.Map.of("blade", blade, "draining", on, "moving",
+            on ? List.of("db: Rack(1)/Chassis(1)/Blade(3)/Part(0) -> Rack(1)/Chassis(1)/Blade(4)/Part(0)") : List.of()));
       }
 
       @Override
@@ -90,6 +109,8 @@ class PoolCommandTest {
 
   static final List<io.rackshare.map.VolumeRequest> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
   static final List<String> grown = new java.util.concurrent.CopyOnWriteArrayList<>();
+  static final List<String> drains = new java.util.concurrent.CopyOnWriteArrayList<>();
+  static final java.util.concurrent.atomic.AtomicInteger statusCalls = new java.util.concurrent.atomic.AtomicInteger();
 
   @AfterAll
   static void stop() {
@@ -154,5 +175,31 @@ class PoolCommandTest {
     assertEquals(0, removed.code(), removed.err());
     assertEquals(List.of("db to 2G", "remove db forced"), grown);
     assertEquals("volume db removed", removed.out().strip());
+  }
+
+  @Test
+  void bladeDrainWaitsAndPrintsItsMovesUntilTheBladeHoldsNothingThenVolumeListShowsWhereTheyAre() {
+    String url = ManagementEndpoint.url(binding, false);
+    String token = dir.resolve("token").toString();
+    CliRun noToken = CliRun.of("blade", "drain", "--url", url, "--token-file", dir.resolve("nothing").toString(),
+        "Rack(1)/Chassis(1)/Blade(3)");
+    assertEquals(2, noToken.code(), "a change needs the operator token");
+    CliRun run = CliRun.of("blade", "drain", "--url", url, "--token-file", token, "--wait", "Rack(1)/Chassis(1)/Blade(3)");
+    assertEquals(0, run.code(), run.err());
+    assertEquals(List.of("blade Rack(1)/Chassis(1)/Blade(3) is being drained; moves under way:",
+        "db: Rack(1)/Chassis(1)/Blade(3)/Part(0) -> Rack(1)/Chassis(1)/Blade(4)/Part(0)",
+        "db: moving Rack(1)/Chassis(1)/Blade(3)/Part(0) -> Rack(1)/Chassis(1)/Blade(4)/Part(0) [##########..........]  50.0 %",
+        "blade Rack(1)/Chassis(1)/Blade(3) is drained: it holds nothing and may leave"),
+        run.out().lines().map(String::strip).toList());
+    assertEquals(2, statusCalls.get(), "it looked until the drain was done");
+    CliRun undrain = CliRun.of("blade", "undrain", "--url", url, "--token-file", token, "Rack(1)/Chassis(1)/Blade(3)");
+    assertEquals(0, undrain.code(), undrain.err());
+    assertEquals(List.of("drain Rack(1)/Chassis(1)/Blade(3)", "undrain Rack(1)/Chassis(1)/Blade(3)"), drains);
+
+    CliRun list = CliRun.of("volume", "list", "--url", url);
+    assertEquals(0, list.code(), list.err());
+    assertEquals(List.of("VOLUME               LAYOUT        SIZE  HEALTH    MEMBERS",
+        "db                   raid1       16 MiB  OPTIMAL   [Rack(1)/Chassis(1)/Blade(1)/Part(0),"
+            + " Rack(1)/Chassis(1)/Blade(4)/Part(0)]"), list.out().lines().map(String::strip).toList());
   }
 }
