@@ -592,7 +592,7 @@ public record ManagerState(
       for (GlobalResourceDescriptor v : map.volumes().values()) {
         for (io.rackshare.map.Move m : v.moves()) {
           if (v.member(m.position()).blade().equals(blade)) {
-            c.add(new ManagerEvent.MoveEnded(v.name(), m.position(), m.target(), blade + " is no longer drained"));
+            c.add(new ManagerEvent.MoveEnded(v.name(), m.position(), m.target(), blade + UNDRAINED));
           }
         }
       }
@@ -608,6 +608,15 @@ public record ManagerState(
    * that is growing or being prepared waits; a member whose move has nowhere to go waits for room.
    */
   public List<ManagerEvent> drainMoves(Layouts layouts, List<VolumeSpec> specs, Pool.Settings pool, int maxMoves) {
+    return drainMoves(layouts, specs, pool, maxMoves, Set.of());
+  }
+
+  /** The reason of a move rolled back by an undrain, after the blade's name. */
+  public static final String UNDRAINED = " is no longer drained";
+
+  /** As above, putting nothing on the blades of {@code avoid} (unreachable, or where a move just failed). */
+  public List<ManagerEvent> drainMoves(Layouts layouts, List<VolumeSpec> specs, Pool.Settings pool, int maxMoves,
+      Set<BladeId> avoid) {
     if (map.drainingBlades().isEmpty()) return List.of();
     Changes c = new Changes(this);
     int running = 0;
@@ -621,7 +630,7 @@ public record ManagerState(
         GlobalResourceDescriptor now = c.state.map.volumes().get(name);
         long blocks = now.part(spare).map(io.rackshare.map.Part::blocks).orElse(now.memberBlocks());
         c.add(new ManagerEvent.SpareMoved(name, spare,
-            Pool.newPart(now, -1, blocks, c.state, specs, layout, pool, c.state.map.epoch() + 1).orElse(null)));
+            Pool.newPart(now, -1, blocks, c.state, specs, layout, pool, c.state.map.epoch() + 1, avoid).orElse(null)));
       }
       v = c.state.map.volumes().get(name);
       if (!v.moves().isEmpty() || running >= maxMoves) continue;
@@ -630,7 +639,7 @@ public record ManagerState(
         if (!map.draining(m.blade()) || m.state() != Member.State.ACTIVE) continue;
         long blocks = Pool.ceilDiv(layout.moveRange(v, i)[1], v.blockSize());
         java.util.Optional<io.rackshare.map.Part> target =
-            Pool.newPart(v, i, blocks, c.state, specs, layout, pool, c.state.map.epoch() + 1);
+            Pool.newPart(v, i, blocks, c.state, specs, layout, pool, c.state.map.epoch() + 1, avoid);
         if (target.isEmpty()) continue;
         c.add(new ManagerEvent.MoveStarted(name, i, target.get()));
         running++;

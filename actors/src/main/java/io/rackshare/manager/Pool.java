@@ -195,7 +195,7 @@ public final class Pool {
       List<VolumeSpec> specs, Layout layout, Settings settings, long epoch) {
     // While the volume grows, its new member takes the grown size; its blade zeroes the new end.
     long memberBlocks = v.growth() != null ? v.growth().memberBlocks() : v.memberBlocks();
-    return newPart(v, position, memberBlocks, s, specs, layout, settings, epoch)
+    return newPart(v, position, memberBlocks, s, specs, layout, settings, epoch, Set.of())
         .map(p -> v.growth() != null ? p.withReady(Math.min(p.blocks(), v.memberBlocks())) : p);
   }
 
@@ -203,11 +203,11 @@ public final class Pool {
    * A new part of {@code blocks} blocks for the member at {@code position} of {@code v} (-1: a
    * hot spare, which may replace any member), on the disk with the most free extents among those
    * that are online, not being drained, of the volume's block size and outside the failure
-   * domains of the other members, that the layout allows there; ready as it is (what it will
+   * domains of the other members and not on a blade of {@code avoid}, that the layout allows there; ready as it is (what it will
    * hold is copied in whole). Empty if no disk fits.
    */
   static java.util.Optional<Part> newPart(GlobalResourceDescriptor v, int position, long blocks, ManagerState s,
-      List<VolumeSpec> specs, Layout layout, Settings settings, long epoch) {
+      List<VolumeSpec> specs, Layout layout, Settings settings, long epoch, Set<BladeId> avoid) {
     Map<DevicePath, Space> pool = space(s, specs, settings);
     Map<BladeId, Integer> next = nextPartIndexes(s);
     long extents = ceilDiv(blocks * v.blockSize(), settings.extentBytes());
@@ -219,8 +219,8 @@ public final class Pool {
     for (Space sp : pool.values()) {
       BladeId b = sp.disk().path().blade();
       DevicePath path = new DevicePath(b, Part.KIND, next.getOrDefault(b, 0));
-      if (!sp.online() || sp.blockSize() != v.blockSize() || sp.free() < extents || others.contains(settings.domain().key(b))
-          || (position >= 0 && !layout.mayHold(v, position, path))) {
+      if (!sp.online() || avoid.contains(b) || sp.blockSize() != v.blockSize() || sp.free() < extents
+          || others.contains(settings.domain().key(b)) || (position >= 0 && !layout.mayHold(v, position, path))) {
         continue;
       }
       if (best == null || sp.free() > best.free()) best = sp;

@@ -307,6 +307,7 @@ public final class ResourceManager
   }
 
   private Effect<ManagerEvent, ManagerState> onRegister(ManagerState state, ManagerProtocol.RegisterResources r) {
+    failedTargets.remove(r.blade()); // back (a new process): moves may go there again
     ManagerState.Decision decision = state.decide(r, settings.volumes(), settings.layouts());
     decision.problems().forEach(p -> ctx.getLog().error(p));
     return persist(decision.events()).thenRun(s -> {
@@ -363,11 +364,26 @@ public final class ResourceManager
   /** Moves at once, at most this many in the cluster (each copies a member's data over the lanes). */
   static final int MAX_MOVES = 2;
 
-  /** {@code events}, then the drain's next moves on the state they leave (none if nothing changed). */
+  /** How long a blade where a move's target failed gets no new move (unless it registers again). */
+  static final Duration MOVE_TARGET_BACKOFF = Duration.ofSeconds(30);
+
+  /** Blades where a move's target failed, and when: no new move goes there for a while. */
+  private final Map<BladeId, Long> failedTargets = new HashMap<>();
+
+  /**
+   * {@code events}, then the drain's next moves on the state they leave (none if nothing
+   * changed); never onto a blade that is unreachable, or where a move's target just failed (a
+   * move there would fail again, and every failure makes clients' writes go round once more).
+   */
   private List<ManagerEvent> withDrainMoves(ManagerState state, List<ManagerEvent> events) {
     ManagerState after = state;
     for (ManagerEvent e : events) after = after.apply(e);
-    List<ManagerEvent> more = after.drainMoves(settings.layouts(), settings.volumes(), settings.pool(), MAX_MOVES);
+    long now = System.nanoTime();
+    failedTargets.values().removeIf(t -> now - t > MOVE_TARGET_BACKOFF.toNanos());
+    java.util.Set<BladeId> avoid = new java.util.HashSet<>(unreachableSince.keySet());
+    avoid.addAll(failedTargets.keySet());
+    List<ManagerEvent> more = after.drainMoves(settings.layouts(), settings.volumes(), settings.pool(), MAX_MOVES,
+        avoid);
     if (more.isEmpty()) return events;
     List<ManagerEvent> all = new java.util.ArrayList<>(events);
     all.addAll(more);
@@ -448,6 +464,11 @@ public final class ResourceManager
 
   /** Persists {@code events}; once they are stored, tells every blade and then runs {@code after}. */
   private Effect<ManagerEvent, ManagerState> change(List<ManagerEvent> events, Consumer<ManagerState> after) {
+    for (ManagerEvent e : events) {
+      if (e instanceof ManagerEvent.MoveEnded m && !m.reason().endsWith(ManagerState.UNDRAINED)) {
+        failedTargets.put(m.target().blade(), System.nanoTime());
+      }
+    }
     return persist(events).thenRun(s -> {
       if (!events.isEmpty()) {
         logChanges(events);
