@@ -383,6 +383,11 @@ public final class Rackshare implements Extension {
         }
 
         @Override
+        public CompletionStage<String> mapSvg() {
+          return Rackshare.this.mapSvg();
+        }
+
+        @Override
         public CompletionStage<Map<String, Object>> console() {
           return Rackshare.this.consoleState();
         }
@@ -473,9 +478,18 @@ public final class Rackshare implements Extension {
 
   /** This blade's view: the manager, every volume's health, members and rebuild progress. */
   public CompletionStage<BladeStatus> status() {
-    return bladeStatus().thenApply(s -> BladeStatus.of(s, settings.layouts(), new BladeStatus.Roles(
-            settings.access().routing(), backupView.get(), recovered.get(), clusterStates(backupView.get()),
-            volumes.quorum(), seatView.get())));
+    return bladeStatus().thenApply(this::status);
+  }
+
+  /** The global map as this blade sees it, as SVG ({@code GET /map.svg}): its status and pool from one look. */
+  public CompletionStage<String> mapSvg() {
+    return bladeStatus().thenApply(s -> io.rackshare.management.MapSvg.render(status(s),
+        io.rackshare.management.PoolStatus.of(s)));
+  }
+
+  private BladeStatus status(Blade.Status s) {
+    return BladeStatus.of(s, settings.layouts(), new BladeStatus.Roles(settings.access().routing(), backupView.get(),
+        recovered.get(), clusterStates(backupView.get()), volumes.quorum(), seatView.get()));
   }
 
   /** What the blade actor holds: its map, resources, registrations and rebuild progress. */

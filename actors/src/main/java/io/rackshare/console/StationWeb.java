@@ -3,12 +3,10 @@ package io.rackshare.console;
 import io.rackshare.util.LogText;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -108,17 +106,7 @@ public final class StationWeb extends AllDirectives {
     if (novncDir == null && StationWeb.class.getClassLoader().getResource(NOVNC_RESOURCES + "/core/rfb.js") == null) {
       log.warn("console station: noVNC is not in the jar (built without it?); set rackshare.console.station.novnc-dir");
     }
-    Set<String> names = new HashSet<>();
-    names.add("localhost");
-    names.add(hostname.toLowerCase(Locale.ROOT));
-    webHosts.forEach(h -> names.add(h.toLowerCase(Locale.ROOT)));
-    try {
-      InetAddress self = InetAddress.getLocalHost();
-      names.add(self.getHostName().toLowerCase(Locale.ROOT));
-      names.add(self.getCanonicalHostName().toLowerCase(Locale.ROOT));
-    } catch (IOException e) {
-      // no name of its own: IP literals and localhost still work
-    }
+    Set<String> names = io.rackshare.io.HostNames.own(hostname, webHosts);
     ServerSettings base = ServerSettings.create(system.settings().config());
     ServerSettings settings = base.withMaxConnections(MAX_CONNECTIONS)
         .withTimeouts(base.getTimeouts().withIdleTimeout(scala.concurrent.duration.Duration.create(
@@ -127,7 +115,7 @@ public final class StationWeb extends AllDirectives {
             .withPeriodicKeepAliveMaxIdle(KEEP_ALIVE));
     var server = Http.get(system).newServerAt(hostname, port).withSettings(settings);
     if (tls != null) server = server.enableHttps(io.rackshare.io.TlsContexts.httpsServer(tls));
-    return server.bind(new StationWeb(system, rfb, novncDir, novncUrl, Set.copyOf(names)).routes());
+    return server.bind(new StationWeb(system, rfb, novncDir, novncUrl, names).routes());
   }
 
   Route routes() {
@@ -140,30 +128,10 @@ public final class StationWeb extends AllDirectives {
         files)));
   }
 
-  /** The {@code Host} the request names, lower case, without its port; empty if it has none. */
-  static Optional<String> hostName(HttpRequest request) {
-    return request.getHeader("Host").map(HttpHeader::value).map(h -> {
-      String v = h.trim().toLowerCase(Locale.ROOT);
-      if (v.startsWith("[")) {
-        int end = v.indexOf(']');
-        return end < 0 ? v : v.substring(0, end + 1);
-      }
-      int colon = v.lastIndexOf(':');
-      return colon < 0 ? v : v.substring(0, colon);
-    });
-  }
-
-  /** An IP literal (v4 dotted or bracketed v6): no DNS answer can make it point elsewhere. */
-  static boolean ipLiteral(String host) {
-    if (host.startsWith("[") && host.endsWith("]")) return host.length() > 2 && host.substring(1, host.length() - 1).matches("[0-9a-f:.]+");
-    return host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-  }
-
   private Route knownHost(HttpRequest request, Supplier<Route> inner) {
-    Optional<String> host = hostName(request);
-    if (host.isPresent() && (ipLiteral(host.get()) || hostNames.contains(host.get()))) return inner.get();
+    if (io.rackshare.io.HostNames.known(request, hostNames)) return inner.get();
     log.warn("console station: refused a request for host {} (not a name of this station; see web-hosts)",
-        LogText.quote(host.orElse("")));
+        LogText.quote(io.rackshare.io.HostNames.of(request).orElse("")));
     return complete(StatusCodes.MISDIRECTED_REQUEST, "not a name of this station\n");
   }
 

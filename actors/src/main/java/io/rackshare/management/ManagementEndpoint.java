@@ -25,13 +25,15 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 /**
  * A blade's management endpoint (Pekko HTTP, on the management address): {@code GET /status}
- * answers this blade's {@link BladeStatus} as JSON; operators fail members and route the console.
+ * answers this blade's {@link BladeStatus} as JSON, {@code GET /map} draws the global map live in
+ * a browser ({@link MapPage}, {@link MapSvg}); operators fail members and route the console.
  *
  * <p>Who may do what (docs/SECURITY.md, "Management"): every change, and the console's log, needs
  * the operator token ({@code Authorization: Bearer ...}, compared in constant time; see {@link
  * OperatorToken}); a request that comes from a page of a web site ({@code Origin} or {@code
  * Sec-Fetch-Site} of another site) is refused even with it. The read-only views ({@code /status},
- * {@code /console}) are open to clients on this host and need the token from elsewhere. Bad input
+ * {@code /pool}, {@code /metrics}, {@code /console}, the map page {@code /map} and its drawing
+ * {@code /map.svg}) are open to clients on this host and need the token from elsewhere. Bad input
  * gets 400 with one line; nothing a client sends reaches the log unescaped or with a stack
  * trace. Bounded: 64 connections, no request bodies (413), 4 KiB URIs.
  */
@@ -77,6 +79,23 @@ public final class ManagementEndpoint extends AllDirectives {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
     }
 
+    /**
+     * The global map as this blade sees it, drawn as SVG ({@link MapSvg}). The blade draws it
+     * from one look at its state; this default asks for the status and the pool apart (and draws
+     * no disks where there is no pool).
+     */
+    default CompletionStage<String> mapSvg() {
+      CompletionStage<PoolStatus> pool;
+      try {
+        pool = pool();
+      } catch (RuntimeException e) {
+        pool = java.util.concurrent.CompletableFuture.failedFuture(e);
+      }
+      CompletionStage<PoolStatus> orNone = pool.exceptionally(e -> new PoolStatus(java.util.List.of(),
+          java.util.List.of(), 0, 0, 0, 0));
+      return status().thenCombine(orNone, MapSvg::render);
+    }
+
     /** This blade's metrics in Prometheus' text format. */
     default CompletionStage<String> metrics() {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no metrics here"));
@@ -102,10 +121,13 @@ public final class ManagementEndpoint extends AllDirectives {
 
   private final Operations ops;
   private final OperatorToken token;
+  /** The names a browser may reach this endpoint by ({@link io.rackshare.io.HostNames}: against DNS rebinding). */
+  private final java.util.Set<String> hostNames;
 
-  private ManagementEndpoint(Operations ops, OperatorToken token) {
+  private ManagementEndpoint(Operations ops, OperatorToken token, java.util.Set<String> hostNames) {
     this.ops = ops;
     this.token = token;
+    this.hostNames = hostNames;
   }
 
   /** Binds the endpoint; the stage completes with the bound address. */
@@ -122,7 +144,8 @@ public final class ManagementEndpoint extends AllDirectives {
         .withParserSettings(base.getParserSettings().withMaxContentLength(64 * 1024).withMaxUriLength(4096));
     var server = Http.get(system).newServerAt(hostname, port).withSettings(settings);
     if (tls != null) server = server.enableHttps(io.rackshare.io.TlsContexts.httpsServer(tls));
-    return server.bind(new ManagementEndpoint(ops, token).routes());
+    return server.bind(new ManagementEndpoint(ops, token, io.rackshare.io.HostNames.own(hostname, java.util.List.of()))
+        .routes());
   }
 
   Route routes() {
@@ -144,6 +167,8 @@ public final class ManagementEndpoint extends AllDirectives {
             completeWithFuture(answer(() -> ops.drainBlade(blade, false))))))),
         path("pool", () -> get(() -> reader(request, () -> completeWithFuture(answer(() -> ops.pool()))))),
         path("metrics", () -> get(() -> reader(request, () -> completeWithFuture(text(ops::metrics))))),
+        path("map", () -> get(() -> reader(request, () -> complete(MapPage.page())))),
+        path("map.svg", () -> get(() -> reader(request, () -> completeWithFuture(respond(ops::mapSvg, MapPage::svg))))),
         path("console", () -> get(() -> reader(request, () -> completeWithFuture(answer(ops::console))))),
         path(segment("console").slash("log"), () -> get(() -> operator(request, () -> parameterOptional("lines", lines ->
             completeWithFuture(answer(() -> ops.consoleLog(lines(lines.orElse("25"))))))))),
@@ -154,6 +179,7 @@ public final class ManagementEndpoint extends AllDirectives {
             : refuse(StatusCodes.FORBIDDEN, "the token file is named only to clients on this host"))),
         pathSingleSlash(() -> get(() -> complete(
             "Rackshare blade management: GET /status, GET /pool, GET /metrics (Prometheus),"
+                + " GET /map (the global map, live in a browser on this host), GET /map.svg,"
                 + " POST /volumes?name=N&layout=L&size=S[&copies=C][&width=W][&spares=K][&options=k=v,...],"
                 + " POST /volumes/{name}/grow?size=S, POST /volumes/{name}/remove[?force=true], POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
                 + " POST /blades/drain?blade=Rack(r)/Chassis(c)/Blade(s), POST /blades/undrain?blade=...,"
@@ -242,15 +268,25 @@ public final class ManagementEndpoint extends AllDirectives {
 
   /**
    * A browser acting for a page of some web site: a cross-site fetch or form says so in {@code
-   * Sec-Fetch-Site}, and any {@code Origin} on a request here is a page's (the endpoint serves
-   * none of its own). The CLI and curl send neither.
+   * Sec-Fetch-Site}, and any {@code Origin} on a request here is a page's. The endpoint's own page
+   * ({@code /map}) only GETs {@code /map.svg} from its own origin, which a browser sends with
+   * {@code Sec-Fetch-Site: same-origin} and without {@code Origin} (the Fetch standard adds it to a
+   * same-origin request only for methods other than GET and HEAD); so an {@code Origin} is never
+   * the endpoint's own page. The CLI and curl send neither. A page of an attacker's name that
+   * resolves to this blade (DNS rebinding) would be "same origin": a browser's request (one with
+   * {@code Sec-Fetch-Site}) is served only for an IP literal, {@code localhost} or this host's
+   * own names ({@code hostNames}).
    */
-  static Optional<String> fromAWebPage(HttpRequest request) {
+  static Optional<String> fromAWebPage(HttpRequest request, java.util.Set<String> hostNames) {
     Optional<String> origin = request.getHeader("Origin").map(HttpHeader::value);
     if (origin.isPresent()) return Optional.of("Origin " + io.rackshare.util.LogText.quote(origin.get()));
     Optional<String> site = request.getHeader("Sec-Fetch-Site").map(HttpHeader::value);
     if (site.isPresent() && !site.get().equals("none") && !site.get().equals("same-origin")) {
       return Optional.of("Sec-Fetch-Site " + io.rackshare.util.LogText.quote(site.get()));
+    }
+    if (site.isPresent() && !io.rackshare.io.HostNames.known(request, hostNames)) {
+      return Optional.of("a browser's request for host "
+          + io.rackshare.util.LogText.quote(io.rackshare.io.HostNames.of(request).orElse("")) + ", not a name of this host");
     }
     return Optional.empty();
   }
@@ -264,7 +300,7 @@ public final class ManagementEndpoint extends AllDirectives {
 
   /** A change (or the console's log): the operator token, and not from a web page. */
   private Route operator(HttpRequest request, Supplier<Route> inner) {
-    Optional<String> page = fromAWebPage(request);
+    Optional<String> page = fromAWebPage(request, hostNames);
     if (page.isPresent()) {
       log.warn("management: refused {} {} from a web page ({})", request.method().value(),
           io.rackshare.util.LogText.quote(request.getUri().path()), page.get());
@@ -281,7 +317,7 @@ public final class ManagementEndpoint extends AllDirectives {
 
   /** A read-only view: open on this host, the token from elsewhere; never for a web page of another site. */
   private Route reader(HttpRequest request, Supplier<Route> inner) {
-    if (fromAWebPage(request).isPresent()) {
+    if (fromAWebPage(request, hostNames).isPresent()) {
       return refuse(StatusCodes.FORBIDDEN, "refused: a request from a web page");
     }
     if (local(request) || authorized(request)) return inner.get();

@@ -40,9 +40,23 @@ public record PoolStatus(List<Disk> disks, List<BladeTotal> blades, long sizeByt
 
   /**
    * A part of a pooled disk: its device path, the volume it is member {@code position} of (-1: a
-   * hot spare), that member's state, its size, and whether its blade has zeroed it yet.
+   * hot spare), that member's state, its size, whether its blade has zeroed it yet, and where on
+   * the disk its extents lie.
    */
-  public record PartUse(String part, String volume, int position, String state, long bytes, boolean ready) {}
+  public record PartUse(String part, String volume, int position, String state, long bytes, boolean ready,
+      List<DiskExtent> extents) {
+    @com.fasterxml.jackson.annotation.JsonCreator
+    public PartUse {
+      extents = extents == null ? List.of() : List.copyOf(extents);
+    }
+
+    public PartUse(String part, String volume, int position, String state, long bytes, boolean ready) {
+      this(part, volume, position, state, bytes, ready, List.of());
+    }
+  }
+
+  /** {@code bytes} of a disk from byte {@code offsetBytes} on. */
+  public record DiskExtent(long offsetBytes, long bytes) {}
 
   public record BladeTotal(String blade, int disks, long sizeBytes, long usedBytes, long freeBytes, long failedBytes) {}
 
@@ -100,7 +114,9 @@ public record PoolStatus(List<Disk> disks, List<BladeTotal> blades, long sizeByt
         if (!p.disk().equals(disk)) continue;
         int position = v.positionOf(p.path());
         String state = position >= 0 ? v.member(position).state().name() : "SPARE";
-        out.add(new PartUse(p.path().toString(), v.name(), position, state, p.blocks() * v.blockSize(), p.ready()));
+        out.add(new PartUse(p.path().toString(), v.name(), position, state, p.blocks() * v.blockSize(), p.ready(),
+            p.extents().stream().map(e -> new DiskExtent(e.deviceBlock() * v.blockSize(), e.blockCount() * v.blockSize()))
+                .toList()));
       }
     }
     return out;

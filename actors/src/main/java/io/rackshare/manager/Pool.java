@@ -470,7 +470,7 @@ public final class Pool {
   }
 
   /** {@code n} bytes in the largest binary unit that fits, e.g. "64 MiB" or "1.5 GiB". */
-  static String bytes(long n) {
+  public static String bytes(long n) {
     String[] units = {"PiB", "TiB", "GiB", "MiB", "KiB"};
     for (int i = 0; i < units.length; i++) {
       long unit = 1L << (10 * (units.length - i));

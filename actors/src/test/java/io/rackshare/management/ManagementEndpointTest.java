@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A blade's management endpoint against issue 13's attacks: changes without the operator token,
  * cross-site requests with it (a page in the operator's browser), and bad input (garbage, huge
  * numbers, control characters, a 20 MiB body). Nothing changes the map; every answer is one line;
- * the read-only status stays open on this host.
+ * the read-only status and map stay open on this host, and the map page's policy allows only its own script.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ManagementEndpointTest {
@@ -118,6 +118,67 @@ class ManagementEndpointTest {
     HttpResponse<String> status = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/status")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, status.statusCode());
+  }
+
+  static HttpResponse<String> get(String path, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30));
+    for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The status code of a GET with {@code host} as its Host header (which Java's HttpClient will not send). */
+  static int status(String path, String host, String... headers) throws Exception {
+    URI u = URI.create(url);
+    try (Socket s = new Socket(u.getHost(), u.getPort())) {
+      s.setSoTimeout(10_000);
+      StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n");
+      for (int i = 0; i < headers.length; i += 2) request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+      s.getOutputStream().write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+      String line = new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+      return Integer.parseInt(line.substring(9, 12));
+    }
+  }
+
+  @Test
+  void theMapPageAndItsDrawingAreReadOnlyViewsWithAStrictPolicy() throws Exception {
+    HttpResponse<String> page = get("/map");
+    assertEquals(200, page.statusCode(), page.body());
+    assertEquals("text/html; charset=UTF-8", page.headers().firstValue("Content-Type").orElse(""));
+    assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElse(""));
+    String policy = page.headers().firstValue("Content-Security-Policy").orElse("");
+    assertTrue(policy.startsWith("default-src 'none'"), policy);
+    assertTrue(policy.contains("frame-ancestors 'none'") && !policy.contains("unsafe"), policy);
+    // The policy allows exactly the page's own inline script and style sheet, and nothing is loaded from elsewhere.
+    for (String tag : List.of("script", "style")) {
+      String body = page.body();
+      String inline = body.substring(body.indexOf("<" + tag + ">") + tag.length() + 2, body.indexOf("</" + tag + ">"));
+      String hash = "'sha256-" + java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest
+          .getInstance("SHA-256").digest(inline.getBytes(StandardCharsets.UTF_8))) + "'";
+      assertTrue(policy.contains(tag + "-src " + hash), tag + " " + hash + " in " + policy);
+    }
+    assertFalse(page.body().contains("src=") || page.body().contains("href=") || page.body().contains("//"),
+        "nothing from elsewhere: " + page.body());
+
+    HttpResponse<String> svg = get("/map.svg", "Sec-Fetch-Site", "same-origin");
+    assertEquals(200, svg.statusCode(), "the page's own request: " + svg.body());
+    assertEquals("image/svg+xml", svg.headers().firstValue("Content-Type").orElse(""));
+    assertEquals("nosniff", svg.headers().firstValue("X-Content-Type-Options").orElse(""));
+    assertTrue(svg.headers().firstValue("Content-Security-Policy").orElse("").startsWith("default-src 'none'"));
+    assertTrue(svg.body().contains("data-blade=\"Rack(1)/Chassis(1)/Blade(2)\"") && svg.body().contains("data-volume=\"m\""),
+        svg.body());
+
+    // Pages of other sites get neither, whatever they send.
+    for (String path : List.of("/map", "/map.svg")) {
+      HttpResponse<String> origin = get(path, "Origin", "http://evil.example", "Authorization", "Bearer " + token);
+      assertEquals(403, origin.statusCode(), path + ": " + origin.body());
+      oneLine(origin);
+      assertEquals(403, get(path, "Sec-Fetch-Site", "cross-site").statusCode(), path);
+      assertEquals(403, get(path, "Sec-Fetch-Site", "same-site").statusCode(), path);
+      // DNS rebinding: a page of the attacker's name, resolved to this blade, is "same origin".
+      assertEquals(403, status(path, "evil.example:" + URI.create(url).getPort(), "Sec-Fetch-Site", "same-origin"), path);
+    }
+    assertEquals(200, status("/map", "localhost:" + URI.create(url).getPort(), "Sec-Fetch-Site", "none"), "by name");
+    assertEquals(200, status("/map.svg", "evil.example", "User-Agent", "curl/8"), "not a browser: any name");
   }
 
   @Test

@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * The console station's web viewer (noVNC) in Debian's headless Chromium, driven by {@code
  * src/test/browser/viewer.mjs} of the actors module through playwright-core: one command line in,
- * one answer line out ({@code type}, {@code snap}, {@code open}, {@code use}, {@code quit}).
+ * one answer line out ({@code type}, {@code snap}, {@code open}, {@code use}, {@code quit}). Other
+ * scripts there drive other pages the same way ({@link #start}: {@code map.mjs}, the map page).
  */
 public final class StationBrowser implements AutoCloseable {
 
@@ -31,10 +32,39 @@ public final class StationBrowser implements AutoCloseable {
     this.out = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
   }
 
+  /**
+   * Skips the calling test, saying why, where there is no browser to drive: Debian's Chromium
+   * ({@code /usr/bin/chromium}) or node and npm are missing.
+   */
+  public static void assumeAvailable() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/chromium")),
+        "no /usr/bin/chromium here (Debian's chromium package): the browser test is skipped");
+    for (String tool : List.of("node", "npm")) {
+      boolean runs;
+      try {
+        Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        runs = p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0;
+        if (!runs) p.destroyForcibly();
+      } catch (java.io.IOException e) {
+        runs = false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        runs = false;
+      }
+      org.junit.jupiter.api.Assumptions.assumeTrue(runs, "no " + tool + " here: the browser test is skipped");
+    }
+  }
+
   /** Copies the viewer script and its package.json from {@code source} to {@code dir} and installs them from npm. */
   public static void install(Path source, Path dir) throws Exception {
+    install(source, dir, "viewer.mjs");
+  }
+
+  /** As above, for {@code script}. */
+  public static void install(Path source, Path dir, String script) throws Exception {
     Files.createDirectories(dir);
-    for (String f : List.of("package.json", "viewer.mjs")) {
+    for (String f : List.of("package.json", script)) {
       Files.copy(source.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
     Tool.run(Duration.ofMinutes(5), Map.of(), List.of("npm", "install", "--no-audit", "--no-fund", "--loglevel=error"),
@@ -43,13 +73,21 @@ public final class StationBrowser implements AutoCloseable {
 
   /** Opens the viewer at {@code url} in a browser started from {@code dir}; returns once noVNC is connected. */
   public static StationBrowser open(Path dir, String url, Path log) throws Exception {
-    Process p = new ProcessBuilder("node", dir.resolve("viewer.mjs").toString(), url)
+    return start(dir, "viewer.mjs", url, log, "CONNECTED");
+  }
+
+  /**
+   * Opens {@code url} with {@code script} (installed in {@code dir}); returns once the script says
+   * {@code ready} (it gives up after its own timeout, and the browser's log is in {@code log}).
+   */
+  public static StationBrowser start(Path dir, String script, String url, Path log, String ready) throws Exception {
+    Process p = new ProcessBuilder("node", dir.resolve(script).toString(), url)
         .directory(dir.toFile()).redirectError(log.toFile()).start();
     StationBrowser b = new StationBrowser(p, log);
     String first = b.in.readLine();
-    if (!"CONNECTED".equals(first)) {
+    if (!ready.equals(first)) {
       p.destroy();
-      throw new AssertionError("noVNC did not connect (" + first + "); see " + log);
+      throw new AssertionError(script + " did not get ready (" + first + "); see " + log);
     }
     return b;
   }

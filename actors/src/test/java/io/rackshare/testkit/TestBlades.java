@@ -117,6 +117,28 @@ public final class TestBlades implements AutoCloseable {
     if (kit != null) kit.shutdownTestKit();
   }
 
+  /** What a blade needs in its configuration for {@link #isolate}: Artery's test mode (its transport takes blackholes). */
+  public static final String ISOLATABLE = "pekko.remote.artery.advanced.test-mode = on\n";
+
+  /**
+   * Cuts blade {@code slot} (started with {@link #ISOLATABLE}) off the others as a crash would look
+   * to them: its Artery transport drops every message to and from every other blade, so they stop
+   * hearing its heartbeats and find it unreachable; the split-brain resolver downs it on their side
+   * and it downs itself on its own (and shuts down).
+   */
+  public void isolate(int slot) throws Exception {
+    org.apache.pekko.remote.RARP rarp = (org.apache.pekko.remote.RARP) org.apache.pekko.remote.RARP.get(kits.get(slot).system());
+    for (Map.Entry<Integer, ActorTestKit> other : kits.entrySet()) {
+      if (other.getKey() == slot) continue;
+      Address a = Cluster.get(other.getValue().system()).selfMember().address();
+      scala.jdk.javaapi.FutureConverters.asJava(rarp.provider().transport().managementCommand(
+              new org.apache.pekko.remote.transport.ThrottlerTransportAdapter.SetThrottle(a,
+                  org.apache.pekko.remote.transport.ThrottlerTransportAdapter.bothDirection(),
+                  org.apache.pekko.remote.transport.ThrottlerTransportAdapter.blackholeThrottleMode())))
+          .toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
   public ActorTestKit kit(int slot) {
     return kits.get(slot);
   }
