@@ -77,7 +77,7 @@ public final class MapSvg {
 
   /** A blade as drawn: its cluster state, its disks, members on it that no listed disk shows, its roles. */
   record BladeBox(BladeId id, String state, List<PoolStatus.Disk> disks, List<Use> loose, boolean manager,
-      boolean backup, boolean self) {
+      boolean backup, boolean self, String drain) {
     Look look() {
       return Look.of(state);
     }
@@ -168,12 +168,14 @@ public final class MapSvg {
     }
     Optional<BladeId> manager = blade(status.manager());
     Optional<BladeId> backup = blade(status.backup());
+    Map<String, String> drains = new HashMap<>();
+    for (BladeStatus.DrainStatus d : status.drains()) drains.put(d.blade(), d.drained() ? "drained" : "draining");
     List<BladeBox> out = new ArrayList<>();
     states.forEach((b, state) -> {
       List<PoolStatus.Disk> own = new ArrayList<>(disks.getOrDefault(b, List.of()));
       own.sort(java.util.Comparator.comparing(d -> DevicePath.parse(d.device())));
       out.add(new BladeBox(b, state, own, loose.getOrDefault(b, List.of()), manager.equals(Optional.of(b)),
-          backup.equals(Optional.of(b)), self.equals(Optional.of(b))));
+          backup.equals(Optional.of(b)), self.equals(Optional.of(b)), drains.get(b.toString())));
     });
     return out;
   }
@@ -265,15 +267,17 @@ public final class MapSvg {
     Look look = b.look();
     String roles = (b.manager() ? " manager" : "") + (b.backup() ? " backup" : "") + (b.self() ? " self" : "");
     svg.open("g", "class", "blade " + look.css + roles, "data-blade", b.id().toString(), "data-state", b.state(),
-        "transform", "translate(" + x + "," + y + ")");
-    svg.title(b.id() + ": " + b.state() + (b.manager() ? ", runs the manager" : "")
+        "data-drain", b.drain(), "transform", "translate(" + x + "," + y + ")");
+    svg.title(b.id() + ": " + b.state() + (b.drain() == null ? "" : ", " + b.drain())
+        + (b.manager() ? ", runs the manager" : "")
         + (b.backup() ? ", runs the backup" : "") + (b.self() ? ", serves this map" : ""));
     svg.empty("rect", "class", "box", "width", BLADE_W, "height", b.height(), "rx", 6, "fill", look.fill,
         "stroke", look.stroke, "stroke-width", look == Look.UP ? 1.5 : 3.0);
     svg.text("text", "Blade(" + b.id().slot() + ")", "x", PAD, "y", 17, "font-size", 13, "font-weight", "bold");
     double right = BLADE_W - PAD;
     if (b.backup()) right = badge(svg, "backup", "#6a4c93", right);
-    if (b.manager()) badge(svg, "manager", "#1f4e8c", right);
+    if (b.manager()) right = badge(svg, "manager", "#1f4e8c", right);
+    if (b.drain() != null) badge(svg, b.drain(), "#b35c00", right);
     String state = switch (b.state()) {
       case "gone" -> "gone: not in the cluster";
       case "?" -> "not in the manager's view yet";
@@ -350,6 +354,8 @@ public final class MapSvg {
       case "REBUILDING" -> new Object[] {"fill", colour, "fill-opacity", 0.45, "stroke", colour};
       case "FAILED" -> new Object[] {"fill", colour, "fill-opacity", 0.3, "stroke", RED, "stroke-width", 2.0};
       case "SPARE" -> new Object[] {"fill", "#ffffff", "stroke", colour, "stroke-width", 1.5, "stroke-dasharray", "3,2"};
+      case "MOVING" -> new Object[] {"fill", colour, "fill-opacity", 0.45, "stroke", "#b35c00", "stroke-width", 1.5,
+          "stroke-dasharray", "5,2"};
       default -> new Object[] {"fill", colour, "fill-opacity", 0.45, "stroke", "#546e7a", "stroke-dasharray", "3,2"};
     };
   }
@@ -366,6 +372,8 @@ public final class MapSvg {
     svg.empty("rect", mark("swatch", u, "y", 2, "width", 9, "height", 9));
     String what = switch (u.state()) {
       case "REBUILDING" -> rebuild == null ? "rebuilding" : "rebuilding " + Svg.number(rebuild.percent()) + "%";
+      case "MOVING" -> moving(volumes.get(u.volume()), u).map(m -> "moving in " + Svg.number(m.percent()) + "%")
+          .orElse("moving in");
       case "SPARE" -> "hot spare";
       default -> u.state().toLowerCase(Locale.ROOT);
     };
@@ -383,14 +391,38 @@ public final class MapSvg {
         .findFirst().orElse(null);
   }
 
+  /** The move into part {@code u}, if it is one's target. */
+  static Optional<BladeStatus.MoveStatus> moving(BladeStatus.Volume v, Use u) {
+    if (v == null) return Optional.empty();
+    return v.moves().stream().filter(m -> m.to().equals(u.device())).findFirst();
+  }
+
   static String role(Use u) {
     return u.position() >= 0 ? "member " + u.position() : "hot spare";
   }
 
   static int legendHeight(java.util.Collection<BladeStatus.Volume> volumes) {
     int lines = 1;
-    for (BladeStatus.Volume v : volumes) lines += 1 + v.rebuilds().size() + (v.preparing() == null ? 0 : 1);
+    for (BladeStatus.Volume v : volumes) {
+      lines += 1 + v.rebuilds().size() + v.moves().size() + (v.preparing() == null ? 0 : 1);
+    }
     return (lines + (volumes.isEmpty() ? 1 : 0)) * (LINE + 4);
+  }
+
+  /** A line of the legend: a bar {@code percent} full in the volume's colour, then {@code text}. */
+  static void progress(Svg svg, String kind, String volume, String device, double percent, int y, String text) {
+    svg.open("g", "class", kind, "data-volume", volume, "data-device", device, "data-percent", Svg.number(percent),
+        "transform", "translate(20," + y + ")");
+    svg.empty("rect", "y", 2, "width", 60, "height", 10, "fill", FREE, "stroke", "#9aa5b1");
+    svg.empty("rect", "class", "done", "y", 2, "width", 60 * Math.max(0, Math.min(100, percent)) / 100,
+        "height", 10, "fill", colour(volume));
+    svg.text("text", text, "x", 68, "y", 11);
+    svg.close();
+  }
+
+  static String rate(double mibPerSecond, long secondsLeft) {
+    return (mibPerSecond > 0 ? ", " + Svg.number(mibPerSecond) + " MiB/s" : "")
+        + (secondsLeft >= 0 ? ", " + secondsLeft + " s left" : "");
   }
 
   static void legend(Svg svg, java.util.Collection<BladeStatus.Volume> volumes, int y) {
@@ -417,15 +449,15 @@ public final class MapSvg {
       svg.close();
       ly += LINE + 4;
       for (BladeStatus.Rebuild r : v.rebuilds()) {
-        svg.open("g", "class", "rebuild", "data-volume", v.name(), "data-device", r.device(),
-            "data-percent", Svg.number(r.percent()), "transform", "translate(20," + ly + ")");
-        svg.empty("rect", "y", 2, "width", 60, "height", 10, "fill", FREE, "stroke", "#9aa5b1");
-        svg.empty("rect", "class", "done", "y", 2, "width", 60 * Math.max(0, Math.min(100, r.percent())) / 100,
-            "height", 10, "fill", colour(v.name()));
-        svg.text("text", "member " + r.position() + " (" + r.device() + ") rebuilding: " + Svg.number(r.percent())
-            + "% of " + Pool.bytes(r.totalBytes()) + (r.mibPerSecond() > 0 ? ", " + Svg.number(r.mibPerSecond())
-            + " MiB/s" : "") + (r.secondsLeft() >= 0 ? ", " + r.secondsLeft() + " s left" : ""), "x", 68, "y", 11);
-        svg.close();
+        progress(svg, "rebuild", v.name(), r.device(), r.percent(), ly, "member " + r.position() + " (" + r.device()
+            + ") rebuilding: " + Svg.number(r.percent()) + "% of " + Pool.bytes(r.totalBytes())
+            + rate(r.mibPerSecond(), r.secondsLeft()));
+        ly += LINE + 4;
+      }
+      for (BladeStatus.MoveStatus m : v.moves()) {
+        progress(svg, "move", v.name(), m.to(), m.percent(), ly, "member " + m.position() + " moving " + m.from()
+            + " -> " + m.to() + ": " + Svg.number(m.percent()) + "% of " + Pool.bytes(m.totalBytes())
+            + rate(m.mibPerSecond(), m.secondsLeft()));
         ly += LINE + 4;
       }
       if (v.preparing() != null) {
@@ -455,10 +487,14 @@ public final class MapSvg {
     }
     x = 0;
     int ky = LINE + 6;
-    for (String state : List.of("ACTIVE", "REBUILDING", "FAILED", "OFFLINE", "SPARE")) {
+    for (String state : List.of("ACTIVE", "REBUILDING", "MOVING", "FAILED", "OFFLINE", "SPARE")) {
       svg.empty("rect", concat(new Object[] {"class", "sample", "x", x, "y", ky + 1, "width", 18, "height", 12},
           look(state, true, "#78909c")));
-      String label = state.equals("SPARE") ? "hot spare" : state.toLowerCase(Locale.ROOT);
+      String label = switch (state) {
+        case "SPARE" -> "hot spare";
+        case "MOVING" -> "moving in (a drain)";
+        default -> state.toLowerCase(Locale.ROOT);
+      };
       svg.text("text", label, "x", x + 24, "y", ky + 11);
       x += 24 + label.length() * 6 + 18;
     }

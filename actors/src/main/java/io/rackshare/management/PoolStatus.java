@@ -114,6 +114,12 @@ public record PoolStatus(List<Disk> disks, List<BladeTotal> blades, long sizeByt
         if (!p.disk().equals(disk)) continue;
         int position = v.positionOf(p.path());
         String state = position >= 0 ? v.member(position).state().name() : "SPARE";
+        java.util.Optional<io.rackshare.map.Move> move = v.moveTo(p.path());
+        if (move.isPresent()) {
+          // A drain's target: the member's next place, being copied.
+          position = move.get().position();
+          state = "MOVING";
+        }
         out.add(new PartUse(p.path().toString(), v.name(), position, state, p.blocks() * v.blockSize(), p.ready(),
             p.extents().stream().map(e -> new DiskExtent(e.deviceBlock() * v.blockSize(), e.blockCount() * v.blockSize()))
                 .toList()));
@@ -133,8 +139,10 @@ public record PoolStatus(List<Disk> disks, List<BladeTotal> blades, long sizeByt
     for (io.rackshare.map.Part p : v.parts()) {
       Map<String, Object> m = new java.util.LinkedHashMap<>();
       int position = v.positionOf(p.path());
+      java.util.Optional<io.rackshare.map.Move> move = v.moveTo(p.path());
       m.put("part", p.path().toString());
-      m.put("role", position >= 0 ? "member " + position : "hot spare");
+      m.put("role", position >= 0 ? "member " + position
+          : move.isPresent() ? "member " + move.get().position() + " (moving in)" : "hot spare");
       m.put("disk", p.disk().toString());
       m.put("bytes", p.blocks() * v.blockSize());
       m.put("extents", p.extents().stream().map(e -> e.deviceBlock() * v.blockSize() + "+" + e.blockCount() * v.blockSize())

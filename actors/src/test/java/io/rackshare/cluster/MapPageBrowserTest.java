@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * created on their pool, and blade 1's {@code GET /map} open in Debian's headless Chromium
  * (playwright-core, {@code src/test/browser/map.mjs}). The page, under its own strict
  * Content-Security-Policy, draws every blade, the volume's extents in its colour on exactly the
- * disks that hold its parts, and the manager's mark; a blade holding a copy dies as the others
+ * disks that hold its parts, and the manager's mark; a blade holding a copy is drained and the
+ * page marks it so once its copy is on the fourth blade; a blade holding a copy dies as the others
  * see a killed one (no more heartbeats: {@link TestBlades#isolate}) and its box turns red within
  * seconds, by the page's own refreshing; then the page's blade stops and the page says since when
  * it has not answered. It asks nothing of any other host. Screenshots go to {@code
@@ -148,6 +149,26 @@ class MapPageBrowserTest {
     assertTrue(legend.get("text").asText().contains("raid1 · 4 MiB"), legend.toString());
     assertTrue(up.get("note").asText().startsWith("updated "), up.toString());
 
+    // A blade with a copy, neither the page's nor the manager's, is drained: its copy moves to the
+    // fourth blade, and the page marks it drained with the volume's colour gone from its disk.
+    String drained = new TreeSet<>(diskOfPart.values()).stream().map(d -> d.substring(0, d.lastIndexOf('/')))
+        .filter(b -> !b.equals(all.get(0)) && !b.equals(manager)).findFirst().orElseThrow();
+    blades.rackshare(1).drainBlade(io.rackshare.map.BladeId.parse(drained), true).toCompletableFuture()
+        .get(T.toSeconds(), TimeUnit.SECONDS);
+    JsonNode moved = awaitShown(drained + " drained and the copy on the fourth blade", T, s -> {
+      List<String> on = stream(s.get("extents")).filter(e -> e.get("volume").asText().equals("triple"))
+          .map(e -> e.get("disk").asText()).toList();
+      return stream(blade(s, drained).get("badges")).anyMatch(b -> b.asText().equals("drained"))
+          && on.size() >= 3 && on.stream().noneMatch(d -> d.startsWith(drained + "/"))
+          && stream(s.get("extents")).allMatch(e -> e.get("state").asText().equals("ACTIVE"));
+    });
+    snap("map-2-drained.png");
+    diskOfPart.clear();
+    for (Part p : blades.rackshare(1).localMap().volumes().get("triple").parts()) {
+      diskOfPart.put(p.path().toString(), p.disk().toString());
+    }
+    assertEquals(3, new TreeSet<>(diskOfPart.values()).size(), "still three copies on three disks: " + diskOfPart);
+
     // A blade with a copy, neither the page's nor the manager's, dies as the others see it (no
     // heartbeats; TestBlades.isolate): its box turns red when blade 1 finds it unreachable.
     String victim = new TreeSet<>(diskOfPart.values()).stream().map(d -> d.substring(0, d.lastIndexOf('/')))
@@ -157,9 +178,10 @@ class MapPageBrowserTest {
     blades.isolate(slot);
     JsonNode red = awaitShown(victim + " is drawn red", RED_WITHIN, s -> hasClass(blade(s, victim), "gone"));
     long redAfter = (System.nanoTime() - killed) / 1_000_000;
-    snap("map-2-blade-" + slot + "-dead.png");
+    snap("map-3-blade-" + slot + "-dead.png");
     for (String b : all) {
       if (!b.equals(victim)) assertTrue(hasClass(blade(red, b), "up"), "the others stay up: " + blade(red, b));
+      assertTrue(moved.get("blades").size() == 4, moved.toString());
     }
     assertFalse(red.get("stale").asBoolean(), "blade 1 still answers: " + red);
 
@@ -169,7 +191,7 @@ class MapPageBrowserTest {
     JsonNode silent = awaitShown("the page says blade 1 does not answer", T, s -> s.get("stale").asBoolean());
     long silentAfter = (System.nanoTime() - stopping) / 1_000_000;
     assertTrue(silent.get("note").asText().startsWith("the blade has not answered since"), silent.toString());
-    snap("map-3-not-answering.png");
+    snap("map-4-not-answering.png");
     assertEquals("OFFSITE 0 ", browser.command("offsite"), "nothing asked of any other host");
     System.out.printf("MapPageBrowserTest: 4 blades and the volume in %d ms, the page drawn %d ms later; blade %d"
             + " red %d ms after it died (%s); blade 1's silence shown after %d ms; screenshots in %s%n",

@@ -123,6 +123,31 @@ class MapSvgTest {
   }
 
   @Test
+  void aDrainShowsItsBladeAndEachMovesTargetWithItsProgress() throws Exception {
+    BladeStatus s = status();
+    BladeStatus.Volume triple = s.volumes().get(1);
+    BladeStatus.Volume moving = new BladeStatus.Volume(triple.name(), triple.layout(), triple.health(), triple.detail(),
+        triple.sizeBytes(), triple.blockSize(), triple.epoch(), triple.options(), triple.members(), triple.spares(),
+        triple.rebuilds(), null, List.of(new BladeStatus.MoveStatus(0, B1 + "/Part(0)", C2 + "/Part(1)", 37.5,
+            2 * MIB, 5 * MIB, 2, 1)));
+    BladeStatus drained = new BladeStatus(s.blade(), s.manager(), s.blades(), s.mapEpoch(), s.mapDigest(),
+        List.of(s.volumes().get(0), moving), s.nomination(), s.routing(), "", s.backup(), "", s.bladeDetails(), null,
+        null, List.of(), s.quorum(), null, List.of(new BladeStatus.DrainStatus(B1, false, List.of("triple: x"))));
+    List<PoolStatus.Disk> disks = new ArrayList<>(pool().disks());
+    disks.add(new PoolStatus.Disk(C2 + "/Disk(1)", 32 * MIB, 4096, "pool", "", -1, "", 5 * MIB,
+        List.of(new PoolStatus.PartUse(C2 + "/Part(1)", "triple", 0, "MOVING", 5 * MIB, true,
+            List.of(new PoolStatus.DiskExtent(0, 5 * MIB))))));
+    Document d = parse(MapSvg.render(drained, new PoolStatus(disks, List.of(), 0, 0, 0, 0)));
+    assertEquals("draining", blade(d, B1).getAttribute("data-drain"));
+    assertEquals("", blade(d, B2).getAttribute("data-drain"));
+    Element target = one(blade(d, C2), ".//*[local-name()='g'][@class='use'][@data-state='MOVING']");
+    assertTrue(target.getTextContent().contains("moving in 37.5%"), target.getTextContent());
+    Element bar = one(d, "//*[local-name()='g'][@class='move']");
+    assertEquals("37.5", bar.getAttribute("data-percent"));
+    assertTrue(bar.getTextContent().contains(B1 + "/Part(0) -> " + C2 + "/Part(1)"), bar.getTextContent());
+  }
+
+  @Test
   void goneAndUnreachableBladesAreRedAndTheManagerAndBackupMarked() throws Exception {
     Document d = parse(MapSvg.render(status(), pool()));
     assertTrue(classes(blade(d, B1)).containsAll(Set.of("up", "manager", "self")), blade(d, B1).getAttribute("class"));
