@@ -7,12 +7,17 @@
 #   JOBS='^seq' OUT=/tmp/b.md bench/run.sh   # only the jobs whose name matches, table elsewhere
 #   TLS=0 bench/run.sh           # without the TLS rows
 #   RAID1=0 bench/run.sh         # without the raid1 rows
+#   RAM=0 bench/run.sh           # without the memory rows
 #   PROFILE=1 bench/run.sh       # also the servers' CPU time and context switches per request
 #                                # (perf stat over every thread of nbdkit, of the three blades)
 #
 # The raid1 rows (RAID1=1, the default) read and write a two-copy raid1 volume of the same size as
 # nbdkit's file (copies on blades 1 and 2, read-policy = balanced) through blade 1, which holds a
 # copy, and through blade 3, which holds none.
+#
+# The memory rows (RAM=1, the default; with RAID1=1 for the disk raid1 they are set against) read
+# and write a two-copy raid1 of blades 1 and 2's shared memory (rackshare.blade.memory, off-heap,
+# of the same size), through blade 1, and nbdkit's memory plugin of that size.
 #
 # The TLS rows (TLS=1, the default) run a few jobs, in the same rounds, against: nbdkit plain and
 # over TLS (nbds://, GnuTLS), Rackshare's NBD plain and over TLS (the same blade; its lanes on Unix
@@ -28,6 +33,7 @@ OUT=${OUT:-$here/docs/benchmarks.md}
 JOBS=${JOBS:-.}
 TLS=${TLS:-1}
 RAID1=${RAID1:-1}
+RAM=${RAM:-1}
 PROFILE=${PROFILE:-0}
 TLS_JOBS=${TLS_JOBS:-'^(seq-read-1M|seq-write-1M|rand-read-4k-qd32)$'}
 for tool in fio nbdkit nbdinfo; do
@@ -51,12 +57,18 @@ truncate -s ${total_mib}M "$work/nbdkit.img"
 kport=$(free_port)
 nbdkit -f -p "$kport" -i 127.0.0.1 file "$work/nbdkit.img" &
 pids+=($!)
+if [[ $RAM == 1 ]]; then
+  kmport=$(free_port)
+  nbdkit -f -p "$kmport" -i 127.0.0.1 memory size=${total_mib}M &
+  pids+=($!)
+fi
 
 # (b) three Rackshare blades, one spanned volume; sets ready_uri to blade 1's export of it. $1
 # names the cluster, $2 is more HOCON for its blades (its lanes), $3 (optional) a raid1 volume's
-# name to add: its copies on a second disk of blades 1 and 2, of nbdkit's file's size.
+# name to add: its copies on a second disk of blades 1 and 2, of nbdkit's file's size; $4
+# (optional) a raid1 volume's name to add on blades 1 and 2's shared memory, of that size too.
 start_cluster() {
-  local name=$1 extra=$2 mirror=${3:-} seed slot oob dir disks volumes
+  local name=$1 extra=$2 mirror=${3:-} ram=${4:-} seed slot oob dir disks volumes memory
   seed=$(free_port)
   for slot in 1 2 3; do
     oob=$([[ $slot == 1 ]] && echo "$seed" || free_port)
@@ -68,6 +80,12 @@ start_cluster() {
     disks="{ file = disk0.img, size = ${DISK_MIB}MiB }"
     volumes="{ name = bench, members = [\"Rack(1)/Chassis(1)/Blade(1)/Disk(0)\",
       \"Rack(1)/Chassis(1)/Blade(2)/Disk(0)\", \"Rack(1)/Chassis(1)/Blade(3)/Disk(0)\"] }"
+    memory=""
+    if [[ -n $ram ]]; then
+      [[ $slot != 3 ]] && memory="{ size = ${total_mib}MiB }"
+      volumes="$volumes, { name = $ram, layout = raid1, read-policy = balanced,
+        members = [\"Rack(1)/Chassis(1)/Blade(1)/Memory(0)\", \"Rack(1)/Chassis(1)/Blade(2)/Memory(0)\"] }"
+    fi
     if [[ -n $mirror ]]; then
       [[ $slot != 3 ]] && disks="$disks, { file = disk1.img, size = ${total_mib}MiB }"
       volumes="$volumes, { name = $mirror, layout = raid1, read-policy = balanced,
@@ -76,7 +94,7 @@ start_cluster() {
     cat > "$dir/node.conf" <<CONF
 rackshare {
   tls.dir = "$work/ca/$name-blade$slot"
-  blade { slot = $slot, data-dir = "$dir", disks = [$disks] }
+  blade { slot = $slot, data-dir = "$dir", disks = [$disks], memory = [$memory] }
   oob { hostname = "127.0.0.1", port = $oob }
   seed-nodes = ["127.0.0.1:$seed"]
   nbd.port = 0
@@ -98,11 +116,13 @@ CONF
 }
 # The NBD URI of blade $2's export $3 in cluster $1.
 export_uri() { echo "$(grep -o 'nbd=nbd://[^ ]*' "$work/$1/blade$2/node.log" | head -1 | cut -d= -f2)$3"; }
-start_cluster rackshare "" "$([[ $RAID1 == 1 ]] && echo mirror)"
+start_cluster rackshare "" "$([[ $RAID1 == 1 ]] && echo mirror)" "$([[ $RAM == 1 ]] && echo rammirror)"
 ruri=$ready_uri
 # Which processes serve each server's requests (PROFILE=1 counts their CPU and context switches).
-blades="${pids[1]},${pids[2]},${pids[3]}"
-declare -A serving=([nbdkit]=${pids[0]} [rackshare]=$blades [raid1-copy]=$blades [raid1-nocopy]=$blades)
+first_blade=$([[ $RAM == 1 ]] && echo 2 || echo 1)
+blades="${pids[$first_blade]},${pids[$((first_blade + 1))]},${pids[$((first_blade + 2))]}"
+declare -A serving=([nbdkit]=${pids[0]} [rackshare]=$blades [raid1-copy]=$blades [raid1-nocopy]=$blades
+  [ram-copy]=$blades)
 if [[ $PROFILE == 1 ]]; then command -v perf >/dev/null || { echo "bench: PROFILE=1 needs perf (linux-perf)" >&2; exit 2; }; fi
 kuri="nbd://127.0.0.1:$kport/"
 echo "nbdkit: $kuri   rackshare (through blade 1): $ruri" >&2
@@ -112,6 +132,12 @@ if [[ $RAID1 == 1 ]]; then
   uris[raid1-copy]=$(export_uri rackshare 1 mirror)
   uris[raid1-nocopy]=$(export_uri rackshare 3 mirror)
   servers+=(raid1-copy raid1-nocopy)
+fi
+if [[ $RAM == 1 ]]; then
+  serving[nbdkit-memory]=${pids[1]}
+  uris[nbdkit-memory]="nbd://127.0.0.1:$kmport/"
+  uris[ram-copy]=$(export_uri rackshare 1 rammirror)
+  servers+=(nbdkit-memory ram-copy)
 fi
 tls_servers=()
 if [[ $TLS == 1 ]]; then
@@ -138,7 +164,8 @@ if [[ $TLS == 1 ]]; then
 fi
 
 # Fill every volume so reads hit written data (nbdkit's TLS server shares nbdkit's file).
-for uri in "$kuri" "$ruri" ${uris[raid1-copy]:-} ${uris[lane-tcp]:-} ${uris[lane-tcp-tls]:-}; do
+for uri in "$kuri" "$ruri" ${uris[raid1-copy]:-} ${uris[lane-tcp]:-} ${uris[lane-tcp-tls]:-} ${uris[nbdkit-memory]:-} \
+    ${uris[ram-copy]:-}; do
   fio --name=fill --ioengine=nbd --uri="$uri" --rw=write --bs=1M --iodepth=8 --size=${total_mib}M \
     --output-format=json > /dev/null
 done
@@ -267,6 +294,20 @@ if any(server == "raid1-copy" for _, server in rows):
             job, k, unit, c, f(c, k), f(cp_, kp), n, f(n, k), f(np_, kp)))
     text = splice(text, "raid1", "RAID-1", r1)
     print("\n".join(r1))
+if any(server == "ram-copy" for _, server in rows):
+    ram = ["| job | nbdkit memory | raid1 of two blades' memory | ratio | p50 ratio | raid1 of two disks | memory / disk |",
+           "|---|---|---|---|---|---|---|"]
+    for job in jobs:
+        if not rows[(job, "ram-copy")]:
+            continue
+        i, unit = (0, "MiB/s") if job.startswith("seq") else (1, "IOPS")
+        k, m = med(job, "nbdkit-memory", i), med(job, "ram-copy", i)
+        d = med(job, "raid1-copy", i) if rows[(job, "raid1-copy")] else 0
+        f = lambda a, b: "%.2f" % (a / b) if b else "-"
+        ram.append("| %s | %.0f %s | %.0f | %s | %s | %s | %s |" % (job, k, unit, m, f(m, k),
+            f(med(job, "ram-copy", 2), med(job, "nbdkit-memory", 2)), "%.0f" % d if d else "-", f(m, d)))
+    text = splice(text, "ram", "Memory (RAM) volumes", ram)
+    print("\n".join(ram))
 if profile:
     pr = ["| job | server | CPU per request (us, all its threads) | context switches per request | p50 us |",
           "|---|---|---|---|---|"]

@@ -1,6 +1,7 @@
 package io.rackshare.access;
 
 import io.rackshare.driver.BlockStore;
+import io.rackshare.driver.MemoryBlockStore;
 import io.rackshare.layout.Layout;
 import io.rackshare.layout.Moves;
 import io.rackshare.layout.Layouts;
@@ -8,6 +9,7 @@ import io.rackshare.map.BladeId;
 import io.rackshare.map.DevicePath;
 import io.rackshare.map.GlobalResourceDescriptor;
 import io.rackshare.map.GlobalResourceMap;
+import io.rackshare.map.Member;
 import io.rackshare.smm.DataLane;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -75,6 +77,8 @@ final class BlockTarget implements DataLane.Handler {
     String wrong = verify(r, v);
     if (wrong != null) return CompletableFuture.completedFuture(wrongTarget(r.volume(), r.epoch(), v, wrong));
     BlockStore store = stores.store(r.device(), v);
+    String lost = lostContent(r, v, store);
+    if (lost != null) return CompletableFuture.completedFuture(BlockFrames.ioFailure(lost));
     boolean remote = !from.equals(self);
     if ((r.type() == BlockFrames.WRITE || r.type() == BlockFrames.ZERO) && !(r.rebuild() && !remote)) {
       // A rebuild may be copying this range into the member: wait for it to let go.
@@ -132,6 +136,25 @@ final class BlockTarget implements DataLane.Handler {
     }
     if (wrong != null) return wrongTarget(q.volume(), q.epoch(), v, wrong);
     return BlockFrames.regions(dirty.writtenSince(q.volume(), q.position(), q.failed(), q.missedFrom(), q.device()));
+  }
+
+  /**
+   * Why this blade's memory cannot serve member {@code r.device()}: the map says the member holds
+   * the content of another incarnation of it (this blade restarted, and the manager has not
+   * heard yet); null otherwise. Answered as an I/O error, so the requester reports the member
+   * failed instead of reading the fresh memory's zeros as the volume's bytes.
+   */
+  private static String lostContent(BlockFrames.Request r, GlobalResourceDescriptor v,
+      BlockStore store) {
+    if (!(store instanceof MemoryBlockStore m)) return null;
+    int i = v.positionOf(r.device());
+    if (i < 0) return null;
+    Member member = v.member(i);
+    if (member.state() == Member.State.REBUILDING || m.incarnation().equals(member.incarnation())) {
+      return null;
+    }
+    return r.device() + " is memory whose content is gone (its blade restarted): the map has it holding "
+        + member.incarnation() + ", it is " + m.incarnation();
   }
 
   /** Null if this blade's descriptor {@code v} of {@code volume} is at {@code epoch}, else why not. */

@@ -75,11 +75,18 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
 
   public record Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize,
       long epoch, Map<String, String> options, List<MemberStatus> members, List<String> spares,
-      List<Rebuild> rebuilds, Preparing preparing, List<MoveStatus> moves) {
+      List<Rebuild> rebuilds, Preparing preparing, List<MoveStatus> moves, boolean inMemory) {
 
     @com.fasterxml.jackson.annotation.JsonCreator
     public Volume {
       moves = moves == null ? List.of() : moves;
+    }
+
+    public Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize, long epoch,
+        Map<String, String> options, List<MemberStatus> members, List<String> spares, List<Rebuild> rebuilds,
+        Preparing preparing, List<MoveStatus> moves) {
+      this(name, layout, health, detail, sizeBytes, blockSize, epoch, options, members, spares, rebuilds, preparing,
+          moves, false);
     }
 
     public Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize, long epoch,
@@ -148,7 +155,8 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
           (int) v.parts().stream().filter(io.rackshare.map.Part::ready).count(), v.parts().size());
       volumes.add(new Volume(v.name(), v.layout(), h.status().name(), h.detail(), v.sizeBytes(), v.blockSize(),
           v.epoch(), new TreeMap<>(v.options()), members, v.spares().stream().map(Object::toString).toList(),
-          rebuilds, preparing, moves));
+          rebuilds, preparing, moves,
+          v.members().stream().anyMatch(m -> io.rackshare.map.DevicePath.MEMORY.equals(m.device().kind()))));
     }
     ManagerBackup.View view = roles.view();
     Optional<BladeId> manager = s.manager().or(view::manager);

@@ -102,6 +102,12 @@ public sealed interface ManagerEvent {
    */
   record MemberReturned(String volume, int position, DevicePath device, Member.State state) implements MemberEvent {}
 
+  /**
+   * The member at {@code position} lost its content: its device is memory that came back empty
+   * (its blade restarted). It is rebuilt whole from the other copies; with none, the volume is lost.
+   */
+  record MemberLost(String volume, int position, DevicePath device, String reason) implements MemberEvent {}
+
   /** The rebuild of the member at {@code position} is complete: it is in sync. */
   record RebuildCompleted(String volume, int position, DevicePath device) implements MemberEvent {}
 }

@@ -129,7 +129,7 @@ public record ManagerState(
       GlobalResourceDescriptor after = new GlobalResourceDescriptor(v.name(), v.layout(), v.blockSize(),
           v.capacityBlocks(), v.memberBlocks(), v.members(), v.spares(), extents, v.options(), epoch, v.parts(),
           v.growth(), v.moves().stream().filter(x -> x.position() != m.position()).toList())
-          .withMember(m.position(), Member.active(m.target(), epoch), epoch);
+          .withMember(m.position(), Member.active(m.target(), epoch).holding(incarnationOf(m.target())), epoch);
       return new ManagerState(resources, offline, map.with(withoutPart(after, source, epoch)));
     } else if (event instanceof ManagerEvent.MoveEnded m) {
       GlobalResourceDescriptor v = volume(m.volume(), m);
@@ -156,6 +156,21 @@ public record ManagerState(
       return new ManagerState(resources, offline, map.with(applyMember(m)));
     }
     throw new IllegalArgumentException("unknown event " + event);
+  }
+
+  /** The incarnation of {@code device}'s content if it is memory (see {@link Member#incarnation}), else null. */
+  String incarnationOf(DevicePath device) {
+    ResourceDescriptor r = resources.get(device);
+    return r != null && r.config() instanceof io.rackshare.map.ResourceConfig.Block b ? b.incarnation() : null;
+  }
+
+  /** {@code v} with each member on memory holding its device's current incarnation (a volume just built). */
+  private GlobalResourceDescriptor stamped(GlobalResourceDescriptor v) {
+    for (int i = 0; i < v.members().size(); i++) {
+      String inc = incarnationOf(v.member(i).device());
+      if (inc != null) v = v.withMember(i, v.member(i).holding(inc), v.epoch());
+    }
+    return v;
   }
 
   private GlobalResourceDescriptor volume(String name, ManagerEvent e) {
@@ -200,8 +215,10 @@ public record ManagerState(
       return after;
     } else if (e instanceof ManagerEvent.MemberReturned r) {
       return v.withMember(e.position(), m.with(r.state(), epoch), epoch);
+    } else if (e instanceof ManagerEvent.MemberLost) {
+      return v.withMember(e.position(), new Member(m.device(), Member.State.REBUILDING, epoch), epoch);
     } else if (e instanceof ManagerEvent.RebuildCompleted) {
-      return v.withMember(e.position(), m.with(Member.State.ACTIVE, epoch), epoch);
+      return v.withMember(e.position(), m.with(Member.State.ACTIVE, epoch).holding(incarnationOf(m.device())), epoch);
     }
     throw new IllegalArgumentException("unknown member event " + e);
   }
@@ -232,6 +249,7 @@ public record ManagerState(
   public Decision decide(
       ManagerProtocol.RegisterResources r, List<VolumeSpec> specs, Layouts layouts) {
     Changes c = new Changes(this);
+    Map<DevicePath, ResourceDescriptor> before = resources;
     if (newerThanOurs(r.currentMap())) c.add(new ManagerEvent.MapAdopted(r.currentMap()));
     for (ResourceDescriptor d : r.resources()) {
       if (!d.path().blade().equals(r.blade())) continue;
@@ -246,13 +264,14 @@ public record ManagerState(
       List<ResourceDescriptor> spares = known(c.state, spec.spares());
       if (members.size() < spec.members().size() || spares.size() < spec.spares().size()) continue;
       try {
-        GlobalResourceDescriptor volume =
-            layouts.get(spec.layout()).build(spec, members, spares, c.state.map.epoch() + 1);
+        GlobalResourceDescriptor volume = c.state.stamped(
+            layouts.get(spec.layout()).build(spec, members, spares, c.state.map.epoch() + 1));
         c.add(new ManagerEvent.VolumeCreated(volume));
       } catch (IllegalArgumentException ex) {
         problems.add("volume '" + spec.name() + "' cannot be built: " + ex.getMessage());
       }
     }
+    lost(c, r, before);
     returned(c, r.blade());
     spares(c, layouts);
     return new Decision(c.events, problems);
@@ -365,6 +384,33 @@ public record ManagerState(
       if (d != null) out.add(d);
     }
     return out;
+  }
+
+  /**
+   * Members on memory of the registering blade whose content is gone: the memory registers under
+   * another incarnation than the one they hold (or, while rebuilt, than before), as after a
+   * restart. They are rebuilt whole, never served or resynchronised as if intact.
+   */
+  private static void lost(Changes c, ManagerProtocol.RegisterResources r, Map<DevicePath, ResourceDescriptor> before) {
+    for (ResourceDescriptor d : r.resources()) {
+      if (!d.path().blade().equals(r.blade()) || !(d.config() instanceof io.rackshare.map.ResourceConfig.Block b)
+          || !b.volatileContent()) {
+        continue;
+      }
+      ResourceDescriptor old = before.get(d.path());
+      boolean restarted = old != null && !d.equals(old);
+      for (String name : new ArrayList<>(c.state.map.volumes().keySet())) {
+        GlobalResourceDescriptor v = c.state.map.volumes().get(name);
+        int i = v.positionOf(d.path());
+        if (i < 0) continue;
+        Member m = v.member(i);
+        boolean gone = m.state() == Member.State.REBUILDING ? restarted : !b.incarnation().equals(m.incarnation());
+        if (gone) {
+          c.add(new ManagerEvent.MemberLost(name, i, d.path(), d.path() + " is memory that came back empty ("
+              + r.blade() + " restarted)"));
+        }
+      }
+    }
   }
 
   /**
@@ -494,7 +540,9 @@ public record ManagerState(
     for (GlobalResourceDescriptor v : map.volumes().values()) {
       for (int i = 0; i < v.members().size(); i++) {
         Member m = v.member(i);
-        if (m.state() == Member.State.OFFLINE && present.contains(m.blade()) && !offline.contains(m.blade())) {
+        // Memory that came back under another incarnation is empty: its registration rebuilds it (lost()).
+        boolean intact = incarnationOf(m.device()) == null || incarnationOf(m.device()).equals(m.incarnation());
+        if (m.state() == Member.State.OFFLINE && present.contains(m.blade()) && !offline.contains(m.blade()) && intact) {
           c.add(new ManagerEvent.MemberReturned(v.name(), i, m.device(), Member.State.ACTIVE));
         }
       }
@@ -554,7 +602,8 @@ public record ManagerState(
         for (ResourceDescriptor r : v.parts().isEmpty() ? new java.util.TreeMap<>(c.state.resources).values()
             : List.<ResourceDescriptor>of()) {
           if (!(r.config() instanceof io.rackshare.map.ResourceConfig.Block b)) continue;
-          boolean fits = !used.contains(r.path()) && !c.state.offline.contains(r.path().blade())
+          // Never memory for a disk's place: a volume does not become volatile by itself.
+          boolean fits = !b.volatileContent() && !used.contains(r.path()) && !c.state.offline.contains(r.path().blade())
               && !c.state.map.draining(r.path().blade())
               && b.blockSize() == v.blockSize() && b.blockCount() >= v.memberBlocks() && layout.mayHold(v, i, r.path());
           if (fits) {

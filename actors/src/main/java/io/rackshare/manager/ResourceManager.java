@@ -513,6 +513,8 @@ public final class ResourceManager
             s.spare(), s.failed());
       } else if (e instanceof ManagerEvent.MemberReturned m) {
         ctx.getLog().info("'{}': {} is back, now {}", m.volume(), m.device(), m.state());
+      } else if (e instanceof ManagerEvent.MemberLost m) {
+        ctx.getLog().warn("'{}': member {} lost its content ({}); it is rebuilt whole", m.volume(), m.device(), m.reason());
       } else if (e instanceof ManagerEvent.MoveStarted m) {
         ctx.getLog().info("'{}': moving member {} to {} (a drain)", m.volume(), m.position(), m.target().path());
       } else if (e instanceof ManagerEvent.MoveCompleted m) {

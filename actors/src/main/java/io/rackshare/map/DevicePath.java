@@ -29,6 +29,14 @@ public record DevicePath(BladeId blade, String kind, int index)
     return new DevicePath(blade, "Disk", index);
   }
 
+  /** A blade's shared memory (0062: volatile memory), the {@code index}-th of {@code rackshare.blade.memory}. */
+  public static DevicePath memory(BladeId blade, int index) {
+    return new DevicePath(blade, MEMORY, index);
+  }
+
+  /** The kind of a blade's shared memory. */
+  public static final String MEMORY = "Memory";
+
   /** A blade's console screen (its video device). */
   public static DevicePath video(BladeId blade) {
     return new DevicePath(blade, "Video", 0);

@@ -12,8 +12,13 @@ import io.rackshare.serialization.RackshareSerializable;
  * it came back), the map epoch from which it may lack writes: the epoch at which it first left
  * the in-sync copies. Its rebuild then needs only the regions written from that epoch on, as
  * md's write-intent bitmap. 0 means it may lack anything (a hot spare, or a member in sync).
+ *
+ * <p>{@code incarnation}, for a member on memory, is the allocation whose content it holds (null
+ * for devices that keep their content, and while a rebuild has not filled it): memory that comes
+ * back under another incarnation is empty, and the member is rebuilt whole ({@code
+ * ManagerEvent.MemberLost}), never served as if intact.
  */
-public record Member(DevicePath device, State state, long since, long missedFrom)
+public record Member(DevicePath device, State state, long since, long missedFrom, String incarnation)
     implements RackshareSerializable {
 
   /** What a member may be used for. */
@@ -42,6 +47,20 @@ public record Member(DevicePath device, State state, long since, long missedFrom
     if (state == State.ACTIVE || state == State.OFFLINE) missedFrom = 0;
   }
 
+  /** A member of a device that keeps its content (or whose content is not known to be whole yet). */
+  public Member(DevicePath device, State state, long since, long missedFrom) {
+    this(device, state, since, missedFrom, null);
+  }
+
+  /**
+   * This member holding the content of {@code incarnation} of its device: for memory, whose
+   * content dies with its blade's process, the allocation it was written in (see {@code
+   * ResourceConfig.Block}); a device registered with another incarnation has lost it.
+   */
+  public Member holding(String incarnation) {
+    return new Member(device, state, since, missedFrom, incarnation);
+  }
+
   /** A member that may lack anything it was not given since {@code since}. */
   public Member(DevicePath device, State state, long since) {
     this(device, state, since, 0);
@@ -61,7 +80,7 @@ public record Member(DevicePath device, State state, long since, long missedFrom
       case ACTIVE, OFFLINE -> 0;
       case FAILED, REBUILDING -> state == State.FAILED || state == State.REBUILDING ? missedFrom : epoch;
     };
-    return new Member(device, s, epoch, missed);
+    return new Member(device, s, epoch, missed, incarnation);
   }
 
   /** Whether reads may use it. */

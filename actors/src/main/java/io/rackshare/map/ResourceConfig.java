@@ -15,8 +15,14 @@ import io.rackshare.serialization.RackshareSerializable;
     @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Mouse.class, name = "mouse")})
 public sealed interface ResourceConfig extends RackshareSerializable {
 
-  /** A block storage resource: a disk file or block device (and later a RAM disk). */
-  record Block(int blockSize, long blockCount) implements ResourceConfig {
+  /**
+   * A block storage resource: a disk file or block device, or a blade's shared memory. {@code
+   * incarnation}: for memory, whose content dies with its process, a random name of this
+   * process's allocation (a blade that restarts registers a new one, so the manager knows its old
+   * content is gone); null for storage that keeps its content.
+   */
+  record Block(int blockSize, long blockCount, String incarnation) implements ResourceConfig {
+    @com.fasterxml.jackson.annotation.JsonCreator
     public Block {
       if (blockSize < 512 || Integer.bitCount(blockSize) != 1) {
         throw new IllegalArgumentException(
@@ -27,8 +33,18 @@ public sealed interface ResourceConfig extends RackshareSerializable {
       }
     }
 
+    /** Storage that keeps its content. */
+    public Block(int blockSize, long blockCount) {
+      this(blockSize, blockCount, null);
+    }
+
     public long sizeBytes() {
       return blockSize * blockCount;
+    }
+
+    /** Whether its content dies with its blade's process (memory). */
+    public boolean volatileContent() {
+      return incarnation != null;
     }
   }
 

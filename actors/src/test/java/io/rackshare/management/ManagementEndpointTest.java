@@ -113,6 +113,10 @@ class ManagementEndpointTest {
     HttpResponse<String> log = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/console/log?lines=5")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(401, log.statusCode(), "a console's output is the operator's: " + log.body());
+    assertEquals(401, post("/blades/drain?blade=Rack(1)/Chassis(1)/Blade(2)").statusCode());
+    assertEquals(403, post("/blades/undrain?blade=Rack(1)/Chassis(1)/Blade(2)", "Authorization", "Bearer " + token,
+        "Origin", "http://evil.example").statusCode());
+    assertTrue(blades.rackshare(1).localMap().drainingBlades().isEmpty(), "no blade is drained");
     assertEquals(Member.State.ACTIVE, state(), "nothing was failed");
     // The status is open on this host.
     HttpResponse<String> status = HTTP.send(HttpRequest.newBuilder(URI.create(url + "/status")).build(),
@@ -199,6 +203,10 @@ class ManagementEndpointTest {
       assertEquals(400, r.statusCode(), lines + ": " + r.body());
       oneLine(r);
     }
+    assertEquals(401, post("/blades/drain?blade=Rack(1)/Chassis(1)/Blade(2)").statusCode());
+    assertEquals(403, post("/blades/undrain?blade=Rack(1)/Chassis(1)/Blade(2)", "Authorization", "Bearer " + token,
+        "Origin", "http://evil.example").statusCode());
+    assertTrue(blades.rackshare(1).localMap().drainingBlades().isEmpty(), "no blade is drained");
     assertEquals(Member.State.ACTIVE, state(), "nothing was failed");
   }
 

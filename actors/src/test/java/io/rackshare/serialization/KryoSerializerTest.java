@@ -118,6 +118,7 @@ class KryoSerializerTest {
         pooled.withMoves(List.of(new io.rackshare.map.Move(0, part, 5)), pooled.parts(), 5),
         new ManagerProtocol.MoveDone(b, "p0", 0, part, 5), new ManagerProtocol.DrainBlade(b, true),
         new ManagerProtocol.DrainAnswer(b, true, List.of("p0: a -> b"), null),
+        new ResourceConfig.Block(4096, 16, "5f0c-incarnation"), Member.active(d, 2).holding("5f0c-incarnation"),
         new ManagerProtocol.MapUpdate(GlobalResourceMap.EMPTY.with(io.rackshare.map.ConsoleRoute.to(b, b, 9)),
             List.of(new io.rackshare.map.ResourceDescriptor(io.rackshare.map.DevicePath.video(b),
                 new io.rackshare.map.ResourceConfig.Video(80, 25, "bash")),

@@ -119,6 +119,9 @@ final class Status implements Callable<Integer> {
           .collect(Collectors.joining("\n" + " ".repeat(42)));
       b.append(String.format("%-10s %-7s %-9s %10s  %s%n", v.name(), v.layout(), v.health(), size(v.sizeBytes()),
           members));
+      if (v.inMemory()) {
+        b.append(" ".repeat(42)).append("volatile: members in memory, empty again when their blade restarts\n");
+      }
       if (!v.spares().isEmpty()) b.append(" ".repeat(42)).append("spares: ").append(String.join(", ", v.spares())).append('\n');
       for (BladeStatus.Rebuild r : v.rebuilds()) {
         b.append(" ".repeat(42)).append(String.format("rebuilding %s %s %5.1f %% of %s at %.1f MiB/s, ETA %s%n",

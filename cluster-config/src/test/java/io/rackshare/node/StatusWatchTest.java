@@ -116,4 +116,20 @@ class StatusWatchTest {
     org.junit.jupiter.api.Assertions.assertTrue(
         text.contains("growing to 48 MiB [#######.............] 1 of 3 parts zeroed"), text);
   }
+
+  @Test
+  void aDrainShowsTheBladeAndEachMoveWithItsProgress() {
+    var members = List.of(new BladeStatus.MemberStatus(0, "Rack(1)/Chassis(1)/Blade(2)/Part(0)", "ACTIVE", 1, false));
+    var moving = new BladeStatus.Volume("p", "raid1", "OPTIMAL", "", 24L << 20, 4096, 7, Map.of(), members, List.of(),
+        List.of(), null, List.of(new BladeStatus.MoveStatus(0, "Rack(1)/Chassis(1)/Blade(2)/Part(0)",
+            "Rack(1)/Chassis(1)/Blade(4)/Part(1)", 25, 6L << 20, 24L << 20, 2.5, 7)));
+    String text = Status.format(new BladeStatus("Rack(1)/Chassis(1)/Blade(1)", "Rack(1)/Chassis(1)/Blade(1)", List.of(),
+        7, "d", List.of(moving), "first-in", "local-maps", "", "", "", List.of(), null, null, List.of(), null, null,
+        List.of(new BladeStatus.DrainStatus("Rack(1)/Chassis(1)/Blade(2)", false,
+            List.of("p: Rack(1)/Chassis(1)/Blade(2)/Part(0)")))));
+    org.junit.jupiter.api.Assertions.assertTrue(text.contains("drain   Rack(1)/Chassis(1)/Blade(2) being drained, still"
+        + " holds p: Rack(1)/Chassis(1)/Blade(2)/Part(0)"), text);
+    org.junit.jupiter.api.Assertions.assertTrue(text.contains("moving Rack(1)/Chassis(1)/Blade(2)/Part(0) ->"
+        + " Rack(1)/Chassis(1)/Blade(4)/Part(1) [#####...............]  25.0 % of 24 MiB at 2.5 MiB/s, ETA"), text);
+  }
 }

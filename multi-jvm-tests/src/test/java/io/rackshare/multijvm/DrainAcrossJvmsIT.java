@@ -35,7 +35,9 @@ import org.junit.jupiter.api.Test;
  *       the drain moves the member there again and finishes;
  *   <li>the move's <b>source</b> dies: its target takes its place and is rebuilt from the other
  *       copy;
- *   <li>the <b>manager's</b> blade dies: the next manager, from the journal, finishes the move.
+ *   <li>the <b>manager's</b> blade dies: the next manager, from the journal, finishes the move;
+ *   <li>then a <b>member's</b> blade dies with no spare: after {@code replace-failed-after} (2 s)
+ *       a part of the pool's free space takes its place and is rebuilt (self-healing).
  * </ol>
  * Expected throughout: fio sees no error, every verify passes, and at the end the copies are
  * identical and every blade routes with the journal's map. {@code bench/drain-soak.sh} runs it
@@ -142,6 +144,7 @@ class DrainAcrossJvmsIT {
         volumes = []
         pool.extent-size = 1MiB
         manager.offline-retry = 500ms
+        manager.replace-failed-after = 2s
         """);
     cluster.startAll();
     cluster.await(5, "blade 1 runs the manager and a backup follows it", s -> s.manager().equals(DemoBlades.blade(1))
@@ -193,12 +196,23 @@ class DrainAcrossJvmsIT {
     awaitDrained(c);
     assertEquals(List.of(a, b).stream().sorted().toList(), memberSlots().stream().sorted().toList());
 
+    // 4. Self-healing: a member's blade dies with no spare; after 2 s the free space of blade c
+    //    (undrained) takes its place and is rebuilt.
+    drain(c, false);
+    cluster.kill(a);
+    cluster.await(5, "blade " + c + " in blade " + a + "'s place, rebuilt", x -> {
+      BladeStatus.Volume v = DemoBlades.volume(x, "pooled");
+      return v.health().equals("OPTIMAL") && v.members().stream().map(s -> slotOf(s.device())).sorted().toList()
+          .equals(List.of(b, c).stream().sorted().toList());
+    }, T);
+    fio.check();
+
     fio.stop();
     assertTrue(fio.runs.get() >= 1, "fio ran all along: " + fio.runs.get() + " runs");
     // The copies match byte for byte: each blade that holds one reads its own.
-    Tool.run(T, "nbdcopy", cluster.uri(a, "pooled"), dir.resolve("copy-a.img").toString()).ok();
     Tool.run(T, "nbdcopy", cluster.uri(b, "pooled"), dir.resolve("copy-b.img").toString()).ok();
-    assertEquals(DemoBlades.sha256(dir.resolve("copy-a.img")), DemoBlades.sha256(dir.resolve("copy-b.img")));
+    Tool.run(T, "nbdcopy", cluster.uri(c, "pooled"), dir.resolve("copy-c.img").toString()).ok();
+    assertEquals(DemoBlades.sha256(dir.resolve("copy-b.img")), DemoBlades.sha256(dir.resolve("copy-c.img")));
     cluster.awaitDigestsMatchJournal(Duration.ofSeconds(60));
   }
 }
