@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * over blades 1-4) as real JVMs around an H2 journal server, for the failure tests and the chaos
  * soak. Every blade binds its own ports (0: no port is picked in advance, so none can be taken
  * meanwhile) and joins through the blades already up, which it learns from their {@code
- * RACKSHARE UP} line; blades start one after another, each once the last is a member.
+ * RACKSHARE UP} line.
  */
 final class DemoBlades implements AutoCloseable {
 
@@ -54,12 +54,16 @@ final class DemoBlades implements AutoCloseable {
     this.journal = JournalServer.start(dir.resolve("journal"), 0);
   }
 
-  /** Starts every blade, one after another, and waits until all serve their volumes. */
+  /**
+   * Starts every blade and waits until all serve their volumes: blade 1 first (it forms the
+   * cluster and, nominated by the lowest slot, runs the manager), then the others at once, each
+   * joining through blade 1.
+   */
   void startAll() throws Exception {
-    for (int slot = 1; slot <= count; slot++) {
-      start(slot);
-      awaitUp(slot);
-    }
+    start(1);
+    awaitUp(1);
+    for (int slot = 2; slot <= count; slot++) start(slot);
+    for (int slot = 2; slot <= count; slot++) awaitUp(slot);
     for (int slot = 1; slot <= count; slot++) awaitReady(slot);
   }
 
