@@ -34,6 +34,11 @@ public record DevicePath(BladeId blade, String kind, int index)
     return new DevicePath(blade, MEMORY, index);
   }
 
+  /** A blade's non-volatile memory (0062), the {@code index}-th of {@code rackshare.blade.nvram}. */
+  public static DevicePath nvram(BladeId blade, int index) {
+    return new DevicePath(blade, "Nvram", index);
+  }
+
   /** The kind of a blade's shared memory. */
   public static final String MEMORY = "Memory";
 

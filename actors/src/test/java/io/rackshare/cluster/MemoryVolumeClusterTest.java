@@ -31,13 +31,15 @@ import org.junit.jupiter.api.io.TempDir;
  * memory alone. Status labels them volatile. A blade that restarts comes back with empty memory:
  * its members are rebuilt whole from their copies (the bytes read back after the restart prove
  * it; fresh memory reads as zeros), and a volume with no copy elsewhere is reported lost: reads
- * fail, never zeros. Memory that the JVM cannot hold is a clear start-up error.
+ * fail, never zeros; a span of the blade's non-volatile memory (a memory-mapped file) keeps its
+ * bytes through the restart. Memory that the JVM cannot hold is a clear start-up error.
  */
 class MemoryVolumeClusterTest {
   static final Duration T = Duration.ofSeconds(60);
   static final int MIB = 1 << 20;
   static final String DISK = "[{ file = disk0.img, size = 16MiB }]";
-  static final String MEMORY = "rackshare.blade.memory = [{ size = 8MiB }, { size = 4MiB }]\n";
+  static final String MEMORY = "rackshare.blade.memory = [{ size = 8MiB }, { size = 4MiB }]\n"
+      + "rackshare.blade.nvram = [{ file = nvram0.img, size = 4MiB }]\n";
 
   @TempDir Path root;
   TestBlades blades;
@@ -80,7 +82,8 @@ class MemoryVolumeClusterTest {
           { name = ram1, layout = raid1, members = ["%s", "%s"], options { read-policy = balanced } },
           { name = ramdisk, layout = raid1, members = ["%s", "Rack(1)/Chassis(1)/Blade(1)/Disk(0)"],
             options { read-policy = primary } },
-          { name = ramonly, layout = span, members = ["%s"] }
+          { name = ramonly, layout = span, members = ["%s"] },
+          { name = nvonly, layout = span, members = ["Rack(1)/Chassis(1)/Blade(3)/Nvram(0)"] }
         ]
         """.formatted(memory(1, 0), memory(2, 0), memory(3, 0), memory(3, 1)));
     for (int slot = 1; slot <= 3; slot++) blades.start(slot, DISK, MEMORY);
@@ -93,10 +96,15 @@ class MemoryVolumeClusterTest {
     await(ram1.write(0, a, false));
     await(ramdisk.write(0, b, true));
     await(ramonly.write(0, c, false));
+    BlockDevice nvonly = await(blades.rackshare(1).awaitVolume("nvonly", T));
+    byte[] n = random(4 * MIB, 4);
+    await(nvonly.write(0, n, true));
     assertArrayEquals(c, await(ramonly.read(0, 4 * MIB)));
 
     BladeStatus status = await(blades.rackshare(1).status());
-    for (BladeStatus.Volume v : status.volumes()) assertTrue(v.inMemory(), v.name() + " is labelled volatile");
+    for (BladeStatus.Volume v : status.volumes()) {
+      assertEquals(!v.name().equals("nvonly"), v.inMemory(), v.name() + " is labelled volatile, or not");
+    }
 
     // Blade 2 restarts: its memory is empty, so ram1's copy there is rebuilt whole before it is read.
     Member before = blades.rackshare(1).localMap().volumes().get("ram1").member(1);
@@ -130,6 +138,9 @@ class MemoryVolumeClusterTest {
         .filter(v -> v.name().equals("ramonly")).findFirst().orElseThrow();
     assertEquals("FAILED", shown.health(), "ramonly is reported lost: " + shown);
     assertNotEquals(0, shown.detail().length());
+    // Blade 3's non-volatile memory kept its bytes: nvonly serves them again.
+    awaitVolume("nvonly", v -> v.member(0).state() == Member.State.ACTIVE, "nvonly back");
+    assertArrayEquals(n, await(nvonly.read(0, 4 * MIB)), "non-volatile memory kept its bytes through the restart");
   }
 
   @Test
