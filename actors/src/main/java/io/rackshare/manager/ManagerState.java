@@ -404,7 +404,10 @@ public record ManagerState(
         int i = v.positionOf(d.path());
         if (i < 0) continue;
         Member m = v.member(i);
-        boolean gone = m.state() == Member.State.REBUILDING ? restarted : !b.incarnation().equals(m.incarnation());
+        // A rebuild of only what it missed needs the content it had: the same incarnation.
+        boolean gone = m.state() == Member.State.REBUILDING
+            ? restarted || m.missedFrom() != 0 && !b.incarnation().equals(m.incarnation())
+            : !b.incarnation().equals(m.incarnation());
         if (gone) {
           c.add(new ManagerEvent.MemberLost(name, i, d.path(), d.path() + " is memory that came back empty ("
               + r.blade() + " restarted)"));

@@ -87,6 +87,20 @@ class MemoryMembersTest {
   }
 
   @Test
+  void aResyncOfOnlyWhatWasMissedNeedsTheSameIncarnation() {
+    ManagerState s = built();
+    s = s.apply(new ManagerEvent.MemberFailed("ram", 1, DevicePath.memory(B2, 0), Member.State.FAILED, "gone"));
+    s = s.apply(new ManagerEvent.MemberReturned("ram", 1, DevicePath.memory(B2, 0), Member.State.REBUILDING));
+    Member resync = s.map().volumes().get("ram").member(1);
+    assertTrue(resync.missedFrom() != 0 && "two-a".equals(resync.incarnation()), resync.toString());
+    // A new manager, which never saw blade 2's old registration, hears from its new process.
+    ManagerState fresh = register(ManagerState.EMPTY, B2, "two-b", s.map());
+    Member m = fresh.map().volumes().get("ram").member(1);
+    assertEquals(0, m.missedFrom(), "rebuilt whole: the regions it missed are not all it lacks now: " + m);
+    assertTrue(m.since() > resync.since(), "a new rebuild");
+  }
+
+  @Test
   void aManagerThatKnowsOnlyTheBladesMapStillSeesTheMemoryRestarted() {
     GlobalResourceMap map = built().map();
     // A new manager with no journal adopts the map a blade reports; blade 1 restarted meanwhile.
