@@ -425,6 +425,15 @@ public final class AccessPath implements VolumeIo {
   }
 
   /**
+   * Forces device {@code d} of this blade, which a rebuild or a move has just filled (its steps
+   * write without FUA), to stable storage: before the manager counts on it.
+   */
+  CompletableFuture<Void> flushFilled(GlobalResourceDescriptor v, DevicePath d) {
+    CompletableFuture<Outcome> o = client.send(self, d, BlockFrames.flush(v.name(), v.epoch(), d), true);
+    return retries.settle(v, List.of(o), 0, () -> failedStep(v));
+  }
+
+  /**
    * Asks the in-sync copy at {@code witness} which regions the member at {@code position} missed
    * since it failed ({@link DirtyRegions}): {@code [start, end)} device byte ranges, or null if
    * that copy cannot say. Fails if the copy's map is not this one or it does not answer.

@@ -48,6 +48,12 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
 
   private enum Next implements Command { INSTANCE }
 
+  /** The filled device was flushed (or not: {@code failure}). */
+  private record Flushed(Throwable failure) implements Command {}
+
+  /** Flush the filled device again (the last flush failed). */
+  private enum FlushAgain implements Command { INSTANCE }
+
   record Context(BladeId self, AccessPath path, Layouts layouts, AccessSettings settings,
       ActorRef<SmmHandler.Command> smm) {}
 
@@ -114,6 +120,11 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
         .onMessageEquals(Next.INSTANCE, this::step)
         .onMessage(StepDone.class, this::onStepDone)
         .onMessage(Planned.class, this::onPlanned)
+        .onMessage(Flushed.class, this::onFlushed)
+        .onMessageEquals(FlushAgain.INSTANCE, () -> {
+          flush();
+          return this;
+        })
         .build();
   }
 
@@ -219,16 +230,38 @@ final class Rebuilder extends AbstractBehavior<Rebuilder.Command> {
     done += d.bytes();
     long now = System.nanoTime();
     if (done >= total) {
-      finished = true;
-      progress(now, true);
-      getContext().getLog().info("{} {} of '{}': {} KiB in {} ms", move ? "moved into" : "rebuilt", device, volume,
-          total >> 10,
-          (now - startNanos) / 1_000_000L);
-      getContext().getSelf().tell(Next.INSTANCE);
+      flush();
       return this;
     }
     if (now - lastProgressNanos >= PROGRESS_EVERY.toNanos()) progress(now, false);
     return step();
+  }
+
+  /** Forces what the steps wrote to stable storage before telling anyone the device is filled. */
+  private void flush() {
+    GlobalResourceDescriptor v = current();
+    if (v == null) {
+      getContext().getSelf().tell(Next.INSTANCE); // the map moved on: step() stops
+      return;
+    }
+    getContext().pipeToSelf(c.path().flushFilled(v, device), (x, failure) -> new Flushed(failure));
+  }
+
+  private Behavior<Command> onFlushed(Flushed f) {
+    if (current() == null) return Behaviors.stopped();
+    if (f.failure() != null) {
+      getContext().getLog().info("flushing {} of '{}': {}; trying again", device, volume,
+          BlockDeviceException.cause(f.failure()).getMessage());
+      timers.startSingleTimer(FlushAgain.INSTANCE, c.settings().rebuildStepPause());
+      return this;
+    }
+    long now = System.nanoTime();
+    finished = true;
+    progress(now, true);
+    getContext().getLog().info("{} {} of '{}': {} KiB in {} ms", move ? "moved into" : "rebuilt", device, volume,
+        total >> 10, (now - startNanos) / 1_000_000L);
+    getContext().getSelf().tell(Next.INSTANCE);
+    return this;
   }
 
   /**

@@ -338,7 +338,10 @@ final class StripeCoordinator {
       }
       if (again.isEmpty()) return shadows(v, segments, sent, fua, attempt, () -> writeOut(volume, stripe, outs, fua,
           attempt + 1));
-      return retries.settle(v, bad, attempt, () -> writeOut(volume, stripe, again, fua, attempt + 1));
+      // Again with every chunk, not only the failed ones (the same bytes, under the stripe's lock):
+      // on the map that comes, a member may be moving (or have moved) whose chunk landed already,
+      // and its target must get that chunk too.
+      return retries.settle(v, bad, attempt, () -> writeOut(volume, stripe, outs, fua, attempt + 1));
     }).whenComplete((x, e) -> intents.end(volume, region));
   }
 

@@ -189,6 +189,25 @@ public record ManagerState(
   }
 
   private GlobalResourceDescriptor applyMember(ManagerEvent.MemberEvent e) {
+    return movesOfMembersInSync(changedMember(e), map.epoch() + 1);
+  }
+
+  /**
+   * {@code v} without the moves whose member is being rebuilt (its content lost, or back stale):
+   * writes stop reaching a target once its member is not written as in sync, so what it copied is
+   * no longer whole. Its part goes back to the pool, unless it took the member's place. (A member
+   * that FAILED is decided for by {@link #fail}: its target takes its place, or the move ends.)
+   */
+  private static GlobalResourceDescriptor movesOfMembersInSync(GlobalResourceDescriptor v, long epoch) {
+    for (io.rackshare.map.Move mv : v.moves()) {
+      if (v.member(mv.position()).state() != Member.State.REBUILDING) continue;
+      v = withoutPart(v.withMoves(v.moves().stream().filter(x -> !x.equals(mv)).toList(), v.parts(), epoch),
+          mv.target(), epoch);
+    }
+    return v;
+  }
+
+  private GlobalResourceDescriptor changedMember(ManagerEvent.MemberEvent e) {
     GlobalResourceDescriptor v = map.volumes().get(e.volume());
     if (v == null) throw new IllegalArgumentException("no volume " + e.volume() + " for " + e);
     long epoch = map.epoch() + 1;
@@ -200,12 +219,6 @@ public record ManagerState(
       spares.remove(s.spare());
       GlobalResourceDescriptor after = v.withSpares(spares, epoch)
           .withMember(e.position(), new Member(s.spare(), Member.State.REBUILDING, epoch), epoch);
-      // A move of the failed member ends: its target took its place, or gives its extents back.
-      for (io.rackshare.map.Move mv : v.moves()) {
-        if (mv.position() != e.position()) continue;
-        after = after.withMoves(after.moves().stream().filter(x -> x != mv).toList(), after.parts(), epoch);
-        if (!mv.target().equals(s.spare())) after = withoutPart(after, mv.target(), epoch);
-      }
       // A failed part that is no longer member or spare goes back to the pool.
       if (io.rackshare.map.Part.isPart(s.failed()) && !after.devices().contains(s.failed())
           && !after.spares().contains(s.failed())) {
@@ -293,6 +306,10 @@ public record ManagerState(
     for (ConsoleRoute r : m.consoles().values()) {
       java.util.Optional<ConsoleRoute> ours = map.console(r.station());
       if (ours.isEmpty() || r.epoch() > ours.get().epoch()) return true;
+    }
+    for (Map.Entry<String, io.rackshare.map.Drain> d : m.drains().entrySet()) {
+      io.rackshare.map.Drain ours = map.drains().get(d.getKey());
+      if (ours == null || d.getValue().epoch() > ours.epoch()) return true;
     }
     return false;
   }

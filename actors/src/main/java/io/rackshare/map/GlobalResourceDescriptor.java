@@ -90,14 +90,6 @@ public record GlobalResourceDescriptor(
     return java.util.Optional.empty();
   }
 
-  /**
-   * Whether the target of move {@code m} takes the member's writes: once its blade has zeroed it
-   * (before that its blade refuses it, and the move's copy has not begun).
-   */
-  public boolean shadows(Move m) {
-    return part(m.target()).map(Part::ready).orElse(true);
-  }
-
   /** This descriptor with {@code newMoves} and {@code newParts}, at {@code newEpoch}. */
   public GlobalResourceDescriptor withMoves(List<Move> newMoves, List<Part> newParts, long newEpoch) {
     return new GlobalResourceDescriptor(name, layout, blockSize, capacityBlocks, memberBlocks, members, spares, extents,

@@ -4,9 +4,9 @@ import io.rackshare.serialization.RackshareSerializable;
 
 /**
  * The member at {@code position} moving to {@code target}, a part of another blade (a drain):
- * once the target's blade has zeroed it, every write of the member goes to the target too,
- * after the member (as to a member being rebuilt), and the target's blade copies the member's
- * bytes across under its range locks. When the copy is done the manager switches the map: the
+ * every write of the member goes to the target too, after the member (as to a member being
+ * rebuilt), and the target's blade copies the member's bytes across under its range locks (the
+ * target is not zeroed first: the copy covers all the member holds). When the copy is done the manager switches the map: the
  * target takes the position, in sync, and the old member's extents go back to the pool. {@code
  * since} is the map epoch the move started at: a move is known by it, as a rebuild by its
  * member's.

@@ -190,6 +190,16 @@ class DrainClusterTest {
       assertArrayEquals(writers.get(0).model, onDisk(p, mirror.blockSize()), p.path() + " on " + p.disk());
     }
 
+    // The raid5's parity is right on every member, the moved one included: with a member that was
+    // not moved failed, every byte reads back rebuilt from the others.
+    GlobalResourceDescriptor parity = after.volumes().get("parity");
+    io.rackshare.map.DevicePath stays = parity.members().stream().map(Member::device)
+        .filter(d -> d.blade().slot() != 1 && !after.volumes().get("mirror").devices().contains(d))
+        .findFirst().orElse(parity.member(0).device());
+    await(blades.rackshare(1).failMember("parity", stays));
+    assertArrayEquals(writers.get(1).model, await(writers.get(1).device.read(0, 4 * MIB)),
+        "parity read degraded (without " + stays + ")");
+
     // It may leave now: no volume degrades, and they serve what they held.
     blades.stop(gone.slot());
     deadline = System.nanoTime() + T.toNanos();
@@ -200,10 +210,12 @@ class DrainClusterTest {
     GlobalResourceMap last = blades.rackshare(1).localMap();
     for (Writer w : writers) {
       GlobalResourceDescriptor v = last.volumes().get(w.device.name());
+      if (v.name().equals("parity")) continue; // a member failed above, on purpose
       assertEquals(Health.Status.OPTIMAL, blades.rackshare(1).settings().layouts().get(v.layout()).health(v).status(),
           v.name() + " after the drained blade left: " + v.members());
       assertArrayEquals(w.model, await(w.device.read(0, 4 * MIB)), v.name());
     }
+    assertArrayEquals(writers.get(1).model, await(writers.get(1).device.read(0, 4 * MIB)), "parity, degraded");
   }
 
   /** The bytes of {@code part} as they lie on its blade's disk file, extent after extent. */

@@ -112,6 +112,22 @@ class DrainTest {
   }
 
   @Test
+  void aMovingMemberThatLosesItsContentEndsItsMoveAndTheTargetGoesBackToThePool() {
+    ManagerState s = mirror();
+    BladeId leaving = s.map().volumes().get("m").member(0).blade();
+    s = applied(drained(s, leaving), drained(s, leaving).drainMoves(LAYOUTS, List.of(), ONE_MIB, 2));
+    Move move = s.map().volumes().get("m").move(0).orElseThrow();
+    DevicePath member = s.map().volumes().get("m").member(0).device();
+    // Writes treat a member being rebuilt as a copy out of sync: none reaches the target any more.
+    s = s.apply(new ManagerEvent.MemberLost("m", 0, member, "memory came back empty"));
+    GlobalResourceDescriptor v = s.map().volumes().get("m");
+    assertTrue(v.moves().isEmpty(), "the move ends: " + v.moves());
+    assertTrue(v.part(move.target()).isEmpty(), "its target's extents are free");
+    assertEquals(List.of(), s.moveDone(new ManagerProtocol.MoveDone(move.target().blade(), "m", 0, move.target(),
+        move.since())), "a copy finished later does not count");
+  }
+
+  @Test
   void theTargetsLossRollsTheMoveBackAndTheDrainTriesAgainWhereItCan() {
     ManagerState s = createdReady(pool(blades(1, 1, 5), 16 * MIB), request("m", "raid1", 4 * MIB, 3, 0, 0));
     BladeId leaving = s.map().volumes().get("m").member(0).blade();

@@ -53,8 +53,11 @@ class DrainAcrossJvmsIT {
 
   @AfterEach
   void stop() throws Exception {
-    if (fio != null) fio.stop();
-    if (cluster != null) cluster.close();
+    try {
+      if (fio != null) fio.stop();
+    } finally {
+      if (cluster != null) cluster.close(); // the blades go even when fio failed
+    }
   }
 
   /** fio verify runs, one after another, until stopped; any that fails is kept. */
