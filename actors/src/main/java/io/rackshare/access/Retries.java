@@ -113,18 +113,35 @@ final class Retries {
     }).thenCompose(f -> f);
   }
 
-  /** Waits for a resynchronised map (or the back-off), then runs {@code again}. */
+  /**
+   * How many times {@code rackshare.access.max-attempts} a piece may go round while its maps keep
+   * moving forward (a growth's parts reported ready one by one, a drain's moves): every round of
+   * those saw a newer map, which is progress, not maps stuck out of step.
+   */
+  static final int PROGRESS_FACTOR = 10;
+
+  /**
+   * Waits for a resynchronised map (or the back-off), then runs {@code again}. Fails with {@link
+   * IoError#STALE_MAP} after {@code max-attempts} rounds that brought no newer map of the volume,
+   * or after {@link #PROGRESS_FACTOR} times as many in all.
+   */
   private CompletableFuture<Void> retry(String volume, long usedEpoch, int attempt, String reason,
       Supplier<CompletableFuture<Void>> again) {
-    if (attempt + 1 >= settings.maxAttempts()) {
-      return CompletableFuture.failedFuture(new BlockDeviceException(IoError.STALE_MAP,
-          "the maps stayed out of step after " + (attempt + 1) + " attempts; last answer: " + reason));
-    }
+    if (attempt + 1 >= settings.maxAttempts() * PROGRESS_FACTOR) return stale(attempt, reason);
     log.info("{}: wrong target for '{}' at epoch {} ({}); retrying on a resynchronised map",
         self, volume, usedEpoch, reason);
     resync.ask(volume, usedEpoch, "wrong target: " + reason);
-    long backoff = settings.retryBackoff().toMillis() * (attempt + 1);
-    return mapChange(volume, usedEpoch, 0, backoff).thenCompose(x -> again.get());
+    long backoff = settings.retryBackoff().toMillis() * Math.min(attempt + 1, settings.maxAttempts());
+    return mapChange(volume, usedEpoch, 0, backoff).thenCompose(x -> {
+      boolean newer = map.get().volume(volume).map(d -> d.epoch() != usedEpoch).orElse(true);
+      if (!newer && attempt + 1 >= settings.maxAttempts()) return stale(attempt, reason);
+      return again.get();
+    });
+  }
+
+  private static CompletableFuture<Void> stale(int attempt, String reason) {
+    return CompletableFuture.failedFuture(new BlockDeviceException(IoError.STALE_MAP,
+        "the maps stayed out of step after " + (attempt + 1) + " attempts; last answer: " + reason));
   }
 
   /**
