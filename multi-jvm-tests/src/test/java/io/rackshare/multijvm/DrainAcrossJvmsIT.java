@@ -133,6 +133,17 @@ class DrainAcrossJvmsIT {
     fio.check();
   }
 
+  /** Waits until the mirror is whole (OPTIMAL) with its members on exactly the blades {@code slots}. */
+  void awaitWholeOn(String what, int... slots) throws Exception {
+    List<Integer> want = java.util.Arrays.stream(slots).sorted().boxed().toList();
+    cluster.await(5, what, x -> {
+      BladeStatus.Volume v = DemoBlades.volume(x, "pooled");
+      return v.health().equals("OPTIMAL") && v.members().stream().map(m -> slotOf(m.device())).sorted().toList()
+          .equals(want);
+    }, T);
+    fio.check();
+  }
+
   void restart(int slot) throws Exception {
     cluster.start(slot);
     cluster.awaitUp(slot);
@@ -181,12 +192,7 @@ class DrainAcrossJvmsIT {
     m = awaitMoving(b);
     assertEquals(a, slotOf(m.to()), m.toString());
     cluster.kill(b);
-    cluster.await(5, "blade " + a + " in blade " + b + "'s place, rebuilt", x -> {
-      BladeStatus.Volume v = DemoBlades.volume(x, "pooled");
-      return v.health().equals("OPTIMAL") && v.members().stream().map(s -> slotOf(s.device())).sorted().toList()
-          .equals(List.of(a, c).stream().sorted().toList());
-    }, T);
-    fio.check();
+    awaitWholeOn("blade " + a + " in blade " + b + "'s place, rebuilt", a, c);
     restart(b);
 
     // 3. The manager's blade dies mid-move: the next manager finishes it from the journal.
@@ -206,12 +212,7 @@ class DrainAcrossJvmsIT {
     cluster.await(5, "blade 1 removed from the cluster", x -> !x.blades().contains(DemoBlades.blade(1)), T);
     drain(c, false);
     cluster.kill(a);
-    cluster.await(5, "blade " + c + " in blade " + a + "'s place, rebuilt", x -> {
-      BladeStatus.Volume v = DemoBlades.volume(x, "pooled");
-      return v.health().equals("OPTIMAL") && v.members().stream().map(s -> slotOf(s.device())).sorted().toList()
-          .equals(List.of(b, c).stream().sorted().toList());
-    }, T);
-    fio.check();
+    awaitWholeOn("blade " + c + " in blade " + a + "'s place, rebuilt", b, c);
 
     fio.stop();
     assertTrue(fio.runs.get() >= 1, "fio ran all along: " + fio.runs.get() + " runs");
