@@ -410,8 +410,9 @@ public final class AccessPath implements VolumeIo {
     RebuildStep.Copy c = (RebuildStep.Copy) step;
     DeviceSegment t = c.target();
     return locks.lock(t.device(), t.deviceOffset(), t.length()).thenCompose(held -> {
+      // Marked as a copy's read: the source serves it after the writes it admitted under older epochs.
       CompletableFuture<Outcome> read = client.send(c.source().blade(), c.source().device(),
-          BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(), c.source(), false, null), true);
+          BlockFrames.segment(BlockFrames.READ, v.name(), v.epoch(), c.source(), false, null, true), true);
       CompletableFuture<Void> done = retries.settle(v, List.of(read), 0, () -> failedStep(v))
           .thenCompose(x -> {
             ByteBuffer data = ((Outcome.Ok) read.join()).reply().payload();

@@ -62,7 +62,8 @@ final class BlockFrames {
   /**
    * A request for a device segment. {@code rebuild} marks a rebuild's own write to the member it
    * rebuilds, which must not wait for the rebuild's lock on that range (honoured only from the
-   * blade itself).
+   * blade itself), and a rebuild's or move's read of its source, which waits for the source's
+   * writes of older epochs ({@link WritesInFlight}).
    */
   static Frame segment(byte type, String volume, long epoch, DeviceSegment s, boolean fua, ByteBuffer data,
       boolean rebuild) {

@@ -43,6 +43,7 @@ final class BlockTarget implements DataLane.Handler {
   private final RangeLocks locks;
   private final StripeCoordinator coordinator;
   private final DirtyRegions dirty;
+  private final WritesInFlight writes = new WritesInFlight();
 
   BlockTarget(BladeId self, Supplier<GlobalResourceMap> map, Layouts layouts,
       Parts stores, Executor io, Resync resync, io.rackshare.io.DirectBufferPool buffers,
@@ -73,7 +74,23 @@ final class BlockTarget implements DataLane.Handler {
     if (r.type() == BlockFrames.WRITE || r.type() == BlockFrames.ZERO) {
       // Noted before the epoch is checked: see DirtyRegions.
       dirty.writing(r.device(), r.segment().deviceOffset(), r.segment().length(), r.epoch());
+      // In flight until stored: a copy that starts meanwhile (a newer epoch) reads after it.
+      writes.begin(r.device(), r.epoch());
+      BlockFrames.Request w = r;
+      return serveRequest(from, r).whenComplete((x, e) -> writes.end(w.device(), w.epoch()));
     }
+    if (r.type() == BlockFrames.READ && r.rebuild()) {
+      // A rebuild's or a move's copy of this member: not before the writes admitted under older
+      // epochs (which do not reach the copy's target) are stored.
+      CompletableFuture<Void> older = writes.olderDone(r.device(), r.epoch());
+      BlockFrames.Request q = r;
+      if (!older.isDone()) return older.thenCompose(x -> serveRequest(from, q));
+    }
+    return serveRequest(from, r);
+  }
+
+  /** Verifies request {@code r} against this blade's map and serves it. */
+  private CompletableFuture<DataLane.Frame> serveRequest(BladeId from, BlockFrames.Request r) {
     GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
     String wrong = verify(r, v);
     if (wrong != null) return CompletableFuture.completedFuture(wrongTarget(r.volume(), r.epoch(), v, wrong));

@@ -47,7 +47,7 @@ class BlockTargetVerifyTest {
   static final long BLOCKS = 64;
 
   /** A block device in memory. */
-  static final class MemoryStore implements BlockStore {
+  static class MemoryStore implements BlockStore {
     final byte[] bytes = new byte[(int) (BS * BLOCKS)];
 
     @Override
