@@ -48,7 +48,8 @@ public record RackshareSettings(
       throw new IllegalArgumentException("rackshare.pool.extent-size: a power of two of at least 4 KiB, not " + extent);
     }
     return new io.rackshare.manager.Pool.Settings(extent,
-        io.rackshare.manager.Pool.Domain.parse(c.getString("pool.failure-domain")));
+        io.rackshare.manager.Pool.Domain.parse(c.getString("pool.failure-domain")), c.getInt("pool.max-moves"),
+        c.getDuration("pool.move-retry-after"));
   }
 
   /** A duration setting that may be "off" (null). */

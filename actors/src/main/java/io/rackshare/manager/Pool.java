@@ -67,11 +67,20 @@ public final class Pool {
   }
 
   /** The pool's allocation unit and the failure domain members keep apart. */
-  public record Settings(long extentBytes, Domain domain) {
+  public record Settings(long extentBytes, Domain domain, int maxMoves, java.time.Duration moveRetryAfter) {
     public Settings {
       if (extentBytes <= 0 || Long.bitCount(extentBytes) != 1) {
         throw new IllegalArgumentException("rackshare.pool.extent-size must be a power of two, got " + extentBytes);
       }
+      if (maxMoves < 1) throw new IllegalArgumentException("rackshare.pool.max-moves must be at least 1, got " + maxMoves);
+      if (moveRetryAfter.isNegative()) {
+        throw new IllegalArgumentException("rackshare.pool.move-retry-after must not be negative, got " + moveRetryAfter);
+      }
+    }
+
+    /** With the default moves: two at a time, 30 s before a blade where a move's target failed is tried again. */
+    public Settings(long extentBytes, Domain domain) {
+      this(extentBytes, domain, 2, java.time.Duration.ofSeconds(30));
     }
 
     public static final Settings DEFAULT = new Settings(4L << 20, Domain.BLADE);

@@ -361,12 +361,6 @@ public final class ResourceManager
     });
   }
 
-  /** Moves at once, at most this many in the cluster (each copies a member's data over the lanes). */
-  static final int MAX_MOVES = 2;
-
-  /** How long a blade where a move's target failed gets no new move (unless it registers again). */
-  static final Duration MOVE_TARGET_BACKOFF = Duration.ofSeconds(30);
-
   /** Blades where a move's target failed, and when: no new move goes there for a while. */
   private final Map<BladeId, Long> failedTargets = new HashMap<>();
 
@@ -379,10 +373,10 @@ public final class ResourceManager
     ManagerState after = state;
     for (ManagerEvent e : events) after = after.apply(e);
     long now = System.nanoTime();
-    failedTargets.values().removeIf(t -> now - t > MOVE_TARGET_BACKOFF.toNanos());
+    failedTargets.values().removeIf(t -> now - t > settings.pool().moveRetryAfter().toNanos());
     java.util.Set<BladeId> avoid = new java.util.HashSet<>(unreachableSince.keySet());
     avoid.addAll(failedTargets.keySet());
-    List<ManagerEvent> more = after.drainMoves(settings.layouts(), settings.volumes(), settings.pool(), MAX_MOVES,
+    List<ManagerEvent> more = after.drainMoves(settings.layouts(), settings.volumes(), settings.pool(), settings.pool().maxMoves(),
         avoid);
     if (more.isEmpty()) return events;
     List<ManagerEvent> all = new java.util.ArrayList<>(events);
