@@ -97,5 +97,13 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(io.rackshare.console.ConsoleProtocol.Refused.class, 608);
     k.register(io.rackshare.console.ConsoleProtocol.FrameRows.class, 609);
     k.register(io.rackshare.console.ScreenRows.class, 610);
+    // audio (config 130-139, messages 650-699)
+    k.register(ResourceConfig.Audio.class, 130);
+    k.register(io.rackshare.console.AudioProtocol.Listen.class, 650);
+    k.register(io.rackshare.console.AudioProtocol.Unlisten.class, 651);
+    k.register(io.rackshare.console.AudioProtocol.Listening.class, 652);
+    k.register(io.rackshare.console.AudioProtocol.Refused.class, 653);
+    k.register(io.rackshare.console.AudioProtocol.Pcm.class, 654);
+    k.register(io.rackshare.console.AudioProtocol.Silent.class, 655);
   }
 }
