@@ -21,8 +21,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * first audio source, {@code .../Audio(0)}, over the OOB channel; the chunks go to the station's
  * {@link AudioView}, which its web viewers play. When the route moves, it stops listening to the
  * old blade and listens to the new; a blade without an audio source (no handler claims the
- * request), or one that is down, is shown as such, and it listens again every {@link #RETRY}, or
- * when chunks stop coming for {@link #QUIET} (a source that restarted forgot its listeners).
+ * request), or one that is down, is shown as such. It listens again every {@link #RETRY} until a
+ * source answers, and when chunks stop coming for {@link #QUIET} (a source that restarted forgot
+ * its listeners); a blade without a source is asked again only when it comes back.
  */
 public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
 
@@ -63,6 +64,8 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
   private long asking;
   private long nextTag = 1;
   private boolean listening;
+  /** The target answered that it has no audio source: asked again only once it comes back (restarted). */
+  private boolean none;
   private long lastHeard;
 
   private AudioStation(ActorContext<Command> ctx, BladeId self, ActorRef<SmmHandler.Command> smm,
@@ -86,7 +89,7 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
         .onMessage(TopologyChanged.class, this::onTopology)
         .onMessage(Tick.class, t -> {
           if (listening && System.nanoTime() - lastHeard > QUIET.toNanos()) listening = false;
-          if (!listening) listen();
+          if (!listening && !none) listen();
           return this;
         })
         .build();
@@ -99,10 +102,11 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
     routeEpoch = route.get().epoch();
     BladeId to = route.get().target();
     if (target.equals(Optional.of(to))) return this;
-    target.ifPresent(old -> smm.tell(new SmmHandler.Send(old, new AudioProtocol.Unlisten(0, listener))));
+    if (!none) target.ifPresent(old -> smm.tell(new SmmHandler.Send(old, new AudioProtocol.Unlisten(0, listener))));
     getContext().getLog().info("console station on {} relays the audio of {} (map epoch {})", self, to, routeEpoch);
     target = Optional.of(to);
     listening = false;
+    none = false;
     asking = 0;
     view.show(to, null, "connecting to " + to + "'s audio ...");
     listen();
@@ -130,6 +134,7 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
     } else if (a.response() instanceof SmmHandler.Answered ans && ans.message() instanceof AudioProtocol.Refused r) {
       view.show(t, null, t + " refuses this station's audio: " + r.reason());
     } else if (a.response() instanceof SmmHandler.Failed f && f.failure() == SmmHandler.Failure.NO_HANDLER) {
+      none = true;
       view.show(t, null, t + " has no audio source");
     } else if (a.response() instanceof SmmHandler.Failed f) {
       view.show(t, null, t + "'s audio did not answer (" + f.failure() + ": " + f.detail() + ")");
@@ -156,6 +161,7 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
     peers = t.topology().peers();
     if (target.isEmpty() || before.contains(target.get()) == peers.contains(target.get())) return this;
     if (peers.contains(target.get())) {
+      none = false;
       listen();
     } else {
       listening = false;
