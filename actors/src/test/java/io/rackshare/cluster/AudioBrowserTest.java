@@ -76,17 +76,7 @@ class AudioBrowserTest {
     BladeId b1 = new BladeId(1, 1, 1);
     BladeId b2 = new BladeId(1, 1, 2);
     BladeId b3 = new BladeId(1, 1, 3);
-    blades = new TestBlades(root, """
-        rackshare.console.command = ["cat"]
-        """);
-    blades.start(1, "[]", """
-        rackshare.console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(2)"
-          password = "full-pw" }
-        """);
-    blades.start(2, "[]", "rackshare.blade.audio = [{ command = \"" + Tone.sox(440, 48000, 2)
-        + "\", rate = 48000, channels = 2 }]");
-    blades.start(3, "[]", "rackshare.blade.audio = [{ command = \"" + Tone.sox(880, 16000, 1)
-        + "\", rate = 16000, channels = 1 }]");
+    blades = Tone.stationAndTones(root, 3, "");
     browser = StationBrowser.start(WORK, "audio.mjs", blades.rackshare(1).stationWebUrl().orElseThrow()
         + "#password=full-pw", WORK.resolve("browser.log"), "CONNECTED");
     assertEquals("audio: off", audio().path("state").asText(), "no audio before the button");

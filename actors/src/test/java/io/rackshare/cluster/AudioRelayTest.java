@@ -69,17 +69,7 @@ class AudioRelayTest {
   @Test
   void theStationsViewersHearTheRoutedBladeAndFollowTheRoute() throws Exception {
     Tone.assume("sox");
-    blades = new TestBlades(root, """
-        rackshare.console.command = ["cat"]
-        """);
-    blades.start(1, "[]", """
-        rackshare.console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(2)"
-          password = "full-pw", view-password = "spy-pw" }
-        """);
-    blades.start(2, "[]", "rackshare.blade.audio = [{ command = \"" + Tone.sox(440, 48000, 2)
-        + "\", rate = 48000, channels = 2 }]");
-    blades.start(3, "[]", "rackshare.blade.audio = [{ command = \"" + Tone.sox(880, 16000, 1)
-        + "\", rate = 16000, channels = 1 }]");
+    blades = Tone.stationAndTones(root, 3, "view-password = \"spy-pw\"");
     String web = blades.rackshare(1).stationWebUrl().orElseThrow();
     String url = web.replaceFirst("^http", "ws") + "audio";
     AudioView view = blades.rackshare(1).audioView().orElseThrow();
@@ -121,15 +111,7 @@ class AudioRelayTest {
   @Test
   void aViewerThatNeverReadsCostsABoundedQueueAndStallsNobody() throws Exception {
     Tone.assume("sox");
-    blades = new TestBlades(root, """
-        rackshare.console.command = ["cat"]
-        """);
-    blades.start(1, "[]", """
-        rackshare.console.station { enabled = on, port = 0, web-port = 0, target = "Rack(1)/Chassis(1)/Blade(2)"
-          password = "full-pw" }
-        """);
-    blades.start(2, "[]", "rackshare.blade.audio = [{ command = \"" + Tone.sox(440, 48000, 2)
-        + "\", rate = 48000, channels = 2 }]");
+    blades = Tone.stationAndTones(root, 2, "");
     URI web = URI.create(blades.rackshare(1).stationWebUrl().orElseThrow());
     String url = "ws://" + web.getHost() + ":" + web.getPort() + "/audio";
     AudioView view = blades.rackshare(1).audioView().orElseThrow();
