@@ -2,9 +2,9 @@
 // blade the station shows (StationWeb, AudioSocket). The station sends a 16-byte challenge first,
 // answered as VNC authentication answers it (noVNC's RFB.genDES, with the viewer's password); then
 // the state of the audio as JSON text ({blade, rate, channels, format, problem}) on each change,
-// and signed 16-bit little-endian PCM chunks as binary messages. They are played with WebAudio,
-// each chunk an AudioBufferSourceNode scheduled right after the one before, through an
-// AnalyserNode. Browsers start audio only after a user gesture: the button starts and stops it.
+// and signed 16-bit little-endian PCM chunks as binary messages (password() gives the viewer's
+// password when the challenge comes). They are played with WebAudio, each chunk an
+// AudioBufferSourceNode scheduled right after the one before, through an AnalyserNode. Browsers start audio only after a user gesture: the button starts and stops it.
 // window.rackshareAudio tells tests (and the curious) what plays: the state, frames played and
 // the analyser's peak frequency.
 const AHEAD = 0.15;   // seconds of audio scheduled ahead of the clock at the start
@@ -75,7 +75,7 @@ export function attachAudio({ genDES, password, button, status }) {
     ws.onmessage = e => {
       if (!answered) {
         answered = true;
-        ws.send(genDES(password, Array.from(new Uint8Array(e.data))));
+        ws.send(genDES(password(), Array.from(new Uint8Array(e.data))));
         return;
       }
       if (typeof e.data === 'string') onState(JSON.parse(e.data));

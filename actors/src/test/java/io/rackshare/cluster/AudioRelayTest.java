@@ -28,9 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the viewers of its web face. There is no sound hardware here: blade 2's source is sox's 440 Hz
  * sine (48 kHz stereo), blade 3's its 880 Hz sine (16 kHz mono). The station on blade 1 shows blade
  * 2, and a viewer on {@code /audio} hears 440 Hz; switched to blade 3 it hears 880 Hz; switched to
- * blade 1, which has no audio source, it is told so. A viewer that never reads loses its oldest
+ * blade 1, which has no audio source, it is told so, as when blade 3 goes away. A viewer that never reads loses its oldest
  * chunks and holds a bounded queue while another hears everything in real time; a wrong password
- * hears nothing.
+ * hears nothing, and a page of another origin cannot open the socket.
  */
 class AudioRelayTest {
   static final Duration T = Duration.ofSeconds(30);
@@ -86,6 +86,11 @@ class AudioRelayTest {
       try (AudioClient spy = AudioClient.connect(url, "spy-pw")) {
         awaitTone(spy, B2, 440);
       }
+      // A page of another origin may not open it (the same check as the console's WebSocket).
+      try (Socket evil = upgrade(URI.create(web).getHost(), URI.create(web).getPort(), "Origin: http://evil.example\r\n")) {
+        String head = head(new DataInputStream(evil.getInputStream()));
+        assertTrue(head.startsWith("HTTP/1.1 403"), head);
+      }
       try (AudioClient wrong = AudioClient.connect(url, "guess")) {
         await("the wrong password is turned away", wrong::closed, () -> "state " + wrong.state());
         assertEquals("authentication failed", wrong.state().path("problem").asText());
@@ -97,6 +102,12 @@ class AudioRelayTest {
       awaitTone(viewer, B3, 880);
       assertEquals(16000, viewer.state().path("rate").asInt());
       assertEquals(1, viewer.state().path("channels").asInt());
+
+      // Blade 3 goes away: the viewer is told, and its audio stops.
+      blades.stop(3);
+      await("blade 3's death is told", () -> viewer.state() != null
+          && viewer.state().path("problem").asText().equals(B3 + " is down: its audio comes back when it does"),
+          () -> "" + viewer.state());
 
       assertEquals(B1, blades.rackshare(1).selectConsole(B1).toCompletableFuture().get(30, TimeUnit.SECONDS));
       await("blade 1 has no audio, and the viewer is told", () -> viewer.state() != null
@@ -149,19 +160,11 @@ class AudioRelayTest {
    * buffer, so that the station's writes to it stop soon.
    */
   static Socket stuckViewer(String host, int port, String password) throws Exception {
-    Socket s = new Socket();
-    s.setReceiveBufferSize(4096);
-    s.connect(new java.net.InetSocketAddress(host, port), 5000);
-    s.setSoTimeout(10_000);
+    Socket s = upgrade(host, port, "");
     OutputStream out = s.getOutputStream();
-    out.write(("GET /audio HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nUpgrade: websocket\r\n"
-        + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-        .getBytes(StandardCharsets.US_ASCII));
-    out.flush();
     DataInputStream in = new DataInputStream(s.getInputStream());
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) head.append((char) in.readUnsignedByte());
-    assertTrue(head.toString().startsWith("HTTP/1.1 101"), head.toString());
+    String head = head(in);
+    assertTrue(head.startsWith("HTTP/1.1 101"), head);
     int b0 = in.readUnsignedByte();
     int length = in.readUnsignedByte();
     assertEquals(0x82, b0, "a binary frame");
@@ -177,5 +180,25 @@ class AudioRelayTest {
     out.write(frame);
     out.flush();
     return s;
+  }
+
+  /** Sends a WebSocket upgrade for {@code /audio} with {@code extraHeaders}, from a socket with a small receive buffer. */
+  static Socket upgrade(String host, int port, String extraHeaders) throws Exception {
+    Socket s = new Socket();
+    s.setReceiveBufferSize(4096);
+    s.connect(new java.net.InetSocketAddress(host, port), 5000);
+    s.setSoTimeout(10_000);
+    s.getOutputStream().write(("GET /audio HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nUpgrade: websocket\r\n"
+        + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    s.getOutputStream().flush();
+    return s;
+  }
+
+  /** The response's head, up to the blank line. */
+  static String head(DataInputStream in) throws Exception {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) head.append((char) in.readUnsignedByte());
+    return head.toString();
   }
 }
