@@ -74,8 +74,19 @@ class AudioRelayTest {
     String url = web.replaceFirst("^http", "ws") + "audio";
     AudioView view = blades.rackshare(1).audioView().orElseThrow();
 
-    // Status lists the sources with their formats.
-    assertTrue(blades.status(2).toString().contains("Audio(0)"), blades.status(2).toString());
+    // Status (rackshare status, GET /status) lists the sources with their formats.
+    String statusUrl = blades.rackshare(1).managementUrl().orElseThrow() + "/status";
+    String[] status = {""};
+    await("status lists blade 2's audio", () -> {
+      try {
+        status[0] = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            URI.create(statusUrl)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+      return status[0].contains("Rack(1)/Chassis(1)/Blade(2)/Audio(0) (audio source, 48000 Hz stereo s16le: "
+          + Tone.sox(440, 48000, 2) + ")");
+    }, () -> status[0]);
 
     try (AudioClient viewer = AudioClient.connect(url, "full-pw")) {
       awaitTone(viewer, B2, 440);

@@ -65,12 +65,12 @@ public final class Tone {
   /**
    * Starts {@code count} blades (2 or 3) under {@code root}, each with a console ({@code cat}):
    * blade 1 hosts the console station (web face on a free port, password {@code full-pw}, {@code
-   * stationExtra} inside its settings) showing blade 2 first; blade 2's audio source is sox's 440 Hz
+   * stationExtra} inside its settings) showing blade 2 first, and the management endpoint; blade 2's audio source is sox's 440 Hz
    * sine at 48 kHz stereo, blade 3's its 880 Hz sine at 16 kHz mono.
    */
   public static TestBlades stationAndTones(Path root, int count, String stationExtra) {
     TestBlades blades = new TestBlades(root, "rackshare.console.command = [\"cat\"]\n");
-    blades.start(1, "[]", "rackshare.console.station { enabled = on, port = 0, web-port = 0, target = "
+    blades.start(1, "[]", "rackshare.management { enabled = on, port = 0 }\nrackshare.console.station { enabled = on, port = 0, web-port = 0, target = "
         + "\"Rack(1)/Chassis(1)/Blade(2)\", password = \"full-pw\"\n" + stationExtra + " }\n");
     blades.start(2, "[]", source(440, 48000, 2));
     if (count > 2) blades.start(3, "[]", source(880, 16000, 1));
