@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * five within a minute turn the web face away for the minute). Then the station sends the state of
  * its audio as a text message, JSON {@code {"blade", "rate", "channels", "format", "problem"}}, on
  * every change, and the PCM chunks as binary messages, from the viewer's {@link AudioView.Listener}
- * (a slow viewer loses its oldest chunks). What the page sends after its answer is read and
- * dropped; an answer must come within {@link #AUTH_TIMEOUT}.
+ * (a slow viewer loses its oldest chunks). The first message is the answer, the only one: what the
+ * page sends after it is read and dropped; it must come within {@link #AUTH_TIMEOUT}.
  */
 public final class AudioSocket {
   private static final Logger log = LoggerFactory.getLogger(AudioSocket.class);
@@ -67,10 +67,12 @@ public final class AudioSocket {
     RANDOM.nextBytes(challenge);
     CompletableFuture<Boolean> admitted = new CompletableFuture<>();
     admitted.completeOnTimeout(false, AUTH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    // One answer per connection: what comes while a wrong one waits out its second is not another guess.
+    java.util.concurrent.atomic.AtomicBoolean answered = new java.util.concurrent.atomic.AtomicBoolean();
     Sink<Message, NotUsed> in = Flow.<Message>create()
         .mapAsync(1, this::kept)
         .to(Sink.foreach(bytes -> {
-          if (!admitted.isDone()) check(challenge, bytes, admitted);
+          if (answered.compareAndSet(false, true)) check(challenge, bytes, admitted);
         }))
         .mapMaterializedValue(x -> NotUsed.getInstance());
     Source<Message, NotUsed> out = Source.<Message>single(BinaryMessage.create(ByteString.fromArray(challenge)))

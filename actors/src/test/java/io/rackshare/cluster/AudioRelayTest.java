@@ -108,6 +108,22 @@ class AudioRelayTest {
         assertEquals(0, wrong.pcmBytes(), "no audio without the password");
       }
 
+      // One guess per connection: a right answer after a wrong one is not let in.
+      URI station = URI.create(web);
+      try (Socket guesser = upgrade(station.getHost(), station.getPort(), "")) {
+        DataInputStream in = new DataInputStream(guesser.getInputStream());
+        assertTrue(head(in).startsWith("HTTP/1.1 101"));
+        assertEquals(0x82, in.readUnsignedByte());
+        assertEquals(16, in.readUnsignedByte());
+        byte[] challenge = in.readNBytes(16);
+        guesser.getOutputStream().write(binaryFrame(new byte[16]));
+        guesser.getOutputStream().write(binaryFrame(io.rackshare.console.AudioSocket.answer("full-pw", challenge)));
+        guesser.getOutputStream().flush();
+        assertEquals(0x81, in.readUnsignedByte(), "a text frame");
+        byte[] text = in.readNBytes(in.readUnsignedByte());
+        assertEquals("{\"problem\":\"authentication failed\"}", new String(text, StandardCharsets.UTF_8));
+      }
+
       // The audio follows the console route.
       assertEquals(B3, blades.rackshare(1).selectConsole(B3).toCompletableFuture().get(30, TimeUnit.SECONDS));
       awaitTone(viewer, B3, 880);
@@ -181,16 +197,20 @@ class AudioRelayTest {
     assertEquals(0x82, b0, "a binary frame");
     assertEquals(16, length, "the challenge");
     byte[] challenge = in.readNBytes(16);
-    byte[] answer = io.rackshare.console.AudioSocket.answer(password, challenge);
+    out.write(binaryFrame(io.rackshare.console.AudioSocket.answer(password, challenge)));
+    out.flush();
+    return s;
+  }
+
+  /** A client's (masked) binary WebSocket frame of 16 bytes. */
+  static byte[] binaryFrame(byte[] sixteen) {
     byte[] mask = {1, 2, 3, 4};
     byte[] frame = new byte[2 + 4 + 16];
     frame[0] = (byte) 0x82;
     frame[1] = (byte) (0x80 | 16);
     System.arraycopy(mask, 0, frame, 2, 4);
-    for (int i = 0; i < 16; i++) frame[6 + i] = (byte) (answer[i] ^ mask[i % 4]);
-    out.write(frame);
-    out.flush();
-    return s;
+    for (int i = 0; i < 16; i++) frame[6 + i] = (byte) (sixteen[i] ^ mask[i % 4]);
+    return frame;
   }
 
   /** Sends a WebSocket upgrade for {@code /audio} with {@code extraHeaders}, from a socket with a small receive buffer. */
