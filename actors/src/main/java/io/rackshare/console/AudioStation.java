@@ -23,7 +23,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * old blade and listens to the new; a blade without an audio source (no handler claims the
  * request), or one that is down, is shown as such. It listens again every {@link #RETRY} until a
  * source answers, and when chunks stop coming for {@link #QUIET} (a source that restarted forgot
- * its listeners); a blade without a source is asked again only when it comes back.
+ * its listeners); a blade without a source is asked again only after it left and came back.
  */
 public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
 
@@ -64,8 +64,11 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
   private long asking;
   private long nextTag = 1;
   private boolean listening;
-  /** The target answered that it has no audio source: asked again only once it comes back (restarted). */
-  private boolean none;
+  /**
+   * Blades that answered that they have no audio source: not asked again (each ask is a warning in
+   * their log) until they leave the cluster and come back, perhaps with one.
+   */
+  private final Set<BladeId> withoutAudio = new java.util.HashSet<>();
   private long lastHeard;
 
   private AudioStation(ActorContext<Command> ctx, BladeId self, ActorRef<SmmHandler.Command> smm,
@@ -89,7 +92,7 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
         .onMessage(TopologyChanged.class, this::onTopology)
         .onMessage(Tick.class, t -> {
           if (listening && System.nanoTime() - lastHeard > QUIET.toNanos()) listening = false;
-          if (!listening && !none) listen();
+          if (!listening && !targetWithoutAudio()) listen();
           return this;
         })
         .build();
@@ -102,15 +105,24 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
     routeEpoch = route.get().epoch();
     BladeId to = route.get().target();
     if (target.equals(Optional.of(to))) return this;
-    if (!none) target.ifPresent(old -> smm.tell(new SmmHandler.Send(old, new AudioProtocol.Unlisten(0, listener))));
+    if (!targetWithoutAudio()) {
+      target.ifPresent(old -> smm.tell(new SmmHandler.Send(old, new AudioProtocol.Unlisten(0, listener))));
+    }
     getContext().getLog().info("console station on {} relays the audio of {} (map epoch {})", self, to, routeEpoch);
     target = Optional.of(to);
     listening = false;
-    none = false;
     asking = 0;
-    view.show(to, null, "connecting to " + to + "'s audio ...");
-    listen();
+    if (targetWithoutAudio()) {
+      view.show(to, null, to + " has no audio source");
+    } else {
+      view.show(to, null, "connecting to " + to + "'s audio ...");
+      listen();
+    }
     return this;
+  }
+
+  private boolean targetWithoutAudio() {
+    return target.isPresent() && withoutAudio.contains(target.get());
   }
 
   private void listen() {
@@ -134,7 +146,7 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
     } else if (a.response() instanceof SmmHandler.Answered ans && ans.message() instanceof AudioProtocol.Refused r) {
       view.show(t, null, t + " refuses this station's audio: " + r.reason());
     } else if (a.response() instanceof SmmHandler.Failed f && f.failure() == SmmHandler.Failure.NO_HANDLER) {
-      none = true;
+      withoutAudio.add(t);
       view.show(t, null, t + " has no audio source");
     } else if (a.response() instanceof SmmHandler.Failed f) {
       view.show(t, null, t + "'s audio did not answer (" + f.failure() + ": " + f.detail() + ")");
@@ -159,9 +171,9 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
   private Behavior<Command> onTopology(TopologyChanged t) {
     Set<BladeId> before = peers;
     peers = t.topology().peers();
+    withoutAudio.retainAll(peers);
     if (target.isEmpty() || before.contains(target.get()) == peers.contains(target.get())) return this;
     if (peers.contains(target.get())) {
-      none = false;
       listen();
     } else {
       listening = false;

@@ -40,9 +40,23 @@ class AudioRelayTest {
 
   @TempDir Path root;
   TestBlades blades;
+  /** What the SMM handlers say of messages no handler claims (a station asking a blade without audio). */
+  final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> unclaimed =
+      new ch.qos.logback.core.read.ListAppender<>();
+
+  @org.junit.jupiter.api.BeforeEach
+  void watchUnclaimed() {
+    unclaimed.start();
+    smmLogger().addAppender(unclaimed);
+  }
+
+  static ch.qos.logback.classic.Logger smmLogger() {
+    return (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(io.rackshare.smm.SmmHandler.class);
+  }
 
   @AfterEach
   void stop() {
+    smmLogger().detachAppender(unclaimed);
     if (blades != null) blades.close();
   }
 
@@ -143,6 +157,14 @@ class AudioRelayTest {
 
       assertEquals(B2, blades.rackshare(1).selectConsole(B2).toCompletableFuture().get(30, TimeUnit.SECONDS));
       awaitTone(viewer, B2, 440);
+
+      // Blade 1 was asked once: back to it, the station knows it has no audio (each ask is a
+      // warning in that blade's log).
+      assertEquals(B1, blades.rackshare(1).selectConsole(B1).toCompletableFuture().get(30, TimeUnit.SECONDS));
+      await("blade 1 has no audio, still", () -> viewer.state() != null
+          && viewer.state().path("problem").asText().equals(B1 + " has no audio source"), () -> "" + viewer.state());
+      assertEquals(1, unclaimed.list.stream().filter(e -> e.getFormattedMessage().contains("AudioProtocol$Listen"))
+          .count(), "asked blade 1 once");
     }
   }
 
