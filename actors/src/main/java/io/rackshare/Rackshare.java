@@ -80,6 +80,7 @@ public final class Rackshare implements Extension {
   private final io.rackshare.metrics.BladeMetrics metrics = new io.rackshare.metrics.BladeMetrics();
   private ActorRef<io.rackshare.console.ConsoleStation.Command> station;
   private io.rackshare.console.ConsoleView consoleView;
+  private io.rackshare.console.AudioView audioView;
   private io.rackshare.console.RfbServer rfb;
   private ServerBinding stationWeb;
   private final java.util.concurrent.atomic.AtomicReference<ManagerBackup.View> backupView =
@@ -175,6 +176,9 @@ public final class Rackshare implements Extension {
         c.station().target().orElse(settings.blade())), "rackshare-console-station",
         Props.empty());
     consoleView = view;
+    audioView = new io.rackshare.console.AudioView();
+    system.systemActorOf(io.rackshare.console.AudioStation.create(settings.blade(), smm, blade, audioView),
+        "rackshare-audio-station", Props.empty());
     try {
       io.rackshare.console.RfbServer rfb = io.rackshare.console.RfbServer.start(new io.rackshare.console.RfbServer.Settings(
           c.station().hostname(), c.station().port(), c.station().password(), c.station().fontSize(),
@@ -194,7 +198,8 @@ public final class Rackshare implements Extension {
             c.station().hostname(), settings.tlsDir());
         stationWeb = io.rackshare.console.StationWeb.start(system, c.station().hostname(), c.station().webPort(),
                 rfb.address(), c.station().novncDir().isEmpty() ? null : java.nio.file.Path.of(c.station().novncDir()),
-                c.station().novncUrl(), c.station().webHosts(), stationWebHttps ? tls() : null)
+                c.station().novncUrl(), c.station().webHosts(), stationWebHttps ? tls() : null,
+                new io.rackshare.console.AudioSocket(system, audioView, rfb))
             .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
       }
     } catch (IOException | InterruptedException | java.util.concurrent.ExecutionException
@@ -278,6 +283,11 @@ public final class Rackshare implements Extension {
   /** What the station shows (and where its keys go), when this blade hosts it. */
   public Optional<io.rackshare.console.ConsoleView> consoleView() {
     return Optional.ofNullable(consoleView);
+  }
+
+  /** What the station plays to its web viewers (the audio of the blade shown), when this blade hosts it. */
+  public Optional<io.rackshare.console.AudioView> audioView() {
+    return Optional.ofNullable(audioView);
   }
 
   /** The station's RFB address ({@code vnc://host:port}), when this blade hosts it. */

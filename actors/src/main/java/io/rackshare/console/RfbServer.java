@@ -331,6 +331,23 @@ public final class RfbServer implements AutoCloseable {
     return full;
   }
 
+  /**
+   * VNC authentication for another channel of the station (its audio, {@link AudioSocket}): true
+   * for the password, false for the view password, null for a wrong answer, which counts against
+   * {@code host} as an RFB one does; null, too, while {@code host} is turned away.
+   */
+  Boolean authenticate(String host, byte[] challenge, byte[] response) {
+    if (settings.password().isEmpty()) return true;
+    if (recentFailures(host) >= MAX_FAILURES) return null;
+    if (MessageDigest.isEqual(response, vncAuth(settings.password(), challenge))) return true;
+    if (!settings.viewPassword().isEmpty() && MessageDigest.isEqual(response, vncAuth(settings.viewPassword(),
+        challenge))) {
+      return false;
+    }
+    failures.computeIfAbsent(host, h -> new java.util.concurrent.ConcurrentLinkedDeque<>()).add(System.nanoTime());
+    return null;
+  }
+
   /** Wrong passwords {@code host} gave in the last minute (older ones are forgotten). */
   private int recentFailures(String host) {
     java.util.Deque<Long> times = failures.get(host);

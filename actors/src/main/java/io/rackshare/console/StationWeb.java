@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
  * {@code /novnc/} (from the jar, where the build put the npm package; or from {@code novncDir}).
  * The WebSocket carries the same bytes as the TCP port, authentication included: each connection
  * is bridged to the station's RFB server on loopback, which always asks for the password here.
+ * The audio of the blade shown comes as a second WebSocket, {@code /audio} ({@link AudioSocket},
+ * behind the same password), which the page's script {@code /audio.js} plays.
  *
  * <p>What a web page elsewhere cannot do (docs/SECURITY.md): open the WebSocket from another
  * origin (an {@code Origin} other than the page's own is refused with 403; clients that send none,
@@ -78,8 +80,13 @@ public final class StationWeb extends AllDirectives {
   private final String page;
   private final Set<String> hostNames;
 
-  private StationWeb(ActorSystem<?> system, InetSocketAddress rfb, Path novncDir, String novncUrl, Set<String> hostNames) {
+  private final AudioSocket audio;
+  private final String audioScript;
+
+  private StationWeb(ActorSystem<?> system, InetSocketAddress rfb, Path novncDir, String novncUrl, Set<String> hostNames,
+      AudioSocket audio) {
     this.system = system;
+    this.audio = audio;
     this.rfb = rfb;
     this.novncDir = novncDir;
     this.hostNames = hostNames;
@@ -87,6 +94,11 @@ public final class StationWeb extends AllDirectives {
       this.page = new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("@NOVNC_URL@", novncUrl);
     } catch (IOException e) {
       throw new IllegalStateException("the viewer page is missing", e);
+    }
+    try (InputStream in = StationWeb.class.getResourceAsStream("station-audio.js")) {
+      this.audioScript = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("the viewer's audio script is missing", e);
     }
   }
 
@@ -103,6 +115,13 @@ public final class StationWeb extends AllDirectives {
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port,
       InetSocketAddress rfb, Path novncDir, String novncUrl, List<String> webHosts,
       java.util.function.Supplier<javax.net.ssl.SSLContext> tls) {
+    return start(system, hostname, port, rfb, novncDir, novncUrl, webHosts, tls, null);
+  }
+
+  /** As above; with {@code audio}, the station's audio for its viewers at {@code /audio} (null: none). */
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String hostname, int port,
+      InetSocketAddress rfb, Path novncDir, String novncUrl, List<String> webHosts,
+      java.util.function.Supplier<javax.net.ssl.SSLContext> tls, AudioSocket audio) {
     if (novncDir == null && StationWeb.class.getClassLoader().getResource(NOVNC_RESOURCES + "/core/rfb.js") == null) {
       log.warn("console station: noVNC is not in the jar (built without it?); set rackshare.console.station.novnc-dir");
     }
@@ -115,7 +134,7 @@ public final class StationWeb extends AllDirectives {
             .withPeriodicKeepAliveMaxIdle(KEEP_ALIVE));
     var server = Http.get(system).newServerAt(hostname, port).withSettings(settings);
     if (tls != null) server = server.enableHttps(io.rackshare.io.TlsContexts.httpsServer(tls));
-    return server.bind(new StationWeb(system, rfb, novncDir, novncUrl, names).routes());
+    return server.bind(new StationWeb(system, rfb, novncDir, novncUrl, names, audio).routes());
   }
 
   Route routes() {
@@ -123,6 +142,11 @@ public final class StationWeb extends AllDirectives {
         : getFromDirectory(novncDir.toString()));
     return extractRequest(request -> knownHost(request, () -> concat(
         path("websockify", () -> sameOrigin(request, () -> handleWebSocketMessages(bridge()))),
+        path("audio", () -> audio == null ? complete(StatusCodes.NOT_FOUND, "this station relays no audio\n")
+            : sameOrigin(request, () -> handleWebSocketMessages(audio.flow()))),
+        path("audio.js", () -> get(() -> respondWithHeaders(PAGE_HEADERS, () -> complete(HttpEntities.create(
+            ContentTypes.create(org.apache.pekko.http.javadsl.model.MediaTypes.APPLICATION_JAVASCRIPT,
+                org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8), audioScript))))),
         pathSingleSlash(() -> get(() -> respondWithHeaders(PAGE_HEADERS,
             () -> complete(HttpEntities.create(ContentTypes.TEXT_HTML_UTF8, page))))),
         files)));

@@ -211,6 +211,10 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
     if (r.config() instanceof io.rackshare.map.ResourceConfig.Mouse m) {
       return r.path() + " (console mouse, " + m.protocol() + " reports)";
     }
+    if (r.config() instanceof io.rackshare.map.ResourceConfig.Audio a) {
+      return r.path() + " (audio source, " + a.rate() + " Hz " + (a.channels() == 1 ? "mono" : "stereo") + " "
+          + a.format() + ": " + a.command() + ")";
+    }
     return r.path() + " " + r.config();
   }
 

@@ -60,6 +60,11 @@ public record DevicePath(BladeId blade, String kind, int index)
     return new DevicePath(blade, "Keyboard", 0);
   }
 
+  /** A blade's audio source (0062), the {@code index}-th of {@code rackshare.blade.audio}. */
+  public static DevicePath audio(BladeId blade, int index) {
+    return new DevicePath(blade, "Audio", index);
+  }
+
   /** A blade's console mouse: xterm mouse reports into its pseudo-terminal. */
   public static DevicePath mouse(BladeId blade) {
     return new DevicePath(blade, "Mouse", 0);

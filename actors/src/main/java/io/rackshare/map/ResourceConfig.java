@@ -13,7 +13,8 @@ import io.rackshare.serialization.RackshareSerializable;
     @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Video.class, name = "video"),
     @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Keyboard.class, name = "keyboard"),
     @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Mouse.class, name = "mouse"),
-    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Medium.class, name = "medium")})
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Medium.class, name = "medium"),
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Audio.class, name = "audio")})
 public sealed interface ResourceConfig extends RackshareSerializable {
 
   /**
@@ -101,6 +102,33 @@ public sealed interface ResourceConfig extends RackshareSerializable {
     /** The medium as a block device, for the layout that builds its volume. */
     public Block block() {
       return new Block(blockSize, blockCount, incarnation);
+    }
+  }
+
+  /**
+   * An audio source (0062): what the blade can capture, as {@code format} PCM (only {@code s16le}:
+   * signed 16-bit little-endian, channels interleaved) at {@code rate} frames per second of {@code
+   * channels} channels, written by {@code command} (e.g. {@code arecord}) on its standard output.
+   */
+  record Audio(int rate, int channels, String format, String command) implements ResourceConfig {
+    /** Rates and channels a station relays (a bound on each viewer's buffer, too). */
+    public static final int MIN_RATE = 8000;
+    public static final int MAX_RATE = 96000;
+    public static final int MAX_CHANNELS = 2;
+
+    public Audio {
+      if (rate < MIN_RATE || rate > MAX_RATE) {
+        throw new IllegalArgumentException("rate " + rate + " is not within " + MIN_RATE + ".." + MAX_RATE + " Hz");
+      }
+      if (channels < 1 || channels > MAX_CHANNELS) {
+        throw new IllegalArgumentException(channels + " channels: 1 or 2 are relayed");
+      }
+      if (!"s16le".equals(format)) throw new IllegalArgumentException("format " + format + ": only s16le is relayed");
+    }
+
+    /** Bytes of one frame (one sample of every channel). */
+    public int frameBytes() {
+      return 2 * channels;
     }
   }
 }

@@ -102,5 +102,14 @@ public final class CoreRegistrations implements KryoRegistrar {
     // removable media (700-749)
     k.register(io.rackshare.media.MediaProtocol.ChangeMedium.class, 700);
     k.register(io.rackshare.media.MediaProtocol.MediumAnswer.class, 701);
+
+    // audio (config 130-139, messages 650-699)
+    k.register(ResourceConfig.Audio.class, 130);
+    k.register(io.rackshare.console.AudioProtocol.Listen.class, 650);
+    k.register(io.rackshare.console.AudioProtocol.Unlisten.class, 651);
+    k.register(io.rackshare.console.AudioProtocol.Listening.class, 652);
+    k.register(io.rackshare.console.AudioProtocol.Refused.class, 653);
+    k.register(io.rackshare.console.AudioProtocol.Pcm.class, 654);
+    k.register(io.rackshare.console.AudioProtocol.Silent.class, 655);
   }
 }

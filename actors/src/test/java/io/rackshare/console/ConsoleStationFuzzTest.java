@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
  * Jazzer against the console station's two listeners, over real TCP connections: the RFB server
  * (handshake, security types, VNC authentication, every client message: pixel formats, encodings,
  * update requests, keys, pointer, cut text) and the web face (HTTP requests, the WebSocket upgrade
- * and WebSocket frames, bridged to RFB). Whatever bytes a client sends, nothing logs an error or a
+ * and WebSocket frames, bridged to RFB, and the audio WebSocket's answer and what follows it). Whatever bytes a client sends, nothing logs an error or a
  * stack trace, and the RFB server closes the connection within a bound once the client's side
  * ends (the web face keeps it until its idle time-out, as HTTP servers do). The view's keys go nowhere (no shell runs here): the fuzzer types into a sink that only
  * counts.
@@ -47,7 +47,8 @@ class ConsoleStationFuzzTest {
     open = RfbServer.start(new RfbServer.Settings("127.0.0.1", 0, "", 14, "fuzz"), view);
     guarded = RfbServer.start(new RfbServer.Settings("127.0.0.1", 0, "fuzz-pw", 14, "fuzz", "view-pw"), view);
     bridged = RfbServer.start(new RfbServer.Settings("127.0.0.1", 0, "web-pw", 14, "fuzz"), view);
-    web = StationWeb.start(kit.system(), "127.0.0.1", 0, bridged.address(), null, "/novnc/core/rfb.js", List.of())
+    web = StationWeb.start(kit.system(), "127.0.0.1", 0, bridged.address(), null, "/novnc/core/rfb.js", List.of(),
+            null, new AudioSocket(kit.system(), new AudioView(), bridged))
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 

@@ -67,7 +67,9 @@ class ManagerEventsEvolveTest {
         new ResourceConfig.Keyboard("utf-8"))));
     events.add(new ManagerEvent.ResourceRegistered(new ResourceDescriptor(DevicePath.mouse(B2),
         new ResourceConfig.Mouse("xterm"))));
-    for (ManagerEvent e : events.subList(events.size() - 3, events.size())) s = s.apply(e);
+    events.add(new ManagerEvent.ResourceRegistered(new ResourceDescriptor(DevicePath.audio(B2, 0),
+        new ResourceConfig.Audio(16000, 1, "s16le", "sox -q -n -t raw - synth sine 440"))));
+    for (ManagerEvent e : events.subList(events.size() - 4, events.size())) s = s.apply(e);
     List<ManagerEvent> routed = s.routeConsole(new ManagerProtocol.RouteConsole(B1, B2, false)).events();
     assertEquals(1, routed.size());
     events.addAll(routed);

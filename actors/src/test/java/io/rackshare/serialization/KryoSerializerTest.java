@@ -133,7 +133,22 @@ class KryoSerializerTest {
         new io.rackshare.console.ConsoleProtocol.Frame(b, screen()),
         new io.rackshare.console.ConsoleProtocol.FrameRows(b, 3, io.rackshare.console.ScreenRows.between(screen(), typed())),
         new io.rackshare.console.ConsoleProtocol.GetLog(20),
-        new io.rackshare.console.ConsoleProtocol.Log(b, List.of("12:00:00.000 $ ls", "12:00:00.001 file")));
+        new io.rackshare.console.ConsoleProtocol.Log(b, List.of("12:00:00.000 $ ls", "12:00:00.001 file")),
+        // audio
+        new io.rackshare.map.ResourceConfig.Audio(48000, 2, "s16le", "arecord -q -t raw -f S16_LE -r 48000 -c 2"),
+        new io.rackshare.console.AudioProtocol.Listen(0, listener(probe), 7),
+        new io.rackshare.console.AudioProtocol.Unlisten(0, listener(probe)),
+        new io.rackshare.console.AudioProtocol.Listening(b, 0, new io.rackshare.map.ResourceConfig.Audio(16000, 1,
+            "s16le", "sox"), "the source's command exited with 1"),
+        new io.rackshare.console.AudioProtocol.Refused(b, "routed elsewhere", 8),
+        new io.rackshare.console.AudioProtocol.Pcm(b, 0, 41, new byte[] {1, 0, -1, -1}),
+        new io.rackshare.console.AudioProtocol.Silent(b, 0, "the source's command exited with 127"));
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  static org.apache.pekko.actor.typed.ActorRef<io.rackshare.console.AudioProtocol.ToListener> listener(
+      TestProbe<SmmHandler.Command> probe) {
+    return (org.apache.pekko.actor.typed.ActorRef) probe.ref();
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -84,7 +84,7 @@ final class Demo implements Callable<Integer> {
     for (int slot = 1; slot <= blades; slot++) {
       Path bladeDir = dir.resolve("blade" + slot);
       BladeProcess p = BladeProcess.start("blade" + slot, bladeDir, DemoCluster.node(slot, bladeDir, diskMib, 0,
-          List.copyOf(seeds), 0, 0, rebuildRate, journal.hocon(), ""), ca);
+          List.copyOf(seeds), 0, 0, rebuildRate, journal.hocon(), tone(slot)), ca);
       nodes.add(p);
       Matcher up = UP.matcher(p.awaitLine("RACKSHARE UP", Duration.ofSeconds(120)));
       if (!up.find()) throw new IllegalStateException("unexpected UP line from " + p.name());
@@ -116,8 +116,9 @@ final class Demo implements Callable<Integer> {
           %s
           Switch it to another blade:
             ./rackshare console --url %s --select 'Rack(1)/Chassis(1)/Blade(3)'
-          or type Ctrl-E c 3 Enter in the viewer.
-          """, station[0], mgmt.get(0));
+          or type Ctrl-E c 3 Enter in the viewer.%s
+          """, station[0], mgmt.get(0), tone(2).isEmpty() ? ""
+              : "\nAudio: blades 2 and on play a tone of 220 Hz x slot (sox); press 'Audio on' in the browser.");
     }
     String a = uris.get(0);
     String b = uris.get(uris.size() - 1);
@@ -159,5 +160,18 @@ final class Demo implements Callable<Integer> {
     } catch (IOException ignored) {
       // the temporary directory may already be gone
     }
+  }
+
+  /**
+   * Blade {@code slot}'s audio source for the demo, where sox is installed: a sine of 220 Hz times
+   * the slot from blade 2 on (the station's own blade 1 has none), so switching the station
+   * switches the tone. Empty without sox.
+   */
+  static String tone(int slot) {
+    boolean sox = Stream.of(System.getenv().getOrDefault("PATH", "").split(":"))
+        .anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, "sox")));
+    if (slot < 2 || !sox) return "";
+    return "blade.audio = [{ command = \"sox -q -n -t raw -r 16000 -e signed -b 16 -c 1 - synth sine " + 220 * slot
+        + "\", rate = 16000, channels = 1 }]";
   }
 }
