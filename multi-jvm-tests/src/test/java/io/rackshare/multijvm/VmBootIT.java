@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * An unmodified OS on global resources (issue 16, point 5): Debian's stock kernel with a busybox
  * initramfs in qemu (TCG where KVM cannot run) on the demo's blades as separate JVMs
  * ({@link GuestCluster}): its root disk the raid1 volume {@code vm-root} over NBD, its copies on
- * blades 3 and 4; swap on {@code vm-swap}, blade 1's memory; its serial console blade 2's console,
+ * blades 3 and 4; swap on {@code vm-swap}, blade 1's memory (pages pushed out to it and read back); its serial console blade 2's console,
  * read from the console station (blade 1) as an operator would watch it. The first boot, through
  * blade 2, makes an ext2 filesystem, writes files and their sha256 sums, then writes and reads
  * back in a loop; once it loops, blade 3 (a root copy) is SIGKILLed; the guest must go on (rounds
@@ -35,7 +35,7 @@ class VmBootIT {
 
   static final Duration T = Duration.ofMinutes(2);
   /** How long the first boot writes and reads after its files. */
-  static final int IO_SECONDS = 15;
+  static final int IO_SECONDS = 12;
   static final boolean CD = "on".equals(System.getProperty("rackshare.it.vm-cd", "off"));
   static final Pattern ROUND = Pattern.compile("RACKSHARE-VM: io round (\\d+)");
   static final Pattern DONE = Pattern.compile("RACKSHARE-VM: io done rounds (\\d+)");
@@ -95,6 +95,9 @@ class VmBootIT {
     String swap = station.await("swap on", l -> l.startsWith("RACKSHARE-VM: swap on "), FATAL, T);
     Matcher kib = Pattern.compile("swap on /dev/vd[a-z] (\\d+) KiB").matcher(swap);
     assertTrue(kib.find() && Integer.parseInt(kib.group(1)) > (GuestCluster.SWAP_MIB - 2) * 1024, swap);
+    String used = station.await("pages swapped out and back", l -> l.startsWith("RACKSHARE-VM: swap used "), FATAL, T);
+    Matcher u = Pattern.compile("swap used (\\d+) KiB").matcher(used);
+    assertTrue(u.find() && Integer.parseInt(u.group(1)) > 1024, "the guest swapped out more than a MiB: " + used);
     if (CD) station.await("the CD checked", l -> l.equals("RACKSHARE-VM: cd verified 1"), FATAL, T);
     station.await("the guest writing", l -> l.equals("RACKSHARE-VM: io round 1"), FATAL, T);
 

@@ -18,6 +18,9 @@ import java.util.stream.Collectors;
  */
 public record GuestConsole(GuestHost host, Path dir) {
 
+  /** The guest's memory in MiB. */
+  public static final int MEMORY_MIB = 96;
+
   /** Builds the initramfs and writes the console command into {@code dir}. */
   public static GuestConsole prepare(GuestHost host, Path dir) throws IOException {
     Files.createDirectories(dir);
@@ -48,9 +51,12 @@ public record GuestConsole(GuestHost host, Path dir) {
     return "[\"sh\", " + quote(dir.resolve("boot.sh").toString()) + ", " + quote(requestFile(slot).toString()) + "]";
   }
 
-  /** {@code mode} through blade {@code slot}'s console, the disks at {@code disks}. */
+  /**
+   * {@code mode} through blade {@code slot}'s console, the disks at {@code disks}, with {@value
+   * #MEMORY_MIB} MiB of memory (small, so that the first boot's swap test is quick; 64 MiB did not boot).
+   */
   public QemuGuest guest(int slot, String mode, int ioSeconds, List<QemuGuest.Disk> disks) {
-    return new QemuGuest(host, initrd(), mode, ioSeconds, 128, disks, dir.resolve("qemu-blade" + slot + ".pid"),
+    return new QemuGuest(host, initrd(), mode, ioSeconds, MEMORY_MIB, disks, dir.resolve("qemu-blade" + slot + ".pid"),
         serialLog(slot));
   }
 

@@ -2,9 +2,11 @@
 # /init of the Rackshare guest (busybox sh; written into the initramfs by GuestImage).
 # The kernel command line drives it:
 #   rackshare.vm=first   make a filesystem on the root disk, write files and their sha256 sums,
-#                        swap on the swap disk, (rackshare.cd=1) check the CD, then write, sync,
-#                        drop caches and read back for rackshare.io=SECONDS, check dmesg
-#   rackshare.vm=verify  mount the root disk and check every sum, check dmesg
+#                        swap on the swap disk and push pages through it, (rackshare.cd=1) check
+#                        the CD, then write, sync, drop caches and read back for
+#                        rackshare.io=SECONDS, check dmesg
+#   rackshare.vm=verify  mount the root disk and check every sum, swap on, (rackshare.cd=1) check
+#                        the CD, check dmesg
 # Disks are found by their virtio serial numbers: root, swap, cd0. Every result is a line
 # "RACKSHARE-VM: ..." on the serial console; the guest powers off at the end.
 export PATH=/bin
@@ -48,7 +50,7 @@ dmesg_check() {
     say "dmesg clean"
   else
     say "dmesg errors: $(echo "$errs" | wc -l)"
-    echo "$errs" | while read -r l; do say "dmesg: $l"; done
+    echo "$errs" | head -20 | while read -r l; do say "dmesg: $l"; done
   fi
 }
 
@@ -85,6 +87,18 @@ if swap="$(disk swap)"; then
   mkswap "$swap" >/dev/null || fail "mkswap $swap"
   swapon "$swap" || fail "swapon $swap"
   say "swap on $(grep "^$swap " /proc/swaps | awk '{print $1, $3 " KiB"}')"
+fi
+if [ -n "$swap" ] && [ "$mode" = first ]; then
+  # Use it: more data in a tmpfs than the memory the guest has free, so pages go to the swap
+  # disk and come back; their sum must not change.
+  mkdir -p /t && mount -t tmpfs -o size=120m tmpfs /t || fail "tmpfs"
+  mib=$(($(awk '/MemAvailable/ {print $2}' /proc/meminfo) / 1024 + 12))
+  dd if=/dev/urandom of=/t/big bs=1M count=$mib 2>/dev/null || fail "tmpfs write"
+  want="$(sha256sum < /t/big)"
+  used=$(awk '/SwapTotal/ {t = $2} /SwapFree/ {f = $2} END {print t - f}' /proc/meminfo)
+  if [ "$(sha256sum < /t/big)" = "$want" ]; then say "swap used $used KiB, $mib MiB read back"; else say "FAILED: swapped pages changed"; fi
+  rm /t/big
+  umount /t
 fi
 
 if [ "$(arg cd 0)" = 1 ]; then
