@@ -64,6 +64,14 @@ final class StationLog {
     return out;
   }
 
+  /** The shown console's last lines; fails at once when one satisfies {@code fatal}. */
+  List<String> checked(Predicate<String> fatal, String during) throws Exception {
+    List<String> last = lines(2000);
+    Optional<String> bad = last.stream().filter(fatal).findFirst();
+    if (bad.isPresent()) throw new AssertionError("the console shows '" + bad.get() + "' " + during + ":\n" + tail(last));
+    return last;
+  }
+
   /**
    * Polls the shown console until a line satisfies {@code p}; returns it. Fails with the console's
    * last lines after {@code timeout}, or at once when a line satisfies {@code fatal}.
@@ -72,9 +80,7 @@ final class StationLog {
     long deadline = System.nanoTime() + timeout.toNanos();
     List<String> last = List.of();
     while (System.nanoTime() < deadline) {
-      last = lines(2000);
-      Optional<String> bad = last.stream().filter(fatal).findFirst();
-      if (bad.isPresent()) throw new AssertionError("the console shows '" + bad.get() + "' before " + what + ":\n" + tail(last));
+      last = checked(fatal, "before " + what);
       Optional<String> hit = last.stream().filter(p).findFirst();
       if (hit.isPresent()) return hit.get();
       Thread.sleep(300); // polling another process's endpoint

@@ -104,9 +104,7 @@ class VmBootIT {
     int killed = GuestCluster.ROOT_BLADES.get(0);
     blades.kill(killed);
     log("blade " + killed + " killed", boot);
-    blades.await(1, "vm-root degraded", s -> DemoBlades.volume(s, GuestCluster.ROOT).health()
-        .equalsIgnoreCase("degraded"), T);
-    int roundDegraded = lastRound(station.lines(2000));
+    int roundDegraded = awaitDegraded(station);
     log("vm-root degraded at round " + roundDegraded, boot);
     String done = station.await("the I/O loop's end", l -> DONE.matcher(l).matches(), FATAL, T);
     Matcher d = DONE.matcher(done);
@@ -134,6 +132,22 @@ class VmBootIT {
     assertEquals("degraded", DemoBlades.volume(blades.status(1), GuestCluster.ROOT).health().toLowerCase(),
         "blade " + killed + " stayed down: the files came from one copy");
     log("whole test", started);
+  }
+
+  /**
+   * Waits until blade 1 sees vm-root degraded, failing at once if the guest reports a failure
+   * meanwhile; returns the last round the guest had finished once it was seen.
+   */
+  int awaitDegraded(StationLog station) throws Exception {
+    long deadline = System.nanoTime() + T.toNanos();
+    String health = "";
+    while (System.nanoTime() < deadline) {
+      health = DemoBlades.volume(blades.status(1), GuestCluster.ROOT).health();
+      List<String> lines = station.checked(FATAL, "while vm-root is " + health);
+      if (health.equalsIgnoreCase("degraded")) return lastRound(lines);
+      Thread.sleep(300); // polling other processes' endpoints
+    }
+    throw new AssertionError("vm-root not degraded within " + T + ": " + health);
   }
 
   static int lastRound(List<String> lines) {
