@@ -126,6 +126,11 @@ public final class Rackshare implements Extension {
         "rackshare-blade", Props.empty());
     startConsole();
     nbd = settings.nbd().enabled() ? startNbd() : null;
+    if (nbd != null) {
+      ActorRef<io.rackshare.map.GlobalResourceMap> closing =
+          system.systemActorOf(ExportClosing.create(nbd), "rackshare-export-closing", Props.empty());
+      blade.tell(new Blade.SubscribeMap(closing));
+    }
     answerExportClients();
     management = settings.management().enabled() ? startManagement() : null;
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
@@ -378,6 +383,17 @@ public final class Rackshare implements Extension {
         }
 
         @Override
+        public CompletionStage<Map<String, Object>> changeMedium(String drive, String image) {
+          return Rackshare.this.changeMedium(drive, image).thenApply(m -> {
+            Map<String, Object> out = new java.util.LinkedHashMap<>();
+            out.put("volume", m.volume());
+            out.put("image", m.image() == null ? "" : m.image());
+            out.put("size", m.sizeBytes());
+            return out;
+          });
+        }
+
+        @Override
         public CompletionStage<io.rackshare.management.PoolStatus> pool() {
           return Rackshare.this.pool();
         }
@@ -589,6 +605,69 @@ public final class Rackshare implements Extension {
       boolean on) {
     return askManager(new io.rackshare.manager.ManagerProtocol.DrainBlade(blade, on),
         io.rackshare.manager.ManagerProtocol.DrainAnswer.class);
+  }
+
+  /**
+   * Inserts {@code image} (a file in the media directory of the drive's blade) into the
+   * removable-media drive {@code drive}, named by its device path or its volume's name, or ejects
+   * its medium ({@code image} null), like a BMC's virtual media. Completes with the drive's state
+   * once this blade's map shows it (the medium exported, or its volume gone; the NBD clients of an
+   * ejected or replaced medium are disconnected); fails with the reason it was refused ({@link
+   * IllegalArgumentException}: no such drive, no such image) or did not happen in time.
+   */
+  public CompletionStage<io.rackshare.map.ResourceConfig.Medium> changeMedium(String drive, String image) {
+    Duration timeout = settings.oob().requestTimeout().plusSeconds(10);
+    return bladeStatus().thenCompose(s -> {
+      io.rackshare.map.ResourceDescriptor found = null;
+      for (io.rackshare.map.ResourceDescriptor r : s.known().values()) {
+        if (r.config() instanceof io.rackshare.map.ResourceConfig.Medium m
+            && (r.path().toString().equals(drive) || m.volume().equals(drive))) {
+          found = r;
+        }
+      }
+      if (found == null) {
+        throw new IllegalArgumentException("no removable-media drive '" + drive + "' (name one by its device path,"
+            + " Rack(r)/Chassis(c)/Blade(s)/Media(n), or its volume's name)");
+      }
+      DevicePath path = found.path();
+      return AskPattern.<SmmHandler.Command, SmmHandler.Response>ask(smm,
+              r -> new SmmHandler.Request(path.blade(), new io.rackshare.media.MediaProtocol.ChangeMedium(path, image),
+                  0, r), timeout, system.scheduler())
+          .thenCompose(r -> {
+            if (!(r instanceof SmmHandler.Answered a
+                && a.message() instanceof io.rackshare.media.MediaProtocol.MediumAnswer answer)) {
+              throw new IllegalStateException(path.blade() + " did not answer (" + r + ")");
+            }
+            if (answer.refused() != null) throw new IllegalArgumentException(answer.refused());
+            io.rackshare.map.ResourceConfig.Medium m = answer.medium();
+            return awaitMap(map -> m.inserted()
+                ? map.volume(m.volume()).filter(v -> m.incarnation().equals(v.member(0).incarnation())).isPresent()
+                : map.volume(m.volume()).filter(v -> v.devices().equals(List.of(path))).isEmpty(),
+                timeout, "the manager has not " + (m.inserted() ? "shared the medium" : "taken the medium out")
+                    + " of " + path + " yet")
+                .thenApply(x -> m);
+          });
+    });
+  }
+
+  /** Completes once this blade's map satisfies {@code shown} (checked as maps arrive), or fails saying {@code late}. */
+  private CompletionStage<io.rackshare.map.GlobalResourceMap> awaitMap(
+      java.util.function.Predicate<io.rackshare.map.GlobalResourceMap> shown, Duration timeout, String late) {
+    CompletableFuture<io.rackshare.map.GlobalResourceMap> done = new CompletableFuture<>();
+    system.systemActorOf(Behaviors.<Object>setup(ctx -> {
+      blade.tell(new Blade.SubscribeMap(ctx.getSelf().narrow()));
+      ctx.scheduleOnce(timeout, ctx.getSelf(), "late");
+      return Behaviors.receiveMessage(m -> {
+        if (m instanceof io.rackshare.map.GlobalResourceMap map) {
+          if (!shown.test(map)) return Behaviors.same();
+          done.complete(map);
+        } else {
+          done.completeExceptionally(new IllegalStateException(late));
+        }
+        return Behaviors.stopped();
+      });
+    }), "rackshare-await-map-" + java.util.UUID.randomUUID(), Props.empty());
+    return done;
   }
 
   /**

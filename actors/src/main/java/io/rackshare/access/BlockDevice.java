@@ -78,4 +78,9 @@ public interface BlockDevice {
   default boolean zeroIsFast() {
     return false;
   }
+
+  /** Whether every write is refused ({@link IoError#READ_ONLY}): a removable medium. */
+  default boolean readOnly() {
+    return false;
+  }
 }

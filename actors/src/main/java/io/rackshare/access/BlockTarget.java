@@ -1,6 +1,7 @@
 package io.rackshare.access;
 
 import io.rackshare.driver.BlockStore;
+import io.rackshare.driver.MediaDrive;
 import io.rackshare.driver.MemoryBlockStore;
 import io.rackshare.layout.Layout;
 import io.rackshare.layout.Moves;
@@ -76,7 +77,12 @@ final class BlockTarget implements DataLane.Handler {
     GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
     String wrong = verify(r, v);
     if (wrong != null) return CompletableFuture.completedFuture(wrongTarget(r.volume(), r.epoch(), v, wrong));
-    BlockStore store = stores.store(r.device(), v);
+    BlockStore device = stores.store(r.device(), v);
+    BlockStore store = device instanceof MediaDrive drive ? medium(r, v, drive) : device;
+    if (device instanceof MediaDrive && store == null) {
+      return CompletableFuture.completedFuture(wrongTarget(r.volume(), r.epoch(), v,
+          r.device() + " holds another medium than this map's (it was changed or ejected)"));
+    }
     String lost = lostContent(r, v, store);
     if (lost != null) return CompletableFuture.completedFuture(BlockFrames.ioFailure(lost));
     boolean remote = !from.equals(self);
@@ -136,6 +142,15 @@ final class BlockTarget implements DataLane.Handler {
     }
     if (wrong != null) return wrongTarget(q.volume(), q.epoch(), v, wrong);
     return BlockFrames.regions(dirty.writtenSince(q.volume(), q.position(), q.failed(), q.missedFrom(), q.device()));
+  }
+
+  /**
+   * The medium in {@code drive} if it is the one the map's member holds, else null: a request is
+   * served from the medium the map names, never from one inserted since (or after an eject).
+   */
+  private static BlockStore medium(BlockFrames.Request r, GlobalResourceDescriptor v, MediaDrive drive) {
+    int i = v.positionOf(r.device());
+    return i < 0 ? null : drive.holding(v.member(i).incarnation());
   }
 
   /**

@@ -24,5 +24,9 @@ public enum IoError {
    * The volume lost more members than its redundancy covers; it serves again when a missing
    * member returns intact.
    */
-  VOLUME_FAILED
+  VOLUME_FAILED,
+  /** The volume refuses writes (a removable medium). */
+  READ_ONLY,
+  /** The removable medium the request was made for was ejected or replaced. */
+  MEDIUM_CHANGED
 }

@@ -5,16 +5,35 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
-/** The {@link BlockDevice} of one volume, over this blade's routing ({@link VolumeIo}). */
+/**
+ * The {@link BlockDevice} of one volume, over this blade's routing ({@link VolumeIo}). A read-only
+ * volume refuses writes here, before they go anywhere; a removable medium's device serves the
+ * medium it was opened on ({@code medium}, its incarnation) and nothing else: a request that ends
+ * after the blade's map shows another medium, or none, fails ({@link IoError#MEDIUM_CHANGED}),
+ * whatever it read.
+ */
 final class Volume implements BlockDevice {
   private final String name;
   private final Supplier<GlobalResourceDescriptor> descriptor;
   private final VolumeIo path;
+  private final boolean readOnly;
+  private final String medium;
 
   Volume(String name, Supplier<GlobalResourceDescriptor> descriptor, VolumeIo path) {
+    this(name, descriptor, path, false, null);
+  }
+
+  Volume(String name, Supplier<GlobalResourceDescriptor> descriptor, VolumeIo path, boolean readOnly, String medium) {
     this.name = name;
     this.descriptor = descriptor;
     this.path = path;
+    this.readOnly = readOnly;
+    this.medium = medium;
+  }
+
+  @Override
+  public boolean readOnly() {
+    return readOnly;
   }
 
   @Override
@@ -36,12 +55,12 @@ final class Volume implements BlockDevice {
 
   @Override
   public CompletionStage<byte[]> read(long offset, int length) {
-    return plain(path.read(name, offset, length));
+    return same(plain(path.read(name, offset, length)), null);
   }
 
   @Override
   public CompletionStage<java.nio.ByteBuffer> readBuffer(long offset, int length) {
-    return plain(path.readBuffer(name, offset, length));
+    return same(plain(path.readBuffer(name, offset, length)), path::release);
   }
 
   @Override
@@ -51,22 +70,47 @@ final class Volume implements BlockDevice {
 
   @Override
   public CompletionStage<Void> write(long offset, java.nio.ByteBuffer data, boolean fua) {
+    if (readOnly) return refused();
     return plain(path.write(name, offset, data, fua));
   }
 
   @Override
   public CompletionStage<Void> writeZeroes(long offset, long length, boolean fua) {
+    if (readOnly) return refused();
     return plain(path.writeZeroes(name, offset, length, fua));
   }
 
   @Override
   public CompletionStage<Void> flush() {
+    // Nothing was written to a read-only volume: nothing to force.
+    if (readOnly) return CompletableFuture.completedFuture(null);
     return plain(path.flush(name));
   }
 
   @Override
   public CompletionStage<Allocation> allocated(long offset, long length) {
-    return plain(path.allocated(name, offset, length));
+    return same(plain(path.allocated(name, offset, length)), null);
+  }
+
+  private <T> CompletionStage<T> refused() {
+    return CompletableFuture.failedFuture(new BlockDeviceException(IoError.READ_ONLY,
+        "volume '" + name + "' is read-only" + (medium != null ? " (a removable medium)" : "")));
+  }
+
+  /**
+   * {@code result}, if the medium this device was opened on is still the one in the map when it
+   * completes (always, for other volumes); otherwise a failure, giving back what was read ({@code
+   * giveBack}).
+   */
+  private <T> CompletionStage<T> same(CompletionStage<T> result, java.util.function.Consumer<T> giveBack) {
+    if (medium == null) return result;
+    return result.thenCompose(v -> {
+      GlobalResourceDescriptor d = descriptor.get();
+      if (d != null && medium.equals(d.member(0).incarnation())) return CompletableFuture.completedFuture(v);
+      if (giveBack != null) giveBack.accept(v);
+      return CompletableFuture.failedFuture(new BlockDeviceException(IoError.MEDIUM_CHANGED,
+          "the medium of '" + name + "' was " + (d == null ? "ejected" : "changed") + " since it was opened"));
+    });
   }
 
   /**

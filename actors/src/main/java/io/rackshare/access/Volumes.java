@@ -41,6 +41,7 @@ public final class Volumes {
   private final ProxyTarget proxyTarget;
   /** Where volume I/O goes: {@link #path} (local-maps) or the manager's blade (manager-proxy). */
   private final VolumeIo io;
+  private final Layouts layouts;
 
   /**
    * Assembles the access path. {@code dataDir} keeps this blade's write-intent log (null: in
@@ -51,6 +52,7 @@ public final class Volumes {
       String driverName, java.nio.file.Path dataDir, Duration requestTimeout, io.rackshare.metrics.BladeMetrics metrics) {
     this.system = system;
     this.metrics = metrics;
+    this.layouts = layouts;
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "rackshare-access-retries");
       t.setDaemon(true);
@@ -165,8 +167,12 @@ public final class Volumes {
 
   /** The volume's device, its requests counted in this blade's metrics. */
   private BlockDevice device(String name) {
-    return new io.rackshare.metrics.MeteredDevice(new Volume(name, () -> map.get().volumes().get(name), io),
-        metrics.meter(name));
+    GlobalResourceDescriptor now = map.get().volumes().get(name);
+    // A removable medium's device is of the medium inserted now: once it is ejected or changed,
+    // the device fails every request rather than read another medium.
+    String medium = now != null && layouts.get(now.layout()).readOnly() ? now.member(0).incarnation() : null;
+    return new io.rackshare.metrics.MeteredDevice(new Volume(name, () -> map.get().volumes().get(name), io,
+        now != null && layouts.get(now.layout()).readOnly(), medium), metrics.meter(name));
   }
 
   private final io.rackshare.metrics.BladeMetrics metrics;

@@ -51,6 +51,12 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
     }
   }
 
+  /**
+   * One of this blade's resources changed while it runs (a medium inserted or ejected): its new
+   * descriptor replaces the old, and the manager hears of it at once.
+   */
+  public record ResourceChanged(ResourceDescriptor resource) implements Command {}
+
   /** Sends {@code subscriber} the blade's local map now and each time it changes. */
   public record SubscribeMap(ActorRef<GlobalResourceMap> subscriber) implements Command {}
 
@@ -87,7 +93,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   }
 
   private final BladeId id;
-  private final List<ResourceDescriptor> resources;
+  private List<ResourceDescriptor> resources;
   private final ActorRef<SmmHandler.Command> smm;
   private final ActorRef<AccessDriver.Command> access;
   private final MapStore store;
@@ -148,6 +154,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
           mapSubscribers.remove(u.subscriber());
           return this;
         })
+        .onMessage(ResourceChanged.class, this::onResourceChanged)
         .onMessage(GetStatus.class, g -> {
           g.replyTo().tell(new Status(id, resources, map, manager, peers, Map.copyOf(rebuilds), registered));
           return this;
@@ -164,6 +171,17 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
           new ManagerProtocol.RegisterResources(id, resources, map)));
     }
     manager = now;
+    return this;
+  }
+
+  private Behavior<Command> onResourceChanged(ResourceChanged c) {
+    List<ResourceDescriptor> next = new java.util.ArrayList<>();
+    for (ResourceDescriptor r : resources) next.add(r.path().equals(c.resource().path()) ? c.resource() : r);
+    resources = List.copyOf(next);
+    getContext().getLog().info("{}: {} is now {}", id, c.resource().path(), c.resource().config());
+    if (manager.isPresent()) {
+      smm.tell(new SmmHandler.SendToManager(new ManagerProtocol.RegisterResources(id, resources, map)));
+    }
     return this;
   }
 

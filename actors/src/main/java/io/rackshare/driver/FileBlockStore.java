@@ -15,11 +15,22 @@ public final class FileBlockStore implements BlockStore {
   private final long size;
   /** Holes punched for zeros and found for block status; null where the file cannot have them. */
   private final FileHoles holes;
+  private final boolean readOnly;
 
   public FileBlockStore(Path file, long size) throws IOException {
-    this.channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    this(file, size, false);
+  }
+
+  /**
+   * {@code file} as a device of {@code size} bytes (reading zeros past the file's end); {@code
+   * readOnly}: opened for reading only, every write refused (removable media).
+   */
+  public FileBlockStore(Path file, long size, boolean readOnly) throws IOException {
+    this.channel = readOnly ? FileChannel.open(file, StandardOpenOption.READ)
+        : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
     this.size = size;
-    this.holes = FileHoles.open(file);
+    this.readOnly = readOnly;
+    this.holes = readOnly ? null : FileHoles.open(file);
   }
 
   @Override
@@ -70,6 +81,7 @@ public final class FileBlockStore implements BlockStore {
 
   @Override
   public void write(long offset, ByteBuffer data, boolean fua) throws IOException {
+    writable();
     check(offset, data.remaining());
     ByteBuffer buf = data.duplicate();
     long pos = offset;
@@ -79,6 +91,7 @@ public final class FileBlockStore implements BlockStore {
 
   @Override
   public void writeZeroes(long offset, long length, boolean fua) throws IOException {
+    writable();
     check(offset, length);
     if (length > 0 && holes != null && holes.punch(offset, length)) {
       if (fua) channel.force(false);
@@ -92,6 +105,10 @@ public final class FileBlockStore implements BlockStore {
       while (buf.hasRemaining()) pos += channel.write(buf, pos);
     }
     if (fua) channel.force(false);
+  }
+
+  private void writable() throws IOException {
+    if (readOnly) throw new IOException("the device is read-only");
   }
 
   /** Past the device's end a write would grow the file, and an end that overflows would wrap around. */
@@ -110,7 +127,7 @@ public final class FileBlockStore implements BlockStore {
 
   @Override
   public void flush() throws IOException {
-    channel.force(false);
+    if (!readOnly) channel.force(false);
   }
 
   @Override

@@ -101,6 +101,11 @@ public interface Layout {
   /** Whether a member can be rebuilt from the others (and spares make sense). */
   boolean redundant();
 
+  /** Whether the volume refuses writes (removable media): the default, no. */
+  default boolean readOnly() {
+    return false;
+  }
+
   /**
    * Whether {@code device} may take the place of the member at {@code position} (a spare, or the
    * same device coming back) without putting two copies of a block on one blade.

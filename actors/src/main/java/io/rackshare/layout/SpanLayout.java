@@ -14,7 +14,7 @@ import java.util.Set;
  * one extent per member. 16 members of 10 blocks give 160 blocks, and block 57 is block 7 of the
  * sixth member. No redundancy: losing a member fails the volume until it returns.
  */
-public final class SpanLayout extends CopiesLayout {
+public class SpanLayout extends CopiesLayout {
 
   public static final String NAME = "span";
 

@@ -198,6 +198,10 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
     if (r.config() instanceof io.rackshare.map.ResourceConfig.Block b) {
       return r.path() + " (" + b.blockCount() * b.blockSize() + " bytes, blocks of " + b.blockSize() + ")";
     }
+    if (r.config() instanceof io.rackshare.map.ResourceConfig.Medium m) {
+      return r.path() + " (removable media, volume " + m.volume() + ": " + (m.inserted()
+          ? m.image() + " inserted, " + m.sizeBytes() + " bytes, read-only)" : "empty)");
+    }
     if (r.config() instanceof io.rackshare.map.ResourceConfig.Video v) {
       return r.path() + " (console screen " + v.columns() + "x" + v.rows() + ": " + v.command() + ")";
     }

@@ -74,6 +74,15 @@ public final class ManagementEndpoint extends AllDirectives {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
     }
 
+    /**
+     * Inserts {@code image} into the removable-media drive {@code drive} (a device path, or the
+     * name of its volume), or ejects its medium ({@code image} null); completes once this blade's
+     * map shows the change.
+     */
+    default CompletionStage<java.util.Map<String, Object>> changeMedium(String drive, String image) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no media here"));
+    }
+
     /** The pool's disks and what uses them, as this blade sees them. */
     default CompletionStage<PoolStatus> pool() {
       return java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("no pool here"));
@@ -165,6 +174,10 @@ public final class ManagementEndpoint extends AllDirectives {
             completeWithFuture(answer(() -> ops.drainBlade(blade, true))))))),
         path(segment("blades").slash("undrain"), () -> post(() -> operator(request, () -> parameter("blade", blade ->
             completeWithFuture(answer(() -> ops.drainBlade(blade, false))))))),
+        path(segment("media").slash("insert"), () -> post(() -> operator(request, () -> parameter("drive", drive ->
+            parameter("image", image -> completeWithFuture(answer(() -> ops.changeMedium(drive, image)))))))),
+        path(segment("media").slash("eject"), () -> post(() -> operator(request, () -> parameter("drive", drive ->
+            completeWithFuture(answer(() -> ops.changeMedium(drive, null))))))),
         path("pool", () -> get(() -> reader(request, () -> completeWithFuture(answer(() -> ops.pool()))))),
         path("metrics", () -> get(() -> reader(request, () -> completeWithFuture(text(ops::metrics))))),
         path("map", () -> get(() -> reader(request, () -> complete(MapPage.page())))),
@@ -183,6 +196,7 @@ public final class ManagementEndpoint extends AllDirectives {
                 + " POST /volumes?name=N&layout=L&size=S[&copies=C][&width=W][&spares=K][&options=k=v,...],"
                 + " POST /volumes/{name}/grow?size=S, POST /volumes/{name}/remove[?force=true], POST /volumes/{name}/fail?device=Rack(r)/Chassis(c)/Blade(s)/Disk(n),"
                 + " POST /blades/drain?blade=Rack(r)/Chassis(c)/Blade(s), POST /blades/undrain?blade=...,"
+                + " POST /media/insert?drive=Rack(r)/Chassis(c)/Blade(s)/Media(n)|volume&image=FILE, POST /media/eject?drive=...,"
                 + " GET /console, GET /console/log?lines=N, POST /console/select?blade=Rack(r)/Chassis(c)/Blade(s)."
                 + " Changes need Authorization: Bearer <operator token> (GET /token-file, on this host, names its file).\n"))))
         : refuse(StatusCodes.PAYLOAD_TOO_LARGE, "requests here have no body")));

@@ -161,6 +161,7 @@ public record ManagerState(
   /** The incarnation of {@code device}'s content if it is memory (see {@link Member#incarnation}), else null. */
   String incarnationOf(DevicePath device) {
     ResourceDescriptor r = resources.get(device);
+    if (r != null && r.config() instanceof io.rackshare.map.ResourceConfig.Medium m) return m.incarnation();
     return r != null && r.config() instanceof io.rackshare.map.ResourceConfig.Block b ? b.incarnation() : null;
   }
 
@@ -271,6 +272,7 @@ public record ManagerState(
       }
     }
     List<String> problems = new ArrayList<>();
+    media(c, r, specs, layouts, problems);
     for (VolumeSpec spec : specs) {
       if (c.state.map.volume(spec.name()).isPresent()) continue;
       List<ResourceDescriptor> members = known(c.state, spec.members());
@@ -288,6 +290,35 @@ public record ManagerState(
     returned(c, r.blade());
     spares(c, layouts);
     return new Decision(c.events, problems);
+  }
+
+  /**
+   * The registering blade's removable-media drives: a drive with a medium has its read-only
+   * volume ({@link io.rackshare.layout.MediaLayout}), made for this medium (another medium's
+   * volume is removed and made again, so no request made for the old one reads the new); an
+   * empty drive has none. A name taken by another volume is a problem, and the drive is not shared.
+   */
+  private static void media(Changes c, ManagerProtocol.RegisterResources r, List<VolumeSpec> specs, Layouts layouts,
+      List<String> problems) {
+    for (ResourceDescriptor d : r.resources()) {
+      if (!d.path().blade().equals(r.blade()) || !(d.config() instanceof io.rackshare.map.ResourceConfig.Medium m)) {
+        continue;
+      }
+      java.util.Optional<GlobalResourceDescriptor> now = c.state.map.volume(m.volume());
+      boolean ours = now.isPresent() && now.get().layout().equals(io.rackshare.layout.MediaLayout.NAME)
+          && now.get().devices().equals(List.of(d.path()));
+      if (now.isPresent() && !ours || specs.stream().anyMatch(s -> s.name().equals(m.volume()))) {
+        problems.add(d.path() + ": its media volume '" + m.volume() + "' is not shared: another volume has that"
+            + " name (set rackshare.blade.media[" + d.path().index() + "].name)");
+        continue;
+      }
+      if (ours && m.inserted() && m.incarnation().equals(now.get().member(0).incarnation())) continue;
+      if (ours) c.add(new ManagerEvent.VolumeRemoved(m.volume()));
+      if (!m.inserted()) continue;
+      VolumeSpec spec = new VolumeSpec(m.volume(), io.rackshare.layout.MediaLayout.NAME, List.of(d.path()), Map.of());
+      c.add(new ManagerEvent.VolumeCreated(c.state.stamped(
+          layouts.get(spec.layout()).build(spec, List.of(d), List.of(), c.state.map.epoch() + 1))));
+    }
   }
 
   /** Whether {@code m} knows a volume or console route we do not, or a newer state of one. */
@@ -374,6 +405,10 @@ public record ManagerState(
    */
   public Decision removeVolume(String name, List<VolumeSpec> specs) {
     if (map.volume(name).isEmpty()) return new Decision(List.of(), List.of("no volume '" + name + "'"));
+    if (map.volume(name).get().layout().equals(io.rackshare.layout.MediaLayout.NAME)) {
+      return new Decision(List.of(), List.of("volume '" + name + "' is the medium in " + map.volume(name).get().devices()
+          .get(0) + ": eject it instead (rackshare media eject)"));
+    }
     if (specs.stream().anyMatch(s -> s.name().equals(name))) {
       return new Decision(List.of(), List.of("volume '" + name + "' is declared in rackshare.volumes: take it out of"
           + " the configuration instead"));
@@ -522,6 +557,10 @@ public record ManagerState(
     }
     if (position < 0 || !v.member(position).writable()) {
       return new Decision(List.of(), List.of()); // not a member any more, or already failed
+    }
+    if (v.layout().equals(io.rackshare.layout.MediaLayout.NAME) && !r.unreachable()) {
+      // A medium's read error (or a request for a medium just changed) fails that request, not the drive.
+      return new Decision(List.of(), List.of());
     }
     fail(c, layouts, v, position, r.from() + ": " + r.reason());
     spares(c, layouts);
@@ -694,6 +733,7 @@ public record ManagerState(
       GlobalResourceDescriptor v = c.state.map.volumes().get(name);
       if (v.growth() != null || !v.partsReady()) continue;
       Layout layout = layouts.get(v.layout());
+      if (layout.readOnly()) continue; // a medium stays in its drive
       for (DevicePath spare : v.spares()) {
         if (!map.draining(spare.blade())) continue;
         GlobalResourceDescriptor now = c.state.map.volumes().get(name);

@@ -39,6 +39,14 @@ public record DevicePath(BladeId blade, String kind, int index)
     return new DevicePath(blade, "Nvram", index);
   }
 
+  /** A blade's removable-media drive (0062), the {@code index}-th of {@code rackshare.blade.media}. */
+  public static DevicePath media(BladeId blade, int index) {
+    return new DevicePath(blade, MEDIA, index);
+  }
+
+  /** The kind of a blade's removable-media drives. */
+  public static final String MEDIA = "Media";
+
   /** The kind of a blade's shared memory. */
   public static final String MEMORY = "Memory";
 

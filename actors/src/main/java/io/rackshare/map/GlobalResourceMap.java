@@ -108,6 +108,8 @@ public record GlobalResourceMap(long epoch, Map<String, GlobalResourceDescriptor
   public java.util.List<String> heldBy(BladeId blade) {
     java.util.List<String> out = new java.util.ArrayList<>();
     for (GlobalResourceDescriptor v : new TreeMap<>(volumes).values()) {
+      // A medium stays in its drive: a drain leaves it.
+      if (v.layout().equals(io.rackshare.layout.MediaLayout.NAME)) continue;
       for (Member m : v.members()) if (m.blade().equals(blade)) out.add(v.name() + ": " + m.device());
       for (DevicePath d : v.spares()) if (d.blade().equals(blade)) out.add(v.name() + ": " + d + " (spare)");
     }

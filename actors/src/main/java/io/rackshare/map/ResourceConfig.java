@@ -12,7 +12,8 @@ import io.rackshare.serialization.RackshareSerializable;
     @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Block.class, name = "block"),
     @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Video.class, name = "video"),
     @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Keyboard.class, name = "keyboard"),
-    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Mouse.class, name = "mouse")})
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Mouse.class, name = "mouse"),
+    @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = ResourceConfig.Medium.class, name = "medium")})
 public sealed interface ResourceConfig extends RackshareSerializable {
 
   /**
@@ -63,4 +64,43 @@ public sealed interface ResourceConfig extends RackshareSerializable {
 
   /** A console mouse: reports in {@code protocol} (xterm) when the application asks for them. */
   record Mouse(String protocol) implements ResourceConfig {}
+
+  /**
+   * A removable-media drive (0062: removable media), such as a CD drive or a BMC's virtual media:
+   * shared read-only as the global volume {@code volume}. {@code image} is the medium inserted (an
+   * image file's name, or a device), null when the drive is empty; {@code blockCount} its size in
+   * blocks (0 when empty); {@code incarnation} names this insertion of this medium (the same
+   * file, unchanged, gets the same name), so that no request made for one medium reads another.
+   */
+  record Medium(String volume, String image, int blockSize, long blockCount, String incarnation)
+      implements ResourceConfig {
+    @com.fasterxml.jackson.annotation.JsonCreator
+    public Medium {
+      new Block(blockSize, 1); // checks the block size
+      if (volume == null || volume.isBlank()) throw new IllegalArgumentException("a media drive needs a volume name");
+      if (image == null ? blockCount != 0 || incarnation != null : blockCount <= 0 || incarnation == null) {
+        throw new IllegalArgumentException("a medium needs an image, a size > 0 and an incarnation; an empty drive"
+            + " none of them: " + image + ", " + blockCount + " blocks, " + incarnation);
+      }
+    }
+
+    /** An empty drive. */
+    public static Medium empty(String volume, int blockSize) {
+      return new Medium(volume, null, blockSize, 0, null);
+    }
+
+    /** Whether a medium is inserted. */
+    public boolean inserted() {
+      return image != null;
+    }
+
+    public long sizeBytes() {
+      return (long) blockSize * blockCount;
+    }
+
+    /** The medium as a block device, for the layout that builds its volume. */
+    public Block block() {
+      return new Block(blockSize, blockCount, incarnation);
+    }
+  }
 }

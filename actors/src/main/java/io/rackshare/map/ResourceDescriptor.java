@@ -15,6 +15,7 @@ public record ResourceDescriptor(DevicePath path, ResourceConfig config)
   /** The block configuration, or a clear error if this is not a block resource. */
   public ResourceConfig.Block block() {
     if (config instanceof ResourceConfig.Block b) return b;
+    if (config instanceof ResourceConfig.Medium m && m.inserted()) return m.block();
     throw new IllegalArgumentException(path + " is not a block resource: " + config);
   }
 }

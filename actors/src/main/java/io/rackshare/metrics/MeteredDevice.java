@@ -75,6 +75,11 @@ public final class MeteredDevice implements BlockDevice {
   }
 
   @Override
+  public boolean readOnly() {
+    return device.readOnly();
+  }
+
+  @Override
   public String toString() {
     return device.toString();
   }

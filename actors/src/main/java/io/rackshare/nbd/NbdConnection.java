@@ -322,7 +322,7 @@ final class NbdConnection implements Runnable {
           Optional<BlockDevice> d = exports.open(name);
           if (d.isEmpty()) throw new ProtocolViolation("no export '" + name + "'");
           ByteBuffer b = ByteBuffer.allocate(noZeroes ? 10 : 134);
-          b.putLong(d.get().size()).putShort(transmissionFlags());
+          b.putLong(d.get().size()).putShort(transmissionFlags(d.get()));
           write(b.position(b.capacity()).flip());
           allocation = name.equals(allocationFor);
           return d;
@@ -497,7 +497,7 @@ final class NbdConnection implements Runnable {
     }
     BlockDevice dev = d.get();
     optionReply(option, REP_INFO, ByteBuffer.allocate(12)
-        .putShort(INFO_EXPORT).putLong(dev.size()).putShort(transmissionFlags()).array());
+        .putShort(INFO_EXPORT).putLong(dev.size()).putShort(transmissionFlags(dev)).array());
     // Sent whether asked or not: any alignment works, the volume's block size is preferred.
     optionReply(option, REP_INFO, ByteBuffer.allocate(14).putShort(INFO_BLOCK_SIZE)
         .putInt(1).putInt(Math.max(512, dev.blockSize())).putInt(settings.maxPayload()).array());
@@ -514,9 +514,14 @@ final class NbdConnection implements Runnable {
     return d;
   }
 
-  private short transmissionFlags() {
+  private short transmissionFlags(BlockDevice device) {
     // CAN_MULTI_CONN is safe: a flush forces every member device, so it covers every write that
     // completed on any connection before it. A read is always one chunk: DF costs nothing.
+    if (device.readOnly()) {
+      // A removable medium: clients are told not to write (and get EPERM if they do).
+      return (short) (TF_HAS_FLAGS | TF_READ_ONLY | TF_SEND_FLUSH | TF_CAN_MULTI_CONN | TF_SEND_CACHE
+          | (structured ? TF_SEND_DF : 0));
+    }
     return (short) (TF_HAS_FLAGS | TF_SEND_FLUSH | TF_SEND_FUA | TF_SEND_TRIM | TF_SEND_WRITE_ZEROES
         | TF_CAN_MULTI_CONN | TF_SEND_CACHE | TF_SEND_FAST_ZERO | (structured ? TF_SEND_DF : 0));
   }
@@ -648,6 +653,11 @@ final class NbdConnection implements Runnable {
         });
       }
       case CMD_WRITE -> {
+        if (device.readOnly()) {
+          skipPayload(length);
+          reply(type, handle, EPERM);
+          return;
+        }
         if (length > settings.maxPayload()) {
           skipPayload(length);
           reply(type, handle, EINVAL);
@@ -708,7 +718,9 @@ final class NbdConnection implements Runnable {
         }
       }
       case CMD_WRITE_ZEROES, CMD_TRIM -> {
-        if ((flags & ~knownFlags) != 0) {
+        if (device.readOnly()) {
+          reply(type, handle, EPERM);
+        } else if ((flags & ~knownFlags) != 0) {
           reply(type, handle, EINVAL);
         } else if (!Ranges.fits(offset, length, size)) {
           reply(type, handle, ENOSPC);
@@ -797,6 +809,7 @@ final class NbdConnection implements Runnable {
         case OUT_OF_RANGE -> isRead ? EINVAL : ENOSPC;
         case INVALID -> EINVAL;
         case NO_SUCH_VOLUME -> ESHUTDOWN;
+        case READ_ONLY -> EPERM;
         default -> EIO;
       };
     }

@@ -48,6 +48,7 @@ final class NbdProtocol {
 
   // transmission flags
   static final short TF_HAS_FLAGS = 1;
+  static final short TF_READ_ONLY = 1 << 1;
   static final short TF_SEND_FLUSH = 1 << 2;
   static final short TF_SEND_FUA = 1 << 3;
   static final short TF_SEND_TRIM = 1 << 5;

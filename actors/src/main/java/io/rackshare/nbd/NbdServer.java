@@ -138,6 +138,21 @@ public final class NbdServer implements AutoCloseable {
     return (int) connections.stream().filter(c -> name.equals(c.serving())).count();
   }
 
+  /**
+   * Closes every connection serving export {@code name}, saying {@code why} in the log (its
+   * volume was removed, or its medium ejected); returns how many.
+   */
+  public int closeClientsOf(String name, String why) {
+    int n = 0;
+    for (NbdConnection c : connections) {
+      if (!name.equals(c.serving())) continue;
+      log.warn("NBD client {} of export '{}': {}; closing the connection", c.peer(), name, why);
+      c.close();
+      n++;
+    }
+    return n;
+  }
+
   /** Connections open now (handshaking or serving). */
   public int connections() {
     return connections.size();

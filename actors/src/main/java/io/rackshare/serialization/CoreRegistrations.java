@@ -50,6 +50,7 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(io.rackshare.map.Growth.class, 116);
     k.register(io.rackshare.map.Move.class, 117);
     k.register(io.rackshare.map.Drain.class, 118);
+    k.register(ResourceConfig.Medium.class, 120);
 
     // smm (200-299)
     k.register(SmmHandler.Hello.class, 200);
@@ -97,5 +98,9 @@ public final class CoreRegistrations implements KryoRegistrar {
     k.register(io.rackshare.console.ConsoleProtocol.Refused.class, 608);
     k.register(io.rackshare.console.ConsoleProtocol.FrameRows.class, 609);
     k.register(io.rackshare.console.ScreenRows.class, 610);
+
+    // removable media (700-749)
+    k.register(io.rackshare.media.MediaProtocol.ChangeMedium.class, 700);
+    k.register(io.rackshare.media.MediaProtocol.MediumAnswer.class, 701);
   }
 }

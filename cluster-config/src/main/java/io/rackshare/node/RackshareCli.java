@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     version = "rackshare 0.1.0",
     description = "Pools the disks of many blades into global volumes.",
-    subcommands = {RackshareCli.Node.class, Demo.class, Status.class, Pool.class, Volume.class, Blade.class, Fail.class, Console.class, Certs.class,
+    subcommands = {RackshareCli.Node.class, Demo.class, Status.class, Pool.class, Volume.class, Blade.class, Media.class, Fail.class, Console.class, Certs.class,
         RackshareCli.JournalServerCommand.class,
         RackshareCli.JournalDigestCommand.class})
 public final class RackshareCli implements Callable<Integer> {

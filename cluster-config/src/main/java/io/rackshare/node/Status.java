@@ -119,6 +119,9 @@ final class Status implements Callable<Integer> {
           .collect(Collectors.joining("\n" + " ".repeat(42)));
       b.append(String.format("%-10s %-7s %-9s %10s  %s%n", v.name(), v.layout(), v.health(), size(v.sizeBytes()),
           members));
+      if (v.layout().equals(io.rackshare.layout.MediaLayout.NAME)) {
+        b.append(" ".repeat(42)).append("read-only: the medium in this drive (rackshare media eject/insert)\n");
+      }
       if (v.inMemory()) {
         b.append(" ".repeat(42)).append("volatile: members in memory, empty again when their blade restarts\n");
       }

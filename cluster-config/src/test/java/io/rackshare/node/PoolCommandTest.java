@@ -72,6 +72,16 @@ class PoolCommandTest {
       }
 
       @Override
+      public CompletionStage<java.util.Map<String, Object>> changeMedium(String drive, String image) {
+        media.add(drive + (image == null ? " eject" : " insert " + image));
+        if ("missing.iso".equals(image)) {
+          return CompletableFuture.failedFuture(new IllegalArgumentException("no image 'missing.iso' in the media directory"));
+        }
+        return CompletableFuture.completedFuture(java.util.Map.of("volume", "cd0", "image", image == null ? "" : image,
+            "size", image == null ? 0L : 3 * MIB));
+      }
+
+      @Override
       public CompletionStage<Long> failMember(String volume, String device) {
         return CompletableFuture.failedFuture(new IllegalStateException("not in this test"));
       }
@@ -110,6 +120,7 @@ class PoolCommandTest {
   static final List<io.rackshare.map.VolumeRequest> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
   static final List<String> grown = new java.util.concurrent.CopyOnWriteArrayList<>();
   static final List<String> drains = new java.util.concurrent.CopyOnWriteArrayList<>();
+  static final List<String> media = new java.util.concurrent.CopyOnWriteArrayList<>();
   static final java.util.concurrent.atomic.AtomicInteger statusCalls = new java.util.concurrent.atomic.AtomicInteger();
 
   @AfterAll
@@ -161,6 +172,26 @@ class PoolCommandTest {
         "--name", "x", "--layout", "raid1", "--size", "1G");
     assertEquals(2, noToken.code());
     assertEquals(before, asked.size());
+  }
+
+  @Test
+  void mediaInsertAndEjectAskTheEndpointWithTheTokenAndPrintTheDrive() {
+    String url = ManagementEndpoint.url(binding, false);
+    String token = dir.resolve("token").toString();
+    CliRun noToken = CliRun.of("media", "eject", "--url", url, "--token-file", dir.resolve("nothing").toString(), "cd0");
+    assertEquals(2, noToken.code(), "a change needs the operator token");
+    CliRun insert = CliRun.of("media", "insert", "--url", url, "--token-file", token, "Rack(1)/Chassis(1)/Blade(2)/Media(0)",
+        "debian.iso");
+    assertEquals(0, insert.code(), insert.err());
+    assertEquals("debian.iso inserted: volume cd0, 3 MiB, read-only", insert.out().strip());
+    CliRun refused = CliRun.of("media", "insert", "--url", url, "--token-file", token, "cd0", "missing.iso");
+    assertEquals(2, refused.code());
+    org.junit.jupiter.api.Assertions.assertTrue(refused.err().contains("no image 'missing.iso'"), refused.err());
+    CliRun eject = CliRun.of("media", "eject", "--url", url, "--token-file", token, "cd0");
+    assertEquals(0, eject.code(), eject.err());
+    assertEquals("ejected: drive of volume cd0 is empty", eject.out().strip());
+    assertEquals(List.of("Rack(1)/Chassis(1)/Blade(2)/Media(0) insert debian.iso", "cd0 insert missing.iso", "cd0 eject"),
+        media);
   }
 
   @Test
