@@ -41,8 +41,8 @@ final class Demo implements Callable<Integer> {
   boolean exit;
 
   @Option(names = "--vm", description = "also boot a stock Linux kernel in qemu on global volumes: root a raid1 "
-      + "over blades 3-4, swap on blade 1's memory, its serial console blade 2's console (needs qemu-system-x86, "
-      + "linux-image-cloud-amd64, busybox-static)")
+      + "over blades 3-4, swap on blade 1's memory, a CD from blade 1's removable media, its serial console blade 2's "
+      + "console (needs qemu-system-x86, linux-image-cloud-amd64, busybox-static; xorriso for the CD)")
   boolean vm;
 
   @Option(names = "--vm-io-seconds", defaultValue = "600",
@@ -96,8 +96,7 @@ final class Demo implements Callable<Integer> {
     // The cluster's CA, in the demo's directory: each blade gets a certificate of it (mutual TLS on
     // the out-of-band channel), as `rackshare certs` makes them for a real cluster.
     io.rackshare.tls.ClusterCa ca = io.rackshare.tls.ClusterCa.create(dir.resolve("ca"), "rackshare");
-    io.rackshare.node.vm.GuestCluster guest = guestHost == null ? null
-        : new io.rackshare.node.vm.GuestCluster(io.rackshare.node.vm.GuestConsole.prepare(guestHost, dir.resolve("vm")), null);
+    io.rackshare.node.vm.GuestCluster guest = guestHost == null ? null : DemoGuest.prepare(guestHost, dir.resolve("vm"));
     System.out.printf("Starting %d blades as child JVMs in %s (journal %s) ...%n", blades, dir, journal.url());
     List<String> seeds = new ArrayList<>();
     long started = System.nanoTime();

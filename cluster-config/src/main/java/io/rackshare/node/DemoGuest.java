@@ -16,6 +16,19 @@ import java.util.List;
 final class DemoGuest {
   private DemoGuest() {}
 
+  /** Builds the guest in {@code dir}, with a CD where xorriso or genisoimage can make one (else says why not). */
+  static GuestCluster prepare(io.rackshare.node.vm.GuestHost host, Path dir) throws Exception {
+    io.rackshare.node.vm.GuestConsole console = io.rackshare.node.vm.GuestConsole.prepare(host, dir);
+    Path media = dir.resolve("media");
+    try {
+      io.rackshare.node.vm.GuestCd.make(media);
+    } catch (io.rackshare.node.vm.GuestHost.Missing m) {
+      System.out.println("rackshare demo --vm: the guest gets no CD: " + m.getMessage());
+      media = null;
+    }
+    return new GuestCluster(console, media);
+  }
+
   /** {@code uris}, {@code pids}: each blade's NBD address and pid, by slot from 1. */
   static void boot(GuestCluster guest, List<String> uris, List<String> pids, String mgmt, int ioSeconds)
       throws IOException {
@@ -32,7 +45,7 @@ final class DemoGuest {
 
         A stock Linux kernel (%s) with a busybox initramfs boots in qemu (%s) on global volumes:
           root  %-8s raid1 of a disk of blades %s, over NBD through blade %d
-          swap  %-8s blade %d's memory (a RAM volume)
+          swap  %-8s blade %d's memory (a RAM volume)%s
         Its serial console is blade %d's console: the station above shows it. It makes a filesystem,
         writes files and their sums, then writes and reads back for %d s; then checks its dmesg for
         I/O errors and powers off ("RACKSHARE-VM: ..." lines say how it went). Meanwhile, kill a blade
@@ -44,7 +57,9 @@ final class DemoGuest {
         The qemu command line:
           %s
         """, guest.console().host().version(), guest.console().host().accel(),
-        GuestCluster.ROOT, GuestCluster.ROOT_BLADES, first, GuestCluster.SWAP, GuestCluster.SWAP_BLADE, first,
+        GuestCluster.ROOT, GuestCluster.ROOT_BLADES, first, GuestCluster.SWAP, GuestCluster.SWAP_BLADE,
+        guest.cdDir() == null ? "" : String.format("%n  cd    %-8s removable media of blade %d, read-only", io.rackshare.node.vm.GuestCd.NAME,
+            GuestCluster.CD_BLADE), first,
         ioSeconds, pids.get(copy - 1), mgmt, verify, mgmt, GuestCluster.blade(verify), ready,
         guest.console().requestFile(verify), String.join(" ", boot.command()));
   }

@@ -26,8 +26,10 @@ public record GuestCluster(GuestConsole console, Path cdDir) {
   public static final String SWAP = "vm-swap";
   /** The blades holding the copies of the root volume. */
   public static final List<Integer> ROOT_BLADES = List.of(3, 4);
-  /** The blade whose memory is the swap volume, which hosts the station and the CD. */
+  /** The blade whose memory is the swap volume (it also hosts the station). */
   public static final int SWAP_BLADE = 1;
+  /** The blade whose removable media drive holds the CD. */
+  public static final int CD_BLADE = 1;
   /** The blade through which the first boot reaches its disks, and whose console shows it. */
   public static final int FIRST_BLADE = 2;
   /** Another blade, for the boot that verifies the files. */
@@ -46,10 +48,10 @@ public record GuestCluster(GuestConsole console, Path cdDir) {
     if (slot == SWAP_BLADE) {
       b.append("blade.memory = [{ size = ").append(SWAP_MIB).append("MiB }]\n");
       b.append("console.station.target = \"").append(blade(FIRST_BLADE)).append("\"\n");
-      if (cdDir != null) {
-        b.append("blade.media-dir = ").append(GuestConsole.quote(cdDir.toAbsolutePath().toString())).append('\n');
-        b.append("blade.media = [{ name = ").append(GuestCd.NAME).append(", image = \"").append(GuestCd.IMAGE).append("\" }]\n");
-      }
+    }
+    if (slot == CD_BLADE && cdDir != null) {
+      b.append("blade.media-dir = ").append(GuestConsole.quote(cdDir.toAbsolutePath().toString())).append('\n');
+      b.append("blade.media = [{ name = ").append(GuestCd.NAME).append(", image = \"").append(GuestCd.IMAGE).append("\" }]\n");
     }
     if (slot == FIRST_BLADE || slot == VERIFY_BLADE) b.append("console.command = ").append(console.consoleCommand(slot)).append('\n');
     // Each root copy is the 5th disk (Disk(4)) of its blade, after the demo's four.
