@@ -51,6 +51,14 @@ final class StationLog {
     }
   }
 
+  /** The station's screen as text ({@code GET /console}: what its viewers see; "" under a banner). */
+  String screen() throws Exception {
+    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(mgmt + "/console")).GET());
+    if (r.statusCode() != 200) throw new IllegalStateException("console: " + r.statusCode() + " " + r.body());
+    JsonNode c = BladeStatuses.JSON.readTree(r.body());
+    return c.get("banner").asText().isEmpty() ? c.get("screen").asText() : "";
+  }
+
   /** The shown console's last {@code n} lines, the times cut off. */
   List<String> lines(int n) throws Exception {
     HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(mgmt + "/console/log?lines=" + n)).GET());

@@ -138,6 +138,9 @@ class VmBootIT {
     station.await("a clean dmesg", l -> l.equals("RACKSHARE-VM: dmesg clean"), FATAL, T);
     station.await("qemu's clean exit", l -> l.equals("RACKSHARE-VM: qemu exited with 0"), FATAL, T);
     log("verify boot done", boot);
+    String screen = station.screen();
+    assertTrue(screen.lines().anyMatch(l -> l.trim().equals("RACKSHARE-VM: files verified 12")),
+        "the station's screen shows the guest's console:\n" + screen);
     assertTrue(volumeRequests(verify, "read") > readsBefore, "blade 1 carried the verify boot's reads");
     assertEquals("degraded", DemoBlades.volume(blades.status(1), GuestCluster.ROOT).health().toLowerCase(),
         "blade " + killed + " stayed down: the files came from one copy");
