@@ -40,6 +40,15 @@ final class Demo implements Callable<Integer> {
   @Option(names = "--exit", description = "stop once every blade is ready (for scripts)")
   boolean exit;
 
+  @Option(names = "--vm", description = "also boot a stock Linux kernel in qemu on global volumes: root a raid1 "
+      + "over blades 3-4, swap on blade 1's memory, a CD from blade 1's removable media, its serial console blade 2's "
+      + "console (needs qemu-system-x86, linux-image-cloud-amd64, busybox-static; xorriso for the CD)")
+  boolean vm;
+
+  @Option(names = "--vm-io-seconds", defaultValue = "600",
+      description = "with --vm: how long the guest keeps writing and reading back (default ${DEFAULT-VALUE})")
+  int vmIoSeconds;
+
   private static final Pattern UP = Pattern.compile("RACKSHARE UP blade=\\S+ oob=(\\S+)");
   private static final Pattern READY = Pattern.compile(
       "RACKSHARE READY blade=(\\S+) pid=(\\d+) .* nbd=(\\S+) mgmt=(\\S+) volumes=(\\S*)");
@@ -50,6 +59,15 @@ final class Demo implements Callable<Integer> {
     if (diskMib < 1) throw new IllegalArgumentException("--disk-mib must be >= 1");
     if (!rebuildRate.matches("\\d+\\s*[KMG]?i?B?")) {
       throw new IllegalArgumentException("--rebuild-rate must be a size such as 16MiB");
+    }
+    io.rackshare.node.vm.GuestHost guestHost = null;
+    if (vm) {
+      try {
+        guestHost = io.rackshare.node.vm.GuestHost.find();
+      } catch (io.rackshare.node.vm.GuestHost.Missing m) {
+        System.err.println("rackshare demo --vm: " + m.getMessage());
+        return 2;
+      }
     }
     Path dir = Files.createTempDirectory("rackshare-demo-");
     // The managers' journal: an H2 server in this process, which outlives the blades.
@@ -78,13 +96,16 @@ final class Demo implements Callable<Integer> {
     // The cluster's CA, in the demo's directory: each blade gets a certificate of it (mutual TLS on
     // the out-of-band channel), as `rackshare certs` makes them for a real cluster.
     io.rackshare.tls.ClusterCa ca = io.rackshare.tls.ClusterCa.create(dir.resolve("ca"), "rackshare");
+    io.rackshare.node.vm.GuestCluster guest = guestHost == null ? null : DemoGuest.prepare(guestHost, dir.resolve("vm"));
     System.out.printf("Starting %d blades as child JVMs in %s (journal %s) ...%n", blades, dir, journal.url());
     List<String> seeds = new ArrayList<>();
     long started = System.nanoTime();
     for (int slot = 1; slot <= blades; slot++) {
       Path bladeDir = dir.resolve("blade" + slot);
       BladeProcess p = BladeProcess.start("blade" + slot, bladeDir, DemoCluster.node(slot, bladeDir, diskMib, 0,
-          List.copyOf(seeds), 0, 0, rebuildRate, journal.hocon(), tone(slot)), ca);
+          List.copyOf(seeds), 0, 0, rebuildRate, journal.hocon(),
+          tone(slot) + "
+" + (guest == null ? "" : guest.extra(slot))), ca);
       nodes.add(p);
       Matcher up = UP.matcher(p.awaitLine("RACKSHARE UP", Duration.ofSeconds(120)));
       if (!up.find()) throw new IllegalStateException("unexpected UP line from " + p.name());
@@ -112,13 +133,15 @@ final class Demo implements Callable<Integer> {
     if (station[0] != null) {
       System.out.printf("""
 
-          One console station for every blade's shell (blade 1 hosts it; it shows blade 1 first):
+          One console station for every blade's console (blade 1 hosts it; it shows blade %d first):
           %s
           Switch it to another blade:
             ./rackshare console --url %s --select 'Rack(1)/Chassis(1)/Blade(3)'
           or type Ctrl-E c 3 Enter in the viewer.%s
-          """, station[0], mgmt.get(0), tone(2).isEmpty() ? ""
-              : "\nAudio: blades 2 and on play a tone of 220 Hz x slot (sox); press 'Audio on' in the browser.");
+          """, guest == null ? 1 : io.rackshare.node.vm.GuestCluster.FIRST_BLADE, station[0], mgmt.get(0),
+              tone(2).isEmpty() ? ""
+              : "
+Audio: blades 2 and on play a tone of 220 Hz x slot (sox); press 'Audio on' in the browser.");
     }
     String a = uris.get(0);
     String b = uris.get(uris.size() - 1);
@@ -145,6 +168,7 @@ final class Demo implements Callable<Integer> {
           kill -9 %s && watch ./rackshare status --url %s
         """, 2 * diskMib, 2 * diskMib, diskMib, 2 * diskMib, 2 * diskMib, a, b, a, a, mgmt.get(0), a,
         rebuildRate, pids.get(1), mgmt.get(0));
+    if (guest != null) DemoGuest.boot(guest, uris, pids, mgmt.get(0), vmIoSeconds);
     if (exit) {
       System.out.println("Stopping (--exit).");
       return 0;

@@ -37,7 +37,7 @@ final class DemoBlades implements AutoCloseable {
   final int count;
   final int diskMib;
   final String rebuildRate;
-  final String extra;
+  final java.util.function.IntFunction<String> extra;
   final JournalServer journal;
   final Map<Integer, BladeProcess> blades = new TreeMap<>();
   final Map<Integer, String> oob = new TreeMap<>();
@@ -46,6 +46,11 @@ final class DemoBlades implements AutoCloseable {
 
   /** {@code extra}: HOCON inside {@code rackshare} for every blade. */
   DemoBlades(Path dir, int count, int diskMib, String rebuildRate, String extra) {
+    this(dir, count, diskMib, rebuildRate, slot -> extra);
+  }
+
+  /** {@code extra}: HOCON inside {@code rackshare} for each blade, by slot (after the demo's, so it may override it). */
+  DemoBlades(Path dir, int count, int diskMib, String rebuildRate, java.util.function.IntFunction<String> extra) {
     this.dir = dir;
     this.count = count;
     this.diskMib = diskMib;
@@ -93,7 +98,7 @@ final class DemoBlades implements AutoCloseable {
       Files.move(log, bladeDir(slot).resolve("node.log." + n));
     }
     BladeProcess b = BladeProcess.start("blade" + slot, bladeDir(slot), DemoCluster.node(slot, bladeDir(slot), diskMib,
-        0, seeds, 0, 0, rebuildRate, journal.hocon(), extra), TestCa.get());
+        0, seeds, 0, 0, rebuildRate, journal.hocon(), extra.apply(slot)), TestCa.get());
     blades.put(slot, b);
     return b;
   }
