@@ -104,8 +104,7 @@ final class Demo implements Callable<Integer> {
       Path bladeDir = dir.resolve("blade" + slot);
       BladeProcess p = BladeProcess.start("blade" + slot, bladeDir, DemoCluster.node(slot, bladeDir, diskMib, 0,
           List.copyOf(seeds), 0, 0, rebuildRate, journal.hocon(),
-          tone(slot) + "
-" + (guest == null ? "" : guest.extra(slot))), ca);
+          tone(slot) + "\n" + (guest == null ? "" : guest.extra(slot))), ca);
       nodes.add(p);
       Matcher up = UP.matcher(p.awaitLine("RACKSHARE UP", Duration.ofSeconds(120)));
       if (!up.find()) throw new IllegalStateException("unexpected UP line from " + p.name());
@@ -140,8 +139,7 @@ final class Demo implements Callable<Integer> {
           or type Ctrl-E c 3 Enter in the viewer.%s
           """, guest == null ? 1 : io.rackshare.node.vm.GuestCluster.FIRST_BLADE, station[0], mgmt.get(0),
               tone(2).isEmpty() ? ""
-              : "
-Audio: blades 2 and on play a tone of 220 Hz x slot (sox); press 'Audio on' in the browser.");
+              : "\nAudio: blades 2 and on play a tone of 220 Hz x slot (sox); press 'Audio on' in the browser.");
     }
     String a = uris.get(0);
     String b = uris.get(uris.size() - 1);
