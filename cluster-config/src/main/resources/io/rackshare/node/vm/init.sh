@@ -92,8 +92,15 @@ if [ -n "$swap" ] && [ "$mode" = first ]; then
   # Use it: more data in a tmpfs than the memory the guest has free, so pages go to the swap
   # disk and come back; their sum must not change.
   mkdir -p /t && mount -t tmpfs -o size=120m tmpfs /t || fail "tmpfs"
-  mib=$(($(awk '/MemAvailable/ {print $2}' /proc/meminfo) / 1024 + 12))
-  dd if=/dev/urandom of=/t/big bs=1M count=$mib 2>/dev/null || fail "tmpfs write"
+  # In steps of 2 MiB, swapping early: one large write into a nearly full memory can outrun a
+  # slow swap device's writeback and wake the OOM killer (seen on a loaded host).
+  echo 100 > /proc/sys/vm/swappiness
+  mib=$(($(awk '/MemAvailable/ {print $2}' /proc/meminfo) / 1024 + 8))
+  at=0
+  while [ $at -lt $mib ]; do
+    dd if=/dev/urandom of=/t/big bs=1M seek=$at count=2 conv=notrunc 2>/dev/null || fail "tmpfs write at $at MiB"
+    at=$((at + 2))
+  done
   want="$(sha256sum < /t/big)"
   used=$(awk '/SwapTotal/ {t = $2} /SwapFree/ {f = $2} END {print t - f}' /proc/meminfo)
   if [ "$(sha256sum < /t/big)" = "$want" ]; then say "swap used $used KiB, $mib MiB read back"; else say "FAILED: swapped pages changed"; fi
