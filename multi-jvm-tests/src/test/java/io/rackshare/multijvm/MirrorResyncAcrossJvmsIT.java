@@ -1,5 +1,7 @@
 package io.rackshare.multijvm;
 
+import io.rackshare.testkit.StatusPoller;
+import io.rackshare.testkit.ReservedPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,7 +75,7 @@ class MirrorResyncAcrossJvmsIT {
   }
 
   BladeStatus.Volume mirror() throws Exception {
-    BladeStatus s = BladeStatuses.fetch(mgmt.get(1));
+    BladeStatus s = StatusPoller.fetch(mgmt.get(1));
     return s.volumes().stream().filter(v -> v.name().equals("mirror")).findFirst().orElseThrow();
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rackshare.management.BladeStatus;
 import io.rackshare.node.BladeProcess;
+import io.rackshare.testkit.StatusPoller;
 import io.rackshare.testkit.Tool;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -117,24 +118,11 @@ class PartitionIT {
     Tool.Result r = Tool.run(Duration.ofSeconds(20), Map.of(), net.inside(slot, List.of("curl", "-sf", "--max-time",
         "5", "--cacert", ca.toString(), "https://" + net.address(slot) + ":" + MGMT + "/status")));
     if (r.exit() != 0) throw new IllegalStateException("no status from blade " + slot + ": " + r.out());
-    return DemoBlades.JSON.readValue(r.out(), BladeStatus.class);
+    return StatusPoller.JSON.readValue(r.out(), BladeStatus.class);
   }
 
   BladeStatus await(int slot, String what, Predicate<BladeStatus> p, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    BladeStatus last = null;
-    Exception error = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        last = status(slot);
-        if (p.test(last)) return last;
-      } catch (Exception e) {
-        error = e;
-      }
-      Thread.sleep(100); // polling another process's status
-    }
-    throw new AssertionError("blade " + slot + ": " + what + " within " + timeout + "; last status: "
-        + (last == null ? String.valueOf(error) : DemoBlades.JSON.writeValueAsString(last)));
+    return StatusPoller.await("blade " + slot, () -> status(slot), what, p, timeout);
   }
 
   Path member(int slot, int index) {
