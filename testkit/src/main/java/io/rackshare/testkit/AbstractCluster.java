@@ -23,9 +23,23 @@ abstract class AbstractCluster implements RackshareCluster {
   /** Blades partitioned and not healed: they are running, but the awaits do not ask them. */
   final Set<Integer> partitioned = new TreeSet<>();
 
+  /** The manager's journal, when the spec asks for one. */
+  final io.rackshare.persistence.JournalServer journal;
+
   AbstractCluster(ClusterSpec spec, Path dir) {
     this.spec = spec;
     this.dir = dir.toAbsolutePath();
+    this.journal = spec.journal() ? io.rackshare.persistence.JournalServer.start(this.dir.resolve("journal"), 0) : null;
+  }
+
+  /** The journal's settings inside {@code rackshare} ("" without a journal). */
+  String journalHocon() {
+    return journal == null ? "" : "rackshare { " + journal.hocon() + " }\n";
+  }
+
+  /** Stops the journal server, after the blades. */
+  void closeJournal() {
+    if (journal != null) journal.close();
   }
 
   /** Starts every blade and creates the pooled volumes. */

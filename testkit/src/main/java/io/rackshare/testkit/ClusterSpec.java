@@ -18,9 +18,11 @@ import java.util.stream.Collectors;
  * @param pooled volumes created by size on the pool once the cluster is up
  * @param hocon settings inside every blade's configuration (full paths, e.g. {@code
  *     rackshare.access.rebuild-step = 64KiB})
+ * @param journal whether the manager journals to an H2 journal server the cluster runs (else in
+ *     memory: no live backup, and a new manager starts from the blades' maps)
  */
 public record ClusterSpec(Mode mode, Map<Integer, Blade> blades, List<Volume> volumes, List<PooledVolume> pooled,
-    String hocon) {
+    String hocon, boolean journal) {
 
   /** Where the blades run. */
   public enum Mode {
@@ -160,6 +162,7 @@ public record ClusterSpec(Mode mode, Map<Integer, Blade> blades, List<Volume> vo
     private final List<Volume> volumes = new ArrayList<>();
     private final List<PooledVolume> pooled = new ArrayList<>();
     private final StringBuilder hocon = new StringBuilder();
+    private boolean journal;
 
     private Builder(Mode mode) {
       this.mode = mode;
@@ -226,9 +229,19 @@ public record ClusterSpec(Mode mode, Map<Integer, Blade> blades, List<Volume> vo
       return hocon(path + " = " + value);
     }
 
+    /**
+     * The manager's journal in an H2 journal server that the cluster runs in the test's JVM (as
+     * {@code rackshare journal-server} would), so that a live backup follows it and takes over,
+     * losing nothing, when the manager's blade dies ({@link RackshareCluster#awaitBackup}).
+     */
+    public Builder journal() {
+      journal = true;
+      return this;
+    }
+
     /** The spec. */
     public ClusterSpec build() {
-      return new ClusterSpec(mode, blades, volumes, pooled, hocon.toString());
+      return new ClusterSpec(mode, blades, volumes, pooled, hocon.toString(), journal);
     }
   }
 }

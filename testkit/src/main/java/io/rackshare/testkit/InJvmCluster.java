@@ -68,19 +68,22 @@ final class InJvmCluster extends AbstractCluster {
   }
 
   Config config(int slot) {
-    return ConfigFactory.parseString("rackshare.blade.slot = " + slot + "\n"
+    Config c = ConfigFactory.parseString(journalHocon() + "rackshare.blade.slot = " + slot + "\n"
             + "rackshare.blade.data-dir = \"" + dataDir(slot).toString().replace("\\", "/") + "\"\n"
             + spec.blades().get(slot).hocon())
         .withFallback(ConfigFactory.parseString(spec.commonHocon()))
         .withFallback(ConfigFactory.parseString(DEFAULTS))
         .withFallback(ConfigFactory.load())
         .resolve();
+    return journal == null ? c : io.rackshare.persistence.Journals.apply(c);
   }
 
   /** Starts blade {@code slot} and joins it through a running blade (or itself, the first). */
   private void startBlade(int slot) {
     ActorTestKit kit = ActorTestKit.create("rackshare", config(slot));
     if (logs != null) logs.blade(Cluster.get(kit.system()).selfMember().address().toString(), log(slot));
+    // A manager may start on this blade: its journal's tables must exist first (as RackshareNode does).
+    if (journal != null) io.rackshare.persistence.Journals.prepare(kit.system(), START);
     Rackshare.get(kit.system());
     Cluster cluster = Cluster.get(kit.system());
     List<Integer> others = running();
@@ -204,6 +207,7 @@ final class InJvmCluster extends AbstractCluster {
       if (!kit.system().whenTerminated().isCompleted()) kit.shutdownTestKit();
     }
     kits.clear();
+    closeJournal();
     if (logs != null) logs.detach();
   }
 }

@@ -77,7 +77,7 @@ final class JvmCluster extends AbstractCluster {
         rackshare.nbd.port = 0
         rackshare.management.port = 0
         """.formatted(slot, d.toString().replace("\\", "/"), String.join(", ", seeds))
-        + spec.blades().get(slot).hocon() + spec.commonHocon();
+        + spec.blades().get(slot).hocon() + spec.commonHocon() + journalHocon();
     blades.put(slot, BladeProcess.start("blade" + slot, d, hocon, ca));
   }
 
@@ -184,13 +184,12 @@ final class JvmCluster extends AbstractCluster {
     devices.forEach(NbdBlockDevice::close);
     devices.clear();
     for (BladeProcess b : blades.values()) b.terminate();
-    for (BladeProcess b : blades.values()) {
-      try {
-        b.close();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
+    try {
+      for (BladeProcess b : blades.values()) b.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      closeJournal();
     }
   }
 }

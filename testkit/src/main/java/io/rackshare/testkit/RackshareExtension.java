@@ -107,6 +107,11 @@ public final class RackshareExtension implements BeforeEachCallback, AfterEachCa
       System.err.println("rackshare-testkit: the blades' data and logs of the failed test are in " + dir);
     } else {
       delete(dir);
+      try {
+        Files.deleteIfExists(dir.getParent()); // the test class's directory, when no other test's is kept
+      } catch (IOException e) {
+        // DirectoryNotEmptyException: another test of the class kept its directory.
+      }
     }
     dir = null;
   }

@@ -80,4 +80,23 @@ class InJvmClusterTest {
     writer.verifyAll(cluster.blockDevice(2, "m0"));
     cluster.heal(3);
   }
+
+  @Test
+  void withAJournalTheBackupTakesOverWhenTheManagersBladeIsKilled() throws Exception {
+    RackshareCluster cluster = rackshare.start(ClusterSpec.inOneJvm()
+        .blades(3, "8MiB")
+        .raid1("m0", List.of(2, 3), List.of(1))
+        .journal()
+        .build());
+    assertEquals(1, cluster.awaitManager(T));
+    assertEquals(2, cluster.awaitBackup(T), "the next oldest blade follows the journal");
+    VerifyingWriter writer = VerifyingWriter.start(cluster.blockDevice(3, "m0"),
+        VerifyingWriter.Options.defaults().region(0, 2 << 20).rate(300));
+    long before = writer.awaitAcknowledged(100, T).acknowledged();
+    cluster.kill(1);
+    assertEquals(2, cluster.awaitManager(T), "the backup took over");
+    writer.awaitAcknowledged(before + 300, T);
+    writer.stop(T);
+    writer.verifyAll(cluster.blockDevice(2, "m0"));
+  }
 }

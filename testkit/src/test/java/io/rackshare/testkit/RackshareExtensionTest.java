@@ -29,6 +29,13 @@ class RackshareExtensionTest {
     Files.writeString(e.dir().resolve("cluster1/blade1/node.log"), "a blade's log");
     e.finish(false);
     assertFalse(Files.exists(passed));
+    assertTrue(Files.exists(failed), "a kept directory stays beside");
+
+    Path alone = tmp.resolve("class").resolve("passed");
+    e.begin(alone);
+    Files.createDirectories(alone);
+    e.finish(false);
+    assertFalse(Files.exists(tmp.resolve("class")), "an empty class directory goes too");
   }
 
   @Test
