@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rackshare.management.BladeStatus;
 import io.rackshare.node.BladeProcess;
+import io.rackshare.testkit.NetworkNamespaces;
 import io.rackshare.testkit.StatusPoller;
 import io.rackshare.testkit.Tool;
 import java.io.RandomAccessFile;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Partitions on real, separate network stacks: four blades, each in a network namespace of its own
- * with a veth cable to a bridge ({@link NetNs}), talking over the TCP data lane (no Unix socket
+ * with a veth cable to a bridge ({@link NetworkNamespaces}), talking over the TCP data lane (no Unix socket
  * crosses namespaces), on an H2 journal this test serves on the bridge. A cable is pulled while
  * fio writes with verification through a blade on the other side:
  *
@@ -57,7 +58,7 @@ class PartitionIT {
   static final int MGMT = 8558;
   static final long TAKEOVER_BOUND_MS = 5000;
 
-  NetNs net;
+  NetworkNamespaces net;
   io.rackshare.persistence.JournalServer journal;
   Path dir;
   final Map<Integer, BladeProcess> blades = new TreeMap<>();
@@ -145,10 +146,10 @@ class PartitionIT {
 
   @Test
   void aCutOffBladeAcknowledgesNothingTheMajorityLacksAndEverythingMatchesAfterTheHeal() throws Exception {
-    Optional<String> why = NetNs.unavailable();
+    Optional<String> why = NetworkNamespaces.unavailable();
     Assumptions.assumeTrue(why.isEmpty(), () -> "skipped: " + why.get());
     dir = TestDirs.fresh(PartitionIT.class);
-    net = new NetNs(4);
+    net = new NetworkNamespaces(4);
     journal = io.rackshare.persistence.JournalServer.start(dir.resolve("journal"), 0, net.hostAddress());
     start(1);
     blades.get(1).awaitLine("RACKSHARE UP", T);

@@ -23,13 +23,17 @@ abstract class AbstractCluster implements RackshareCluster {
   /** Blades partitioned and not healed: they are running, but the awaits do not ask them. */
   final Set<Integer> partitioned = new TreeSet<>();
 
-  /** The manager's journal, when the spec asks for one. */
-  final io.rackshare.persistence.JournalServer journal;
+  /** The manager's journal, when the spec asks for one ({@link #startJournal}). */
+  io.rackshare.persistence.JournalServer journal;
 
   AbstractCluster(ClusterSpec spec, Path dir) {
     this.spec = spec;
     this.dir = dir.toAbsolutePath();
-    this.journal = spec.journal() ? io.rackshare.persistence.JournalServer.start(this.dir.resolve("journal"), 0) : null;
+  }
+
+  /** Starts the journal server the spec asks for, reachable at {@code address} (null: loopback). */
+  void startJournal(String address) {
+    if (spec.journal()) journal = io.rackshare.persistence.JournalServer.start(dir.resolve("journal"), 0, address);
   }
 
   /** The journal's settings inside {@code rackshare} ("" without a journal). */

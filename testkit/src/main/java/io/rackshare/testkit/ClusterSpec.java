@@ -20,9 +20,11 @@ import java.util.stream.Collectors;
  *     rackshare.access.rebuild-step = 64KiB})
  * @param journal whether the manager journals to an H2 journal server the cluster runs (else in
  *     memory: no live backup, and a new manager starts from the blades' maps)
+ * @param networkNamespaces whether each blade (separate JVMs only) runs in a network namespace of
+ *     its own, so that {@link RackshareCluster#partition} can cut its cable
  */
 public record ClusterSpec(Mode mode, Map<Integer, Blade> blades, List<Volume> volumes, List<PooledVolume> pooled,
-    String hocon, boolean journal) {
+    String hocon, boolean journal, boolean networkNamespaces) {
 
   /** Where the blades run. */
   public enum Mode {
@@ -110,6 +112,9 @@ public record ClusterSpec(Mode mode, Map<Integer, Blade> blades, List<Volume> vo
     pooled = List.copyOf(pooled);
     hocon = hocon == null ? "" : hocon;
     if (blades.isEmpty()) throw new IllegalArgumentException("a cluster needs at least one blade");
+    if (networkNamespaces && mode != Mode.SEPARATE_JVMS) {
+      throw new IllegalArgumentException("network namespaces are for separate JVMs: one JVM has one network stack");
+    }
   }
 
   /** A builder for blades in the test's JVM. */
@@ -163,6 +168,7 @@ public record ClusterSpec(Mode mode, Map<Integer, Blade> blades, List<Volume> vo
     private final List<PooledVolume> pooled = new ArrayList<>();
     private final StringBuilder hocon = new StringBuilder();
     private boolean journal;
+    private boolean networkNamespaces;
 
     private Builder(Mode mode) {
       this.mode = mode;
@@ -239,9 +245,20 @@ public record ClusterSpec(Mode mode, Map<Integer, Blade> blades, List<Volume> vo
       return this;
     }
 
+    /**
+     * Each blade in a network namespace of its own, cabled to a bridge ({@link NetworkNamespaces}),
+     * so that {@link RackshareCluster#partition} cuts a blade off as a pulled cable would. Needs
+     * root and {@code ip netns}; where the machine does not allow them, starting the cluster
+     * aborts the test (a JUnit assumption) saying why. Separate JVMs only.
+     */
+    public Builder networkNamespaces() {
+      networkNamespaces = true;
+      return this;
+    }
+
     /** The spec. */
     public ClusterSpec build() {
-      return new ClusterSpec(mode, blades, volumes, pooled, hocon.toString(), journal);
+      return new ClusterSpec(mode, blades, volumes, pooled, hocon.toString(), journal, networkNamespaces);
     }
   }
 }

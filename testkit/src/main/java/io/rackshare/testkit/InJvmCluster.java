@@ -54,6 +54,7 @@ final class InJvmCluster extends AbstractCluster {
 
   @Override
   void start() throws Exception {
+    startJournal(null);
     for (int slot : spec.slots()) startBlade(slot);
     for (int slot : spec.slots()) awaitServing(slot);
     for (ClusterSpec.PooledVolume p : spec.pooled()) {

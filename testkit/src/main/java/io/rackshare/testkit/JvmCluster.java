@@ -37,6 +37,8 @@ final class JvmCluster extends AbstractCluster {
   private final Map<Integer, String> mgmt = new TreeMap<>();
   private final List<NbdBlockDevice> devices = new CopyOnWriteArrayList<>();
   private ClusterCa ca;
+  /** The blades' network namespaces, when the spec asks for them. */
+  private NetworkNamespaces net;
 
   JvmCluster(ClusterSpec spec, Path dir) {
     super(spec, dir);
@@ -44,6 +46,12 @@ final class JvmCluster extends AbstractCluster {
 
   @Override
   void start() throws Exception {
+    if (spec.networkNamespaces()) {
+      java.util.Optional<String> why = NetworkNamespaces.unavailable();
+      org.junit.jupiter.api.Assumptions.assumeTrue(why.isEmpty(), () -> "no network namespaces here: " + why.orElse(""));
+      net = new NetworkNamespaces(java.util.Collections.max(spec.slots()));
+    }
+    startJournal(net == null ? null : net.hostAddress());
     ca = ClusterCa.create(dir.resolve("cluster-ca"), "rackshare");
     List<Integer> slots = spec.slots();
     launch(slots.get(0));
@@ -70,15 +78,25 @@ final class JvmCluster extends AbstractCluster {
       while (Files.exists(d.resolve("node.log." + n))) n++;
       Files.move(log, d.resolve("node.log." + n));
     }
+    String host = host(slot);
+    // In a namespace the management endpoint listens beyond loopback, where it would serve HTTPS:
+    // plain HTTP on the test's own bridge, so that the status poller reads it.
     String hocon = """
         rackshare.blade { slot = %d, data-dir = "%s" }
-        rackshare.oob { hostname = "127.0.0.1", port = 0 }
+        rackshare.oob { hostname = "%s", port = 0 }
+        rackshare.public.hostname = "%s"
         rackshare.seed-nodes = [%s]
         rackshare.nbd.port = 0
-        rackshare.management.port = 0
-        """.formatted(slot, d.toString().replace("\\", "/"), String.join(", ", seeds))
+        rackshare.management { port = 0, tls = off }
+        """.formatted(slot, d.toString().replace("\\", "/"), host, host, String.join(", ", seeds))
         + spec.blades().get(slot).hocon() + spec.commonHocon() + journalHocon();
-    blades.put(slot, BladeProcess.start("blade" + slot, d, hocon, ca));
+    blades.put(slot, BladeProcess.start("blade" + slot, d, hocon, net == null ? List.of() : net.inside(slot, List.of()),
+        ca, net == null ? List.of("127.0.0.1", "localhost") : List.of(host)));
+  }
+
+  /** Where blade {@code slot} listens: loopback, or its namespace's address. */
+  private String host(int slot) {
+    return net == null ? "127.0.0.1" : net.address(slot);
   }
 
   private void awaitUp(int slot) throws Exception {
@@ -95,9 +113,14 @@ final class JvmCluster extends AbstractCluster {
     mgmt.put(slot, m.group(2));
   }
 
+  /** The operator token blade {@code slot} made in its data directory. */
+  private String operatorToken(int slot) throws java.io.IOException {
+    return Files.readAllLines(dataDir(slot).resolve("operator-token")).get(0).trim();
+  }
+
   /** {@code rackshare volume create} through blade {@code slot}'s endpoint, then waits until every blade serves it. */
   private void createOnPool(int slot, ClusterSpec.PooledVolume p) throws Exception {
-    String token = Files.readAllLines(dataDir(slot).resolve("operator-token")).get(0).trim();
+    String token = operatorToken(slot);
     String q = "/volumes?name=" + enc(p.name()) + "&layout=" + enc(p.layout()) + "&size=" + enc(p.size())
         + "&copies=" + p.copies() + "&width=0&spares=" + p.spares();
     HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
@@ -143,21 +166,32 @@ final class JvmCluster extends AbstractCluster {
 
   @Override
   public void partition(int slot) {
-    throw new UnsupportedOperationException("partitioning blades in separate JVMs needs each blade in a network "
-        + "namespace of its own (root and `ip netns`), which this testkit does not set up yet; "
-        + "ClusterSpec.inOneJvm() partitions with an Artery blackhole");
+    known(slot);
+    namespaces().cut(slot);
+    partitioned.add(slot);
   }
 
   @Override
   public void heal(int slot) {
-    partition(slot);
+    known(slot);
+    namespaces().heal(slot);
+    partitioned.remove(slot);
+  }
+
+  private NetworkNamespaces namespaces() {
+    if (net == null) {
+      throw new UnsupportedOperationException("partitioning blades in separate JVMs needs each blade in a network "
+          + "namespace of its own: ask for them with ClusterSpec.Builder.networkNamespaces() (root and `ip netns`); "
+          + "ClusterSpec.inOneJvm() partitions with an Artery blackhole");
+    }
+    return net;
   }
 
   @Override
   public BladeStatus status(int slot) throws Exception {
     String url = mgmt.get(slot);
     if (url == null || !blades.get(slot).isAlive()) throw new IllegalStateException("blade " + slot + " is not running");
-    return StatusPoller.fetch(url);
+    return StatusPoller.fetch(url, operatorToken(slot));
   }
 
   @Override
@@ -190,6 +224,7 @@ final class JvmCluster extends AbstractCluster {
       Thread.currentThread().interrupt();
     } finally {
       closeJournal();
+      if (net != null) net.close();
     }
   }
 }

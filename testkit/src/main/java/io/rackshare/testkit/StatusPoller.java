@@ -40,8 +40,22 @@ public final class StatusPoller {
    * @throws Exception when the request fails
    */
   public static HttpResponse<String> get(String url) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return get(url, null);
+  }
+
+  /**
+   * {@code GET url} with the shared client and the operator token (a blade answers clients of
+   * other hosts only with it).
+   *
+   * @param url the full URL
+   * @param token the operator token (null: none)
+   * @return the response
+   * @throws Exception when the request fails
+   */
+  public static HttpResponse<String> get(String url, String token) throws Exception {
+    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
+    if (token != null) r.header("Authorization", "Bearer " + token);
+    return HTTP.send(r.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /**
@@ -52,7 +66,19 @@ public final class StatusPoller {
    * @throws Exception when it does not answer 200 with a status
    */
   public static BladeStatus fetch(String managementUrl) throws Exception {
-    HttpResponse<String> r = get(managementUrl + "/status");
+    return fetch(managementUrl, null);
+  }
+
+  /**
+   * {@code GET /status} with the operator token, for a blade on another host (or namespace).
+   *
+   * @param managementUrl e.g. {@code http://10.0.0.11:8558}
+   * @param token the blade's operator token (null: none)
+   * @return its status
+   * @throws Exception when it does not answer 200 with a status
+   */
+  public static BladeStatus fetch(String managementUrl, String token) throws Exception {
+    HttpResponse<String> r = get(managementUrl + "/status", token);
     if (r.statusCode() != 200) throw new IllegalStateException("status " + r.statusCode() + ": " + r.body());
     return JSON.readValue(r.body(), BladeStatus.class);
   }

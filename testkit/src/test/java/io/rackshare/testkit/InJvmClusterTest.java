@@ -22,7 +22,12 @@ class InJvmClusterTest {
   final RackshareExtension rackshare = new RackshareExtension();
 
   static ClusterSpec spec() {
-    return ClusterSpec.inOneJvm()
+    return spec(ClusterSpec.inOneJvm());
+  }
+
+  /** Three blades of one 8 MiB disk, a raid1 of blades 2 and 3 with a spare on blade 1. */
+  static ClusterSpec spec(ClusterSpec.Builder builder) {
+    return builder
         .blades(3, "8MiB")
         .raid1("m0", List.of(2, 3), List.of(1))
         .setting("rackshare.access.rebuild-step", "256KiB")
@@ -83,11 +88,7 @@ class InJvmClusterTest {
 
   @Test
   void withAJournalTheBackupTakesOverWhenTheManagersBladeIsKilled() throws Exception {
-    RackshareCluster cluster = rackshare.start(ClusterSpec.inOneJvm()
-        .blades(3, "8MiB")
-        .raid1("m0", List.of(2, 3), List.of(1))
-        .journal()
-        .build());
+    RackshareCluster cluster = rackshare.start(spec(ClusterSpec.inOneJvm().journal()));
     assertEquals(1, cluster.awaitManager(T));
     assertEquals(2, cluster.awaitBackup(T), "the next oldest blade follows the journal");
     VerifyingWriter writer = VerifyingWriter.start(cluster.blockDevice(3, "m0"),
