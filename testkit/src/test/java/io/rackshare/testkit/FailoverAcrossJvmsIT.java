@@ -54,6 +54,11 @@ class FailoverAcrossJvmsIT {
     assertEquals(1, cluster.awaitManager(Duration.ofSeconds(30)));
     VerifyingWriter.Summary written = writeThrough(cluster, c -> c.kill(3)); // kill -9
     assertEquals(0, written.failed(), "the kill is a stall for the client, not an error: " + written);
+
+    cluster.restart(3);
+    assertEquals(List.of(1, 2, 3), cluster.running());
+    cluster.awaitVolumeHealth("m0", "OPTIMAL", Duration.ofSeconds(30));
+    assertTrue(java.nio.file.Files.exists(cluster.dataDir(3).resolve("node.log.1")), "the killed JVM's log is kept");
     UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> cluster.partition(2));
     assertTrue(e.getMessage().contains("network namespace"), e.getMessage());
   }

@@ -100,4 +100,23 @@ class InJvmClusterTest {
     writer.stop(T);
     writer.verifyAll(cluster.blockDevice(2, "m0"));
   }
+
+  @Test
+  void aMemoryMirrorAndAVolumeCreatedBySizeServe() throws Exception {
+    RackshareCluster cluster = rackshare.start(ClusterSpec.inOneJvm()
+        .blades(3, "8MiB")
+        .memory(1, "4MiB").memory(2, "4MiB")
+        .volume("ram", "raid1", List.of(ClusterSpec.memory(1, 0), ClusterSpec.memory(2, 0)), List.of())
+        .pooledVolume("p0", "raid1", "4MiB", 2, 0)
+        .build());
+    for (String volume : List.of("ram", "p0")) {
+      cluster.awaitVolumeHealth(volume, "OPTIMAL", T);
+      assertEquals(4L << 20, cluster.blockDevice(3, volume).size(), volume);
+      VerifyingWriter writer = VerifyingWriter.start(cluster.blockDevice(3, volume),
+          VerifyingWriter.Options.defaults().region(0, 1 << 20).rate(0));
+      writer.awaitAcknowledged(300, T);
+      writer.stop(T);
+      assertTrue(writer.verifyAll(cluster.blockDevice(1, volume)).blocksChecked() > 100, volume);
+    }
+  }
 }
