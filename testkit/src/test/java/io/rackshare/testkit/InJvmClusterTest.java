@@ -119,4 +119,19 @@ class InJvmClusterTest {
       assertTrue(writer.verifyAll(cluster.blockDevice(1, volume)).blocksChecked() > 100, volume);
     }
   }
+
+  @Test
+  void writesThroughAKilledBladesNbdExportFailAndAreUnknownNotLost() throws Exception {
+    RackshareCluster cluster = rackshare.start(spec());
+    NbdBlockDevice nbd = NbdBlockDevice.connect(cluster.nbdUri(3, "m0"));
+    assertEquals(8L << 20, nbd.size());
+    VerifyingWriter writer = VerifyingWriter.start(nbd, VerifyingWriter.Options.defaults().region(0, 2 << 20).rate(300));
+    writer.awaitAcknowledged(100, T);
+    cluster.kill(3); // the blade serving the client: its connection closes
+    VerifyingWriter.Summary s = writer.stop(T);
+    assertTrue(s.failed() > 0 && s.lastError().contains("IOException"), s.toString());
+    VerifyingWriter.Verified v = writer.verifyAll(cluster.blockDevice(2, "m0"));
+    assertTrue(v.blocksChecked() > 50, v.toString());
+    nbd.close();
+  }
 }
