@@ -155,7 +155,7 @@ public interface RackshareCluster extends AutoCloseable {
   /**
    * {@code volume} as a {@link BlockDevice} used through blade {@code slot}: in one JVM that
    * blade's Java API ({@code Rackshare.awaitVolume}); for separate JVMs an NBD client of that
-   * blade's export. Close what it returns when done (a no-op in one JVM).
+   * blade's export ({@link NbdBlockDevice}), closed with the cluster.
    *
    * @param slot the blade
    * @param volume the volume's name
