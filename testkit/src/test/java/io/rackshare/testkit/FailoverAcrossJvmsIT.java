@@ -13,8 +13,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The README's example as a real test (its steps in {@link #writeThrough}): three blades as separate JVMs, a raid1 of blades 2 and 3
  * with a hot spare on blade 1, writes through blade 1's NBD export while blade 3 is killed with
  * SIGKILL; the spare is rebuilt and every acknowledged write reads back through blade 2. Then the
- * same with blade 3's cable pulled, each blade in a network namespace of its own (skipped where
- * namespaces are not allowed).
+ * same with blade 3's cable pulled, each blade in a network namespace of its own and the manager
+ * on a journal with a live backup (skipped where namespaces are not allowed).
  */
 class FailoverAcrossJvmsIT {
 
@@ -65,8 +65,10 @@ class FailoverAcrossJvmsIT {
 
   @Test
   void aBladeCutOffLosesNoAcknowledgedWriteOfTheMajority() throws Exception {
-    // Each blade a host of its own: partition pulls its cable.
-    RackshareCluster cluster = rackshare.start(threeBlades().networkNamespaces().build());
+    // Each blade a host of its own: partition pulls its cable. The manager journals to a server on the bridge.
+    RackshareCluster cluster = rackshare.start(threeBlades().networkNamespaces().journal().build());
+    assertEquals(1, cluster.awaitManager(Duration.ofSeconds(30)));
+    assertEquals(2, cluster.awaitBackup(Duration.ofSeconds(30)), "the next oldest blade follows the journal");
     assertTrue(cluster.nbdUri(1, "m0").startsWith("nbd://10.77."), "served on the blade's own address: "
         + cluster.nbdUri(1, "m0"));
     VerifyingWriter.Summary written = writeThrough(cluster, c -> c.partition(3));
