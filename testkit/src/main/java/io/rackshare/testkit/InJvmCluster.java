@@ -137,13 +137,12 @@ final class InJvmCluster extends AbstractCluster {
   @Override
   public void restart(int slot) throws Exception {
     known(slot);
-    ActorTestKit old = kits.remove(slot);
-    partitioned.remove(slot);
-    if (old != null) {
-      if (!old.system().whenTerminated().isCompleted()) {
-        throw new IllegalStateException("blade " + slot + " is running: kill it before restarting it");
-      }
+    ActorTestKit old = kits.get(slot);
+    if (old != null && !old.system().whenTerminated().isCompleted()) {
+      throw new IllegalStateException("blade " + slot + " is running: kill it before restarting it");
     }
+    kits.remove(slot);
+    partitioned.remove(slot);
     startBlade(slot);
     awaitServing(slot);
   }

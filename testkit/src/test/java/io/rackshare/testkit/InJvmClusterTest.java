@@ -55,6 +55,8 @@ class InJvmClusterTest {
     assertTrue(cluster.status(2).volumes().get(0).members().stream().anyMatch(m -> m.device().equals(ClusterSpec.disk(1, 0))),
         cluster.status(2).toString());
 
+    IllegalStateException running = assertThrows(IllegalStateException.class, () -> cluster.restart(2));
+    assertTrue(running.getMessage().contains("kill it before restarting it"), running.getMessage());
     cluster.restart(3);
     assertEquals(List.of(1, 2, 3), cluster.running());
     cluster.awaitVolumeHealth("m0", "OPTIMAL", T);
