@@ -1,10 +1,10 @@
 package io.rackshare.multijvm;
 
+import io.rackshare.testkit.ReservedPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rackshare.node.BladeProcess;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Blades as real separate JVMs form a cluster over their OOB addresses and agree on the map. */
@@ -20,10 +21,12 @@ class ClusterOfJvmsIT {
 
   static final Path dir = TestDirs.fresh(ClusterOfJvmsIT.class);
 
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+  /** A port for the blades that must not start. */
+  final ReservedPorts held = new ReservedPorts(1);
+
+  @AfterEach
+  void release() {
+    held.close();
   }
 
   static String nodeConfig(int slot, int port, int seedPort, Path dataDir, String disks) {
@@ -45,11 +48,11 @@ class ClusterOfJvmsIT {
 
   @Test
   void threeBladeProcesssBuildTheSameMap() throws Exception {
-    int seedPort = freePort();
     List<BladeProcess> jvms = new ArrayList<>();
-    try {
+    try (ReservedPorts ports = new ReservedPorts(3)) {
+      int seedPort = ports.port(1);
       for (int slot = 1; slot <= 3; slot++) {
-        int port = slot == 1 ? seedPort : freePort();
+        int port = ports.release(slot);
         Path d = dir.resolve("blade" + slot);
         jvms.add(BladeProcess.start("blade" + slot, d, nodeConfig(slot, port, seedPort, d,
             "[{ file = disk0.img, size = 4MiB }]"), TestCa.get()));
@@ -70,7 +73,8 @@ class ClusterOfJvmsIT {
 
   @Test
   void aBadConfigurationIsAClearErrorAndNothingStarts() throws Exception {
-    int port = freePort();
+    // Held throughout: the blade refuses its configuration before it binds anything.
+    int port = held.port(1);
     Path d = dir.resolve("bad");
     BladeProcess jvm = BladeProcess.start("bad", d, nodeConfig(1, port, port, d, "[{ file = disk0.img }]")
         + "rackshare.volumes = [{ name = v0, layout = raid7, members = [\"Rack(1)/Chassis(1)/Blade(1)/Disk(0)\"] }]\n",
@@ -83,7 +87,8 @@ class ClusterOfJvmsIT {
 
   @Test
   void aBladeWithoutItsCertificateIsAClearErrorAndNothingStarts() throws Exception {
-    int port = freePort();
+    // Held throughout: the blade refuses its configuration before it binds anything.
+    int port = held.port(1);
     Path d = dir.resolve("no-certificate");
     BladeProcess jvm = BladeProcess.start("no-certificate", d, nodeConfig(1, port, port, d, "[{ file = disk0.img }]"));
     assertEquals(2, jvm.awaitExit(Duration.ofSeconds(60)));

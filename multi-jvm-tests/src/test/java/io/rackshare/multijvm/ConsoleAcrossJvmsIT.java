@@ -1,5 +1,7 @@
 package io.rackshare.multijvm;
 
+import io.rackshare.testkit.StatusPoller;
+import io.rackshare.testkit.ReservedPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,7 +68,7 @@ class ConsoleAcrossJvmsIT {
   }
 
   static JsonNode console(String mgmt) throws Exception {
-    HttpResponse<String> r = BladeStatuses.get(mgmt + "/console");
+    HttpResponse<String> r = StatusPoller.get(mgmt + "/console");
     assertEquals(200, r.statusCode(), r.body());
     return JournalCluster.JSON.readTree(r.body());
   }

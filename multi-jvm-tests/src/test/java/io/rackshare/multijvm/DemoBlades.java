@@ -1,5 +1,6 @@
 package io.rackshare.multijvm;
 
+import io.rackshare.testkit.StatusPoller;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackshare.management.BladeStatus;
 import io.rackshare.node.BladeProcess;
@@ -30,7 +31,7 @@ final class DemoBlades implements AutoCloseable {
 
   static final Pattern UP = Pattern.compile("RACKSHARE UP blade=\\S+ oob=(\\S+)");
   static final Pattern READY = Pattern.compile("RACKSHARE READY .* epoch=(\\d+) .* nbd=(\\S+) mgmt=(\\S+) .*");
-  static final ObjectMapper JSON = BladeStatuses.JSON;
+  static final ObjectMapper JSON = StatusPoller.JSON;
   static final Duration T = Duration.ofMinutes(2);
 
   final Path dir;
@@ -147,7 +148,7 @@ final class DemoBlades implements AutoCloseable {
   }
 
   BladeStatus status(int slot) throws Exception {
-    return BladeStatuses.fetch(mgmt.get(slot));
+    return StatusPoller.fetch(mgmt.get(slot));
   }
 
   static BladeStatus.Volume volume(BladeStatus s, String name) {
@@ -156,7 +157,7 @@ final class DemoBlades implements AutoCloseable {
 
   /** Polls blade {@code slot}'s status until {@code p} holds; fails with the last status. */
   BladeStatus await(int slot, String what, Predicate<BladeStatus> p, Duration timeout) throws Exception {
-    return BladeStatuses.await("blade " + slot, () -> status(slot), what, p, timeout);
+    return StatusPoller.await("blade " + slot, () -> status(slot), what, p, timeout);
   }
 
   JournalDigest.Result journalDigest() throws Exception {

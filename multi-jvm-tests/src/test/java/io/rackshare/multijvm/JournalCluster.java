@@ -1,6 +1,7 @@
 package io.rackshare.multijvm;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
+import io.rackshare.testkit.StatusPoller;
+import io.rackshare.testkit.ReservedPorts;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.rackshare.management.BladeStatus;
 import io.rackshare.node.BladeProcess;
@@ -28,7 +29,7 @@ import java.util.stream.Collectors;
 final class JournalCluster implements AutoCloseable {
 
   static final Pattern READY = Pattern.compile("RACKSHARE READY .* epoch=(\\d+) .* nbd=(\\S+) mgmt=(\\S+) .*");
-  static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  static final ObjectMapper JSON = io.rackshare.testkit.StatusPoller.JSON;
 
   final Path dir;
   final String journalUrl;
@@ -131,12 +132,12 @@ final class JournalCluster implements AutoCloseable {
   }
 
   BladeStatus status(int slot) throws Exception {
-    return BladeStatuses.fetch(mgmt.get(slot));
+    return StatusPoller.fetch(mgmt.get(slot));
   }
 
   /** Polls blade {@code slot}'s status until {@code p} holds; fails with the last status. */
   BladeStatus await(int slot, String what, Predicate<BladeStatus> p, Duration timeout) throws Exception {
-    return BladeStatuses.await("blade " + slot, () -> status(slot), what, p, timeout);
+    return StatusPoller.await("blade " + slot, () -> status(slot), what, p, timeout);
   }
 
   JournalDigest.Result journal() throws Exception {

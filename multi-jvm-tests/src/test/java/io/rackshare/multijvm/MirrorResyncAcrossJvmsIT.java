@@ -1,5 +1,7 @@
 package io.rackshare.multijvm;
 
+import io.rackshare.testkit.StatusPoller;
+import io.rackshare.testkit.ReservedPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -72,21 +74,14 @@ class MirrorResyncAcrossJvmsIT {
     mgmt.put(slot, m.group(2));
   }
 
-  BladeStatus.Volume mirror() throws Exception {
-    BladeStatus s = BladeStatuses.fetch(mgmt.get(1));
+  static BladeStatus.Volume mirror(BladeStatus s) {
     return s.volumes().stream().filter(v -> v.name().equals("mirror")).findFirst().orElseThrow();
   }
 
   /** Waits until blade 1 shows the mirror's members in {@code states}. */
   void awaitStates(List<String> states) throws Exception {
-    long deadline = System.nanoTime() + T.toNanos();
-    BladeStatus.Volume v = null;
-    while (System.nanoTime() < deadline) {
-      v = mirror();
-      if (v.members().stream().map(BladeStatus.MemberStatus::state).toList().equals(states)) return;
-      Thread.sleep(250); // polling another process's HTTP endpoint
-    }
-    throw new AssertionError("the mirror's members did not become " + states + "; last: " + v);
+    StatusPoller.await("blade 1", () -> StatusPoller.fetch(mgmt.get(1)), "the mirror's members are " + states,
+        s -> mirror(s).members().stream().map(BladeStatus.MemberStatus::state).toList().equals(states), T);
   }
 
   List<String> fio(int slot, String... more) {

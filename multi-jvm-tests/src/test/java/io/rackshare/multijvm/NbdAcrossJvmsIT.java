@@ -1,12 +1,12 @@
 package io.rackshare.multijvm;
 
+import io.rackshare.testkit.ReservedPorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rackshare.node.BladeProcess;
 import io.rackshare.testkit.Tool;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -37,20 +37,16 @@ class NbdAcrossJvmsIT {
   static final Pattern READY = Pattern.compile("RACKSHARE READY .* nbd=(\\S+) mgmt=(\\S+) .*");
 
   static Path dir;
+  static ReservedPorts ports;
   static final List<BladeProcess> blades = new ArrayList<>();
   static final List<String> uris = new ArrayList<>();
   static final List<String> mgmt = new ArrayList<>();
 
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeAll
   static void startBlades() throws Exception {
     dir = TestDirs.fresh(NbdAcrossJvmsIT.class);
-    int seed = freePort();
+    ports = new ReservedPorts(4);
+    int seed = ports.port(1);
     for (int slot = 1; slot <= 4; slot++) {
       Path d = dir.resolve("blade" + slot);
       // Disk(1) of blades 1-3 is in no volume: the pool.
@@ -65,7 +61,7 @@ class NbdAcrossJvmsIT {
             volumes = [{ name = v0, members = ["Rack(1)/Chassis(1)/Blade(1)/Disk(0)",
               "Rack(1)/Chassis(1)/Blade(2)/Disk(0)", "Rack(1)/Chassis(1)/Blade(3)/Disk(0)"] }]
           }
-          """.formatted(slot, d, disks, slot == 1 ? seed : freePort(), seed), TestCa.get()));
+          """.formatted(slot, d, disks, ports.release(slot), seed), TestCa.get()));
     }
     for (BladeProcess b : blades) {
       Matcher m = READY.matcher(b.awaitLine("RACKSHARE READY", Duration.ofSeconds(120)));
@@ -78,6 +74,7 @@ class NbdAcrossJvmsIT {
   @AfterAll
   static void stopBlades() throws Exception {
     for (BladeProcess b : blades) b.close();
+    if (ports != null) ports.close();
   }
 
   static String uri(int slot) {

@@ -1,5 +1,6 @@
 package io.rackshare.multijvm;
 
+import io.rackshare.testkit.StatusPoller;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,7 +64,7 @@ class OobTlsIT {
         Path d4 = dir.resolve("blade4");
         try (BladeProcess blade4 = BladeProcess.start("blade4", d4, config(4, d4, seed), TestCa.get())) {
           blade4.awaitLine("RACKSHARE READY", Duration.ofSeconds(90));
-          BladeStatus s = BladeStatuses.await("blade 1", () -> BladeStatuses.fetch(mgmt), "blade 4 a member",
+          BladeStatus s = StatusPoller.await("blade 1", () -> StatusPoller.fetch(mgmt), "blade 4 a member",
               st -> st.blades().size() == 2, Duration.ofSeconds(60));
           assertEquals(List.of("Rack(1)/Chassis(1)/Blade(1)", "Rack(1)/Chassis(1)/Blade(4)"),
               s.blades().stream().sorted().toList(), "the outsiders are not members");

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rackshare.management.BladeStatus;
 import io.rackshare.node.BladeProcess;
+import io.rackshare.testkit.NetworkNamespaces;
+import io.rackshare.testkit.StatusPoller;
 import io.rackshare.testkit.Tool;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -29,7 +31,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Partitions on real, separate network stacks: four blades, each in a network namespace of its own
- * with a veth cable to a bridge ({@link NetNs}), talking over the TCP data lane (no Unix socket
+ * with a veth cable to a bridge ({@link NetworkNamespaces}), talking over the TCP data lane (no Unix socket
  * crosses namespaces), on an H2 journal this test serves on the bridge. A cable is pulled while
  * fio writes with verification through a blade on the other side:
  *
@@ -56,7 +58,7 @@ class PartitionIT {
   static final int MGMT = 8558;
   static final long TAKEOVER_BOUND_MS = 5000;
 
-  NetNs net;
+  NetworkNamespaces net;
   io.rackshare.persistence.JournalServer journal;
   Path dir;
   final Map<Integer, BladeProcess> blades = new TreeMap<>();
@@ -117,24 +119,11 @@ class PartitionIT {
     Tool.Result r = Tool.run(Duration.ofSeconds(20), Map.of(), net.inside(slot, List.of("curl", "-sf", "--max-time",
         "5", "--cacert", ca.toString(), "https://" + net.address(slot) + ":" + MGMT + "/status")));
     if (r.exit() != 0) throw new IllegalStateException("no status from blade " + slot + ": " + r.out());
-    return DemoBlades.JSON.readValue(r.out(), BladeStatus.class);
+    return StatusPoller.JSON.readValue(r.out(), BladeStatus.class);
   }
 
   BladeStatus await(int slot, String what, Predicate<BladeStatus> p, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    BladeStatus last = null;
-    Exception error = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        last = status(slot);
-        if (p.test(last)) return last;
-      } catch (Exception e) {
-        error = e;
-      }
-      Thread.sleep(100); // polling another process's status
-    }
-    throw new AssertionError("blade " + slot + ": " + what + " within " + timeout + "; last status: "
-        + (last == null ? String.valueOf(error) : DemoBlades.JSON.writeValueAsString(last)));
+    return StatusPoller.await("blade " + slot, () -> status(slot), what, p, timeout);
   }
 
   Path member(int slot, int index) {
@@ -157,10 +146,10 @@ class PartitionIT {
 
   @Test
   void aCutOffBladeAcknowledgesNothingTheMajorityLacksAndEverythingMatchesAfterTheHeal() throws Exception {
-    Optional<String> why = NetNs.unavailable();
+    Optional<String> why = NetworkNamespaces.unavailable();
     Assumptions.assumeTrue(why.isEmpty(), () -> "skipped: " + why.get());
     dir = TestDirs.fresh(PartitionIT.class);
-    net = new NetNs(4);
+    net = new NetworkNamespaces(4);
     journal = io.rackshare.persistence.JournalServer.start(dir.resolve("journal"), 0, net.hostAddress());
     start(1);
     blades.get(1).awaitLine("RACKSHARE UP", T);

@@ -1,5 +1,7 @@
 package io.rackshare.multijvm;
 
+import io.rackshare.testkit.StatusPoller;
+import io.rackshare.testkit.ReservedPorts;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,7 +12,6 @@ import io.rackshare.node.BladeProcess;
 import io.rackshare.node.DemoCluster;
 import io.rackshare.testkit.Tool;
 import java.io.RandomAccessFile;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -44,24 +45,20 @@ class RedundantVolumesAcrossJvmsIT {
   static final Pattern READY = Pattern.compile("RACKSHARE READY .* nbd=(\\S+) mgmt=(\\S+) .*");
 
   static Path dir;
+  static ReservedPorts ports;
   static final List<BladeProcess> blades = new ArrayList<>();
   static final List<String> nbd = new ArrayList<>();
   static final List<String> mgmt = new ArrayList<>();
 
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeAll
   static void startBlades() throws Exception {
     dir = TestDirs.fresh(RedundantVolumesAcrossJvmsIT.class);
-    int seed = freePort();
+    ports = new ReservedPorts(5);
+    int seed = ports.port(1);
     for (int slot = 1; slot <= 5; slot++) {
       Path d = dir.resolve("blade" + slot);
       blades.add(BladeProcess.start("blade" + slot, d, DemoCluster.node(slot, d, DISK_MIB,
-          slot == 1 ? seed : freePort(), seed, 0, 0, "64MiB"), TestCa.get()));
+          ports.release(slot), seed, 0, 0, "64MiB"), TestCa.get()));
     }
     for (BladeProcess b : blades) {
       Matcher m = READY.matcher(b.awaitLine("RACKSHARE READY", Duration.ofSeconds(120)));
@@ -74,6 +71,7 @@ class RedundantVolumesAcrossJvmsIT {
   @AfterAll
   static void stopBlades() throws Exception {
     for (BladeProcess b : blades) b.close();
+    if (ports != null) ports.close();
   }
 
   static String uri(int slot, String volume) {
@@ -96,7 +94,7 @@ class RedundantVolumesAcrossJvmsIT {
   }
 
   static BladeStatus status(int slot) throws Exception {
-    return BladeStatuses.fetch(mgmt.get(slot - 1));
+    return StatusPoller.fetch(mgmt.get(slot - 1));
   }
 
   static BladeStatus.Volume volume(BladeStatus s, String name) {
@@ -105,28 +103,17 @@ class RedundantVolumesAcrossJvmsIT {
 
   /** Waits until blade {@code slot} reports {@code volume} in {@code health} with {@code devices}. */
   static void awaitVolume(int slot, String name, String health, List<String> devices) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-    BladeStatus.Volume v = null;
-    while (System.nanoTime() < deadline) {
-      v = volume(status(slot), name);
-      if (v.health().equals(health) && v.members().stream().map(BladeStatus.MemberStatus::device).toList().equals(devices)) {
-        return;
-      }
-      // Polling an HTTP endpoint of another process: there is nothing to wait on.
-      Thread.sleep(250);
-    }
-    throw new AssertionError(name + " did not become " + health + " with " + devices + "; last: " + v);
+    StatusPoller.await("blade " + slot, () -> status(slot), name + " " + health + " with " + devices, s -> {
+      BladeStatus.Volume v = volume(s, name);
+      return v.health().equals(health) && v.members().stream().map(BladeStatus.MemberStatus::device).toList().equals(devices);
+    }, Duration.ofSeconds(90));
   }
 
   /** Waits until blade {@code slot} no longer counts blade {@code gone} among its peers. */
   static void awaitBladeGone(int slot, int gone) throws Exception {
     String blade = dev(gone, 0).replace("/Disk(0)", "");
-    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!status(slot).blades().contains(blade)) return;
-      Thread.sleep(250); // polling another process's HTTP endpoint
-    }
-    throw new AssertionError(blade + " is still a peer of blade " + slot);
+    StatusPoller.await("blade " + slot, () -> status(slot), blade + " is no longer a peer",
+        s -> !s.blades().contains(blade), Duration.ofSeconds(90));
   }
 
   static String dev(int slot, int index) {

@@ -1,6 +1,5 @@
-package io.rackshare.multijvm;
+package io.rackshare.testkit;
 
-import io.rackshare.testkit.Tool;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,11 +14,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * clients (run inside its namespace, {@link #inside}), and reaches nobody else.
  *
  * <p>Made and removed by the test that uses it ({@link #close}, also after a failure); a machine
- * that does not allow namespaces makes {@link #unavailable} say why, and the test skips.
+ * that does not allow namespaces makes {@link #unavailable} say why, and the test skips. {@link
+ * ClusterSpec.Builder#networkNamespaces()} puts a {@link RackshareCluster}'s blades in them.
  */
-final class NetNs implements AutoCloseable {
+public final class NetworkNamespaces implements AutoCloseable {
 
-  static final Duration T = Duration.ofSeconds(30);
+  private static final Duration T = Duration.ofSeconds(30);
 
   private final String id;
   private final int subnet;
@@ -27,22 +27,30 @@ final class NetNs implements AutoCloseable {
   private final List<String> made = new ArrayList<>();
   private boolean hostLink;
 
-  /** Why namespaces cannot be used here, if they cannot. */
-  static Optional<String> unavailable() {
+  /**
+   * Why namespaces cannot be used here, if they cannot.
+   *
+   * @return the reason, or empty when they can
+   */
+  public static Optional<String> unavailable() {
     if (!"root".equals(System.getProperty("user.name"))) {
       return Optional.of("network namespaces need root (the tests run as " + System.getProperty("user.name") + ")");
     }
     String probe = "rsprobe" + ThreadLocalRandom.current().nextInt(1 << 20);
-    Tool.Result add = Tool.run(T, "ip", "netns", "add", probe);
+    Result add = run("ip", "netns", "add", probe);
     if (add.exit() != 0) return Optional.of("ip netns add failed: " + add.out().strip());
-    Tool.Result veth = Tool.run(T, "ip", "-n", probe, "link", "add", "a0", "type", "veth", "peer", "name", "b0");
-    Tool.run(T, "ip", "netns", "delete", probe);
+    Result veth = run("ip", "-n", probe, "link", "add", "a0", "type", "veth", "peer", "name", "b0");
+    run("ip", "netns", "delete", probe);
     if (veth.exit() != 0) return Optional.of("veth pairs cannot be made: " + veth.out().strip());
     return Optional.empty();
   }
 
-  /** Namespaces for blades 1 to {@code blades} on a fresh 10.77.x.0/24. */
-  NetNs(int blades) {
+  /**
+   * Namespaces for blades 1 to {@code blades} on a fresh 10.77.x.0/24.
+   *
+   * @param blades how many
+   */
+  public NetworkNamespaces(int blades) {
     this.id = Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0x10000));
     this.subnet = ThreadLocalRandom.current().nextInt(1, 250);
     this.blades = blades;
@@ -84,29 +92,53 @@ final class NetNs implements AutoCloseable {
     return "rs" + id + "h";
   }
 
-  /** Blade {@code b}'s address (10.77.x.b). */
-  String address(int b) {
+  /**
+   * Blade {@code b}'s address.
+   *
+   * @param b the blade
+   * @return 10.77.x.b
+   */
+  public String address(int b) {
     return "10.77." + subnet + "." + b;
   }
 
-  /** The test's own address on the bridge. */
-  String hostAddress() {
+  /**
+   * The test's own address on the bridge (where a journal server the blades reach listens).
+   *
+   * @return 10.77.x.254
+   */
+  public String hostAddress() {
     return "10.77." + subnet + ".254";
   }
 
-  /** {@code command} run inside blade {@code b}'s namespace. */
-  List<String> inside(int b, List<String> command) {
+  /**
+   * {@code command} run inside blade {@code b}'s namespace.
+   *
+   * @param b the blade
+   * @param command the command (empty: the prefix alone, for a process launcher)
+   * @return {@code ip netns exec NS command...}
+   */
+  public List<String> inside(int b, List<String> command) {
     List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", ns(b)));
     c.addAll(command);
     return c;
   }
 
-  /** Takes blade {@code b}'s cable out: it reaches nobody, nobody reaches it. */
-  void cut(int b) {
+  /**
+   * Takes blade {@code b}'s cable out: it reaches nobody, nobody reaches it.
+   *
+   * @param b the blade
+   */
+  public void cut(int b) {
     ip("-n", ns(0), "link", "set", "h" + b, "down");
   }
 
-  void heal(int b) {
+  /**
+   * Puts blade {@code b}'s cable back.
+   *
+   * @param b the blade
+   */
+  public void heal(int b) {
     ip("-n", ns(0), "link", "set", "h" + b, "up");
   }
 
@@ -118,19 +150,46 @@ final class NetNs implements AutoCloseable {
   private static void ip(String... args) {
     List<String> c = new ArrayList<>(List.of("ip"));
     c.addAll(List.of(args));
-    Tool.run(T, java.util.Map.of(), c).ok();
+    Result r = run(c.toArray(String[]::new));
+    if (r.exit() != 0) throw new IllegalStateException(String.join(" ", c) + " failed (" + r.exit() + "): " + r.out());
   }
 
+  private record Result(int exit, String out) {}
+
+  /** Runs {@code command}, its output and errors together. */
+  private static Result run(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      byte[] out = p.getInputStream().readAllBytes();
+      if (!p.waitFor(T.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return new Result(-1, String.join(" ", command) + " still ran after " + T);
+      }
+      return new Result(p.exitValue(), new String(out, java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.io.IOException e) {
+      return new Result(-1, String.valueOf(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Result(-1, "interrupted");
+    }
+  }
+
+  /** Removes every namespace and link it made. */
   @Override
   public void close() {
-    if (hostLink) Tool.run(T, "ip", "link", "delete", hostVeth());
+    if (hostLink) run("ip", "link", "delete", hostVeth());
     hostLink = false;
     // Deleting a namespace deletes the veth ends in it, and so the pairs.
-    for (int i = made.size() - 1; i >= 0; i--) Tool.run(T, "ip", "netns", "delete", made.get(i));
+    for (int i = made.size() - 1; i >= 0; i--) run("ip", "netns", "delete", made.get(i));
     made.clear();
   }
 
-  int blades() {
+  /**
+   * How many blades it has namespaces for.
+   *
+   * @return the count
+   */
+  public int blades() {
     return blades;
   }
 }
