@@ -55,7 +55,7 @@ final class StationLog {
   String screen() throws Exception {
     HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(mgmt + "/console")).GET());
     if (r.statusCode() != 200) throw new IllegalStateException("console: " + r.statusCode() + " " + r.body());
-    JsonNode c = BladeStatuses.JSON.readTree(r.body());
+    JsonNode c = io.rackshare.testkit.StatusPoller.JSON.readTree(r.body());
     return c.get("banner").asText().isEmpty() ? c.get("screen").asText() : "";
   }
 
@@ -64,7 +64,7 @@ final class StationLog {
     HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(mgmt + "/console/log?lines=" + n)).GET());
     if (r.statusCode() != 200) throw new IllegalStateException("console log: " + r.statusCode() + " " + r.body());
     List<String> out = new ArrayList<>();
-    for (JsonNode l : BladeStatuses.JSON.readTree(r.body()).get("lines")) {
+    for (JsonNode l : io.rackshare.testkit.StatusPoller.JSON.readTree(r.body()).get("lines")) {
       String s = l.asText();
       int sp = s.indexOf(' ');
       out.add(sp < 0 ? s : s.substring(sp + 1));

@@ -174,7 +174,7 @@ class VmBootIT {
 
   /** {@code rackshare_volume_requests_total} of vm-root for {@code op} on blade {@code slot}. */
   double volumeRequests(int slot, String op) throws Exception {
-    String body = BladeStatuses.get(blades.mgmt.get(slot) + "/metrics").body();
+    String body = io.rackshare.testkit.StatusPoller.get(blades.mgmt.get(slot) + "/metrics").body();
     return body.lines().filter(l -> l.startsWith("rackshare_volume_requests_total{")
             && l.contains("volume=\"" + GuestCluster.ROOT + "\"") && l.contains("op=\"" + op + "\""))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
