@@ -39,10 +39,11 @@ class ManagerHandoverIT {
 
   /**
    * The journals to run it on: H2 in the suite (PostgreSQL's journal is covered there by
-   * ManagerFailoverIT's failover); {@code -Drackshare.it.handover-journals=h2,postgres} runs both.
+   * ManagerFailoverIT's failover); {@code -Drackshare.it.all=true} (or {@code -Drackshare.it.handover-journals=h2,postgres}) runs both.
    */
   static java.util.stream.Stream<String> journals() {
-    return java.util.Arrays.stream(System.getProperty("rackshare.it.handover-journals", "h2").split(","))
+    String all = Boolean.getBoolean("rackshare.it.all") ? "h2,postgres" : "h2";
+    return java.util.Arrays.stream(System.getProperty("rackshare.it.handover-journals", all).split(","))
         .map(String::strip);
   }
 
