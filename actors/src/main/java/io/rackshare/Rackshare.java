@@ -660,19 +660,25 @@ public final class Rackshare implements Extension {
     });
   }
 
-  /** Completes once this blade's map satisfies {@code shown} (checked as maps arrive), or fails saying {@code late}. */
+  /**
+   * Completes once the map this blade's access path routes with (what its NBD exports and
+   * devices serve) satisfies {@code shown}, looked at every 20 ms; fails saying {@code late} after
+   * {@code timeout}.
+   */
   private CompletionStage<io.rackshare.map.GlobalResourceMap> awaitMap(
       java.util.function.Predicate<io.rackshare.map.GlobalResourceMap> shown, Duration timeout, String late) {
     CompletableFuture<io.rackshare.map.GlobalResourceMap> done = new CompletableFuture<>();
-    system.systemActorOf(Behaviors.<Object>setup(ctx -> {
-      blade.tell(new Blade.SubscribeMap(ctx.getSelf().narrow()));
-      ctx.scheduleOnce(timeout, ctx.getSelf(), "late");
-      return Behaviors.receiveMessage(m -> {
-        if (m instanceof io.rackshare.map.GlobalResourceMap map) {
-          if (!shown.test(map)) return Behaviors.same();
-          done.complete(map);
-        } else {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    system.systemActorOf(Behaviors.<String>withTimers(timers -> {
+      timers.startTimerWithFixedDelay("look", Duration.ofMillis(20));
+      return Behaviors.receiveMessage(tick -> {
+        io.rackshare.map.GlobalResourceMap now = volumes.localMap();
+        if (shown.test(now)) {
+          done.complete(now);
+        } else if (System.nanoTime() > deadline) {
           done.completeExceptionally(new IllegalStateException(late));
+        } else {
+          return Behaviors.same();
         }
         return Behaviors.stopped();
       });

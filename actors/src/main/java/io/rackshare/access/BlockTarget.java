@@ -89,6 +89,11 @@ final class BlockTarget implements DataLane.Handler {
     return serveRequest(from, r);
   }
 
+  /** Writes admitted on {@code device} and not yet stored, for tests. */
+  int writesInFlight(io.rackshare.map.DevicePath device) {
+    return writes.inFlight(device);
+  }
+
   /** Verifies request {@code r} against this blade's map and serves it. */
   private CompletableFuture<DataLane.Frame> serveRequest(BladeId from, BlockFrames.Request r) {
     GlobalResourceDescriptor v = map.get().volumes().get(r.volume());
