@@ -2,7 +2,7 @@
 # The chaos soak: CYCLES kill -9 / restart cycles of the demo's blades (the manager's blade every
 # third cycle) under fio with crc32c verification on raid1, raid5 and raid10 through surviving
 # blades, the verify state checked after every cycle (multi-jvm-tests/.../ChaosIT.java, which the
-# test suite runs with 2 cycles). Writes the table into docs/benchmarks.md between
+# test suite runs with 1 cycle). Writes the table into docs/benchmarks.md between
 # <!-- chaos:start --> and <!-- chaos:end -->.
 #
 #   bench/chaos.sh                 # 100 cycles (about 30 minutes on 2 cores)

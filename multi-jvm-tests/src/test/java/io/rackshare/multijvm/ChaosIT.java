@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * <p>Expected: no client error, no verify failure, the copies identical at the end (sha256 of the
  * mirror members, RAID-5 parity), every blade's map digest equal to the journal's. Each cycle's
  * victim, client errors, the longest I/O and the bytes rebuilt go to {@code
- * target/chaos.md}. {@code -Drackshare.chaos.cycles} (2 in the suite) and {@code -Drackshare.chaos.seed} set
+ * target/chaos.md}. {@code -Drackshare.chaos.cycles} (1 in the suite) and {@code -Drackshare.chaos.seed} set
  * the run.
  */
 class ChaosIT {
@@ -54,7 +54,7 @@ class ChaosIT {
 
   @Test
   void killAndRestartBladesUnderVerifiedWrites() throws Exception {
-    int cycles = Integer.getInteger("rackshare.chaos.cycles", 2);
+    int cycles = Integer.getInteger("rackshare.chaos.cycles", Boolean.getBoolean("rackshare.it.all") ? 4 : 1);
     long seed = Long.getLong("rackshare.chaos.seed", System.nanoTime());
     System.out.println("CHAOS " + cycles + " cycles, seed " + seed);
     Random random = new Random(seed);
