@@ -25,6 +25,12 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 public final class Blade extends AbstractBehavior<Blade.Command> {
 
+  /**
+   * The blade actor's messages: status queries, changes of the blade's own resources (a medium
+   * inserted, a disk failed) to register again, subscriptions to its local copy of the global
+   * resource map, and, privately, the OOB deliveries and topology changes its {@link SmmHandler}
+   * forwards.
+   */
   public sealed interface Command {}
 
   /** This blade's view, for status pages and tests. */
