@@ -85,8 +85,17 @@ import org.apache.pekko.coordination.lease.javadsl.LeaseProvider;
  */
 public final class Rackshare implements Extension {
 
+  /**
+   * The extension's id, for {@code pekko.actor.typed.extensions = ["io.rackshare.Rackshare$Id"]}
+   * (Rackshare starts with the system) and {@link #get}.
+   */
   public static final class Id extends ExtensionId<Rackshare> {
     private Id() {}
+
+    /** How Pekko finds a Java extension's id listed in {@code pekko.actor.typed.extensions}. */
+    public static Id getInstance() {
+      return ID;
+    }
 
     @Override
     public Rackshare createExtension(ActorSystem<?> system) {
@@ -94,6 +103,7 @@ public final class Rackshare implements Extension {
     }
   }
 
+  /** The one id of the extension. */
   public static final Id ID = new Id();
 
   /**

@@ -10,7 +10,8 @@ import java.util.function.Supplier;
  * volume refuses writes here, before they go anywhere; a removable medium's device serves the
  * medium it was opened on ({@code medium}, its incarnation) and nothing else: a request that ends
  * after the blade's map shows another medium, or none, fails ({@link IoError#MEDIUM_CHANGED}),
- * whatever it read.
+ * whatever it read. Once the blade's access path has closed (its system shut down), every request
+ * fails ({@link IoError#UNAVAILABLE}) at once.
  */
 final class Volume implements BlockDevice {
   private final String name;
@@ -18,17 +19,20 @@ final class Volume implements BlockDevice {
   private final VolumeIo path;
   private final boolean readOnly;
   private final String medium;
+  private final java.util.function.BooleanSupplier closed;
 
   Volume(String name, Supplier<GlobalResourceDescriptor> descriptor, VolumeIo path) {
-    this(name, descriptor, path, false, null);
+    this(name, descriptor, path, false, null, () -> false);
   }
 
-  Volume(String name, Supplier<GlobalResourceDescriptor> descriptor, VolumeIo path, boolean readOnly, String medium) {
+  Volume(String name, Supplier<GlobalResourceDescriptor> descriptor, VolumeIo path, boolean readOnly, String medium,
+      java.util.function.BooleanSupplier closed) {
     this.name = name;
     this.descriptor = descriptor;
     this.path = path;
     this.readOnly = readOnly;
     this.medium = medium;
+    this.closed = closed;
   }
 
   @Override
@@ -55,12 +59,12 @@ final class Volume implements BlockDevice {
 
   @Override
   public CompletionStage<byte[]> read(long offset, int length) {
-    return same(plain(path.read(name, offset, length)), null);
+    return same(plain(() -> path.read(name, offset, length)), null);
   }
 
   @Override
   public CompletionStage<java.nio.ByteBuffer> readBuffer(long offset, int length) {
-    return same(plain(path.readBuffer(name, offset, length)), path::release);
+    return same(plain(() -> path.readBuffer(name, offset, length)), path::release);
   }
 
   @Override
@@ -71,25 +75,25 @@ final class Volume implements BlockDevice {
   @Override
   public CompletionStage<Void> write(long offset, java.nio.ByteBuffer data, boolean fua) {
     if (readOnly) return refused();
-    return plain(path.write(name, offset, data, fua));
+    return plain(() -> path.write(name, offset, data, fua));
   }
 
   @Override
   public CompletionStage<Void> writeZeroes(long offset, long length, boolean fua) {
     if (readOnly) return refused();
-    return plain(path.writeZeroes(name, offset, length, fua));
+    return plain(() -> path.writeZeroes(name, offset, length, fua));
   }
 
   @Override
   public CompletionStage<Void> flush() {
     // Nothing was written to a read-only volume: nothing to force.
     if (readOnly) return CompletableFuture.completedFuture(null);
-    return plain(path.flush(name));
+    return plain(() -> path.flush(name));
   }
 
   @Override
   public CompletionStage<Allocation> allocated(long offset, long length) {
-    return same(plain(path.allocated(name, offset, length)), null);
+    return same(plain(() -> path.allocated(name, offset, length)), null);
   }
 
   private <T> CompletionStage<T> refused() {
@@ -123,12 +127,28 @@ final class Volume implements BlockDevice {
     return d != null && !(d.layout().equals(io.rackshare.layout.Raid5Layout.NAME));
   }
 
-  /** Failures surface as the {@link BlockDeviceException} itself, not wrapped. */
-  private static <T> CompletionStage<T> plain(CompletableFuture<T> f) {
+  /**
+   * Starts a request on the access path; failures surface as the {@link BlockDeviceException}
+   * itself, not wrapped. A request on a closed access path (or one closing meanwhile, whose
+   * executors refuse it) fails as unavailable.
+   */
+  private <T> CompletionStage<T> plain(Supplier<CompletableFuture<T>> request) {
+    CompletableFuture<T> f;
+    try {
+      if (closed.getAsBoolean()) return CompletableFuture.failedFuture(stopped());
+      f = request.get();
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(stopped());
+    }
     return f.handle((v, t) -> {
       if (t == null) return CompletableFuture.completedFuture(v);
       return CompletableFuture.<T>failedFuture(BlockDeviceException.cause(t));
     }).thenCompose(x -> x);
+  }
+
+  private BlockDeviceException stopped() {
+    return new BlockDeviceException(IoError.UNAVAILABLE,
+        "volume '" + name + "': this blade's Rackshare has stopped (its actor system shut down)");
   }
 
   @Override

@@ -172,7 +172,7 @@ public final class Volumes {
     // the device fails every request rather than read another medium.
     String medium = now != null && layouts.get(now.layout()).readOnly() ? now.member(0).incarnation() : null;
     return new io.rackshare.metrics.MeteredDevice(new Volume(name, () -> map.get().volumes().get(name), io,
-        now != null && layouts.get(now.layout()).readOnly(), medium), metrics.meter(name));
+        now != null && layouts.get(now.layout()).readOnly(), medium, () -> closed), metrics.meter(name));
   }
 
   private final io.rackshare.metrics.BladeMetrics metrics;
@@ -182,7 +182,11 @@ public final class Volumes {
     return proxyTarget.served();
   }
 
+  /** The access path closed: every device fails its requests from now on. */
+  private volatile boolean closed;
+
   public void close() {
+    closed = true;
     intents.close();
     timer.shutdownNow();
   }
