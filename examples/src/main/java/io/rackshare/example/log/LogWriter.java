@@ -30,7 +30,7 @@ public final class LogWriter {
 
   /** What the writer is asked. */
   public sealed interface Command extends JsonSerializable
-      permits Append, Read, GetStatus, VolumeServed, Recovered, Written, Failed {}
+      permits Append, Read, GetStatus, VolumeServed, VolumeNotServedYet, Recovered, Written, Failed {}
 
   /** Append {@code payload}; answered {@link Appended} once it is on the volume, or {@link Refused}. */
   public record Append(byte[] payload, ActorRef<AppendResult> replyTo) implements Command {}
@@ -64,6 +64,8 @@ public final class LogWriter {
 
   private record VolumeServed(BlockDevice device) implements Command {}
 
+  private record VolumeNotServedYet(Throwable cause) implements Command {}
+
   private record Recovered(LogIndex index) implements Command {}
 
   private record Written(List<Append> batch, List<Integer> sizes) implements Command {}
@@ -93,14 +95,25 @@ public final class LogWriter {
     this.settings = settings;
     this.blade = Rackshare.get(context.getSystem()).settings().blade().toString();
     context.setLoggerName(LogWriter.class);
+    awaitVolume();
+  }
+
+  /** Asks this blade's Rackshare runtime for the volume (it may not be served yet while the cluster starts). */
+  private void awaitVolume() {
     context.pipeToSelf(Rackshare.get(context.getSystem()).awaitVolume(settings.volume(), settings.volumeTimeout()),
-        (d, e) -> e == null ? new VolumeServed(d) : new Failed("waiting for volume " + settings.volume(), e, List.of()));
+        (d, e) -> e == null ? new VolumeServed(d) : new VolumeNotServedYet(e));
   }
 
   /** Until the log is recovered: appends and reads wait in the stash (bounded). */
   private Behavior<Command> awaitingVolume() {
     return Behaviors.receive(Command.class)
         .onMessage(VolumeServed.class, this::onVolumeServed)
+        .onMessage(VolumeNotServedYet.class, notYet -> {
+          context.getLog().info("LOG-WRITER blade={} still waits for volume {}: {}", blade, settings.volume(),
+              String.valueOf(notYet.cause()));
+          awaitVolume();
+          return Behaviors.same();
+        })
         .onMessage(Recovered.class, this::onRecovered)
         .onMessage(Failed.class, this::onFailed)
         .onMessage(GetStatus.class, g -> {
