@@ -6,49 +6,41 @@ import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** A volume in memory for the format's tests: writes land at once, whole. */
-final class MemoryVolume implements BlockDevice {
-
-  final byte[] bytes;
+/**
+ * A volume in memory for the format's tests: writes land at once and whole, and a test changes
+ * {@code bytes} directly to tear or corrupt a record.
+ *
+ * @param bytes the volume's content
+ */
+record MemoryVolume(byte[] bytes) implements BlockDevice {
 
   MemoryVolume(int size) {
-    bytes = new byte[size];
+    this(new byte[size]);
+  }
+
+  @Override public String name() { return "memory"; }
+  @Override public long size() { return bytes.length; }
+  @Override public int blockSize() { return RecordFormat.BLOCK; }
+  @Override public CompletionStage<Void> flush() { return done(null); }
+
+  @Override
+  public CompletionStage<byte[]> read(long offset, int length) {
+    return done(Arrays.copyOfRange(bytes, (int) offset, (int) offset + length));
   }
 
   @Override
-  public String name() {
-    return "memory";
-  }
-
-  @Override
-  public long size() {
-    return bytes.length;
-  }
-
-  @Override
-  public int blockSize() {
-    return 4096;
-  }
-
-  @Override
-  public synchronized CompletionStage<byte[]> read(long offset, int length) {
-    return CompletableFuture.completedFuture(Arrays.copyOfRange(bytes, (int) offset, (int) offset + length));
-  }
-
-  @Override
-  public synchronized CompletionStage<Void> write(long offset, ByteBuffer data, boolean fua) {
+  public CompletionStage<Void> write(long offset, ByteBuffer data, boolean fua) {
     data.duplicate().get(bytes, (int) offset, data.remaining());
-    return CompletableFuture.completedFuture(null);
+    return done(null);
   }
 
   @Override
-  public synchronized CompletionStage<Void> writeZeroes(long offset, long length, boolean fua) {
+  public CompletionStage<Void> writeZeroes(long offset, long length, boolean fua) {
     Arrays.fill(bytes, (int) offset, (int) (offset + length), (byte) 0);
-    return CompletableFuture.completedFuture(null);
+    return done(null);
   }
 
-  @Override
-  public CompletionStage<Void> flush() {
-    return CompletableFuture.completedFuture(null);
+  private static <T> CompletionStage<T> done(T value) {
+    return CompletableFuture.completedFuture(value);
   }
 }

@@ -64,7 +64,7 @@ class RecordFormatTest {
   void aTornRecordEndsTheLogAndNothingBeforeItIsLost() throws Exception {
     MemoryVolume volume = new MemoryVolume(4 << 20);
     List<Long> offsets = writeRecords(volume, 50);
-    byte[] before = volume.bytes.clone();
+    byte[] before = volume.bytes().clone();
     // Record 30 spans several blocks; only its first block reached the volume.
     byte[] big = new byte[3 * 4096];
     new Random(1).nextBytes(big);
@@ -77,7 +77,7 @@ class RecordFormatTest {
       int at = offsets.get(seq).intValue();
       assertTrue(RecordFormat.decode(ByteBuffer.wrap(before), at, seq).isPresent());
       assertEquals(RecordFormat.decode(ByteBuffer.wrap(before), at, seq),
-          RecordFormat.decode(ByteBuffer.wrap(volume.bytes), (int) index.offset(seq), seq));
+          RecordFormat.decode(ByteBuffer.wrap(volume.bytes()), (int) index.offset(seq), seq));
     }
   }
 
@@ -85,13 +85,13 @@ class RecordFormatTest {
   void aCorruptRecordEndsTheLogThereEvenWithValidRecordsAfterIt() throws Exception {
     MemoryVolume volume = new MemoryVolume(4 << 20);
     List<Long> offsets = writeRecords(volume, 40);
-    volume.bytes[(int) (offsets.get(17) + RecordFormat.HEADER + 3)] ^= 1; // one bit of record 17's payload
+    volume.bytes()[(int) (offsets.get(17) + RecordFormat.HEADER + 3)] ^= 1; // one bit of record 17's payload
     LogIndex index = recover(volume);
     assertEquals(17, index.count());
     assertEquals(offsets.get(17), index.end());
-    byte[] payload = RecordFormat.decode(ByteBuffer.wrap(volume.bytes), offsets.get(16).intValue(), 16)
+    byte[] payload = RecordFormat.decode(ByteBuffer.wrap(volume.bytes()), offsets.get(16).intValue(), 16)
         .orElseThrow().payload();
-    assertArrayEquals(payload, RecordFormat.decode(ByteBuffer.wrap(volume.bytes), (int) index.offset(16), 16)
+    assertArrayEquals(payload, RecordFormat.decode(ByteBuffer.wrap(volume.bytes()), (int) index.offset(16), 16)
         .orElseThrow().payload());
   }
 
