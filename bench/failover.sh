@@ -16,7 +16,7 @@ command -v fio >/dev/null || { echo "bench: needs fio" >&2; exit 2; }
 cd "$here"
 mvn -B -q -DskipTests install
 mvn -B verify -pl multi-jvm-tests -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dit.test=FailoverBench -Drackshare.bench=true -Drackshare.bench.rounds="$ROUNDS" | grep -E "FAILOVER-BENCH|Tests run|ERROR" || true
+  -Dit.test=FailoverBench -Drackshare.bench=true -Drackshare.test.jvm-options= -Drackshare.bench.rounds="$ROUNDS" | grep -E "FAILOVER-BENCH|Tests run|ERROR" || true
 table="$here/multi-jvm-tests/target/failover-bench.md"
 [[ -f "$table" ]] || { echo "bench: no results (see multi-jvm-tests/target/failsafe-reports)" >&2; exit 1; }
 cat "$table"

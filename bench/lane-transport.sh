@@ -18,7 +18,7 @@ OUT=${OUT:-$here/docs/benchmarks.md}
 cd "$here"
 mvn -B -q -DskipTests install
 mvn -B verify -pl multi-jvm-tests -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dit.test=LaneTransportBench -Drackshare.bench=true -Drackshare.bench.rounds="$ROUNDS" \
+  -Dit.test=LaneTransportBench -Drackshare.bench=true -Drackshare.test.jvm-options= -Drackshare.bench.rounds="$ROUNDS" \
   -Drackshare.bench.seconds="$SECONDS_PER_JOB" -Drackshare.bench.transports="${TRANSPORTS:-}" \
   -Drackshare.bench.jobs="${JOBS:-.*}" | grep -E "LANE-BENCH|Tests run|ERROR" || true
 table="$here/multi-jvm-tests/target/lane-transport-bench.md"

@@ -13,7 +13,7 @@ OUT=${OUT:-$here/docs/benchmarks.md}
 cd "$here"
 mvn -B -q -DskipTests install
 mvn -B verify -pl multi-jvm-tests -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dit.test=ScaleBench -Drackshare.bench=true -Drackshare.bench.rounds="$ROUNDS" | grep -E "SCALE-BENCH|Tests run|ERROR" || true
+  -Dit.test=ScaleBench -Drackshare.bench=true -Drackshare.test.jvm-options= -Drackshare.bench.rounds="$ROUNDS" | grep -E "SCALE-BENCH|Tests run|ERROR" || true
 table="$here/multi-jvm-tests/target/scale-bench.md"
 [[ -f "$table" ]] || { echo "bench: no results (see multi-jvm-tests/target/failsafe-reports)" >&2; exit 1; }
 cat "$table"

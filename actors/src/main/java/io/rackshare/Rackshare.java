@@ -12,6 +12,7 @@ import io.rackshare.management.ManagementEndpoint;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import io.rackshare.driver.BlockStore;
+import io.rackshare.events.EventPublisher;
 import io.rackshare.manager.ManagerBackup;
 import io.rackshare.manager.ManagerSeat;
 import io.rackshare.manager.ResourceManager;
@@ -49,8 +50,38 @@ import org.apache.pekko.coordination.lease.javadsl.LeaseProvider;
  * The Rackshare runtime inside an {@link ActorSystem} (with the cluster provider): this blade's
  * SMM handler with its data lane, the access path, the blade actor, the NBD front end if enabled,
  * and its candidacy for the global resource manager. Embedding services call {@code
- * Rackshare.get(system)} and use {@link #volume}; nodes list it in {@code
- * pekko.actor.typed.extensions} or call {@code get} at start-up.
+ * Rackshare.get(system)} and use {@link #volume}, {@link #subscribe} and the operations below.
+ *
+ * <h2>Lifecycle</h2>
+ * <ul>
+ *   <li><b>Start.</b> The first {@link #get} starts the blade in that system: it discovers its
+ *       resources, binds its data lane, NBD and management ports and stands for the manager's
+ *       seat; a bad setting or a port in use fails that call with an {@link
+ *       IllegalArgumentException} naming the setting. To start it with the system instead, list
+ *       {@code "io.rackshare.Rackshare$Id"} in {@code pekko.actor.typed.extensions}. Later calls
+ *       return the same instance. A system that is already shutting down gets an {@link
+ *       IllegalStateException}.</li>
+ *   <li><b>Stop.</b> Rackshare stops with its system's {@link CoordinatedShutdown} (run by {@code
+ *       system.terminate()}, by the JVM's shutdown hook, or when the cluster downs this blade),
+ *       phase by phase:
+ *       <ol>
+ *         <li>{@code service-unbind}: the NBD, management and console listeners close; clients
+ *             already connected stay.</li>
+ *         <li>{@code service-requests-done}: NBD's soft disconnect: each request an NBD client
+ *             sends from now on is answered {@code ESHUTDOWN}; those in flight are answered
+ *             (within the phase's time-out and {@code rackshare.nbd.drain-timeout}), then the
+ *             connections close. Volumes still serve in this phase and the next ({@code
+ *             service-stop}), so an embedding service's own tasks there can finish their
+ *             writes.</li>
+ *         <li>{@code cluster-leave}, {@code cluster-exiting}: the blade leaves the cluster
+ *             gracefully: the others see it leave (not fail), the manager's seat, if this blade
+ *             held it, passes to the next blade, and its members of volumes count as gone.</li>
+ *         <li>{@code before-actor-system-terminate}: the access path closes (its intent log is
+ *             flushed); then the actors stop, the data lane with them. A {@link BlockDevice} used
+ *             after that fails its requests ({@link io.rackshare.access.IoError}); it never
+ *             hangs.</li>
+ *       </ol></li>
+ * </ul>
  */
 public final class Rackshare implements Extension {
 
@@ -65,7 +96,22 @@ public final class Rackshare implements Extension {
 
   public static final Id ID = new Id();
 
+  /**
+   * The blade's runtime in {@code system}, started by the first call (see the lifecycle above).
+   *
+   * @throws IllegalArgumentException a setting is wrong or a port cannot be bound (the message
+   *     names the setting)
+   * @throws IllegalStateException {@code system} is shutting down, and Rackshare was not started
+   *     in it before
+   */
   public static Rackshare get(ActorSystem<?> system) {
+    if (!system.hasExtension(ID)) {
+      Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
+      if (reason.isPresent()) {
+        throw new IllegalStateException("Rackshare cannot start in " + system.name() + ": it is shutting down ("
+            + reason.get() + ")");
+      }
+    }
     return ID.apply(system);
   }
 
@@ -78,6 +124,7 @@ public final class Rackshare implements Extension {
   private final NbdServer nbd;
   private final ServerBinding management;
   private final io.rackshare.metrics.BladeMetrics metrics = new io.rackshare.metrics.BladeMetrics();
+  private final ActorRef<EventPublisher.Command> events;
   private ActorRef<io.rackshare.console.ConsoleStation.Command> station;
   private io.rackshare.console.ConsoleView consoleView;
   private io.rackshare.console.AudioView audioView;
@@ -132,6 +179,8 @@ public final class Rackshare implements Extension {
           system.systemActorOf(ExportClosing.create(nbd), "rackshare-export-closing", Props.empty());
       blade.tell(new Blade.SubscribeMap(closing));
     }
+    events = system.systemActorOf(EventPublisher.create(blade, smm, settings.layouts()),
+        "rackshare-events", Props.empty());
     answerExportClients();
     management = settings.management().enabled() ? startManagement() : null;
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
@@ -201,6 +250,9 @@ public final class Rackshare implements Extension {
                 c.station().novncUrl(), c.station().webHosts(), stationWebHttps ? tls() : null,
                 new io.rackshare.console.AudioSocket(system, audioView, rfb))
             .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        ServerBinding web = stationWeb;
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "rackshare-station-web",
+            () -> web.unbind().thenApply(x -> Done.getInstance()));
       }
     } catch (IOException | InterruptedException | java.util.concurrent.ExecutionException
         | java.util.concurrent.TimeoutException e) {
@@ -302,12 +354,35 @@ public final class Rackshare implements Extension {
     } catch (IOException e) {
       throw new IllegalArgumentException("rackshare.nbd: " + e.getMessage(), e);
     }
-    CoordinatedShutdown.get(system).addTask(
-        CoordinatedShutdown.PhaseServiceUnbind(), "rackshare-nbd", () -> {
-          server.close();
-          return CompletableFuture.completedFuture(Done.getInstance());
-        });
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "rackshare-nbd-unbind", () -> {
+      server.stopAccepting();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
+    // The clients' requests in flight are answered while the volumes still serve (the blade
+    // leaves the cluster in a later phase); a little of the phase's time is kept for the close.
+    Duration phase = Duration.ofMillis(shutdown.timeout(CoordinatedShutdown.PhaseServiceRequestsDone()).toMillis());
+    Duration drain = phase.minusMillis(Math.min(500, phase.toMillis() / 5));
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "rackshare-nbd-drain", () ->
+        CompletableFuture.supplyAsync(() -> {
+          try {
+            server.shutdown(drain.compareTo(settings.nbd().drainTimeout()) < 0 ? drain : settings.nbd().drainTimeout());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.close();
+          }
+          return Done.getInstance();
+        }, shutdownThread("rackshare-nbd-drain")));
     return server;
+  }
+
+  /** Runs one shutdown task that blocks on a thread of its own (not one of the dispatchers'). */
+  private static Executor shutdownThread(String name) {
+    return task -> {
+      Thread t = new Thread(task, name);
+      t.setDaemon(true);
+      t.start();
+    };
   }
 
   private io.rackshare.management.OperatorToken operatorToken;
@@ -470,6 +545,23 @@ public final class Rackshare implements Extension {
   /** This blade's current copy of the global resource map. */
   public GlobalResourceMap localMap() {
     return volumes.localMap();
+  }
+
+  /**
+   * Sends {@code subscriber} this blade's {@link io.rackshare.events.RackshareEvent}s of {@code
+   * type}: the current state first (each volume's health, the manager, each rebuild going on), then
+   * each change. {@code type} is one of the event records ({@code VolumeHealthChanged}, {@code
+   * VolumeRemoved}, {@code ManagerChanged}, {@code RebuildProgressed}), or {@code
+   * RackshareEvent.class} for every kind. The subscription ends with {@link
+   * io.rackshare.events.Subscription#cancel()} or when the subscriber stops.
+   *
+   * <pre>{@code
+   * Subscription s = Rackshare.get(system).subscribe(RackshareEvent.VolumeHealthChanged.class, healthWatcher);
+   * }</pre>
+   */
+  public <E extends io.rackshare.events.RackshareEvent> io.rackshare.events.Subscription subscribe(Class<E> type,
+      ActorRef<E> subscriber) {
+    return io.rackshare.events.EventPublisher.subscribe(events, type, subscriber);
   }
 
   /** The volume as a block device, if this blade's map has it. */
@@ -774,6 +866,11 @@ public final class Rackshare implements Extension {
 
   public ActorRef<AccessDriver.Command> accessDriver() {
     return volumes.driver();
+  }
+
+  /** The blade's event publisher ({@link #subscribe} talks to it). */
+  public ActorRef<EventPublisher.Command> events() {
+    return events;
   }
 
   public ActorRef<Blade.Command> blade() {

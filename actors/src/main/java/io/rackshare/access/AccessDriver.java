@@ -27,6 +27,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 public final class AccessDriver extends AbstractBehavior<AccessDriver.Command> {
 
+  /**
+   * The access driver's messages: map copies from the blade to install into the data path, and
+   * waits for a volume to appear in them. All are handled on the driver's actor; none carries
+   * volume I/O.
+   */
   public sealed interface Command {}
 
   /**

@@ -25,6 +25,12 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 public final class Blade extends AbstractBehavior<Blade.Command> {
 
+  /**
+   * The blade actor's messages: status queries, changes of the blade's own resources (a medium
+   * inserted, a disk failed) to register again, subscriptions to its local copy of the global
+   * resource map, and, privately, the OOB deliveries and topology changes its {@link SmmHandler}
+   * forwards.
+   */
   public sealed interface Command {}
 
   /** This blade's view, for status pages and tests. */
@@ -60,11 +66,14 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   /** Sends {@code subscriber} the blade's local map now and each time it changes. */
   public record SubscribeMap(ActorRef<GlobalResourceMap> subscriber) implements Command {}
 
+  /** Sends {@code subscriber} each rebuild progress report the rebuilding blades broadcast. */
+  public record SubscribeRebuilds(ActorRef<ManagerProtocol.RebuildProgress> subscriber) implements Command {}
+
   private record FromOob(SmmHandler.Delivery delivery) implements Command {}
 
   private record TopologyChanged(SmmHandler.Topology topology) implements Command {}
 
-  private record Unsubscribe(ActorRef<GlobalResourceMap> subscriber) implements Command {}
+  private record Unsubscribe(ActorRef<?> subscriber) implements Command {}
 
   /**
    * Starts the blade with the resources discovery found; their drivers become children of the
@@ -104,6 +113,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
   /** Every blade's resources, as the manager last listed them. */
   private List<ResourceDescriptor> registered = List.of();
   private final List<ActorRef<GlobalResourceMap>> mapSubscribers = new java.util.ArrayList<>();
+  private final List<ActorRef<ManagerProtocol.RebuildProgress>> rebuildSubscribers = new java.util.ArrayList<>();
 
   private Blade(
       ActorContext<Command> ctx,
@@ -150,8 +160,14 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
           m.subscriber().tell(map);
           return this;
         })
+        .onMessage(SubscribeRebuilds.class, m -> {
+          rebuildSubscribers.add(m.subscriber());
+          getContext().watchWith(m.subscriber(), new Unsubscribe(m.subscriber()));
+          return this;
+        })
         .onMessage(Unsubscribe.class, u -> {
           mapSubscribers.remove(u.subscriber());
+          rebuildSubscribers.remove(u.subscriber());
           return this;
         })
         .onMessage(ResourceChanged.class, this::onResourceChanged)
@@ -209,6 +225,7 @@ public final class Blade extends AbstractBehavior<Blade.Command> {
       rebuilds.keySet().removeIf(k -> map.volume(k.substring(0, k.lastIndexOf('#'))).isEmpty());
     } else if (f.delivery().message() instanceof ManagerProtocol.RebuildProgress p) {
       rebuilds.put(p.volume() + "#" + p.position(), p);
+      rebuildSubscribers.forEach(s -> s.tell(p));
     }
     return this;
   }

@@ -42,6 +42,12 @@ public final class AudioDriver extends AbstractBehavior<AudioDriver.Command> {
   /** Stations listening at once (there is usually one). */
   static final int MAX_LISTENERS = 16;
 
+  /**
+   * The audio driver's messages, all private to it: PCM captured by the current run of the command
+   * and its end (each tagged with the run's generation, so a late message of an old run is
+   * ignored), the restart timer, listen requests from stations over the OOB channel, the blade's
+   * new map copies, and listeners that went away.
+   */
   public sealed interface Command {}
 
   private record Captured(long generation, byte[] pcm) implements Command {}

@@ -27,6 +27,10 @@ public final class AudioProtocol {
    */
   public record Listen(int device, ActorRef<ToListener> listener, long epoch) implements ForAudio {}
 
+  /**
+   * A one-way message: stop sending source {@code device}'s audio to {@code listener}. A station
+   * sends it to the blade it listened to when its console route moves to another blade.
+   */
   public record Unlisten(int device, ActorRef<ToListener> listener) implements ForAudio {}
 
   /**

@@ -31,6 +31,11 @@ public final class AudioStation extends AbstractBehavior<AudioStation.Command> {
   /** A source sends a chunk every {@link AudioCapture#CHUNK_MILLIS} ms, or says it is silent. */
   static final Duration QUIET = Duration.ofSeconds(3);
 
+  /**
+   * The station's audio router's messages, all private: what the source sends the listener, the
+   * answer to a listen request, the blade's new map copies (the console route), topology changes (a
+   * source's blade leaving or coming back) and the retry timer.
+   */
   public sealed interface Command {}
 
   private record FromSource(AudioProtocol.ToListener message) implements Command {}

@@ -31,8 +31,13 @@ public final class AudioView {
   /** What a listener receives: a new {@link State}, or a chunk of PCM in the last state's format. */
   public sealed interface Item {}
 
+  /** The station's audio changed to {@code state}: the chunks that follow are in its format. */
   public record StateItem(State state) implements Item {}
 
+  /**
+   * Captured PCM, in the format of the last {@link StateItem}; owned by the view, not to be changed
+   * by a listener.
+   */
   public record Chunk(byte[] pcm) implements Item {}
 
   /** A listener's counters: chunks queued and their bytes, dropped (too slow) and taken. */

@@ -31,6 +31,12 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  */
 public final class ConsoleDriver extends AbstractBehavior<ConsoleDriver.Command> {
 
+  /**
+   * The console driver's messages: keyboard input, screen and log queries, screen subscriptions,
+   * and privately the pseudo-terminal's output, the command's exit and the restart timer. The
+   * pseudo-terminal is read on a thread of its own, which only sends {@code Output} and {@code
+   * Exited} here; the screen is parsed on the driver's actor.
+   */
   public sealed interface Command {}
 
   /** Keyboard input: bytes as a terminal sends them (keys, escape sequences, mouse reports). */

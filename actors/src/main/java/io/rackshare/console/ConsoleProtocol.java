@@ -22,6 +22,10 @@ public final class ConsoleProtocol {
    */
   public record Attach(BladeId station, ActorRef<Frames> viewer, long epoch) implements ForConsole {}
 
+  /**
+   * A one-way message: stop sending this console's frames to {@code viewer}. A station sends it to
+   * the blade it showed when its console route moves to another blade.
+   */
   public record Detach(ActorRef<Frames> viewer) implements ForConsole {}
 
   /** Keyboard (and mouse report) bytes for this blade's console, from a station routed here at {@code epoch}. */

@@ -33,6 +33,12 @@ import org.apache.pekko.pattern.StatusReply;
  */
 public final class ConsoleStation extends AbstractBehavior<ConsoleStation.Command> {
 
+  /**
+   * The console station's messages: {@link Select} and {@link GetTarget} from the management API
+   * and the CLI, and privately the frames and refusals of the blade it shows, the view's keys, the
+   * manager's answer to a route change, the blade's new map copies (its console route), topology
+   * changes and the retry timer.
+   */
   public sealed interface Command {}
 
   /**

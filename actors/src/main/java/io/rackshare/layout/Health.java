@@ -3,6 +3,7 @@ package io.rackshare.layout;
 /** Whether a volume can serve, as its layout judges from its members' states. */
 public record Health(Status status, String detail) {
 
+  /** A volume's health as status pages and metrics name it ({@code rackshare_volume_health}). */
   public enum Status {
     /** Every member in sync. */
     OPTIMAL,

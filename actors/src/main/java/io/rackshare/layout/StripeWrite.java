@@ -36,6 +36,11 @@ public final class StripeWrite {
   /** No member of the stripe is missing. */
   public static final int NONE = -2;
 
+  /**
+   * How a RAID-5 write computes its stripe's new parity: from the old data and parity it changes
+   * ({@code READ_MODIFY_WRITE}) or from the chunks it does not cover ({@code RECONSTRUCT_WRITE});
+   * see above for which is chosen.
+   */
   public enum Method { READ_MODIFY_WRITE, RECONSTRUCT_WRITE }
 
   /** New content for {@code chunk} (-1 = parity), from byte {@code within} of it. */

@@ -73,6 +73,15 @@ public record BladeStatus(String blade, String manager, List<String> blades, lon
   public record Roles(String routing, ManagerBackup.View view, ResourceManager.Recovered recovered,
       Map<BladeId, String> clusterStates, io.rackshare.smm.Quorum quorum, io.rackshare.manager.ManagerSeat.View seat) {}
 
+  /**
+   * A volume of the global resource map as this blade sees it (an entry of {@code GET /status}'s
+   * {@code volumes}): its {@code layout} ({@code span}, {@code raid1}, ...), {@code health} (a
+   * {@link io.rackshare.layout.Health.Status} name) and its {@code detail}, size and block size,
+   * the map {@code epoch} it last changed in, its layout {@code options} (stripe size, read policy,
+   * ...), its members and hot spares (device paths), the rebuilds and drain moves under way, {@code
+   * preparing} while the pool's blades zero new extents (else null), and {@code inMemory} when a
+   * member is a blade's memory (the volume is volatile).
+   */
   public record Volume(String name, String layout, String health, String detail, long sizeBytes, int blockSize,
       long epoch, Map<String, String> options, List<MemberStatus> members, List<String> spares,
       List<Rebuild> rebuilds, Preparing preparing, List<MoveStatus> moves, boolean inMemory) {

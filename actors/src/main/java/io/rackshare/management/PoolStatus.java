@@ -58,6 +58,11 @@ public record PoolStatus(List<Disk> disks, List<BladeTotal> blades, long sizeByt
   /** {@code bytes} of a disk from byte {@code offsetBytes} on. */
   public record DiskExtent(long offsetBytes, long bytes) {}
 
+  /**
+   * One blade's disks in {@code GET /pool}: how many it shares and their bytes, bytes used by
+   * volumes (whole disks and parts), bytes free for the pool (on free and pooled disks only), and
+   * bytes of failed members (whole disks and parts).
+   */
   public record BladeTotal(String blade, int disks, long sizeBytes, long usedBytes, long freeBytes, long failedBytes) {}
 
   public static PoolStatus of(Blade.Status s) {

@@ -46,6 +46,11 @@ import org.apache.pekko.stream.javadsl.Sink;
  */
 public final class ManagerBackup extends AbstractBehavior<ManagerBackup.Command> {
 
+  /**
+   * The backup's messages, all private: topology changes (who runs the manager, who is next), its
+   * timer, the manager's events as the journal query streams them, the stream's end, and the
+   * outcome of each snapshot it stores.
+   */
   public sealed interface Command {}
 
   /**

@@ -65,6 +65,10 @@ public final class ManagerProtocol {
   /** How many NBD clients the asked blade serves volume {@code volume} to; answered with {@link ExportClientsAnswer}. */
   public record ExportClients(String volume) implements OobMessage {}
 
+  /**
+   * The answer to {@link ExportClients}: the asked blade serves {@code volume} to {@code clients}
+   * NBD clients now (0: none).
+   */
   public record ExportClientsAnswer(String volume, int clients) implements OobMessage {}
 
   /** {@code from} zeroed part {@code part} of {@code volume} up to {@code readyBlocks}. */

@@ -44,6 +44,11 @@ import org.apache.pekko.coordination.lease.javadsl.Lease;
  */
 public final class ManagerSeat extends AbstractBehavior<ManagerSeat.Command> {
 
+  /**
+   * The seat's messages, all private: topology changes, its {@code tick}, the lease acquired, lost
+   * or released (completed on the lease's threads and sent here), and the restart of a manager that
+   * stopped by itself.
+   */
   public sealed interface Command {}
 
   /**

@@ -51,6 +51,13 @@ public final class ResourceManager
 
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("rackshare-manager");
 
+  /**
+   * The manager's commands: {@link GetState} (status pages, tests) and {@link Wake} (sent to start
+   * the manager), and privately the OOB deliveries of {@link ManagerProtocol} messages its blade's
+   * {@link SmmHandler} hands it,
+   * topology changes, the blades' acknowledgements of each map, and its timers. Each is handled on
+   * the manager's actor; changes are persisted as {@link ManagerEvent}s before they take effect.
+   */
   public sealed interface Command {}
 
   /** The current state, for status pages and tests. */

@@ -73,6 +73,8 @@ final class NbdConnection implements Runnable {
   private final BlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
   private volatile boolean handshakeDone;
   private volatile boolean closed;
+  /** The server shuts down: requests read from now on get ESHUTDOWN ({@link #stop}). */
+  private volatile boolean stopping;
   /** The client negotiated structured replies (reads and block status answer in chunks). */
   private boolean structured;
   /** The export whose base:allocation context the client selected (SET_META_CONTEXT), or null. */
@@ -273,6 +275,19 @@ final class NbdConnection implements Runnable {
     } finally {
       close();
     }
+  }
+
+  /**
+   * The server shuts down (NBD's soft disconnect): every request read from now on is answered
+   * {@code ESHUTDOWN} (a write's payload is read and dropped), while those already in flight go on.
+   */
+  void stop() {
+    stopping = true;
+  }
+
+  /** No request is in flight: after {@link #stop}, every one the client was told of is answered. */
+  boolean idle() {
+    return inFlight.availablePermits() == settings.maxInFlightPerConnection();
   }
 
   void close() {
@@ -599,6 +614,13 @@ final class NbdConnection implements Runnable {
 
   private void serve(BlockDevice device, int flags, int type, long handle, long offset, long length)
       throws IOException {
+    if (stopping) {
+      // Checked after this request took its place in flight: the server's drain, which set the
+      // flag first, waits for this reply.
+      if (type == CMD_WRITE) skipPayload(length);
+      reply(type, handle, ESHUTDOWN);
+      return;
+    }
     boolean fua = (flags & CMD_FLAG_FUA) != 0;
     int knownFlags = CMD_FLAG_FUA | switch (type) {
       case CMD_WRITE_ZEROES -> CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO;

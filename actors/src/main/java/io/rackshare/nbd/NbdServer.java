@@ -204,8 +204,8 @@ public final class NbdServer implements AutoCloseable {
     return connections.size();
   }
 
-  @Override
-  public void close() {
+  /** Takes no new client (the listeners close); those connected are served on. */
+  public void stopAccepting() {
     closed = true;
     for (ServerSocketChannel l : listeners) {
       try {
@@ -214,6 +214,31 @@ public final class NbdServer implements AutoCloseable {
         // closing anyway
       }
     }
+  }
+
+  /**
+   * Shuts down gracefully (NBD's soft disconnect, as the blade's coordinated shutdown does):
+   * takes no new client, answers every request read from now on {@code ESHUTDOWN}, waits up to
+   * {@code timeout} for the replies of those in flight, then closes every connection. Returns
+   * true if nothing was left in flight. Blocks its caller.
+   */
+  public boolean shutdown(java.time.Duration timeout) throws InterruptedException {
+    stopAccepting();
+    connections.forEach(NbdConnection::stop);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    boolean idle;
+    // Replies complete on other threads with nothing to wait on here: look every 10 ms.
+    while (!(idle = connections.stream().allMatch(NbdConnection::idle)) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    if (!idle) log.warn("NBD: requests still in flight after {}; closing their connections anyway", timeout);
+    close();
+    return idle;
+  }
+
+  @Override
+  public void close() {
+    stopAccepting();
     connections.forEach(NbdConnection::close);
     watchdog.shutdownNow();
     if (unixPath != null) {

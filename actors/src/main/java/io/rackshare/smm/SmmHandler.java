@@ -47,6 +47,12 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
   /** The actor's name under {@code /system}: peers find each other at this path. */
   public static final String NAME = "rackshare-smm";
 
+  /**
+   * What the SMM handler accepts: the local protocol of this blade's actors (register a handler,
+   * send, broadcast, request a blade or the manager, reply), the manager's start and stop on this
+   * blade, topology subscriptions, and privately the cluster's membership and reachability events.
+   * Everything runs on the handler's actor; requests are answered through their {@link Response}.
+   */
   public sealed interface Command {}
 
   // ---- local protocol ------------------------------------------------------------------------
@@ -138,10 +144,22 @@ public final class SmmHandler extends AbstractBehavior<SmmHandler.Command> {
     long tag();
   }
 
+  /**
+   * The target blade {@code from} answered the request of this {@code tag} with {@code message}.
+   */
   public record Answered(long tag, BladeId from, OobMessage message) implements Response {}
 
+  /**
+   * The request of this {@code tag} to {@code target} got no answer: {@code failure} says why, in
+   * the terms a caller acts on (retry, fail the member, wait for a route), and {@code detail} says
+   * it for a person (for logs and error messages).
+   */
   public record Failed(long tag, BladeId target, Failure failure, String detail) implements Response {}
 
+  /**
+   * Why a request to a blade failed. Only {@link #UNREACHABLE} is evidence that the target's
+   * process is gone; {@link #TIMEOUT} and {@link #NO_ROUTE} are also what a cut link looks like.
+   */
   public enum Failure {
     /** No answer within {@code rackshare.oob.request-timeout}. */
     TIMEOUT,

@@ -24,6 +24,8 @@ final class MemoryDevice implements BlockDevice {
   final AtomicInteger outOfRange = new AtomicInteger();
   final AtomicLong bytesRead = new AtomicLong();
   private final boolean fastZero;
+  /** While set, writes (stored at once) complete only when it does: a slow device, for requests in flight. */
+  volatile CompletableFuture<Void> writeGate;
 
   MemoryDevice(int size, boolean fastZero) {
     this.size = size;
@@ -83,7 +85,8 @@ final class MemoryDevice implements BlockDevice {
     int[] r = range(offset, data.remaining());
     data.get(bytes, r[0], r[1] - r[0]);
     for (int b = r[0] / BLOCK; b < r[1] && b * BLOCK < r[1]; b++) allocated[b] = true;
-    return CompletableFuture.completedFuture(null);
+    CompletableFuture<Void> gate = writeGate;
+    return gate == null ? CompletableFuture.completedFuture(null) : gate.thenApply(x -> null);
   }
 
   @Override

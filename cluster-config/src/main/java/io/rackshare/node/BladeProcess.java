@@ -62,7 +62,9 @@ public final class BladeProcess implements AutoCloseable {
     cmd.addAll(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         // 1 MiB block buffers are humongous objects in G1's default regions of a small heap.
-        "-Xmx512m", "-XX:G1HeapRegionSize=8m",
+        "-Xmx512m", "-XX:G1HeapRegionSize=8m"));
+    cmd.addAll(jvmOptions());
+    cmd.addAll(List.of(
         "-cp", System.getProperty("java.class.path"),
         "io.rackshare.node.RackshareCli", "node", "--config", config.toString()));
     Process p = new ProcessBuilder(cmd)
@@ -70,6 +72,20 @@ public final class BladeProcess implements AutoCloseable {
         .redirectOutput(log.toFile())
         .start();
     return new BladeProcess(name, p, log);
+  }
+
+  /** The system property whose JVM options (separated by spaces) every blade JVM started here gets. */
+  public static final String JVM_OPTIONS = "rackshare.blade.jvm-options";
+
+  /**
+   * The blade JVMs' extra options, from {@link #JVM_OPTIONS}: the test suites set {@code
+   * -XX:TieredStopAtLevel=1} there (the root pom), since a blade that lives for a test spends
+   * about 40% less CPU starting with C1 alone than with C2's compilations too, which pay off only
+   * in a long life; the demo and the benchmarks start blades with the JVM's defaults.
+   */
+  static List<String> jvmOptions() {
+    String options = System.getProperty(JVM_OPTIONS, "").strip();
+    return options.isEmpty() ? List.of() : List.of(options.split("\\s+"));
   }
 
   public String name() {
