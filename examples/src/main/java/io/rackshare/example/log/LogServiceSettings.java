@@ -33,9 +33,9 @@ public record LogServiceSettings(String volume, int maxRecordSize, int maxPendin
       throw new IllegalArgumentException("log-service.max-record-size must be 1 B to 1 MiB, got " + maxRecordSize);
     }
     if (maxPending < 1) throw new IllegalArgumentException("log-service.max-pending must be at least 1");
-    if (maxBatchBytes < RecordFormat.size(maxRecordSize)) {
+    if (maxBatchBytes < RecordFormat.size(maxRecordSize) || maxBatchBytes > RecordFormat.MAX_WRITE) {
       throw new IllegalArgumentException("log-service.max-batch-bytes must hold the largest record ("
-          + RecordFormat.size(maxRecordSize) + " bytes)");
+          + RecordFormat.size(maxRecordSize) + " bytes) and be at most 2 MiB");
     }
     if (maxReadRecords < 1) throw new IllegalArgumentException("log-service.max-read-records must be at least 1");
     if (token.isEmpty() && !loopback(httpInterface)) {

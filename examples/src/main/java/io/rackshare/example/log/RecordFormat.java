@@ -29,6 +29,11 @@ public final class RecordFormat {
   public static final int HEADER = 20;
   /** The largest payload the format allows (a service may allow less: {@code log-service.max-record-size}). */
   public static final int MAX_PAYLOAD = 1 << 20;
+  /**
+   * The most bytes the writer writes at once (one batch of records): recovery rewrites and zeroes
+   * as much around the log's end ({@link LogRecovery#seal}).
+   */
+  public static final int MAX_WRITE = 2 << 20;
   /** "RSL1". */
   public static final int MAGIC = 0x52534C31;
 

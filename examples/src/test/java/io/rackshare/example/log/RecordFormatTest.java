@@ -96,6 +96,51 @@ class RecordFormatTest {
   }
 
   @Test
+  void aRecordOfTheTornWriteBeyondTheEndIsErased() throws Exception {
+    MemoryVolume volume = new MemoryVolume(8 << 20);
+    List<Long> offsets = writeRecords(volume, 10);
+    // One write of records 10 and 11: 10 torn (only its first block landed), 11 whole.
+    byte[] payload = new byte[3 * 4096];
+    java.util.Arrays.fill(payload, (byte) 10);
+    byte[] ten = RecordFormat.encode(new LogRecord(10, payload));
+    volume.write(offsets.get(10), ByteBuffer.wrap(ten, 0, 4096), true);
+    long eleven = offsets.get(10) + ten.length;
+    volume.write(eleven, ByteBuffer.wrap(RecordFormat.encode(new LogRecord(11, new byte[] {7}))), true);
+    assertEquals(10, recover(volume).count());
+    assertTrue(RecordFormat.decode(ByteBuffer.wrap(volume.bytes()), (int) eleven, 11).isEmpty(), "record 11 is erased");
+    byte[] zeros = new byte[RecordFormat.MAX_WRITE];
+    assertArrayEquals(zeros, java.util.Arrays.copyOfRange(volume.bytes(), offsets.get(10).intValue(),
+        offsets.get(10).intValue() + RecordFormat.MAX_WRITE), "the 2 MiB after the end are zeros");
+  }
+
+  @Test
+  void recordsOnOneCopyOfARaid1OnlyEndUpOnBothOrOnNeither() throws Exception {
+    // The last write (records 10 and 11) reached the first copy only; the scan reads the first.
+    MemoryVolume found = MemoryVolume.mirrored(4 << 20);
+    List<Long> offsets = writeRecords(found, 10);
+    byte[] last = lastWrite();
+    System.arraycopy(last, 0, found.bytes(), offsets.get(10).intValue(), last.length);
+    assertEquals(12, recover(found).count());
+    assertArrayEquals(found.bytes(), found.mirror(), "both copies hold records 10 and 11 now");
+    assertEquals(12, recover(found).count(), "read from the second copy too");
+
+    // The last write reached the second copy only; the scan reads the first.
+    MemoryVolume lost = MemoryVolume.mirrored(4 << 20);
+    writeRecords(lost, 10);
+    System.arraycopy(last, 0, lost.mirror(), offsets.get(10).intValue(), last.length);
+    assertEquals(10, recover(lost).count());
+    assertArrayEquals(lost.bytes(), lost.mirror(), "neither copy holds records 10 and 11 now");
+    assertEquals(10, recover(lost).count(), "read from the second copy too");
+  }
+
+  /** Records 10 and 11 as one write. */
+  static byte[] lastWrite() {
+    byte[] ten = RecordFormat.encode(new LogRecord(10, new byte[5000]));
+    byte[] eleven = RecordFormat.encode(new LogRecord(11, new byte[] {1}));
+    return ByteBuffer.allocate(ten.length + eleven.length).put(ten).put(eleven).array();
+  }
+
+  @Test
   void aStaleRecordWithTheWrongSequenceNumberIsNotTaken() throws Exception {
     MemoryVolume volume = new MemoryVolume(1 << 20);
     List<Long> offsets = writeRecords(volume, 5);
