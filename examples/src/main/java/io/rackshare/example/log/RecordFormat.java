@@ -31,7 +31,7 @@ public final class RecordFormat {
   public static final int MAX_PAYLOAD = 1 << 20;
   /**
    * The most bytes the writer writes at once (one batch of records): recovery rewrites and zeroes
-   * as much around the log's end ({@link LogRecovery#seal}).
+   * as much around the log's end ({@link LogRecovery}).
    */
   public static final int MAX_WRITE = 2 << 20;
   /** "RSL1". */
