@@ -29,8 +29,9 @@ import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every public type of the main sources of actors, persistence, cluster-config and testkit (top
- * level and nested: classes, interfaces, records, enums, annotations) has a Javadoc comment. A type
+ * Every public type of the main sources of actors, persistence, cluster-config, testkit and
+ * examples (top level and nested: classes, interfaces, records, enums, annotations) has a Javadoc
+ * comment. A type
  * counts as public when it is declared {@code public} or is a member of an interface or
  * annotation (implicitly public), and every type enclosing it is public too. The sources are only
  * parsed (javac's tree API, no compilation), so the check needs nothing beyond the JDK.
@@ -38,7 +39,7 @@ import org.junit.jupiter.api.Test;
 class PublicTypesDocumentedTest {
 
   /** The modules whose main sources are checked, relative to the actors module's directory. */
-  static final List<String> MODULES = List.of("../actors", "../persistence", "../cluster-config", "../testkit");
+  static final List<String> MODULES = List.of("../actors", "../persistence", "../cluster-config", "../testkit", "../examples");
 
   /**
    * Public types known to lack a doc comment in files this change may not touch. Each entry must

@@ -134,6 +134,20 @@ abstract class AbstractCluster implements RackshareCluster {
         }, deadline);
   }
 
+  @Override
+  public String awaitLogLine(int slot, String text, Duration deadline) throws Exception {
+    known(slot);
+    java.util.Optional<String> line = StatusPoller.awaitValue("blade " + slot + "'s log " + log(slot), () -> {
+      if (!running().contains(slot)) throw new IllegalStateException("blade " + slot + " is not running");
+      if (!java.nio.file.Files.exists(log(slot))) return java.util.Optional.<String>empty();
+      try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(log(slot),
+          java.nio.charset.StandardCharsets.UTF_8)) {
+        return lines.filter(l -> l.contains(text)).findFirst();
+      }
+    }, "a line containing '" + text + "'", java.util.Optional::isPresent, deadline);
+    return line.orElseThrow();
+  }
+
   /** {@code name} in {@code s}, or null. */
   static BladeStatus.Volume volume(BladeStatus s, String name) {
     return s.volumes().stream().filter(v -> v.name().equals(name)).findFirst().orElse(null);

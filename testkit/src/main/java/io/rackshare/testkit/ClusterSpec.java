@@ -236,6 +236,22 @@ public record ClusterSpec(Mode mode, Map<Integer, Blade> blades, List<Volume> vo
     }
 
     /**
+     * Runs a service on every blade: the typed Pekko {@code ExtensionId} {@code extensionId} is
+     * created as each blade's ActorSystem starts ({@code pekko.actor.typed.extensions}), in one
+     * JVM or in a blade's own JVM, whose class path is the test's, so the service's classes are
+     * there. The extension starts what it needs (a Cluster Singleton, an HTTP endpoint, ...) and
+     * may log a line saying where it listens, which the test finds with {@link
+     * RackshareCluster#awaitLogLine}. The class needs a static {@code getInstance()} returning the
+     * id (Pekko's rule for extensions written in Java).
+     *
+     * @param extensionId the service's extension id class
+     * @return this builder
+     */
+    public Builder service(Class<?> extensionId) {
+      return hocon("pekko.actor.typed.extensions += \"" + extensionId.getName() + "\"");
+    }
+
+    /**
      * The manager's journal in an H2 journal server that the cluster runs in the test's JVM (as
      * {@code rackshare journal-server} would), so that a live backup follows it and takes over,
      * losing nothing, when the manager's blade dies ({@link RackshareCluster#awaitBackup}).

@@ -19,12 +19,21 @@ import java.util.concurrent.ConcurrentHashMap;
  * The logs of blades in one JVM, when logback is the SLF4J backend: every event the test's JVM
  * logs (at the levels its logback configuration lets through) goes to {@code cluster.log}, and
  * an event that Pekko logged for a blade's ActorSystem (MDC {@code pekkoAddress}) also to that
- * blade's {@code blade.log}. Without logback, the files stay empty.
+ * blade's {@code blade.log} (what it logged before that file was named, while its ActorSystem
+ * started, too). Without logback, the files stay empty.
  */
 final class InJvmLogs extends AppenderBase<ILoggingEvent> {
 
   private final Writer all;
   private final Map<String, Writer> byAddress = new ConcurrentHashMap<>();
+  /**
+   * Lines of ActorSystems whose blade file is not known yet: what a blade logs while its
+   * ActorSystem starts (a service's extension, say) comes before {@link #blade} can name its file.
+   */
+  private final Map<String, java.util.List<String>> early = new java.util.HashMap<>();
+  private int earlyLines;
+  /** At most this many early lines are kept, over all addresses. */
+  private static final int EARLY_MAX = 5000;
 
   private InJvmLogs(Path clusterLog) throws IOException {
     Files.createDirectories(clusterLog.getParent());
@@ -48,10 +57,16 @@ final class InJvmLogs extends AppenderBase<ILoggingEvent> {
   }
 
   /** Also writes what the ActorSystem at {@code address} logs to {@code file} (appending: a restart goes on). */
-  void blade(String address, Path file) {
+  synchronized void blade(String address, Path file) {
     try {
       Files.createDirectories(file.getParent());
       Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      java.util.List<String> before = early.remove(address);
+      if (before != null) {
+        for (String line : before) w.write(line);
+        w.flush();
+        earlyLines -= before.size();
+      }
       Writer old = byAddress.put(address, w);
       if (old != null) old.close();
     } catch (IOException e) {
@@ -74,6 +89,9 @@ final class InJvmLogs extends AppenderBase<ILoggingEvent> {
       if (w != null) {
         w.write(line);
         w.flush();
+      } else if (address != null && earlyLines < EARLY_MAX) {
+        early.computeIfAbsent(address, a -> new java.util.ArrayList<>()).add(line);
+        earlyLines++;
       }
     } catch (IOException ex) {
       addError("cannot write a blade's log", ex);

@@ -183,6 +183,21 @@ public interface RackshareCluster extends AutoCloseable {
    */
   Path log(int slot);
 
+  /**
+   * The first line of blade {@code slot}'s {@link #log} that contains {@code text}, waiting for it
+   * until {@code deadline} (separate JVMs: this run's log, a {@link #restart} starts a new one; one
+   * JVM: the blade's log goes on across restarts, and needs logback): how a test learns
+   * where a {@link ClusterSpec.Builder#service service} on the blade listens, when the service logs
+   * it (for example {@code "LOG-SERVICE READY ... http=http://127.0.0.1:41234"}).
+   *
+   * @param slot a running blade
+   * @param text what the line contains
+   * @param deadline how long to wait
+   * @return the whole line
+   * @throws AssertionError when no such line appears in time or the blade stops meanwhile
+   */
+  String awaitLogLine(int slot, String text, Duration deadline) throws Exception;
+
   /** Stops every blade (separate JVMs: SIGTERM, then SIGKILL after 20 s). */
   @Override
   void close();
