@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The events a service embedding Rackshare subscribes to ({@code Rackshare.subscribe}), on blade
  * 2 of four: the current state first; a killed copy's blade (no more heartbeats) makes the volume
  * degraded, its hot spare's rebuild reports progress up to the end, and the volume is optimal
- * again; the manager's blade killed, the manager moves; a subscriber of one kind gets only that
- * kind; a cancelled subscription and a stopped subscriber get nothing more.
+ * again; a subscriber of one kind gets only that kind; a cancelled subscription and a stopped
+ * subscriber get nothing more. (RackshareLifecycleTest follows the manager's move.)
  */
 class RackshareEventsTest {
   static final Duration T = Duration.ofSeconds(60);
@@ -118,13 +118,16 @@ class RackshareEventsTest {
       return null;
     });
 
-    // The manager's blade goes: the manager moves, and only the manager subscriber hears of it.
-    blades.isolate(1);
-    List<ManagerChanged> moves = managers.fishForMessage(T, "a new manager", m ->
-        m.manager().isPresent() ? FishingOutcomes.complete() : FishingOutcomes.continueAndCollect());
-    assertEquals(Optional.of(ONE), moves.get(0).previous());
-    assertFalse(moves.get(moves.size() - 1).manager().equals(Optional.of(ONE)));
+    // A change after the cancellation reaches a new subscriber, not the cancelled one, nor the
+    // manager's subscriber. (RackshareLifecycleTest follows the manager to another blade.)
+    TestProbe<VolumeHealthChanged> later = blades.kit(2).createTestProbe();
+    blades.rackshare(2).subscribe(VolumeHealthChanged.class, later.ref());
+    assertEquals(Health.Status.OPTIMAL, later.receiveMessage(T).health().status());
+    blades.rackshare(1).failMember("m", DevicePath.disk(new BladeId(1, 1, 2), 0)).toCompletableFuture().get();
+    VolumeHealthChanged failed = later.receiveMessage(T);
+    assertEquals(Health.Status.DEGRADED, failed.health().status(), failed.toString());
     all.expectNoMessage(Duration.ofMillis(300));
+    managers.expectNoMessage(Duration.ofMillis(10));
     assertEquals(healthSubscription.subscriber(), health.ref());
   }
 }

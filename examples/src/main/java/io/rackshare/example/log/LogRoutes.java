@@ -39,8 +39,9 @@ import scala.util.Try;
  *       (retry, here or on another blade) when the writer refuses or does not answer in time.
  *   <li>{@code GET /records?from=N&limit=M}: 200 {@code {"records":[{"seq":N,"payload":BASE64}],
  *       "next":N,"count":N}}; 400 for a bad number.
- *   <li>{@code GET /health}: 200 {@code {"status":"ok","blade":...,"writer":...,"records":N}} when
- *       the writer answers and is recovered, else 503.
+ *   <li>{@code GET /health}: 200 {@code {"status":"ok","blade":...,"volume":"OPTIMAL","writer":...,"records":N}}
+ *       when the writer answers and is recovered, else 503; {@code volume} is the volume's health
+ *       as this blade sees it (OPTIMAL, DEGRADED, FAILED; UNKNOWN before the first event).
  * </ul>
  *
  * With a token configured every request needs {@code Authorization: Bearer <token>} (else 401).
@@ -56,6 +57,7 @@ public final class LogRoutes extends AllDirectives {
   private final Scheduler scheduler;
   private final LogServiceSettings settings;
   private final String blade;
+  private final java.util.function.Supplier<io.rackshare.layout.Health> volumeHealth;
 
   /**
    * The routes of one blade.
@@ -64,8 +66,11 @@ public final class LogRoutes extends AllDirectives {
    * @param scheduler for the asks' timeouts
    * @param settings the service's settings
    * @param blade this blade, as health names it
+   * @param volumeHealth the volume's latest health as this blade sees it (null until known)
    */
-  public LogRoutes(ActorRef<LogWriter.Command> writer, Scheduler scheduler, LogServiceSettings settings, String blade) {
+  public LogRoutes(ActorRef<LogWriter.Command> writer, Scheduler scheduler, LogServiceSettings settings, String blade,
+      java.util.function.Supplier<io.rackshare.layout.Health> volumeHealth) {
+    this.volumeHealth = volumeHealth;
     this.writer = writer;
     this.scheduler = scheduler;
     this.settings = settings;
@@ -133,7 +138,9 @@ public final class LogRoutes extends AllDirectives {
     CompletionStage<LogWriter.Status> result =
         AskPattern.ask(writer, LogWriter.GetStatus::new, HEALTH_TIMEOUT, scheduler);
     return onComplete(result, (Try<LogWriter.Status> t) -> {
-      ObjectNode body = JSON.createObjectNode().put("blade", blade);
+      io.rackshare.layout.Health h = volumeHealth.get();
+      ObjectNode body = JSON.createObjectNode().put("blade", blade)
+          .put("volume", h == null ? "UNKNOWN" : h.status().name());
       if (t.isFailure()) {
         return json(StatusCodes.SERVICE_UNAVAILABLE, body.put("status", "unavailable")
             .put("reason", "the log writer did not answer within " + HEALTH_TIMEOUT.toSeconds() + " s"));

@@ -10,8 +10,9 @@ import org.apache.pekko.cluster.typed.SingletonActor;
 
 /**
  * The log service on one blade: the {@link LogWriter} as a Cluster Singleton (it runs on the
- * oldest blade, and on the next one when that one dies), and the HTTP API ({@link LogHttpServer})
- * on this blade, which forwards to it. Started by {@link #get} or, on a blade, by naming {@link
+ * oldest blade, and on the next one when that one dies), the HTTP API ({@link LogHttpServer}) on
+ * this blade, which forwards to it, and a {@link VolumeHealthWatcher} that follows the volume's
+ * health through Rackshare's events. Started by {@link #get} or, on a blade, by naming {@link
  * Id} in {@code pekko.actor.typed.extensions}.
  */
 public final class LogService implements Extension {
@@ -22,7 +23,11 @@ public final class LogService implements Extension {
   private LogService(ActorSystem<?> system) {
     settings = LogServiceSettings.fromConfig(system.settings().config());
     writer = ClusterSingleton.get(system).init(SingletonActor.of(LogWriter.create(settings), "log-writer"));
-    system.systemActorOf(LogHttpServer.create(settings, writer), "log-service-http", Props.empty());
+    java.util.concurrent.atomic.AtomicReference<io.rackshare.layout.Health> volumeHealth =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    system.systemActorOf(VolumeHealthWatcher.create(settings.volume(), volumeHealth), "log-volume-health",
+        Props.empty());
+    system.systemActorOf(LogHttpServer.create(settings, writer, volumeHealth::get), "log-service-http", Props.empty());
   }
 
   /** The service on {@code system}, started on first use. */

@@ -57,7 +57,8 @@ class LogRoutesTest {
         .build());
     LogServiceSettings settings = new LogServiceSettings("log", 1024, 10, 1 << 20, 100, Duration.ofSeconds(3),
         Duration.ofSeconds(3), "127.0.0.1", 0, Optional.of(TOKEN));
-    LogRoutes routes = new LogRoutes(writer, kit.scheduler(), settings, "Rack(1)/Chassis(1)/Blade(1)");
+    LogRoutes routes = new LogRoutes(writer, kit.scheduler(), settings, "Rack(1)/Chassis(1)/Blade(1)",
+        () -> new io.rackshare.layout.Health(io.rackshare.layout.Health.Status.DEGRADED, "member 1 rebuilding"));
     binding = Http.get(kit.system()).newServerAt("127.0.0.1", 0).bind(routes.routes())
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
@@ -127,7 +128,7 @@ class LogRoutesTest {
     assertTrue(r.body().contains("\"next\":5,\"count\":9"), r.body());
     HttpResponse<String> health = get("/health", TOKEN);
     assertEquals(200, health.statusCode(), health.body());
-    assertEquals("{\"blade\":\"Rack(1)/Chassis(1)/Blade(1)\",\"status\":\"ok\",\"writer\":\"Rack(1)/Chassis(1)/Blade(2)\","
+    assertEquals("{\"blade\":\"Rack(1)/Chassis(1)/Blade(1)\",\"volume\":\"DEGRADED\",\"status\":\"ok\",\"writer\":\"Rack(1)/Chassis(1)/Blade(2)\","
         + "\"records\":9}", health.body());
   }
 

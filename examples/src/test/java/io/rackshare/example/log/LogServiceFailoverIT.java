@@ -117,6 +117,12 @@ class LogServiceFailoverIT {
       step(client.acknowledged.size() + " records acknowledged");
       cluster.awaitRebuilt("log", REBUILD);
       step("volume rebuilt");
+      // The service follows its volume's health through Rackshare's events: whole again, as every
+      // blade still running sees it.
+      for (int slot : cluster.running()) {
+        StatusPoller.awaitValue("blade " + slot + "'s /health", () -> get(api.get(slot) + "/health"),
+            "the volume OPTIMAL", r -> parse(r.body()).path("volume").asText().equals("OPTIMAL"), Duration.ofSeconds(10));
+      }
     } finally {
       client.stop();
       thread.join(20_000);
