@@ -37,13 +37,13 @@ public record AccessSettings(
 
   public static AccessSettings fromConfig(Config c) {
     return new AccessSettings(
-        c.getBytes("max-segment-bytes").intValue(),
+        io.rackshare.ConfigSizes.intBytes(c, "max-segment-bytes", "rackshare.access.max-segment-bytes"),
         c.getInt("max-attempts"),
         c.getDuration("retry-backoff"),
         c.getDuration("resync-debounce"),
         c.getDuration("confirm-timeout"),
         c.getDuration("rebuild-retry-pause"),
-        c.getBytes("rebuild-step").intValue(),
+        io.rackshare.ConfigSizes.intBytes(c, "rebuild-step", "rackshare.access.rebuild-step"),
         c.getInt("rebuild-depth"),
         c.getString("routing"),
         c.getDuration("proxy-timeout"),

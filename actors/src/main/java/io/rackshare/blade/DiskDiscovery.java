@@ -34,7 +34,7 @@ public final class DiskDiscovery implements ResourceDiscovery {
       String where = "rackshare.blade.disks[" + i + "]";
       Config d = disks.get(i);
       try {
-        int blockSize = d.hasPath("block-size") ? d.getBytes("block-size").intValue() : 4096;
+        int blockSize = d.hasPath("block-size") ? io.rackshare.ConfigSizes.intBytes(d, "block-size", "block-size") : 4096;
         Path file;
         long sizeBytes;
         if (d.hasPath("device")) {

@@ -38,7 +38,7 @@ public final class MemoryDiscovery implements ResourceDiscovery {
       Config m = entries.get(i);
       String where = "rackshare.blade.memory[" + i + "]";
       try {
-        int blockSize = m.hasPath("block-size") ? m.getBytes("block-size").intValue() : 4096;
+        int blockSize = m.hasPath("block-size") ? io.rackshare.ConfigSizes.intBytes(m, "block-size", "block-size") : 4096;
         long size = m.getBytes("size");
         if (size < blockSize || size % blockSize != 0) {
           throw new IllegalArgumentException("size " + size + " must be a whole number of blocks of " + blockSize);

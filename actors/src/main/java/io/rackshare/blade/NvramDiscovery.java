@@ -32,7 +32,7 @@ public final class NvramDiscovery implements ResourceDiscovery {
       String where = "rackshare.blade.nvram[" + i + "]";
       Config n = entries.get(i);
       try {
-        int blockSize = n.hasPath("block-size") ? n.getBytes("block-size").intValue() : 4096;
+        int blockSize = n.hasPath("block-size") ? io.rackshare.ConfigSizes.intBytes(n, "block-size", "block-size") : 4096;
         long size = n.getBytes("size");
         if (size < blockSize || size % blockSize != 0) {
           throw new IllegalArgumentException("size " + size + " must be a whole number of blocks of " + blockSize);

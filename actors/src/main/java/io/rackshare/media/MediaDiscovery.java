@@ -46,7 +46,7 @@ public final class MediaDiscovery implements ResourceDiscovery {
       Config m = entries.get(i);
       String where = "rackshare.blade.media[" + i + "]";
       try {
-        int blockSize = m.hasPath("block-size") ? m.getBytes("block-size").intValue() : 2048;
+        int blockSize = m.hasPath("block-size") ? io.rackshare.ConfigSizes.intBytes(m, "block-size", "block-size") : 2048;
         String name = m.hasPath("name") ? m.getString("name")
             : "media-" + blade.rack() + "-" + blade.chassis() + "-" + blade.slot() + "-" + i;
         new VolumeSpec(name, "media", List.of(DevicePath.media(blade, i)), Map.of()); // checks the name

@@ -54,7 +54,7 @@ public record NbdSettings(
         c.getInt("port"),
         unix.isEmpty() ? Optional.empty() : Optional.of(unix),
         c.getInt("max-in-flight-per-connection"),
-        c.getBytes("max-payload").intValue(),
+        io.rackshare.ConfigSizes.intBytes(c, "max-payload", "rackshare.nbd.max-payload"),
         c.getDuration("handshake-timeout"),
         c.getDuration("drain-timeout"),
         c.getBytes("memory-budget"),
