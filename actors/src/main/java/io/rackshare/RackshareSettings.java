@@ -132,6 +132,24 @@ public record RackshareSettings(
           }
         }
       }
+      for (String port : List.of("oob.data-lane-port", "management.port")) {
+        int p = c.getInt(port);
+        if (p < 0 || p > 65535) {
+          throw new IllegalArgumentException("rackshare." + port + " = " + p + ": a port is 0 (any free one) to 65535");
+        }
+      }
+      for (String duration : List.of("manager.resync-debounce", "manager.confirm-timeout", "manager.offline-retry",
+          "manager.backup-snapshot-interval", "manager.seat.tick")) {
+        java.time.Duration d = c.getDuration(duration);
+        if (d.isZero() || d.isNegative()) {
+          throw new IllegalArgumentException("rackshare." + duration + " = " + c.getValue(duration).unwrapped()
+              + ": must be more than 0");
+        }
+      }
+      if (c.getInt("manager.snapshot-every") < 0) {
+        throw new IllegalArgumentException("rackshare.manager.snapshot-every = " + c.getInt("manager.snapshot-every")
+            + ": 0 (no snapshots) or more");
+      }
       return new RackshareSettings(
           new BladeId(blade.getInt("rack"), blade.getInt("chassis"), blade.getInt("slot")),
           blade,

@@ -22,6 +22,13 @@ public record OobSettings(
       throw new IllegalArgumentException(
           "rackshare.oob: max-in-flight-per-target must be >= 1 and max-queued-per-target >= 0");
     }
+    for (Object[] d : new Object[][] {{"request-timeout", requestTimeout}, {"tick-interval", tickInterval},
+        {"hello-interval", helloInterval}}) {
+      Duration value = (Duration) d[1];
+      if (value.isZero() || value.isNegative()) {
+        throw new IllegalArgumentException("rackshare.oob." + d[0] + " = " + value + ": must be more than 0");
+      }
+    }
     if (dataLaneMemory < (64L << 20)) {
       throw new IllegalArgumentException("rackshare.oob.data-lane-memory must be at least 64MiB (a frame's largest)");
     }
