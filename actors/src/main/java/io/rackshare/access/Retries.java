@@ -132,11 +132,24 @@ final class Retries {
         self, volume, usedEpoch, reason);
     resync.ask(volume, usedEpoch, "wrong target: " + reason);
     long backoff = settings.retryBackoff().toMillis() * Math.min(attempt + 1, settings.maxAttempts());
+    // A target behind this blade's map (it has not installed the newer map yet, as while it
+    // prepares a growth's parts) is catching up, not out of step: waiting for it is progress,
+    // bounded like any progress by PROGRESS_FACTOR rounds in all.
+    boolean targetBehind = targetBehind(reason);
     return mapChange(volume, usedEpoch, 0, backoff).thenCompose(x -> {
       boolean newer = map.get().volume(volume).map(d -> d.epoch() != usedEpoch).orElse(true);
-      if (!newer && attempt + 1 >= settings.maxAttempts()) return stale(attempt, reason);
+      if (!newer && !targetBehind && attempt + 1 >= settings.maxAttempts()) return stale(attempt, reason);
       return again.get();
     });
+  }
+
+  private static final java.util.regex.Pattern EPOCHS =
+      java.util.regex.Pattern.compile("request epoch (\\d+), this blade's epoch (\\d+)");
+
+  /** The target's answer says its map of the volume is older than the request's. */
+  static boolean targetBehind(String reason) {
+    java.util.regex.Matcher m = EPOCHS.matcher(reason);
+    return m.find() && Long.parseLong(m.group(2)) < Long.parseLong(m.group(1));
   }
 
   private static CompletableFuture<Void> stale(int attempt, String reason) {
