@@ -10,7 +10,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
@@ -47,20 +46,7 @@ class NbdGracefulShutdownTest {
   }
 
   Socket transmission() throws Exception {
-    Socket s = new Socket("127.0.0.1", server.tcpAddress().getPort());
-    s.setSoTimeout(30_000);
-    DataInputStream in = new DataInputStream(s.getInputStream());
-    DataOutputStream out = new DataOutputStream(s.getOutputStream());
-    in.readFully(new byte[18]);
-    out.writeInt(3);
-    out.writeLong(0x49484156454F5054L);
-    out.writeInt(1);
-    out.writeInt(2);
-    out.write("v0".getBytes(StandardCharsets.US_ASCII));
-    out.flush();
-    assertEquals(SIZE, in.readLong());
-    in.readShort();
-    return s;
+    return RawClient.transmission(server.tcpAddress().getPort(), SIZE, 30_000);
   }
 
   static void write(DataOutputStream out, long handle, long offset, byte[] data) throws IOException {

@@ -7,7 +7,6 @@ import io.rackshare.testkit.Tool;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,20 +62,7 @@ class NbdMemoryBudgetTest {
 
   /** A raw client up to the start of transmission (NBD_OPT_EXPORT_NAME, no zeroes). */
   static Socket transmission(int slot) throws Exception {
-    Socket s = new Socket("127.0.0.1", port(slot));
-    s.setSoTimeout((int) T.toMillis());
-    DataInputStream in = new DataInputStream(s.getInputStream());
-    DataOutputStream out = new DataOutputStream(s.getOutputStream());
-    in.readFully(new byte[18]);
-    out.writeInt(3);
-    out.writeLong(0x49484156454F5054L);
-    out.writeInt(1);
-    out.writeInt(2);
-    out.write("v0".getBytes(StandardCharsets.US_ASCII));
-    out.flush();
-    assertEquals(SIZE, in.readLong());
-    in.readShort();
-    return s;
+    return RawClient.transmission(port(slot), SIZE, (int) T.toMillis());
   }
 
   static void request(DataOutputStream out, int type, long handle, long offset, int length) throws Exception {
