@@ -22,15 +22,17 @@ public record OobSettings(
       throw new IllegalArgumentException(
           "rackshare.oob: max-in-flight-per-target must be >= 1 and max-queued-per-target >= 0");
     }
-    for (Object[] d : new Object[][] {{"request-timeout", requestTimeout}, {"tick-interval", tickInterval},
-        {"hello-interval", helloInterval}}) {
-      Duration value = (Duration) d[1];
-      if (value.isZero() || value.isNegative()) {
-        throw new IllegalArgumentException("rackshare.oob." + d[0] + " = " + value + ": must be more than 0");
-      }
-    }
+    positive("request-timeout", requestTimeout);
+    positive("tick-interval", tickInterval);
+    positive("hello-interval", helloInterval);
     if (dataLaneMemory < (64L << 20)) {
       throw new IllegalArgumentException("rackshare.oob.data-lane-memory must be at least 64MiB (a frame's largest)");
+    }
+  }
+
+  private static void positive(String name, Duration value) {
+    if (value.isZero() || value.isNegative()) {
+      throw new IllegalArgumentException("rackshare.oob." + name + " = " + value + ": must be more than 0");
     }
   }
 
